@@ -139,3 +139,17 @@ export interface DependencyStatus {
 export interface HealthCheck {
   check(): Promise<DependencyStatus>;
 }
+
+/** A cross-encoder: one relevance score per (query, document) pair, higher is more relevant. */
+export interface Reranker {
+  readonly model: string;
+  score(query: string, documents: string[]): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+/** Thrown by a bounded queue (embedder, reranker) that is full; the HTTP layer answers 503 + Retry-After. */
+export class QueueFullError extends Error {
+  constructor(readonly queue: string, readonly retryAfterSeconds = 1) {
+    super(`${queue} queue is full`);
+  }
+}
