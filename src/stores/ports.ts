@@ -58,6 +58,10 @@ export interface Hit {
   score: number;
 }
 
+export interface KeywordOptions {
+  minTermsMatched?: 1 | 2;
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -98,8 +102,20 @@ export interface MemoryStore {
   list(collectionId: string, opts: { limit: number; cursor?: string }): Promise<Page<Memory>>;
   patch(collectionId: string, id: string, patch: MemoryPatch): Promise<Memory | null>;
   delete(collectionId: string, id: string): Promise<boolean>;
-  /** Full-text (BM25-like) search; `query` is raw user text, the adapter makes it safe. */
-  keywordSearch(collectionId: string, query: string, k: number, filter: SearchFilter): Promise<Hit[]>;
+  /**
+   * Full-text (BM25-like) search; `query` is raw user text, the adapter makes it safe and never
+   * throws on it. English stopwords are ignored and words are stemmed. By default a memory
+   * matching any query word is a hit; `minTermsMatched: 2` (used by hybrid search) requires
+   * two distinct query words when the query has two or more, which keeps incidental one-word
+   * matches out of the fusion.
+   */
+  keywordSearch(
+    collectionId: string,
+    query: string,
+    k: number,
+    filter: SearchFilter,
+    opts?: KeywordOptions,
+  ): Promise<Hit[]>;
   /** The memories with these ids, in the order given; missing ids are skipped. */
   hydrate(collectionId: string, ids: string[]): Promise<Memory[]>;
 }

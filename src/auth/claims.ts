@@ -1,0 +1,34 @@
+export const TIERS = ["free", "starter", "pro", "enterprise"] as const;
+export type Tier = (typeof TIERS)[number];
+
+const PREMIUM: ReadonlySet<Tier> = new Set(["pro", "enterprise"]);
+
+export function isTier(value: unknown): value is Tier {
+  return typeof value === "string" && (TIERS as readonly string[]).includes(value);
+}
+
+export function isPremium(tier: Tier): boolean {
+  return PREMIUM.has(tier);
+}
+
+/** The verified identity of a request. */
+export interface Principal {
+  userId: string;
+  tier: Tier;
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+/**
+ * Turns a signature-verified JWT payload into a Principal, or null when the claims are not
+ * those of an access token (the caller answers 401 either way).
+ */
+export function principalFromClaims(payload: Record<string, unknown>): Principal | null {
+  const { sub, exp, iat, type } = payload;
+  if (type !== "access") return null;
+  if (typeof sub !== "string" || sub.length === 0 || sub.length > 256) return null;
+  if (typeof exp !== "number" || typeof iat !== "number") return null;
+  const tier = payload.tier === undefined ? "free" : payload.tier;
+  if (!isTier(tier)) return null;
+  return { userId: sub, tier, exp };
+}

@@ -1,0 +1,103 @@
+import { Elysia, ValidationError } from "elysia";
+import { QueueFullError } from "../stores/ports";
+import type { Logger } from "../log";
+import { ProblemError, problemResponse } from "./problem";
+
+const decoder = new TextDecoder();
+const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
+
+/** `/memories/0/content` → `memories[0].content` */
+export function fieldPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .filter(Boolean)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), "");
+}
+
+function describeValidation(error: ValidationError): { field: string; detail: string } {
+  const first = error.all[0] as { path?: string; message?: string; schema?: { description?: string } } | undefined;
+  const where = error.type === "body" ? "" : `${error.type}.`;
+  const path = fieldPath(first?.path ?? "");
+  const field = path ? `${where}${path}` : error.type;
+  let message = first?.message ?? "is invalid";
+  if (/^Expected union value$/.test(message) && first?.schema && "anyOf" in first.schema) {
+    const options = (first.schema as { anyOf: { const?: unknown }[] }).anyOf
+      .map((s) => s.const)
+      .filter((c) => c !== undefined);
+    if (options.length > 0) message = `must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
+  }
+  return { field, detail: `${field}: ${message}` };
+}
+
+/**
+ * Request ids, the body limit and the mapping of every error to problem+json.
+ * Anything a client can send ends here as a 4xx; a 500 means a bug and is logged as one.
+ */
+export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
+  const requestIds = new WeakMap<Request, string>();
+  return new Elysia({ name: "errors" })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get("x-request-id");
+      const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+      requestIds.set(request, id);
+      set.headers["x-request-id"] = id;
+      const length = request.headers.get("content-length");
+      if (length !== null && Number(length) > opts.maxBodyBytes) {
+        return problemResponse(
+          413,
+          "payload_too_large",
+          `request body is ${length} bytes; the limit is ${opts.maxBodyBytes}`,
+          { headers: { "x-request-id": id, connection: "close" }, requestId: id },
+        );
+      }
+    })
+    .onParse({ as: "global" }, async ({ request }) => {
+      // Every body of this API is JSON, whatever Content-Type a client sent (curl -d sends
+      // form encoding); the size is checked on the bytes, as chunked bodies have no length.
+      const bytes = await request.arrayBuffer();
+      if (bytes.byteLength > opts.maxBodyBytes) {
+        throw new ProblemError(413, "payload_too_large", `request body exceeds ${opts.maxBodyBytes} bytes`);
+      }
+      if (bytes.byteLength === 0) return undefined;
+      try {
+        return JSON.parse(decoder.decode(bytes));
+      } catch {
+        throw new ProblemError(400, "invalid_json", "request body is not valid JSON");
+      }
+    })
+    .onError({ as: "global" }, ({ code, error: raised, request, path }) => {
+      let error: unknown = raised;
+      const requestId = requestIds.get(request) ?? crypto.randomUUID();
+      const headers: Record<string, string> = { "x-request-id": requestId };
+      const respond = (status: number, problem: Parameters<typeof problemResponse>[1], detail: string, field?: string) =>
+        problemResponse(status, problem, detail, { field, headers, requestId });
+
+      // A ProblemError thrown by the body parser reaches here wrapped in Elysia's ParseError.
+      if (code === "PARSE" && (error as Error).cause instanceof ProblemError) error = (error as Error).cause as ProblemError;
+      if (error instanceof ProblemError) {
+        Object.assign(headers, error.extra.headers);
+        return respond(error.status, error.code, error.detail, error.extra.field);
+      }
+      if (error instanceof QueueFullError) {
+        headers["retry-after"] = String(error.retryAfterSeconds);
+        return respond(503, "overloaded", `${error.message}; retry shortly`);
+      }
+      switch (code) {
+        case "VALIDATION": {
+          const { field, detail } = describeValidation(error as ValidationError);
+          return respond(422, "validation_failed", detail, field);
+        }
+        case "PARSE":
+          return respond(400, "invalid_json", "request body is not valid JSON");
+        case "NOT_FOUND":
+          return respond(404, "not_found", `no route for ${request.method} ${path}`);
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      if (/body.*(too large|exceed)|payload too large/i.test(message)) {
+        return respond(413, "payload_too_large", `request body exceeds ${opts.maxBodyBytes} bytes`);
+      }
+      opts.log.error("unhandled error", { request_id: requestId, method: request.method, path, error });
+      return respond(500, "internal_error", "an internal error occurred; it has been logged");
+    });
+}

@@ -1,0 +1,56 @@
+import { ConfigError, loadConfig } from "./config";
+import { createLogger } from "./log";
+import { buildApp } from "./app";
+import { resolveJwtSecret } from "./auth/secret";
+import { openEmbeddedRuntime, type Runtime } from "./runtime/embedded";
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const secret = resolveJwtSecret({ configured: config.jwtSecret, dataDir: config.dataDir });
+  if (secret.source === "generated") {
+    log.info("JWT_SECRET is not set: generated one and saved it; mint tokens with `bun run token`", {
+      path: secret.path,
+    });
+  } else if (secret.source === "file") {
+    log.info("using the JWT secret saved under DATA_DIR", { path: secret.path });
+  }
+
+  if (config.mode !== "embedded") {
+    log.error("production mode is not available in this build yet; use MEMORY_MODE=embedded");
+    process.exit(2);
+  }
+  log.info("loading the embedding model and opening the stores", { mode: config.mode, data_dir: config.dataDir });
+  const runtime: Runtime = await openEmbeddedRuntime(config, log, secret.secret);
+  const app = buildApp(runtime.deps);
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    maxRequestBodySize: config.maxBodyBytes,
+    fetch: (request) => app.handle(request),
+  });
+  log.info(`Memory API listening on http://${config.host}:${server.port}`, { mode: config.mode });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down: draining in-flight requests", { signal });
+    await server.stop(false);
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await main();

@@ -1,0 +1,58 @@
+import { Elysia } from "elysia";
+import type { Collection, CollectionStore } from "../stores/ports";
+import { DuplicateNameError } from "../stores/ports";
+import type { TokenService } from "../auth/tokens";
+import { authPlugin } from "../auth/plugin";
+import { ProblemError, notFound } from "../http/problem";
+import { CreateCollectionBody } from "./schemas";
+
+export interface CollectionRoutesDeps {
+  tokens: TokenService;
+  collections: CollectionStore;
+  bumpGeneration: (collectionId: string) => Promise<void>;
+}
+
+export const presentCollection = ({ id, name, description, created_at }: Collection) => ({
+  id,
+  name,
+  description,
+  created_at,
+});
+
+export function collectionRoutes(deps: CollectionRoutesDeps) {
+  return new Elysia({ prefix: "/v1/collections", normalize: false })
+    .use(authPlugin(deps.tokens))
+    .post(
+      "/",
+      async ({ principal, body, set }) => {
+        try {
+          const collection = await deps.collections.create(principal.userId, {
+            name: body.name.trim(),
+            description: body.description ?? null,
+          });
+          set.status = 201;
+          return presentCollection(collection);
+        } catch (error) {
+          if (error instanceof DuplicateNameError) {
+            throw new ProblemError(409, "conflict", `name: ${error.message}`, { field: "name" });
+          }
+          throw error;
+        }
+      },
+      { body: CreateCollectionBody },
+    )
+    .get("/", async ({ principal }) => ({
+      collections: (await deps.collections.list(principal.userId)).map(presentCollection),
+    }))
+    .get("/:collection_id", async ({ principal, params }) => {
+      const collection = await deps.collections.get(principal.userId, params.collection_id);
+      if (!collection) throw notFound("collection");
+      return presentCollection(collection);
+    })
+    .delete("/:collection_id", async ({ principal, params, set }) => {
+      const deleted = await deps.collections.delete(principal.userId, params.collection_id);
+      if (!deleted) throw notFound("collection");
+      await deps.bumpGeneration(params.collection_id);
+      set.status = 204;
+    });
+}

@@ -1,0 +1,27 @@
+import { Elysia } from "elysia";
+import type { HealthCheck } from "../stores/ports";
+import pkg from "../../package.json";
+
+export interface HealthRoutesDeps {
+  checks: HealthCheck[];
+}
+
+export function healthRoutes(deps: HealthRoutesDeps) {
+  const healthy = JSON.stringify({ status: "healthy", version: pkg.version });
+  return new Elysia()
+    .get(
+      "/health",
+      () => new Response(healthy, { headers: { "content-type": "application/json" } }),
+    )
+    .get("/ready", async ({ set }) => {
+      const dependencies = await Promise.all(
+        deps.checks.map((c) =>
+          c.check().catch((error: unknown) => ({ name: "unknown", ready: false, detail: String(error) })),
+        ),
+      );
+      const ready = dependencies.every((d) => d.ready);
+      set.status = ready ? 200 : 503;
+      if (!ready) set.headers["retry-after"] = "5";
+      return { status: ready ? "ready" : "not_ready", dependencies };
+    });
+}

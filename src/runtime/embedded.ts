@@ -1,0 +1,54 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config";
+import type { AppDeps } from "../app";
+import type { Logger } from "../log";
+import type { HealthCheck } from "../stores/ports";
+import { openEmbeddedStores } from "../stores/embedded";
+import { createOnnxEmbedder } from "../ml/embedder";
+import { createTokenService } from "../auth/tokens";
+
+export interface Runtime {
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+/** The embedded default: SQLite (sqlite-vec + FTS5) and an in-process cache, nothing to install. */
+export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const embedder = await createOnnxEmbedder({
+    modelDir: config.embedding.modelDir,
+    maxBatch: config.embedding.maxBatch,
+    maxQueue: config.embedding.maxQueue,
+    queryCacheSize: config.embedding.queryCacheSize,
+  });
+  const stores = openEmbeddedStores({
+    path: join(config.dataDir, "memory.db"),
+    dimensions: embedder.dimensions,
+    cacheMaxEntries: config.cacheMaxEntries,
+  });
+  const embedderCheck: HealthCheck = {
+    check: async () => ({ name: "embedder", ready: true, detail: embedder.model }),
+  };
+  return {
+    deps: {
+      tokens: createTokenService(jwtSecret),
+      collections: stores.collections,
+      memories: stores.memories,
+      vectors: stores.vectors,
+      cache: stores.cache,
+      embedder,
+      healthChecks: [stores.health, embedderCheck],
+      log,
+      settings: {
+        cacheTtlSeconds: config.cacheTtlSeconds,
+        hybridCandidates: config.search.hybridCandidates,
+        maxBodyBytes: config.maxBodyBytes,
+      },
+    },
+    async close() {
+      await embedder.close();
+      stores.close();
+    },
+  };
+}

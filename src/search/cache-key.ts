@@ -1,0 +1,27 @@
+/** Cache keys: SHA-256 of the canonical JSON of what determines an answer, plus the generation. */
+
+/** JSON with object keys sorted, so equal requests give equal strings whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+export interface SearchKeyInput {
+  user: string;
+  query: string;
+  collection_id: string;
+  search_type: string;
+  filters: unknown;
+  top_k: number;
+  rerank: boolean;
+}
+
+export function searchCacheKey(input: SearchKeyInput, generation: number): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  hasher.update(canonicalJson(input));
+  return `search:${input.collection_id}:${generation}:${hasher.digest("hex")}`;
+}

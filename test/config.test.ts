@@ -1,0 +1,30 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../src/config";
+
+describe("config", () => {
+  test("defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ mode: "embedded", port: 8000, dataDir: "./data", cacheTtlSeconds: 300, jwtSecret: undefined });
+    expect(c.production.databaseUrl).toBe("postgres://memory:memory@127.0.0.1:5432/memory");
+  });
+
+  test("overrides", () => {
+    const c = loadConfig({ PORT: "9001", DATA_DIR: "/tmp/x", CACHE_TTL_SECONDS: "60", JWT_SECRET: "s".repeat(32) });
+    expect(c).toMatchObject({ port: 9001, dataDir: "/tmp/x", cacheTtlSeconds: 60, jwtSecret: "s".repeat(32) });
+  });
+
+  test("every bad variable is named, all at once", () => {
+    try {
+      loadConfig({ PORT: "eighty", MEMORY_MODE: "cloud", CACHE_TTL_SECONDS: "-1", JWT_SECRET: "short", REDIS_URL: "http://x" });
+      throw new Error("expected a ConfigError");
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as ConfigError).message;
+      for (const name of ["PORT", "MEMORY_MODE", "CACHE_TTL_SECONDS", "JWT_SECRET", "REDIS_URL"]) expect(message).toContain(name);
+    }
+  });
+
+  test("production mode requires a shared JWT secret", () => {
+    expect(() => loadConfig({ MEMORY_MODE: "production" })).toThrow(/JWT_SECRET is required/);
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, test } from "bun:test";
+import { canonicalJson, searchCacheKey } from "../../src/search/cache-key";
+import { reciprocalRankFusion } from "../../src/search/fusion";
+import { parseFilters } from "../../src/search/filters";
+import { SingleFlight } from "../../src/search/single-flight";
+import { ProblemError } from "../../src/http/problem";
+
+describe("cache keys", () => {
+  const base = { user: "u", query: "q", collection_id: "c", search_type: "semantic", filters: { metadata: { a: 1, b: 2 } }, top_k: 10, rerank: false };
+
+  test("key order does not matter, every input does", () => {
+    expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 4, e: 5 }] } })).toBe('{"a":{"c":[3,{"e":5,"f":4}],"d":2},"b":1}');
+    const same = searchCacheKey({ ...base, filters: { metadata: { b: 2, a: 1 } } }, 0);
+    expect(searchCacheKey(base, 0)).toBe(same);
+    for (const change of [{ user: "v" }, { query: "Q" }, { search_type: "hybrid" }, { top_k: 11 }, { rerank: true }, { filters: null }]) {
+      expect(searchCacheKey({ ...base, ...change }, 0)).not.toBe(same);
+    }
+    expect(searchCacheKey(base, 1)).not.toBe(same);
+  });
+});
+
+describe("reciprocal rank fusion", () => {
+  test("rewards agreement between rankings", () => {
+    const fused = reciprocalRankFusion(
+      [
+        [{ id: "a", score: 0.9 }, { id: "b", score: 0.8 }, { id: "c", score: 0.7 }],
+        [{ id: "c", score: 12 }, { id: "b", score: 11 }],
+      ],
+      10,
+    );
+    expect(fused.map((h) => h.id)).toEqual(["c", "b", "a"]);
+    expect(fused[0]!.score).toBeCloseTo(1 / 63 + 1 / 61, 10);
+    expect(fused[1]!.score).toBeCloseTo(2 / 62, 10);
+  });
+
+  test("limit and empty inputs", () => {
+    expect(reciprocalRankFusion([[], []], 5)).toEqual([]);
+    expect(reciprocalRankFusion([[{ id: "a", score: 1 }, { id: "b", score: 1 }]], 1).map((h) => h.id)).toEqual(["a"]);
+  });
+});
+
+describe("filters", () => {
+  test("parse the operator language", () => {
+    expect(parseFilters({
+      metadata: { team: "ops", tag: { $in: ["a", 2, true] }, price: { $gte: 1, $lte: 9 }, live: false },
+      created_after: "2026-01-01",
+    })).toEqual({
+      metadata: [
+        { key: "team", op: "eq", value: "ops" },
+        { key: "tag", op: "in", values: ["a", 2, true] },
+        { key: "price", op: "range", gte: 1, lte: 9 },
+        { key: "live", op: "eq", value: false },
+      ],
+      createdAfter: "2026-01-01T00:00:00.000Z",
+    });
+    expect(parseFilters(undefined)).toEqual({ metadata: [] });
+  });
+
+  const bad: [unknown, string][] = [
+    [{ metadata: { a: { $regex: "x" } } }, "filters.metadata.a.$regex"],
+    [{ metadata: { a: { $in: [1], $gte: 1 } } }, "filters.metadata.a"],
+    [{ metadata: { a: { $in: [] } } }, "filters.metadata.a.$in"],
+    [{ metadata: { a: { $in: [{}] } } }, "filters.metadata.a.$in[0]"],
+    [{ metadata: { a: { $gte: true } } }, "filters.metadata.a.$gte"],
+    [{ metadata: { a: { $gte: 1, $lte: "z" } } }, "filters.metadata.a"],
+    [{ metadata: { a: {} } }, "filters.metadata.a"],
+    [{ metadata: { a: null } }, "filters.metadata.a"],
+    [{ metadata: { "bad key'": 1 } }, "filters.metadata.bad key'"],
+    [{ metadata: [] }, "filters.metadata"],
+    [{ created_before: 5 }, "filters.created_before"],
+    [{ created_before: "2026-13-45" }, "filters.created_before"],
+    [{ since: "2026-01-01" }, "filters.since"],
+  ];
+  for (const [input, field] of bad) {
+    test(`rejects ${JSON.stringify(input)} naming ${field}`, () => {
+      try {
+        parseFilters(input);
+        throw new Error("expected a ProblemError");
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProblemError);
+        expect((error as ProblemError).status).toBe(422);
+        expect((error as ProblemError).extra.field).toBe(field);
+      }
+    });
+  }
+});
+
+describe("single flight", () => {
+  test("shares one computation among concurrent callers, then forgets it", async () => {
+    const flights = new SingleFlight<number>();
+    let runs = 0;
+    const compute = async () => {
+      runs++;
+      await Bun.sleep(5);
+      return 42;
+    };
+    const calls = Array.from({ length: 5 }, () => flights.run("k", compute));
+    expect(calls.filter((c) => c.shared)).toHaveLength(4);
+    expect(await Promise.all(calls.map((c) => c.promise))).toEqual([42, 42, 42, 42, 42]);
+    expect(runs).toBe(1);
+    expect(flights.size).toBe(0);
+    await flights.run("k", compute).promise;
+    expect(runs).toBe(2);
+  });
+
+  test("a failure reaches every waiter and is not remembered", async () => {
+    const flights = new SingleFlight<number>();
+    const a = flights.run("k", async () => { throw new Error("boom"); });
+    const b = flights.run("k", async () => 1);
+    await expect(a.promise).rejects.toThrow("boom");
+    await expect(b.promise).rejects.toThrow("boom");
+    expect(await flights.run("k", async () => 7).promise).toBe(7);
+  });
+});

@@ -1,0 +1,81 @@
+import { buildApp, type App } from "../../src/app";
+import { createTokenService } from "../../src/auth/tokens";
+import type { Tier } from "../../src/auth/claims";
+import { silentLogger } from "../../src/log";
+import { openEmbeddedStores } from "../../src/stores/embedded";
+import { MemorySearchCache } from "../../src/stores/memory-cache";
+import { sharedEmbedder } from "./embedder";
+
+export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON (tests read arbitrary answers). */
+  body: any;
+  text: string;
+}
+
+export interface TestApp {
+  app: App;
+  token(sub: string, tier?: Tier): Promise<string>;
+  call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+export async function toReply(response: Response): Promise<Reply> {
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/** A fresh app over an in-memory embedded store and the real embedding model. */
+export async function createTestApp(opts: { cacheTtlSeconds?: number; maxBodyBytes?: number } = {}): Promise<TestApp> {
+  const embedder = await sharedEmbedder();
+  const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
+  const tokens = createTokenService(TEST_SECRET);
+  const app = buildApp({
+    tokens,
+    collections: stores.collections,
+    memories: stores.memories,
+    vectors: stores.vectors,
+    cache: new MemorySearchCache({ maxEntries: 1000 }),
+    embedder,
+    healthChecks: [stores.health],
+    log: silentLogger,
+    settings: {
+      cacheTtlSeconds: opts.cacheTtlSeconds ?? 300,
+      hybridCandidates: 50,
+      maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,
+    },
+  });
+  return {
+    app,
+    token: (sub, tier = "free") => tokens.sign({ sub, tier, ttlSeconds: 3600 }),
+    async call(method, path, { token, body, raw, headers = {} } = {}) {
+      const init: RequestInit = { method, headers: { ...headers } };
+      const h = init.headers as Record<string, string>;
+      if (token) h.authorization = `Bearer ${token}`;
+      if (raw !== undefined || body !== undefined) {
+        h["content-type"] ??= "application/json";
+        init.body = raw ?? JSON.stringify(body);
+      }
+      return toReply(await app.handle(new Request(`http://localhost${path}`, init)));
+    },
+    async close() {
+      stores.close();
+    },
+  };
+}
+
+/** Creates a collection and returns its id. */
+export async function newCollection(t: TestApp, token: string, name = `c-${crypto.randomUUID()}`): Promise<string> {
+  const reply = await t.call("POST", "/v1/collections", { token, body: { name } });
+  if (reply.status !== 201) throw new Error(`collection create failed: ${reply.status} ${reply.text}`);
+  return reply.body.id;
+}
