@@ -255,6 +255,23 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         expect(ids(await f.memories.keywordSearch(id, "runs", 10, NO_FILTER))).toEqual(["k4"]);
       });
 
+      test("English stopwords are ignored: a stopword-only query finds nothing", async () => {
+        const id = await seed();
+        expect(await f.memories.keywordSearch(id, "the was and", 10, NO_FILTER)).toEqual([]);
+        expect(ids(await f.memories.keywordSearch(id, "the zebra", 10, NO_FILTER))).toEqual(["k2"]);
+      });
+
+      test("minTermsMatched 2 keeps only memories matching two distinct query words", async () => {
+        const id = await seed();
+        // "station" alone is in k2, k3 and k6; only k3 also has "morning", only k6 "budget".
+        const two = await f.memories.keywordSearch(id, "station morning budget", 10, NO_FILTER, { minTermsMatched: 2 });
+        expect(new Set(ids(two))).toEqual(new Set(["k3", "k6"]));
+        const any = await f.memories.keywordSearch(id, "station morning budget", 10, NO_FILTER);
+        expect(new Set(ids(any))).toEqual(new Set(["k2", "k3", "k4", "k6"]));
+        // A one-word query needs just that word.
+        expect(ids(await f.memories.keywordSearch(id, "zebra", 10, NO_FILTER, { minTermsMatched: 2 }))).toEqual(["k2"]);
+      });
+
       test("k bounds the hits", async () => {
         const id = await seed();
         expect(await f.memories.keywordSearch(id, "the station morning brown", 2, NO_FILTER)).toHaveLength(2);
