@@ -1,5 +1,5 @@
 import { Elysia, ValidationError } from "elysia";
-import { QueueFullError } from "../stores/ports";
+import { DependencyUnavailableError, QueueFullError } from "../stores/ports";
 import type { Logger } from "../log";
 import { ProblemError, problemResponse } from "./problem";
 
@@ -82,6 +82,11 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
       if (error instanceof QueueFullError) {
         headers["retry-after"] = String(error.retryAfterSeconds);
         return respond(503, "overloaded", `${error.message}; retry shortly`);
+      }
+      if (error instanceof DependencyUnavailableError) {
+        headers["retry-after"] = String(error.retryAfterSeconds);
+        opts.log.warn("dependency unavailable", { request_id: requestId, dependency: error.dependency });
+        return respond(503, "dependency_unavailable", `${error.message}; the request was not applied, retry shortly`);
       }
       switch (code) {
         case "VALIDATION": {

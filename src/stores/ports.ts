@@ -169,3 +169,32 @@ export class QueueFullError extends Error {
     super(`${queue} queue is full`);
   }
 }
+
+/** A memory as a derived index (Milvus, Neo4j) receives it from the outbox. */
+export interface IndexedMemory {
+  collection_id: string;
+  id: string;
+  content: string;
+  metadata: Metadata;
+  embedding: Float32Array;
+  created_at: string; // ISO-8601
+}
+
+/**
+ * A derived index fed from the source of truth through the transactional outbox. Every method
+ * is idempotent: the outbox delivers at least once, in any order of retries, and always sends
+ * the memory's current state (a memory gone from the source of truth arrives as a delete).
+ */
+export interface IndexWriter {
+  readonly name: string;
+  upsert(items: IndexedMemory[]): Promise<void>;
+  delete(collectionId: string, ids: string[]): Promise<void>;
+  deleteCollection(collectionId: string): Promise<void>;
+}
+
+/** A dependency needed for this request is down; the HTTP layer answers 503 + Retry-After. */
+export class DependencyUnavailableError extends Error {
+  constructor(readonly dependency: string, readonly retryAfterSeconds = 2, cause?: unknown) {
+    super(`${dependency} is unavailable`, { cause });
+  }
+}
