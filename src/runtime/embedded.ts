@@ -21,6 +21,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     maxBatch: config.embedding.maxBatch,
     maxQueue: config.embedding.maxQueue,
     queryCacheSize: config.embedding.queryCacheSize,
+    threads: config.embedding.threads,
+    batchInvariant: config.embedding.batchInvariant,
   });
   const stores = openEmbeddedStores({
     path: join(config.dataDir, "memory.db"),
