@@ -19,9 +19,10 @@ export function healthRoutes(deps: HealthRoutesDeps) {
           c.check().catch((error: unknown) => ({ name: "unknown", ready: false, detail: String(error) })),
         ),
       );
-      const ready = dependencies.every((d) => d.ready);
+      const ready = dependencies.every((d) => d.ready || d.optional);
+      const degraded = dependencies.some((d) => !d.ready && d.optional);
       set.status = ready ? 200 : 503;
       if (!ready) set.headers["retry-after"] = "5";
-      return { status: ready ? "ready" : "not_ready", dependencies };
+      return { status: ready ? (degraded ? "degraded" : "ready") : "not_ready", dependencies };
     });
 }

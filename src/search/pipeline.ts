@@ -75,12 +75,26 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<string>();
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0 };
 
+  // A dead cache is a bypass, counted; logged at most every 10 s so an outage at full load
+  // does not turn into a flood of log lines.
+  let lastCacheWarning = 0;
+  let unloggedCacheErrors = 0;
   const cacheCall = async <T>(what: string, call: () => Promise<T>, fallback: T): Promise<T> => {
     try {
       return await call();
     } catch (error) {
       stats.cacheErrors++;
-      deps.log.warn("search cache unavailable, bypassing it", { op: what, error: String(error) });
+      unloggedCacheErrors++;
+      const now = Date.now();
+      if (now - lastCacheWarning >= 10_000) {
+        deps.log.warn("search cache unavailable, bypassing it", {
+          op: what,
+          error: String(error),
+          errors_since_last_warning: unloggedCacheErrors,
+        });
+        lastCacheWarning = now;
+        unloggedCacheErrors = 0;
+      }
       return fallback;
     }
   };

@@ -1,0 +1,22 @@
+import type { Logger } from "../../log";
+import { RedisSearchCache } from "./cache";
+import { createRedisClient } from "./client";
+import { RedisHealthCheck } from "./health";
+
+export async function openRedisCache(opts: { url: string; log: Logger }) {
+  const redis = createRedisClient(opts.url, opts.log);
+  try {
+    await redis.connect();
+  } catch (error) {
+    // Not fatal: the API serves without its cache and the client keeps reconnecting.
+    opts.log.warn("redis is not reachable at start; serving without the search cache", { error: String(error) });
+  }
+  return {
+    redis,
+    cache: new RedisSearchCache(redis),
+    health: new RedisHealthCheck(redis),
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
