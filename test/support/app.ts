@@ -5,6 +5,7 @@ import { silentLogger } from "../../src/log";
 import { openEmbeddedStores } from "../../src/stores/embedded";
 import { MemorySearchCache } from "../../src/stores/memory-cache";
 import { sharedEmbedder } from "./embedder";
+import type { SearchCache } from "../../src/stores/ports";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -35,7 +36,9 @@ export async function toReply(response: Response): Promise<Reply> {
 }
 
 /** A fresh app over an in-memory embedded store and the real embedding model. */
-export async function createTestApp(opts: { cacheTtlSeconds?: number; maxBodyBytes?: number } = {}): Promise<TestApp> {
+export async function createTestApp(
+  opts: { cacheTtlSeconds?: number; maxBodyBytes?: number; cache?: SearchCache } = {},
+): Promise<TestApp> {
   const embedder = await sharedEmbedder();
   const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
   const tokens = createTokenService(TEST_SECRET);
@@ -44,7 +47,7 @@ export async function createTestApp(opts: { cacheTtlSeconds?: number; maxBodyByt
     collections: stores.collections,
     memories: stores.memories,
     vectors: stores.vectors,
-    cache: new MemorySearchCache({ maxEntries: 1000 }),
+    cache: opts.cache ?? new MemorySearchCache({ maxEntries: 1000 }),
     embedder,
     healthChecks: [stores.health],
     log: silentLogger,
