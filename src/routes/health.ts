@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { HealthCheck } from "../stores/ports";
+import type { DependencyStatus, HealthCheck } from "../stores/ports";
 import pkg from "../../package.json";
 
 export interface HealthRoutesDeps {
@@ -16,7 +16,7 @@ export function healthRoutes(deps: HealthRoutesDeps) {
     .get("/ready", async ({ set }) => {
       const dependencies = await Promise.all(
         deps.checks.map((c) =>
-          c.check().catch((error: unknown) => ({ name: "unknown", ready: false, detail: String(error) })),
+          c.check().catch((error: unknown): DependencyStatus => ({ name: "unknown", ready: false, detail: String(error) })),
         ),
       );
       const ready = dependencies.every((d) => d.ready || d.optional);
