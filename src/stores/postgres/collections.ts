@@ -1,0 +1,83 @@
+import { type Collection, type CollectionStore, DuplicateNameError } from "../ports.ts";
+import { isUniqueViolation } from "./errors.ts";
+import { type Outbox, queueSql } from "./outbox.ts";
+import type { PgPool } from "./pool.ts";
+import { assertNoNul, COLLECTION_COLUMNS, isUuid } from "./rows.ts";
+
+/**
+ * Owner-scoped collections; a collection that is not the caller's reads as absent. Deleting
+ * one cascades to its memories in the same statement that queues a `delete_collection` row per
+ * index writer, then delivers those rows before resolving (bounded; see Outbox).
+ */
+export class PostgresCollectionStore implements CollectionStore {
+  constructor(
+    private readonly pool: PgPool,
+    private readonly outbox: Outbox,
+  ) {}
+
+  async create(owner: string, input: { name: string; description: string | null }): Promise<Collection> {
+    assertNoNul(owner, "owner");
+    assertNoNul(input.name, "name");
+    if (input.description != null) assertNoNul(input.description, "description");
+    try {
+      const { rows } = await this.pool.query<Collection & Record<string, unknown>>(
+        {
+          name: "collections.create",
+          text: `INSERT INTO collections (id, owner, name, description) VALUES ($1, $2, $3, $4)
+                 RETURNING ${COLLECTION_COLUMNS}`,
+        },
+        [crypto.randomUUID(), owner, input.name, input.description ?? null],
+      );
+      return rows[0]!;
+    } catch (error) {
+      if (isUniqueViolation(error, "collections_owner_name_key")) throw new DuplicateNameError(input.name);
+      throw error;
+    }
+  }
+
+  async list(owner: string): Promise<Collection[]> {
+    if (owner.includes("\u0000")) return [];
+    const { rows } = await this.pool.query<Collection & Record<string, unknown>>(
+      {
+        name: "collections.list",
+        text: `SELECT ${COLLECTION_COLUMNS} FROM collections WHERE owner = $1 ORDER BY seq`,
+      },
+      [owner],
+    );
+    return rows;
+  }
+
+  async get(owner: string, id: string): Promise<Collection | null> {
+    if (!isUuid(id) || owner.includes("\u0000")) return null;
+    const { rows } = await this.pool.query<Collection & Record<string, unknown>>(
+      {
+        name: "collections.get",
+        text: `SELECT ${COLLECTION_COLUMNS} FROM collections WHERE id = $1 AND owner = $2`,
+      },
+      [id, owner],
+    );
+    return rows[0] ?? null;
+  }
+
+  async delete(owner: string, id: string): Promise<boolean> {
+    if (!isUuid(id) || owner.includes("\u0000")) return false;
+    const targets = this.outbox.targets;
+    const { rows } = await this.pool.query<{ deleted: number; queued: string[] | null }>(
+      {
+        name: targets.length > 0 ? "collections.delete+outbox" : "collections.delete",
+        text:
+          targets.length > 0
+            ? `WITH gone AS (
+                 DELETE FROM collections WHERE id = $1 AND owner = $2 RETURNING id AS collection_id, NULL::text AS id
+               ), queued AS (${queueSql("delete_collection", "gone", "$3")})
+               SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT array_agg(id::text) FROM queued) AS queued`
+            : `WITH gone AS (DELETE FROM collections WHERE id = $1 AND owner = $2 RETURNING 1)
+               SELECT count(*)::int AS deleted, NULL::text[] AS queued FROM gone`,
+      },
+      targets.length > 0 ? [id, owner, targets] : [id, owner],
+    );
+    const { deleted, queued } = rows[0]!;
+    if (queued !== null && queued.length > 0) await this.outbox.deliverNow(queued);
+    return deleted > 0;
+  }
+}

@@ -1,0 +1,86 @@
+import type { Logger } from "../../log.ts";
+import type { CollectionStore, HealthCheck, IndexWriter, MemoryStore } from "../ports.ts";
+import { PostgresCollectionStore } from "./collections.ts";
+import { PostgresHealthCheck } from "./health.ts";
+import { PostgresMemoryStore } from "./memories.ts";
+import { migrate } from "./migrations.ts";
+import { Outbox, type OutboxOptions } from "./outbox.ts";
+import { PgPool } from "./pool.ts";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
+  url: string;
+  /** Most connections of this process (config: PG_POOL_SIZE; default 50). */
+  poolSize?: number;
+  log: Logger;
+  /** The derived indexes (Milvus, Neo4j) fed through the outbox; names must be unique and stable. */
+  writers: IndexWriter[];
+  /** Bound on a write's wait for its immediate index delivery (default 2000 ms). */
+  deliveryTimeoutMs?: number;
+  /** Embedding length every write must have (the embedder's); unchecked across batches when unset. */
+  dimensions?: number;
+  /** Schema of every table (default `public`); created if missing. Tests use their own. */
+  schema?: string;
+  /** Server-side bound on each statement (default 30 s). */
+  statementTimeoutMs?: number;
+  /** Bound on acquiring a connection (default 2000 ms): a dead database fails fast with a 503. */
+  connectionTimeoutMs?: number;
+  /** Dispatcher tuning (batch size, poll interval, backoff; `dispatch: false` = no polling loop). */
+  outbox?: Omit<OutboxOptions, "deliveryTimeoutMs">;
+}
+
+export interface PostgresStores {
+  collections: CollectionStore;
+  memories: MemoryStore;
+  health: HealthCheck;
+  /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
+  outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
+  /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
+  warm(n?: number): Promise<number>;
+  /** Stops the dispatcher, waits for deliveries under way, closes the pool. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects, migrates (idempotent, advisory-locked: safe with several workers starting at
+ * once) and builds the Postgres stores. Throws DependencyUnavailableError("postgres") when the
+ * database cannot be reached (within the connection timeout, not a hang).
+ */
+export async function openPostgresStores(options: PostgresStoreOptions): Promise<PostgresStores> {
+  const log = options.log.child({ component: "postgres" });
+  const names = options.writers.map((w) => w.name);
+  if (new Set(names).size !== names.length) throw new Error(`index writer names must be unique, got ${names.join(", ")}`);
+  const pool = new PgPool({
+    url: options.url,
+    log,
+    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+    ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+    ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
+  });
+  try {
+    await migrate(pool, log);
+  } catch (error) {
+    await pool.close().catch(() => {});
+    throw error;
+  }
+  const outbox = new Outbox(pool, options.writers, log.child({ component: "outbox" }), {
+    ...options.outbox,
+    ...(options.deliveryTimeoutMs !== undefined ? { deliveryTimeoutMs: options.deliveryTimeoutMs } : {}),
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    collections: new PostgresCollectionStore(pool, outbox),
+    memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
+    health: new PostgresHealthCheck(pool),
+    outbox,
+    warm: (n) => pool.warm(n),
+    close() {
+      closing ??= (async () => {
+        await outbox.close();
+        await pool.close();
+      })();
+      return closing;
+    },
+  };
+}

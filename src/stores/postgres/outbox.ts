@@ -1,0 +1,527 @@
+import type pg from "pg";
+import type { Logger } from "../../log.ts";
+import type { IndexedMemory, IndexWriter } from "../ports.ts";
+import { decodeEmbedding } from "./embedding.ts";
+import { describeError } from "./errors.ts";
+import type { PgPool } from "./pool.ts";
+import { isoSql } from "./rows.ts";
+
+/**
+ * The transactional outbox: every write to `memories` / `collections` inserts, in the same
+ * statement, one `outbox` row per IndexWriter (Milvus, Neo4j: derived indexes). This dispatcher
+ * delivers them.
+ *
+ * Delivery sends a memory's CURRENT state (present → `writer.upsert`, gone → `writer.delete`),
+ * never the state recorded at write time, so retries in any order converge. Rows are claimed
+ * with `FOR UPDATE SKIP LOCKED` (several processes may dispatch), and each delivery holds, for
+ * its whole transaction, a per-target advisory lock on each memory it sends (shared on its
+ * collection, exclusive for a collection delete): two deliveries of one memory never overlap,
+ * so an older state can never overwrite a newer one in the index. A delivered row is deleted; a
+ * failed one gets `attempts + 1` and exponential backoff (base doubling, capped).
+ *
+ * A writer that fails is also backed off in memory: the loop probes it once per backoff period
+ * (not once per due batch) and immediate deliveries skip it until a delivery succeeds.
+ * Delivery transactions commit with `synchronous_commit = off`: a lost commit only means a
+ * redelivery, which writers absorb.
+ *
+ * Read-your-writes: after a write commits, the store calls `deliverNow` with the write's rows,
+ * which delivers them (waiting for any concurrent delivery of the same rows or memories)
+ * bounded by `deliveryTimeoutMs`; a writer that is down or slow never fails or stalls a write
+ * beyond that. At most half the pool delivers immediately at once.
+ *
+ * Writers must bound their own calls (request timeouts): a delivery holds its connection and
+ * locks until the writer answers, and `close()` waits for deliveries under way.
+ */
+export interface OutboxOptions {
+  /** Bound on waiting for a write's immediate delivery (default 2000 ms). */
+  deliveryTimeoutMs?: number;
+  /** Rows one dispatcher round claims per target (default 500). */
+  batchSize?: number;
+  /** How often the dispatcher looks for due rows when idle (default 500 ms). */
+  pollMs?: number;
+  /** First retry delay; doubles per attempt (default 200 ms). */
+  baseBackoffMs?: number;
+  /** Cap on the retry delay (default 30 s). */
+  maxBackoffMs?: number;
+  /** Run the polling loop (default true). Immediate delivery and `drain` work either way. */
+  dispatch?: boolean;
+}
+
+export type OutboxOp = "upsert" | "delete" | "delete_collection";
+
+interface ClaimedRow {
+  id: string;
+  target: string;
+  op: OutboxOp;
+  collection_id: string;
+  memory_id: string | null;
+  collection_key: string;
+  memory_key: string;
+}
+
+interface StateRow {
+  collection_id: string;
+  id: string;
+  content: string;
+  metadata: IndexedMemory["metadata"];
+  embedding: Buffer;
+  created_at: string;
+}
+
+export interface RoundResult {
+  claimed: number;
+  delivered: number;
+  failed: number;
+  /** Claimed but left for later: another delivery held one of its memories. */
+  skipped: number;
+}
+
+/**
+ * A delivery transaction only deletes or reschedules outbox rows: if a crash loses its commit,
+ * the rows are delivered again (writers are idempotent). So it skips the WAL flush wait.
+ */
+const DELIVERY_SETTINGS = { synchronous_commit: "off" } as const;
+
+const EMPTY_ROUND: RoundResult = { claimed: 0, delivered: 0, failed: 0, skipped: 0 };
+
+const CLAIM_COLUMNS = `id::text AS id, target, op, collection_id::text AS collection_id, memory_id,
+  hashtextextended(target || '/' || collection_id::text, 0)::text AS collection_key,
+  hashtextextended(target || '/' || collection_id::text || '/' || coalesce(memory_id, ''), 0)::text AS memory_key`;
+
+/** The SQL of a data-modifying CTE body that queues one row per target for each written row. */
+export function queueSql(op: OutboxOp, from: string, targetsParam: string): string {
+  return `INSERT INTO outbox (target, op, collection_id, memory_id)
+    SELECT t.target, '${op}', w.collection_id::uuid, w.id FROM ${from} AS w CROSS JOIN unnest(${targetsParam}::text[]) AS t(target)
+    RETURNING id`;
+}
+
+/** A counting semaphore whose waits are bounded. */
+class Semaphore {
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  /** Takes a slot; false if none freed up within `timeoutMs`. */
+  acquire(timeoutMs: number): Promise<boolean> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(grant);
+        if (i >= 0) this.waiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next !== undefined) next();
+    else this.free++;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class Outbox {
+  readonly targets: readonly string[];
+  private readonly writers: ReadonlyMap<string, IndexWriter>;
+  private readonly deliveryTimeoutMs: number;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  /** Per target: consecutive failures and until when immediate delivery skips it. */
+  private readonly failing = new Map<string, { failures: number; skipUntil: number }>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly slots: Semaphore;
+  private stopped = false;
+  private loopDone: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private kicked = false;
+  private databaseDown = false;
+
+  constructor(
+    private readonly pool: PgPool,
+    writers: readonly IndexWriter[],
+    private readonly log: Logger,
+    options: OutboxOptions = {},
+  ) {
+    const byName = new Map<string, IndexWriter>();
+    for (const w of writers) {
+      if (byName.has(w.name)) throw new Error(`two index writers are named "${w.name}"`);
+      byName.set(w.name, w);
+    }
+    this.writers = byName;
+    this.targets = [...byName.keys()];
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 2000;
+    this.batchSize = options.batchSize ?? 500;
+    this.pollMs = options.pollMs ?? 500;
+    this.baseBackoffMs = options.baseBackoffMs ?? 200;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.slots = new Semaphore(Math.max(1, Math.floor(pool.size / 2)));
+    if (options.dispatch !== false && this.targets.length > 0) this.loopDone = this.loop();
+  }
+
+  /** Runs a dispatcher round now instead of at the next poll, probing failing writers too. */
+  kick(): void {
+    for (const state of this.failing.values()) state.skipUntil = 0;
+    this.wakeLoop();
+  }
+
+  private wakeLoop(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /**
+   * Delivers these rows (ids returned by a write) now, for read-your-writes. Resolves once
+   * they are delivered, or failed, or after `deliveryTimeoutMs`; never throws. Rows it cannot
+   * deliver stay in the outbox for the dispatcher.
+   */
+  async deliverNow(rowIds: readonly string[]): Promise<void> {
+    if (rowIds.length === 0 || this.stopped) return;
+    const now = Date.now();
+    const targets = this.targets.filter((t) => (this.failing.get(t)?.skipUntil ?? 0) <= now);
+    if (targets.length === 0) return;
+    // At most half the pool delivers at once, so slow writers cannot starve the writes of
+    // connections; a write that finds no slot within its bound leaves delivery to the dispatcher.
+    const deadline = now + this.deliveryTimeoutMs;
+    if (!(await this.slots.acquire(this.deliveryTimeoutMs))) {
+      this.wakeLoop();
+      return;
+    }
+    const settled = new Set<string>();
+    const work = this.pool
+      .transaction(async (client) => {
+        const { rows } = await client.query<ClaimedRow>(
+          `SELECT ${CLAIM_COLUMNS} FROM outbox WHERE id = ANY ($1::bigint[]) AND target = ANY ($2::text[])
+           ORDER BY id FOR UPDATE`,
+          [rowIds, targets],
+        );
+        return this.deliverClaimed(client, rows, true, settled);
+      }, { ...DELIVERY_SETTINGS, lock_timeout: `${Math.max(1, Math.trunc(this.deliveryTimeoutMs))}ms` })
+      .catch((error: unknown) => {
+        this.log.debug("outbox immediate delivery did not complete", { error: describeError(error) });
+      })
+      .finally(() => this.slots.release());
+    this.track(work);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      work.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // Too slow to wait for: later writes skip these targets until a delivery succeeds.
+      for (const target of targets) if (!settled.has(target)) this.markFailed(target, "delivery timed out", false);
+    }
+  }
+
+  /** Rows waiting per target (every configured target is present, 0 when none). */
+  async backlog(): Promise<Record<string, number>> {
+    const result: Record<string, number> = Object.fromEntries(this.targets.map((t) => [t, 0]));
+    const { rows } = await this.pool.query<{ target: string; n: number }>(
+      "SELECT target, count(*)::int AS n FROM outbox GROUP BY target",
+    );
+    for (const row of rows) result[row.target] = row.n;
+    return result;
+  }
+
+  /**
+   * Delivers until no row of a configured target is left, ignoring backoff (for tests and
+   * shutdown). True when the outbox emptied, false when `timeoutMs` passed first.
+   */
+  async drain(timeoutMs = 10_000): Promise<boolean> {
+    if (this.targets.length === 0) return true;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await this.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM outbox WHERE target = ANY ($1::text[])",
+        [this.targets],
+      );
+      if (rows[0]!.n === 0) return true;
+      if (Date.now() >= deadline) return false;
+      let delivered = 0;
+      for (const target of this.targets) {
+        try {
+          delivered += (await this.round(target, true)).delivered;
+        } catch (error) {
+          this.log.debug("outbox drain round failed", { target, error: describeError(error) });
+        }
+      }
+      if (delivered === 0) await sleep(20);
+    }
+  }
+
+  /** Stops the loop and waits for deliveries under way; the pool stays open. Idempotent. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.wakeLoop();
+    await this.loopDone;
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  /** One claim-and-deliver transaction for `target`: due rows, or all of them when `force`. */
+  async round(target: string, force = false): Promise<RoundResult> {
+    return this.pool.transaction(async (client) => {
+      const { rows } = await client.query<ClaimedRow>(
+        `SELECT ${CLAIM_COLUMNS} FROM outbox
+         WHERE target = $1 AND ($2::boolean OR next_attempt_at <= now())
+         ORDER BY next_attempt_at, id
+         LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        [target, force, this.batchSize],
+      );
+      if (rows.length === 0) return EMPTY_ROUND;
+      return this.deliverClaimed(client, rows, false);
+    }, DELIVERY_SETTINGS);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.inflight.add(promise);
+    void promise.finally(() => this.inflight.delete(promise));
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let again = false;
+      let pause = this.pollMs;
+      try {
+        for (const target of this.targets) {
+          if (this.stopped) break;
+          // A failing writer is probed once per backoff period, not once per due batch.
+          if ((this.failing.get(target)?.skipUntil ?? 0) > Date.now()) continue;
+          const result = await this.round(target);
+          if (result.claimed === this.batchSize && result.delivered > 0) again = true;
+          if (result.skipped > 0) pause = Math.min(pause, 25);
+        }
+        if (this.databaseDown) {
+          this.databaseDown = false;
+          this.log.info("outbox dispatcher reconnected to postgres");
+        }
+      } catch (error) {
+        if (!this.databaseDown) {
+          this.databaseDown = true;
+          this.log.warn("outbox dispatcher cannot reach postgres; retrying", { error: describeError(error) });
+        }
+      }
+      if (!again && !this.stopped) await this.pause(pause);
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.kicked) {
+      this.kicked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wake = () => {
+        this.kicked = false;
+        finish();
+      };
+    });
+  }
+
+  /** Takes the advisory locks `rows` need; returns the rows whose locks are all held. */
+  private async lock(client: pg.PoolClient, rows: ClaimedRow[], blocking: boolean): Promise<ClaimedRow[]> {
+    // Per key: exclusive when any row needs it exclusively. Taken in key order (no deadlock
+    // between blocking deliveries); a session's own locks never conflict with each other.
+    const exclusive = new Map<string, boolean>();
+    const need = (key: string, excl: boolean) => exclusive.set(key, (exclusive.get(key) ?? false) || excl);
+    for (const row of rows) {
+      if (row.op === "delete_collection") {
+        need(row.collection_key, true);
+      } else {
+        need(row.collection_key, false);
+        need(row.memory_key, true);
+      }
+    }
+    const keys = [...exclusive.keys()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+    const modes = keys.map((k) => exclusive.get(k)!);
+    if (blocking) {
+      await client.query(
+        `SELECT count(CASE WHEN x THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END)
+         FROM unnest($1::bigint[], $2::boolean[]) AS t(k, x)`,
+        [keys, modes],
+      );
+      return rows;
+    }
+    const { rows: got } = await client.query<{ k: string; ok: boolean }>(
+      `SELECT k::text AS k, CASE WHEN x THEN pg_try_advisory_xact_lock(k) ELSE pg_try_advisory_xact_lock_shared(k) END AS ok
+       FROM unnest($1::bigint[], $2::boolean[]) AS t(k, x)`,
+      [keys, modes],
+    );
+    const held = new Set(got.filter((g) => g.ok).map((g) => g.k));
+    return rows.filter(
+      (row) => held.has(row.collection_key) && (row.op === "delete_collection" || held.has(row.memory_key)),
+    );
+  }
+
+  /**
+   * Delivers claimed rows inside the claiming transaction: locks, loads current state once for
+   * all targets, calls each target's writer (targets in parallel), then deletes the delivered
+   * rows and reschedules the failed ones. `settled` collects the targets that finished.
+   */
+  private async deliverClaimed(
+    client: pg.PoolClient,
+    claimed: ClaimedRow[],
+    blocking: boolean,
+    settled?: Set<string>,
+  ): Promise<RoundResult> {
+    const known = claimed.filter((r) => this.writers.has(r.target));
+    if (known.length === 0) return { ...EMPTY_ROUND, claimed: claimed.length };
+    const rows = await this.lock(client, known, blocking);
+    const skipped = claimed.length - rows.length;
+
+    // Current state of every memory concerned, one query for all targets.
+    const memoryKeys = new Map<string, { c: string; m: string }>();
+    for (const row of rows) {
+      if (row.memory_id !== null) memoryKeys.set(`${row.collection_id}/${row.memory_id}`, { c: row.collection_id, m: row.memory_id });
+    }
+    const state = new Map<string, IndexedMemory>();
+    if (memoryKeys.size > 0) {
+      const keys = [...memoryKeys.values()];
+      const { rows: found } = await client.query<StateRow>(
+        `SELECT m.collection_id::text AS collection_id, m.id, m.content, m.metadata, m.embedding,
+                ${isoSql("m.created_at")} AS created_at
+         FROM unnest($1::uuid[], $2::text[]) AS k(c, i)
+         JOIN memories AS m ON m.collection_id = k.c AND m.id = k.i`,
+        [keys.map((k) => k.c), keys.map((k) => k.m)],
+      );
+      for (const r of found) {
+        state.set(`${r.collection_id}/${r.id}`, {
+          collection_id: r.collection_id,
+          id: r.id,
+          content: r.content,
+          metadata: r.metadata,
+          embedding: decodeEmbedding(r.embedding),
+          created_at: r.created_at,
+        });
+      }
+    }
+
+    const byTarget = new Map<string, ClaimedRow[]>();
+    for (const row of rows) {
+      const list = byTarget.get(row.target);
+      if (list === undefined) byTarget.set(row.target, [row]);
+      else list.push(row);
+    }
+
+    const done: string[] = [];
+    const failedIds: string[] = [];
+    const failedErrors: string[] = [];
+    await Promise.all(
+      [...byTarget].map(async ([target, targetRows]) => {
+        const outcome = await this.deliverTarget(this.writers.get(target)!, targetRows, state);
+        done.push(...outcome.done);
+        for (const f of outcome.failed) {
+          failedIds.push(...f.ids);
+          for (let i = 0; i < f.ids.length; i++) failedErrors.push(f.error);
+        }
+        if (outcome.failed.length === 0) this.markDelivered(target);
+        else this.markFailed(target, outcome.failed[0]!.error, true);
+        settled?.add(target);
+      }),
+    );
+
+    if (done.length > 0) await client.query("DELETE FROM outbox WHERE id = ANY ($1::bigint[])", [done]);
+    if (failedIds.length > 0) {
+      await client.query(
+        `UPDATE outbox AS o
+         SET attempts = o.attempts + 1,
+             next_attempt_at = now() + least($3::float8, $4::float8 * power(2, least(o.attempts, 30))) * interval '1 millisecond',
+             last_error = f.error
+         FROM unnest($1::bigint[], $2::text[]) AS f(id, error)
+         WHERE o.id = f.id`,
+        [failedIds, failedErrors, this.maxBackoffMs, this.baseBackoffMs],
+      );
+    }
+    return { claimed: claimed.length, delivered: done.length, failed: failedIds.length, skipped };
+  }
+
+  /** One target's rows: upserts of present memories, deletes of gone ones, collection deletes. */
+  private async deliverTarget(
+    writer: IndexWriter,
+    rows: ClaimedRow[],
+    state: ReadonlyMap<string, IndexedMemory>,
+  ): Promise<{ done: string[]; failed: { ids: string[]; error: string }[] }> {
+    const upsertRows: string[] = [];
+    const upserts = new Map<string, IndexedMemory>();
+    const deletes = new Map<string, { rows: string[]; ids: Set<string> }>();
+    const collections = new Map<string, string[]>();
+    for (const row of rows) {
+      if (row.op === "delete_collection" || row.memory_id === null) {
+        const list = collections.get(row.collection_id) ?? [];
+        list.push(row.id);
+        collections.set(row.collection_id, list);
+        continue;
+      }
+      const key = `${row.collection_id}/${row.memory_id}`;
+      const current = state.get(key);
+      if (current !== undefined) {
+        upsertRows.push(row.id);
+        upserts.set(key, current);
+      } else {
+        const group = deletes.get(row.collection_id) ?? { rows: [], ids: new Set<string>() };
+        group.rows.push(row.id);
+        group.ids.add(row.memory_id);
+        deletes.set(row.collection_id, group);
+      }
+    }
+
+    const done: string[] = [];
+    const failed: { ids: string[]; error: string }[] = [];
+    const attempt = async (ids: string[], call: () => Promise<void>) => {
+      try {
+        await call();
+        done.push(...ids);
+      } catch (error) {
+        failed.push({ ids, error: describeError(error) });
+      }
+    };
+    if (upserts.size > 0) await attempt(upsertRows, () => writer.upsert([...upserts.values()]));
+    for (const [collectionId, group] of deletes) {
+      await attempt(group.rows, () => writer.delete(collectionId, [...group.ids]));
+    }
+    for (const [collectionId, ids] of collections) {
+      await attempt(ids, () => writer.deleteCollection(collectionId));
+    }
+    return { done, failed };
+  }
+
+  private markDelivered(target: string): void {
+    if (this.failing.delete(target)) this.log.info("index writer delivering again", { target });
+  }
+
+  private markFailed(target: string, error: string, counted: boolean): void {
+    const previous = this.failing.get(target);
+    const failures = (previous?.failures ?? 0) + 1;
+    const delay = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.min(failures - 1, 30));
+    this.failing.set(target, { failures, skipUntil: Date.now() + delay });
+    if (previous === undefined) {
+      this.log.warn(counted ? "index writer failing; outbox will retry" : "index writer slow; outbox will retry", {
+        target,
+        error,
+      });
+    } else {
+      this.log.debug("index writer still failing", { target, failures, error });
+    }
+  }
+}
