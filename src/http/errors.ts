@@ -15,6 +15,27 @@ export function fieldPath(pointer: string): string {
     .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), "");
 }
 
+/** The path of the first string (value or key) holding U+0000, which no store can keep. */
+export function findNul(value: unknown, path: string): string | null {
+  if (typeof value === "string") return value.includes("\0") ? path : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (key.includes("\0")) return childPath;
+      const found = findNul(child, childPath);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
 function describeValidation(error: ValidationError): { field: string; detail: string } {
   const first = error.all[0] as { path?: string; message?: string; schema?: { description?: string } } | undefined;
   const where = error.type === "body" ? "" : `${error.type}.`;
@@ -60,11 +81,20 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
         throw new ProblemError(413, "payload_too_large", `request body exceeds ${opts.maxBodyBytes} bytes`);
       }
       if (bytes.byteLength === 0) return undefined;
+      let body: unknown;
       try {
-        return JSON.parse(decoder.decode(bytes));
+        body = JSON.parse(decoder.decode(bytes));
       } catch {
         throw new ProblemError(400, "invalid_json", "request body is not valid JSON");
       }
+      const nul = findNul(body, "");
+      if (nul !== null) {
+        const field = nul || "body";
+        throw new ProblemError(422, "validation_failed", `${field}: contains U+0000 (NUL), which cannot be stored`, {
+          field,
+        });
+      }
+      return body;
     })
     .onError({ as: "global" }, ({ code, error: raised, request, path }) => {
       let error: unknown = raised;

@@ -49,6 +49,10 @@ describe("malformed and invalid input", () => {
     ["filter $in not an array", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { metadata: { tag: { $in: "a" } } } }, "filters.metadata.tag.$in"],
     ["filter with a bad date", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { created_after: "yesterday" } }, "filters.created_after"],
     ["filter value an array", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { metadata: { tag: ["a"] } } }, "filters.metadata.tag"],
+    ["NUL in memory content", "POST", "/v1/collections/CID/memories", { memories: [{ content: "ok" }, { content: "a\u0000b" }] }, "memories[1].content"],
+    ["NUL in a metadata key", "POST", "/v1/collections/CID/memories", { memories: [{ content: "ok", metadata: { "k\u0000": 1 } }] }, "memories[0].metadata.k\u0000"],
+    ["NUL in a collection name", "POST", "/v1/collections", { name: "a\u0000" }, "name"],
+    ["NUL in a search query", "POST", "/v1/search", { query: "zebra\u0000", collection_id: "CID" }, "query"],
     ["patch with nothing to change", "PATCH", "/v1/collections/CID/memories/m1", {}, "body"],
   ];
 
