@@ -9,6 +9,7 @@ import type {
   VectorIndex,
 } from "./stores/ports";
 import type { TokenService } from "./auth/tokens";
+import type { RateLimitPolicy } from "./auth/plugin";
 import type { Logger } from "./log";
 import { errorsPlugin } from "./http/errors";
 import { healthRoutes } from "./routes/health";
@@ -27,6 +28,8 @@ export interface AppDeps {
   embedder: Embedder;
   reranker?: Reranker;
   healthChecks: HealthCheck[];
+  /** Per-user budgets by tier; absent = not limited. */
+  rateLimit?: RateLimitPolicy;
   log: Logger;
   settings: {
     cacheTtlSeconds: number;
@@ -63,17 +66,18 @@ export function buildApp(deps: AppDeps) {
   const app = new Elysia({ normalize: false })
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
     .use(healthRoutes({ checks: deps.healthChecks }))
-    .use(collectionRoutes({ tokens: deps.tokens, collections: deps.collections, bumpGeneration }))
+    .use(collectionRoutes({ tokens: deps.tokens, rateLimit: deps.rateLimit, collections: deps.collections, bumpGeneration }))
     .use(
       memoryRoutes({
         tokens: deps.tokens,
+        rateLimit: deps.rateLimit,
         collections: deps.collections,
         memories: deps.memories,
         embedder: deps.embedder,
         bumpGeneration,
       }),
     )
-    .use(searchRoutes({ tokens: deps.tokens, pipeline }));
+    .use(searchRoutes({ tokens: deps.tokens, rateLimit: deps.rateLimit, pipeline }));
   return Object.assign(app, { pipeline });
 }
 

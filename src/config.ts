@@ -25,6 +25,8 @@ export interface Config {
     /** Embed each text alone: bit-exact vectors whatever the load, at ~35% less throughput. */
     batchInvariant: boolean;
   };
+  /** Requests per minute per user, by tier; null = not limited. */
+  rateLimits: Record<"free" | "starter" | "pro" | "enterprise", number> | null;
   search: {
     /** Candidates fetched per retriever before hybrid fusion (at least top_k). */
     hybridCandidates: number;
@@ -140,6 +142,14 @@ export function loadConfig(env: Env = process.env): Config {
       threads: r.int("EMBED_THREADS", 1, 1, 64),
       batchInvariant: r.bool("EMBED_BATCH_INVARIANT", false),
     },
+    rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
+      ? {
+          free: r.int("RATE_LIMIT_FREE", 100, 1, 100_000_000),
+          starter: r.int("RATE_LIMIT_STARTER", 1_000, 1, 100_000_000),
+          pro: r.int("RATE_LIMIT_PRO", 10_000, 1, 100_000_000),
+          enterprise: r.int("RATE_LIMIT_ENTERPRISE", 100_000, 1, 100_000_000),
+        }
+      : null,
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),
     },

@@ -1,6 +1,15 @@
 import { Elysia } from "elysia";
 import { ProblemError } from "../http/problem";
 import type { TokenService } from "./tokens";
+import type { RateLimiter } from "../stores/ports";
+import type { Tier } from "./claims";
+
+export interface RateLimitPolicy {
+  limiter: RateLimiter;
+  perMinute: Record<Tier, number>;
+  /** Counts 429s by tier (metrics). */
+  onRejected?: (tier: Tier) => void;
+}
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -22,9 +31,13 @@ function describeRejection(token: string): string {
   return "token is invalid";
 }
 
-/** Resolves `principal` for every route of the plugin that uses it; 401 problem+json otherwise. */
-export function authPlugin(tokens: TokenService) {
-  return new Elysia({ name: "auth", seed: tokens }).resolve({ as: "scoped" }, async ({ request }) => {
+/**
+ * Resolves `principal` for every route of the plugin that uses it (401 problem+json otherwise),
+ * then spends one request of the user's per-minute budget (429 problem+json when it is spent).
+ * Routes without auth (/health, /ready, /metrics) are therefore never rate limited.
+ */
+export function authPlugin(tokens: TokenService, rateLimit?: RateLimitPolicy) {
+  return new Elysia({ name: "auth", seed: [tokens, rateLimit] }).resolve({ as: "scoped" }, async ({ request, set }) => {
     const header = request.headers.get("authorization");
     if (!header) throw unauthorized("missing Authorization: Bearer <token> header");
     const match = BEARER.exec(header);
@@ -32,6 +45,25 @@ export function authPlugin(tokens: TokenService) {
     const token = match[1]!;
     const principal = await tokens.verify(token);
     if (!principal) throw unauthorized(describeRejection(token));
+    if (rateLimit) {
+      const limit = rateLimit.perMinute[principal.tier];
+      const decision = await rateLimit.limiter.consume(principal.userId, limit);
+      const headers = {
+        "ratelimit-limit": String(decision.limit),
+        "ratelimit-remaining": String(decision.remaining),
+        "ratelimit-reset": String(decision.resetSeconds),
+      };
+      if (!decision.allowed) {
+        rateLimit.onRejected?.(principal.tier);
+        throw new ProblemError(
+          429,
+          "rate_limited",
+          `the ${principal.tier} plan allows ${limit} requests a minute; retry in ${decision.retryAfterSeconds} s`,
+          { headers: { ...headers, "retry-after": String(decision.retryAfterSeconds) } },
+        );
+      }
+      Object.assign(set.headers, headers);
+    }
     return { principal };
   });
 }

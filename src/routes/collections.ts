@@ -2,12 +2,13 @@ import { Elysia } from "elysia";
 import type { Collection, CollectionStore } from "../stores/ports";
 import { DuplicateNameError } from "../stores/ports";
 import type { TokenService } from "../auth/tokens";
-import { authPlugin } from "../auth/plugin";
+import { authPlugin, type RateLimitPolicy } from "../auth/plugin";
 import { ProblemError, notFound } from "../http/problem";
 import { CreateCollectionBody } from "./schemas";
 
 export interface CollectionRoutesDeps {
   tokens: TokenService;
+  rateLimit?: RateLimitPolicy;
   collections: CollectionStore;
   bumpGeneration: (collectionId: string) => Promise<void>;
 }
@@ -21,7 +22,7 @@ export const presentCollection = ({ id, name, description, created_at }: Collect
 
 export function collectionRoutes(deps: CollectionRoutesDeps) {
   return new Elysia({ prefix: "/v1/collections", normalize: false })
-    .use(authPlugin(deps.tokens))
+    .use(authPlugin(deps.tokens, deps.rateLimit))
     .post(
       "/",
       async ({ principal, body, set }) => {

@@ -1,16 +1,17 @@
 import { Elysia } from "elysia";
 import type { TokenService } from "../auth/tokens";
-import { authPlugin } from "../auth/plugin";
+import { authPlugin, type RateLimitPolicy } from "../auth/plugin";
 import { renderAnswer, type SearchPipeline } from "../search/pipeline";
 import { SearchBody } from "./schemas";
 
 export interface SearchRoutesDeps {
   tokens: TokenService;
+  rateLimit?: RateLimitPolicy;
   pipeline: SearchPipeline;
 }
 
 export function searchRoutes(deps: SearchRoutesDeps) {
-  return new Elysia({ prefix: "/v1", normalize: false }).use(authPlugin(deps.tokens)).post(
+  return new Elysia({ prefix: "/v1", normalize: false }).use(authPlugin(deps.tokens, deps.rateLimit)).post(
     "/search",
     async ({ principal, body }) => {
       const started = performance.now();

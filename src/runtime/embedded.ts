@@ -7,6 +7,7 @@ import type { HealthCheck } from "../stores/ports";
 import { openEmbeddedStores } from "../stores/embedded";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
+import { InProcessRateLimiter } from "../stores/memory-rate-limiter";
 
 export interface Runtime {
   deps: AppDeps;
@@ -41,6 +42,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       cache: stores.cache,
       embedder,
       healthChecks: [stores.health, embedderCheck],
+      rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
       log,
       settings: {
         cacheTtlSeconds: config.cacheTtlSeconds,

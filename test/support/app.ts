@@ -2,10 +2,10 @@ import { buildApp, type App } from "../../src/app";
 import { createTokenService } from "../../src/auth/tokens";
 import type { Tier } from "../../src/auth/claims";
 import { silentLogger } from "../../src/log";
-import { openEmbeddedStores } from "../../src/stores/embedded";
-import { MemorySearchCache } from "../../src/stores/memory-cache";
+import { openBackend } from "./backend";
 import { sharedEmbedder } from "./embedder";
 import type { SearchCache } from "../../src/stores/ports";
+import type { RateLimitPolicy } from "../../src/auth/plugin";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -35,21 +35,22 @@ export async function toReply(response: Response): Promise<Reply> {
   return { status: response.status, headers: response.headers, body, text };
 }
 
-/** A fresh app over an in-memory embedded store and the real embedding model. */
+/** A fresh app over fresh stores (embedded, or the real services: see backend.ts) and the real model. */
 export async function createTestApp(
-  opts: { cacheTtlSeconds?: number; maxBodyBytes?: number; cache?: SearchCache } = {},
+  opts: { cacheTtlSeconds?: number; maxBodyBytes?: number; cache?: SearchCache; rateLimit?: RateLimitPolicy } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
-  const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
+  const backend = await openBackend(embedder);
   const tokens = createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
-    collections: stores.collections,
-    memories: stores.memories,
-    vectors: stores.vectors,
-    cache: opts.cache ?? new MemorySearchCache({ maxEntries: 1000 }),
+    collections: backend.collections,
+    memories: backend.memories,
+    vectors: backend.vectors,
+    cache: opts.cache ?? backend.cache,
     embedder,
-    healthChecks: [stores.health],
+    healthChecks: backend.health,
+    rateLimit: opts.rateLimit,
     log: silentLogger,
     settings: {
       cacheTtlSeconds: opts.cacheTtlSeconds ?? 300,
@@ -71,7 +72,7 @@ export async function createTestApp(
       return toReply(await app.handle(new Request(`http://localhost${path}`, init)));
     },
     async close() {
-      stores.close();
+      await backend.close();
     },
   };
 }
