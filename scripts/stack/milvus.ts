@@ -1,0 +1,147 @@
+// Milvus 2.3 standalone: the real server binary from the `milvus` PyPI package ("embedded
+// Milvus": embedded etcd, local storage, RocksMQ), in a venv at .stack/milvus-venv, data in
+// .stack/milvus/data. The Node SDK @zilliz/milvus2-sdk-node 2.3.5 is the one its
+// compatibility table maps to Milvus 2.3; compose.yaml runs milvusdb/milvus of the same version.
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { HOST, config } from "./config.ts";
+import type { Service } from "./service.ts";
+import { StackError, ensureDir, httpProbe, run, runStreaming, say, startDetached, tcpProbe, which } from "./process.ts";
+
+const cfg = config.milvus;
+const dir = join(config.stackDir, "milvus");
+const base = join(dir, "data");
+const venv = join(config.stackDir, "milvus-venv");
+const py = join(venv, "bin", "python");
+const launcher = join(config.root, "scripts", "stack", "milvus", "launch.py");
+
+let simd: string = cfg.simd;
+/** size of milvus.log when the current start began: what this start wrote comes after it */
+let launchOffset = 0;
+
+function logSince(file: string, offset: number, max = 4 << 20): string {
+  try {
+    const size = statSync(file).size;
+    const len = Math.min(Math.max(0, size - offset), max);
+    const buf = Buffer.alloc(len);
+    const fd = openSync(file, "r");
+    readSync(fd, buf, 0, len, offset);
+    closeSync(fd);
+    return buf.toString("utf8");
+  } catch {
+    return "";
+  }
+}
+
+function installedVersion(): string | null {
+  if (!existsSync(py)) return null;
+  try {
+    return run(py, ["-c", "import milvus; print(milvus.__version__)"]).trim();
+  } catch {
+    return null;
+  }
+}
+
+function pythonHasVenv(): boolean {
+  if (!which("python3")) return false;
+  try {
+    return run("python3", ["-c", "import venv, ensurepip; print(1)"]).trim() === "1";
+  } catch {
+    return false;
+  }
+}
+
+export const milvus: Service = {
+  name: "milvus",
+  address: `${HOST}:${cfg.port}`,
+  ports: [cfg.port, cfg.metricsPort, cfg.etcdPort],
+  pidFile: join(dir, "milvus.pid"),
+  logFile: join(dir, "milvus.log"),
+  extraLogs: () => [join(base, "logs", "etcd.log")],
+  // the launcher (python ... milvus/launch.py) exec()s into .../bin/milvus run standalone
+  match: "milvus",
+  // Graceful stop: usually under a second. Now and then (most often soon after a start)
+  // Milvus 2.3.5 deadlocks in its shutdown (datanode dataSyncService.close waiting on the
+  // msgdispatcher mutex) and never exits; it is then killed. Inserts are durable before a
+  // stop (RocksMQ WAL), so a kill loses nothing that was acknowledged.
+  stopSignal: "SIGTERM",
+  stopTimeoutMs: 15_000,
+  startTimeoutMs: config.startTimeoutS * 1000,
+
+  apt: () => [
+    // Debian's own python3 needs python3-venv for `-m venv`; pyenv/upstream builds have it
+    { pkg: "python3-venv", present: () => existsSync(py) || pythonHasVenv() },
+  ],
+
+  async install() {
+    ensureDir(dir);
+    const have = installedVersion();
+    if (have === cfg.version) return;
+    say("milvus", have ? `venv has milvus ${have}; installing ${cfg.version}` : `creating ${venv} and installing milvus==${cfg.version} from PyPI`);
+    if (!existsSync(py)) run("python3", ["-m", "venv", venv]);
+    // pip's download cache next to Maven's, so CI can cache one folder (.cache/)
+    await runStreaming(join(venv, "bin", "pip"), ["install", "--disable-pip-version-check", "--progress-bar", "off", `milvus==${cfg.version}`], {
+      prefix: "milvus",
+      env: { PIP_CACHE_DIR: join(config.cacheDir, "pip") },
+    });
+    if (installedVersion() !== cfg.version) throw new StackError(`pip installed milvus, but ${py} cannot import milvus ${cfg.version}`);
+  },
+
+  async launch() {
+    ensureDir(base);
+    launchOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
+    const args = [
+      launcher,
+      "--base", base,
+      "--port", String(cfg.port),
+      "--metrics-port", String(cfg.metricsPort),
+      "--etcd-port", String(cfg.etcdPort),
+      "--simd", simd,
+      "--log-level", cfg.logLevel,
+    ];
+    return startDetached({ cmd: py, args, cwd: dir, logFile: this.logFile, pidFile: this.pidFile });
+  },
+
+  // ready = the health endpoint says OK and the gRPC port accepts connections
+  probe: async () =>
+    (await httpProbe(`http://${HOST}:${cfg.metricsPort}/healthz`, (s, body) => s === 200 && body.includes("OK"))) &&
+    (await tcpProbe(HOST, cfg.port)),
+
+  // /healthz turns OK before Milvus can serve DDL after a restart: the previous run's node
+  // sessions stay in etcd until their lease expires (common.session.ttl, 10 s here) and
+  // until then collection DDL stalls. Ready means a create+drop round trip works.
+  async afterReady() {
+    const t0 = Date.now();
+    const { MilvusClient, DataType } = await import("@zilliz/milvus2-sdk-node");
+    const c = new MilvusClient({ address: `${HOST}:${cfg.port}`, timeout: this.startTimeoutMs });
+    const collection_name = "_stack_ready_probe";
+    try {
+      await c.dropCollection({ collection_name });
+      const r = await c.createCollection({
+        collection_name,
+        fields: [
+          { name: "id", data_type: DataType.Int64, is_primary_key: true },
+          { name: "v", data_type: DataType.FloatVector, dim: 2 },
+        ],
+      });
+      if (r.error_code !== "Success") throw new StackError(`milvus answers but cannot create a collection: ${r.reason}`);
+      await c.dropCollection({ collection_name });
+    } finally {
+      await c.closeConnection();
+    }
+    const waited = Date.now() - t0;
+    if (waited > 2000) say("milvus", `accepts DDL ${(waited / 1000).toFixed(1)} s after /healthz turned OK`);
+  },
+
+  // Some AMD EPYC + AVX-512 combinations crash knowhere with SIGILL: retry once with AVX2.
+  retryAfterFailure(err) {
+    if (simd !== "auto") return false;
+    // a Go crash prints the signal first, then every goroutine: search all this start wrote
+    if (!/SIGILL|illegal instruction/i.test(`${err.message}\n${logSince(this.logFile, launchOffset)}`)) return false;
+    say("milvus", "crashed with SIGILL under simdType=auto; retrying with STACK_MILVUS_SIMD=avx2");
+    simd = "avx2";
+    return true;
+  },
+};
+
+export const milvusAddress = () => `${HOST}:${cfg.port}`;
