@@ -25,12 +25,18 @@ async function main() {
     log.info("using the JWT secret saved under DATA_DIR", { path: secret.path });
   }
 
-  if (config.mode !== "embedded") {
-    log.error("production mode is not available in this build yet; use MEMORY_MODE=embedded");
-    process.exit(2);
+  log.info("loading the embedding model and opening the stores", { mode: config.mode });
+  let runtime: Runtime;
+  try {
+    runtime =
+      config.mode === "production"
+        ? // loaded only when needed: the embedded mode never pays for the gRPC and Bolt drivers
+          await (await import("./runtime/production")).openProductionRuntime(config, log, secret.secret)
+        : await openEmbeddedRuntime(config, log, secret.secret);
+  } catch (error) {
+    log.error("could not start", { error: String(error) });
+    process.exit(1);
   }
-  log.info("loading the embedding model and opening the stores", { mode: config.mode, data_dir: config.dataDir });
-  const runtime: Runtime = await openEmbeddedRuntime(config, log, secret.secret);
   const app = buildApp(runtime.deps);
   const server = Bun.serve({
     hostname: config.host,

@@ -1,0 +1,87 @@
+import type { Config } from "../config";
+import type { Logger } from "../log";
+import type { HealthCheck } from "../stores/ports";
+import { createTokenService } from "../auth/tokens";
+import { createOnnxEmbedder } from "../ml/embedder";
+import { openPostgresStores } from "../stores/postgres";
+import { openRedisCache } from "../stores/redis";
+import { RedisRateLimiter } from "../stores/redis/rate-limiter";
+import { openMilvusIndex } from "../stores/milvus";
+import { openNeo4jGraph } from "../stores/neo4j";
+import type { Runtime } from "./embedded";
+import { waitFor } from "./retry";
+
+const STARTUP_TIMEOUT_MS = 120_000;
+
+/**
+ * The production mode: PostgreSQL is the source of truth (with the outbox), Milvus the vector
+ * index, Neo4j the graph, Redis the shared cache. Everything is connected and warm before this
+ * resolves: the Milvus collection loaded, the Postgres pool pre-filled, one embedding run.
+ */
+export async function openProductionRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
+  const p = config.production;
+  const [embedder, milvus, neo4j, redis] = await Promise.all([
+    createOnnxEmbedder({
+      modelDir: config.embedding.modelDir,
+      maxBatch: config.embedding.maxBatch,
+      maxQueue: config.embedding.maxQueue,
+      queryCacheSize: config.embedding.queryCacheSize,
+      threads: config.embedding.threads,
+      batchInvariant: config.embedding.batchInvariant,
+    }),
+    waitFor("milvus", () => openMilvusIndex({ address: p.milvusAddress, dimensions: 384, log }), log, STARTUP_TIMEOUT_MS),
+    waitFor(
+      "neo4j",
+      () => openNeo4jGraph({ uri: p.neo4jUri, user: p.neo4jUser, password: p.neo4jPassword, poolSize: p.neo4jPoolSize, log }),
+      log,
+      STARTUP_TIMEOUT_MS,
+    ),
+    openRedisCache({ url: p.redisUrl, log }),
+  ]);
+  if (embedder.dimensions !== 384) {
+    throw new Error(`the production Milvus schema is 384-d; the embedding model gives ${embedder.dimensions}`);
+  }
+  const postgres = await waitFor(
+    "postgres",
+    () =>
+      openPostgresStores({
+        url: p.databaseUrl,
+        poolSize: p.pgPoolSize,
+        log,
+        writers: [milvus.writer, neo4j.writer],
+        dimensions: embedder.dimensions,
+      }),
+    log,
+    STARTUP_TIMEOUT_MS,
+  );
+  await Promise.all([milvus.warm(), neo4j.warm(), postgres.warm(Math.min(p.pgPoolSize, 16))]);
+  log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
+
+  const embedderCheck: HealthCheck = {
+    check: async () => ({ name: "embedder", ready: true, detail: embedder.model }),
+  };
+  return {
+    deps: {
+      tokens: createTokenService(jwtSecret),
+      collections: postgres.collections,
+      memories: postgres.memories,
+      vectors: milvus.vectors,
+      cache: redis.cache,
+      embedder,
+      healthChecks: [postgres.health, milvus.health, neo4j.health, redis.health, embedderCheck],
+      rateLimit: config.rateLimits
+        ? { limiter: new RedisRateLimiter(redis.redis, log), perMinute: config.rateLimits }
+        : undefined,
+      log,
+      settings: {
+        cacheTtlSeconds: config.cacheTtlSeconds,
+        hybridCandidates: config.search.hybridCandidates,
+        maxBodyBytes: config.maxBodyBytes,
+      },
+    },
+    async close() {
+      await postgres.close();
+      await Promise.all([milvus.close(), neo4j.close(), redis.close(), embedder.close()]);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The stores behind a test app: the embedded SQLite ones, or (TEST_BACKEND=production) the real
+ * PostgreSQL (a schema of its own per app), Milvus, Neo4j and Redis, exactly as production
+ * composes them. The API suites run unchanged on either.
+ */
+import type { CollectionStore, Embedder, HealthCheck, MemoryStore, SearchCache, VectorIndex } from "../../src/stores/ports";
+import { silentLogger } from "../../src/log";
+import { openEmbeddedStores } from "../../src/stores/embedded";
+import { MemorySearchCache } from "../../src/stores/memory-cache";
+import { productionConfig } from "./services";
+
+export interface Backend {
+  name: "embedded" | "production";
+  collections: CollectionStore;
+  memories: MemoryStore;
+  vectors: VectorIndex;
+  cache: SearchCache;
+  health: HealthCheck[];
+  close(): Promise<void>;
+}
+
+export const backendName = (): Backend["name"] =>
+  process.env.TEST_BACKEND === "production" ? "production" : "embedded";
+
+export async function openBackend(embedder: Embedder): Promise<Backend> {
+  if (backendName() === "embedded") {
+    const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
+    return {
+      name: "embedded",
+      collections: stores.collections,
+      memories: stores.memories,
+      vectors: stores.vectors,
+      cache: new MemorySearchCache({ maxEntries: 1000 }),
+      health: [stores.health],
+      close: async () => stores.close(),
+    };
+  }
+  const [{ openPostgresStores }, { openMilvusIndex }, { openNeo4jGraph }, { openRedisCache }] = await Promise.all([
+    import("../../src/stores/postgres"),
+    import("../../src/stores/milvus"),
+    import("../../src/stores/neo4j"),
+    import("../../src/stores/redis"),
+  ]);
+  const log = silentLogger;
+  const milvus = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: "memories_api_tests", dimensions: embedder.dimensions, log });
+  const neo4j = await openNeo4jGraph({ uri: productionConfig.neo4jUri, log });
+  const redis = await openRedisCache({ url: productionConfig.redisUrl, log });
+  const schema = `api_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const postgres = await openPostgresStores({
+    url: productionConfig.databaseUrl,
+    poolSize: 8,
+    log,
+    schema,
+    writers: [milvus.writer, neo4j.writer],
+    dimensions: embedder.dimensions,
+  });
+  await Promise.all([milvus.warm(), neo4j.warm()]);
+  return {
+    name: "production",
+    collections: postgres.collections,
+    memories: postgres.memories,
+    vectors: milvus.vectors,
+    cache: redis.cache,
+    health: [postgres.health, milvus.health, neo4j.health, redis.health],
+    async close() {
+      await postgres.close();
+      await Promise.all([milvus.close(), neo4j.close(), redis.close()]);
+      // the schema is dropped so repeated runs leave nothing behind
+      const { Client } = await import("pg");
+      const client = new Client({ connectionString: productionConfig.databaseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
