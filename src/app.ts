@@ -35,6 +35,8 @@ export interface AppDeps {
     cacheTtlSeconds: number;
     hybridCandidates: number;
     maxBodyBytes: number;
+    /** Fixed number of candidates to rerank; default max(5 × top_k, 50). */
+    rerankCandidates?: number;
   };
 }
 
@@ -49,6 +51,8 @@ export function buildApp(deps: AppDeps) {
     log: deps.log,
     cacheTtlSeconds: deps.settings.cacheTtlSeconds,
     hybridCandidates: deps.settings.hybridCandidates,
+    rerankCandidates:
+      deps.settings.rerankCandidates === undefined ? undefined : () => deps.settings.rerankCandidates!,
   });
 
   // A write is acknowledged once durable; if the cache cannot record the new generation, the

@@ -25,6 +25,14 @@ export interface Config {
     /** Embed each text alone: bit-exact vectors whatever the load, at ~35% less throughput. */
     batchInvariant: boolean;
   };
+  reranker: {
+    /** The cross-encoder folder; reranking is off (answers say why) when it is absent. */
+    modelDir: string;
+    /** Candidates reranked per search; unset = max(5 × top_k, 50). */
+    candidates: number | undefined;
+    maxQueue: number;
+    maxBatchPairs: number;
+  };
   /** Requests per minute per user, by tier; null = not limited. */
   rateLimits: Record<"free" | "starter" | "pro" | "enterprise", number> | null;
   search: {
@@ -141,6 +149,12 @@ export function loadConfig(env: Env = process.env): Config {
       queryCacheSize: r.int("QUERY_EMBED_CACHE_SIZE", 10_000, 0, 10_000_000),
       threads: r.int("EMBED_THREADS", 1, 1, 64),
       batchInvariant: r.bool("EMBED_BATCH_INVARIANT", false),
+    },
+    reranker: {
+      modelDir: r.string("RERANKER_MODEL_DIR", "models/reranker"),
+      candidates: r.optional("RERANK_CANDIDATES") === undefined ? undefined : r.int("RERANK_CANDIDATES", 50, 1, 1000),
+      maxQueue: r.int("RERANK_MAX_QUEUE", 64, 1, 100_000),
+      maxBatchPairs: r.int("RERANK_MAX_BATCH_PAIRS", 32, 1, 4096),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
       ? {

@@ -7,6 +7,7 @@ import type { HealthCheck } from "../stores/ports";
 import { openEmbeddedStores } from "../stores/embedded";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
+import { openReranker } from "./reranker";
 import { InProcessRateLimiter } from "../stores/memory-rate-limiter";
 
 export interface Runtime {
@@ -17,6 +18,7 @@ export interface Runtime {
 /** The embedded default: SQLite (sqlite-vec + FTS5) and an in-process cache, nothing to install. */
 export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
   mkdirSync(config.dataDir, { recursive: true });
+  const reranker = await openReranker(config, log);
   const embedder = await createOnnxEmbedder({
     modelDir: config.embedding.modelDir,
     maxBatch: config.embedding.maxBatch,
@@ -41,6 +43,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       vectors: stores.vectors,
       cache: stores.cache,
       embedder,
+      reranker,
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
       log,
@@ -48,10 +51,12 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
         cacheTtlSeconds: config.cacheTtlSeconds,
         hybridCandidates: config.search.hybridCandidates,
         maxBodyBytes: config.maxBodyBytes,
+        rerankCandidates: config.reranker.candidates,
       },
     },
     async close() {
       await embedder.close();
+      await reranker?.close();
       stores.close();
     },
   };

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { HealthCheck } from "../stores/ports";
 import { createTokenService } from "../auth/tokens";
+import { openReranker } from "./reranker";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
@@ -20,6 +21,7 @@ const STARTUP_TIMEOUT_MS = 120_000;
  */
 export async function openProductionRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
   const p = config.production;
+  const reranker = await openReranker(config, log);
   const [embedder, milvus, neo4j, redis] = await Promise.all([
     createOnnxEmbedder({
       modelDir: config.embedding.modelDir,
@@ -68,6 +70,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       vectors: milvus.vectors,
       cache: redis.cache,
       embedder,
+      reranker,
       healthChecks: [postgres.health, milvus.health, neo4j.health, redis.health, embedderCheck],
       rateLimit: config.rateLimits
         ? { limiter: new RedisRateLimiter(redis.redis, log), perMinute: config.rateLimits }
@@ -77,11 +80,12 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         cacheTtlSeconds: config.cacheTtlSeconds,
         hybridCandidates: config.search.hybridCandidates,
         maxBodyBytes: config.maxBodyBytes,
+        rerankCandidates: config.reranker.candidates,
       },
     },
     async close() {
       await postgres.close();
-      await Promise.all([milvus.close(), neo4j.close(), redis.close(), embedder.close()]);
+      await Promise.all([milvus.close(), neo4j.close(), redis.close(), embedder.close(), reranker?.close()]);
     },
   };
 }

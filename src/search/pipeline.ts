@@ -1,3 +1,4 @@
+import { QueueFullError } from "../stores/ports";
 import type {
   CollectionStore,
   Embedder,
@@ -48,6 +49,8 @@ export interface SearchPipelineDeps {
   log: Logger;
   cacheTtlSeconds: number;
   hybridCandidates: number;
+  /** Candidates a premium search reranks; default max(5 × top_k, 50). */
+  rerankCandidates?: (topK: number) => number;
 }
 
 export interface SearchOutcome {
@@ -64,6 +67,8 @@ export interface SearchStats {
   misses: number;
   sharedMisses: number;
   cacheErrors: number;
+  reranked: number;
+  rerankFallbacks: number;
 }
 
 /** Splices the per-response fields into a stored answer. */
@@ -73,7 +78,8 @@ export function renderAnswer(outcome: SearchOutcome, tookMs: number): string {
 
 export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<string>();
-  const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0 };
+  const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
+  const rerankPool = deps.rerankCandidates ?? ((topK: number) => Math.max(5 * topK, 50));
 
   // A dead cache is a bypass, counted; logged at most every 10 s so an outage at full load
   // does not turn into a flood of log lines.
@@ -99,8 +105,8 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     }
   };
 
-  async function retrieve(request: SearchRequest, filter: SearchFilter): Promise<Hit[]> {
-    const { collection_id: cid, query, top_k: k } = request;
+  async function retrieve(request: SearchRequest, filter: SearchFilter, k: number): Promise<Hit[]> {
+    const { collection_id: cid, query } = request;
     switch (request.search_type) {
       case "semantic": {
         const [vector] = await deps.embedder.embed([query], "query");
@@ -120,15 +126,53 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     }
   }
 
-  async function compute(principal: Principal, request: SearchRequest, filter: SearchFilter): Promise<string> {
+  /** Reorders hits by the cross-encoder, or says why it cannot right now. */
+  async function rerank(query: string, hits: Hit[], byId: Map<string, Memory>): Promise<Hit[] | string> {
+    if (!deps.reranker) return "reranker_not_configured";
+    const candidates = hits.filter((h) => byId.has(h.id));
+    try {
+      const scores = await deps.reranker.score(
+        query,
+        candidates.map((h) => byId.get(h.id)!.content),
+      );
+      return candidates
+        .map((h, i) => ({ id: h.id, score: scores[i]! }))
+        .sort((a, b) => b.score - a.score);
+    } catch (error) {
+      if (error instanceof QueueFullError) return "reranker_busy";
+      deps.log.error("reranker failed; answering unreranked", { error });
+      return "reranker_error";
+    }
+  }
+
+  /** The answer as JSON text, and whether it may be cached (a degraded answer may not). */
+  async function compute(
+    principal: Principal,
+    request: SearchRequest,
+    filter: SearchFilter,
+  ): Promise<{ body: string; cacheable: boolean }> {
     const collection = await deps.collections.get(principal.userId, request.collection_id);
     if (!collection) throw notFound("collection");
-    const hits = await retrieve(request, filter);
+    const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
+    let hits = await retrieve(request, filter, k);
     const memories = await deps.memories.hydrate(
       request.collection_id,
       hits.map((h) => h.id),
     );
     const byId = new Map(memories.map((m) => [m.id, m]));
+    let reranked = false;
+    let rerankReason: string | undefined;
+    if (request.rerank) {
+      const outcome = await rerank(request.query, hits, byId);
+      if (typeof outcome === "string") {
+        rerankReason = outcome;
+        stats.rerankFallbacks++;
+      } else {
+        hits = outcome;
+        reranked = true;
+        stats.reranked++;
+      }
+    }
     const results: SearchResult[] = [];
     for (const hit of hits) {
       const memory = byId.get(hit.id);
@@ -141,15 +185,16 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         score: hit.score,
         created_at: memory.created_at,
       });
+      if (results.length === request.top_k) break;
     }
     const answer: Record<string, unknown> = {
       results,
       search_type: request.search_type,
       top_k: request.top_k,
-      reranked: false,
+      reranked,
     };
-    if (request.rerank) answer.rerank_reason = "reranker_not_configured";
-    return JSON.stringify(answer);
+    if (rerankReason) answer.rerank_reason = rerankReason;
+    return { body: JSON.stringify(answer), cacheable: rerankReason === undefined };
   }
 
   return {
@@ -189,8 +234,8 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       stats.misses++;
       const flightKey = key ?? `nocache:${principal.userId}:${JSON.stringify(request)}`;
       const { promise, shared } = flights.run(flightKey, async () => {
-        const body = await compute(principal, request, filter);
-        if (key && deps.cacheTtlSeconds > 0) {
+        const { body, cacheable } = await compute(principal, request, filter);
+        if (key && cacheable && deps.cacheTtlSeconds > 0) {
           await cacheCall("set", () => deps.cache.set(key, body, deps.cacheTtlSeconds), undefined);
         }
         return body;

@@ -9,7 +9,15 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 
 const dataDir = mkdtempSync(join(tmpdir(), "memory-api-e2e-"));
-const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "info", JWT_SECRET: "", MEMORY_MODE: "embedded" };
+const production = process.env.TEST_BACKEND === "production";
+const env = {
+  ...process.env,
+  DATA_DIR: dataDir,
+  LOG_LEVEL: "info",
+  MEMORY_MODE: production ? "production" : "embedded",
+  // production needs a shared secret; embedded generates and saves one when none is given
+  JWT_SECRET: production ? "e2e-secret-of-at-least-thirty-two-characters" : "",
+};
 let server: Subprocess<"ignore", "pipe", "pipe"> | undefined;
 let base = "";
 let stderrText = "";
@@ -69,7 +77,7 @@ afterAll(async () => {
 });
 
 describe("the server process", () => {
-  test("generates a JWT secret on first start, saves it privately, and says so", () => {
+  test.skipIf(production)("generates a JWT secret on first start, saves it privately, and says so", () => {
     expect(stderrText).toContain("generated one and saved it");
     expect(statSync(join(dataDir, "jwt-secret")).mode & 0o777).toBe(0o600);
   });
@@ -91,7 +99,7 @@ describe("the server process", () => {
     expect((await api("GET", "/health")).body).toEqual({ status: "healthy", version: "1.0.0" });
     expect((await api("GET", "/ready")).status).toBe(200);
 
-    const created = await api("POST", "/v1/collections", token, { name: "notes", description: "things to remember" });
+    const created = await api("POST", "/v1/collections", token, { name: `notes-${crypto.randomUUID()}`, description: "things to remember" });
     expect(created.status).toBe(201);
     cid = created.body.id;
 
@@ -132,7 +140,7 @@ describe("the server process", () => {
   test("SIGTERM drains and exits 0; after a restart the data and the secret are still there", async () => {
     expect(await stop()).toBe(0);
     await start();
-    expect(stderrText).toContain("using the JWT secret saved under DATA_DIR");
+    if (!production) expect(stderrText).toContain("using the JWT secret saved under DATA_DIR");
     const reply = await api("GET", `/v1/collections/${cid}/memories`, token);
     expect(reply.status).toBe(200);
     expect(reply.body.memories).toHaveLength(3);

@@ -4,7 +4,7 @@ import type { Tier } from "../../src/auth/claims";
 import { silentLogger } from "../../src/log";
 import { openBackend } from "./backend";
 import { sharedEmbedder } from "./embedder";
-import type { SearchCache } from "../../src/stores/ports";
+import type { Reranker, SearchCache } from "../../src/stores/ports";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
@@ -37,7 +37,13 @@ export async function toReply(response: Response): Promise<Reply> {
 
 /** A fresh app over fresh stores (embedded, or the real services: see backend.ts) and the real model. */
 export async function createTestApp(
-  opts: { cacheTtlSeconds?: number; maxBodyBytes?: number; cache?: SearchCache; rateLimit?: RateLimitPolicy } = {},
+  opts: {
+    cacheTtlSeconds?: number;
+    maxBodyBytes?: number;
+    cache?: SearchCache;
+    rateLimit?: RateLimitPolicy;
+    reranker?: Reranker;
+  } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
   const backend = await openBackend(embedder);
@@ -49,6 +55,7 @@ export async function createTestApp(
     vectors: backend.vectors,
     cache: opts.cache ?? backend.cache,
     embedder,
+    reranker: opts.reranker,
     healthChecks: backend.health,
     rateLimit: opts.rateLimit,
     log: silentLogger,

@@ -1,0 +1,50 @@
+/**
+ * The whole test suite: every test file (the real-service suites run when the services answer,
+ * or must when MEMORY_TEST_PRODUCTION=required), then the API suites a second time on the
+ * production backend (PostgreSQL, Milvus, Neo4j, Redis). Extra arguments go to `bun test`.
+ */
+import { servicesAvailable } from "../test/support/services";
+
+const API_SUITES = ["test/auth", "test/http", "test/routes", "test/search", "test/e2e"];
+const totals = { pass: 0, fail: 0, skip: 0 };
+
+async function runBunTest(label: string, args: string[], env: Record<string, string> = {}): Promise<number> {
+  console.log(`\n::: ${label}: bun test ${args.join(" ")}`);
+  const proc = Bun.spawn([process.execPath, "test", "--timeout", "60000", ...args], {
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      sink.write(text);
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        const m = /^\s*(\d+) (pass|fail|skip)$/.exec(line);
+        if (m) totals[m[2] as keyof typeof totals] += Number(m[1]);
+      }
+    }
+  };
+  await Promise.all([pump(proc.stdout, process.stdout), pump(proc.stderr, process.stderr)]);
+  return proc.exited;
+}
+
+const extra = process.argv.slice(2);
+let failed = (await runBunTest("all suites (embedded, plus real services where they answer)", extra)) !== 0;
+
+const production = await servicesAvailable("API suites on the production backend", ["postgres", "redis", "milvus", "neo4j"]);
+if (production) {
+  const code = await runBunTest("API suites again on the production backend", [...API_SUITES, ...extra], {
+    TEST_BACKEND: "production",
+    MEMORY_TEST_PRODUCTION: process.env.MEMORY_TEST_PRODUCTION ?? "auto",
+  });
+  failed ||= code !== 0;
+}
+
+console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skip} skipped`);
+process.exit(failed ? 1 : 0);
