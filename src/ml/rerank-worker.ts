@@ -1,0 +1,151 @@
+/**
+ * The reranker's worker thread: loads a cross-encoder (tokenizer + ONNX sequence
+ * classifier) with @huggingface/transformers, offline, and scores batches of
+ * (query, document) pairs sent by `reranker.ts`. All CPU work happens here, off the
+ * server's event loop. One batch at a time; the main thread does the queueing.
+ */
+import {
+  AutoModelForSequenceClassification,
+  AutoTokenizer,
+  Tensor,
+  env,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from "@huggingface/transformers";
+import { basename, dirname } from "node:path";
+
+export interface InitMessage {
+  type: "init";
+  /** Absolute path of the model folder. */
+  modelDir: string;
+  /** "q8" loads onnx/model_quantized.onnx, "fp32" onnx/model.onnx. */
+  dtype: "q8" | "fp32";
+  /** Token budget of one pair; longer pairs lose the end of the document. */
+  maxLength: number;
+  /** ONNX Runtime intra-op threads. */
+  threads: number;
+}
+
+export interface ScoreMessage {
+  type: "score";
+  id: number;
+  queries: string[];
+  documents: string[];
+}
+
+export type ToWorker = InitMessage | ScoreMessage;
+
+export type FromWorker =
+  | { type: "ready"; numLabels: number; maxLength: number }
+  | { type: "init-error"; message: string }
+  | { type: "scores"; id: number; scores: Float64Array; inferenceMs: number }
+  | { type: "score-error"; id: number; message: string };
+
+declare const self: Worker;
+
+let tokenizer: PreTrainedTokenizer | null = null;
+let model: PreTrainedModel | null = null;
+let maxLength = 512;
+let numLabels = 1;
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+async function init(msg: InitMessage): Promise<void> {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = dirname(msg.modelDir);
+  const id = basename(msg.modelDir);
+  tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
+  model = await AutoModelForSequenceClassification.from_pretrained(id, {
+    local_files_only: true,
+    dtype: msg.dtype,
+    device: "cpu",
+    session_options: { intraOpNumThreads: msg.threads, interOpNumThreads: 1 },
+  });
+  const config = model.config as unknown as { id2label?: Record<string, string>; num_labels?: number };
+  numLabels = config.id2label ? Object.keys(config.id2label).length : (config.num_labels ?? 1);
+  if (numLabels !== 1 && numLabels !== 2) {
+    throw new Error(
+      `config.json declares ${numLabels} labels; a relevance cross-encoder has 1 (a score) or 2 (not relevant, relevant)`,
+    );
+  }
+  const modelMax = Number(tokenizer.model_max_length);
+  maxLength = Number.isFinite(modelMax) && modelMax > 0 ? Math.min(msg.maxLength, modelMax) : msg.maxLength;
+}
+
+/**
+ * Tokenises the pairs and builds padded int64 tensors. A pair longer than `maxLength`
+ * keeps its first `maxLength - 1` tokens and its final special token (the closing
+ * [SEP] / </s>), so the query stays whole and the document loses its end, as the
+ * Python tokenizers' "longest_first" does for a short query.
+ */
+function encode(queries: string[], documents: string[]): Record<string, Tensor> {
+  const tok = tokenizer!;
+  const enc = tok(queries, { text_pair: documents, padding: false, truncation: false, return_tensor: false }) as unknown as Record<
+    string,
+    number[][]
+  >;
+  const keys = Object.keys(enc);
+  const rows = enc.input_ids!.length;
+  let width = 0;
+  for (let r = 0; r < rows; r++) {
+    for (const key of keys) {
+      const seq = enc[key]![r]!;
+      if (seq.length > maxLength) {
+        const last = seq[seq.length - 1]!;
+        seq.length = maxLength;
+        seq[maxLength - 1] = last;
+      }
+    }
+    width = Math.max(width, enc.input_ids![r]!.length);
+  }
+  const padId = BigInt(tok.pad_token_id ?? 0);
+  const out: Record<string, Tensor> = {};
+  for (const key of keys) {
+    const data = new BigInt64Array(rows * width);
+    const pad = key === "input_ids" ? padId : 0n;
+    for (let r = 0; r < rows; r++) {
+      const seq = enc[key]![r]!;
+      const base = r * width;
+      for (let c = 0; c < width; c++) data[base + c] = c < seq.length ? BigInt(seq[c]!) : pad;
+    }
+    out[key] = new Tensor("int64", data, [rows, width]);
+  }
+  return out;
+}
+
+async function score(msg: ScoreMessage): Promise<void> {
+  const started = performance.now();
+  const inputs = encode(msg.queries, msg.documents);
+  const { logits } = (await model!(inputs)) as { logits: Tensor };
+  const data = logits.data as Float32Array;
+  const rows = msg.queries.length;
+  const scores = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    // 1 label: the logit is the score. 2 labels: relevant minus not-relevant logit.
+    scores[r] = numLabels === 1 ? data[r]! : data[r * 2 + 1]! - data[r * 2]!;
+  }
+  for (const t of Object.values(inputs)) t.dispose?.();
+  logits.dispose?.();
+  post({ type: "scores", id: msg.id, scores, inferenceMs: performance.now() - started });
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  if (msg.type === "init") {
+    init(msg).then(
+      () => post({ type: "ready", numLabels, maxLength }),
+      (err: unknown) => post({ type: "init-error", message: err instanceof Error ? err.message : String(err) }),
+    );
+  } else if (msg.type === "score") {
+    if (!model || !tokenizer) {
+      post({ type: "score-error", id: msg.id, message: "model is not loaded" });
+      return;
+    }
+    score(msg).catch((err: unknown) =>
+      post({ type: "score-error", id: msg.id, message: err instanceof Error ? err.message : String(err) }),
+    );
+  }
+};

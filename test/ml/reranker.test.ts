@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkModelDir, createOnnxReranker, type OnnxReranker } from "../../src/ml/reranker.ts";
+import { QueueFullError } from "../../src/stores/ports.ts";
+
+const MODEL_DIR = new URL("../../models/reranker", import.meta.url).pathname;
+const HAVE_MODEL = existsSync(join(MODEL_DIR, "onnx", "model_quantized.onnx"));
+if (!HAVE_MODEL) {
+  console.warn(
+    `reranker model tests skipped: ${MODEL_DIR}/onnx/model_quantized.onnx is absent ` +
+      "(it is committed; regenerate it with scripts/train-reranker/run)",
+  );
+}
+
+describe("checkModelDir", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "reranker-dir-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a folder that does not exist is named", () => {
+    expect(() => checkModelDir(join(dir, "nope"))).toThrow(/nope does not exist/);
+  });
+
+  test("every missing file is named", () => {
+    writeFileSync(join(dir, "config.json"), "{}");
+    let message = "";
+    try {
+      checkModelDir(dir);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("tokenizer.json");
+    expect(message).toContain("tokenizer_config.json");
+    expect(message).toContain("onnx/model_quantized.onnx (or onnx/model.onnx)");
+    expect(message).not.toContain("missing config.json");
+  });
+
+  test("picks int8 weights when present, fp32 otherwise, and honours an explicit dtype", () => {
+    writeFileSync(join(dir, "tokenizer.json"), "{}");
+    writeFileSync(join(dir, "tokenizer_config.json"), "{}");
+    mkdirSync(join(dir, "onnx"), { recursive: true });
+    writeFileSync(join(dir, "onnx", "model.onnx"), "");
+    expect(checkModelDir(dir)).toBe("fp32");
+    expect(() => checkModelDir(dir, "q8")).toThrow(/missing onnx\/model_quantized\.onnx/);
+    writeFileSync(join(dir, "onnx", "model_quantized.onnx"), "");
+    expect(checkModelDir(dir)).toBe("q8");
+    expect(checkModelDir(dir, "fp32")).toBe("fp32");
+  });
+
+  test("createOnnxReranker rejects a bad folder before starting a worker", async () => {
+    await expect(createOnnxReranker({ modelDir: join(dir, "nope") })).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe.skipIf(!HAVE_MODEL)("ONNX cross-encoder (models/reranker)", () => {
+  let reranker: OnnxReranker;
+  beforeAll(async () => {
+    reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxBatchPairs: 8, maxQueue: 4 });
+  });
+  afterAll(() => reranker.close());
+
+  test("one finite score per document, in order; none for no documents", async () => {
+    const docs = ["Kofi plays the cello.", "The printer is out of toner.", "Kofi played tennis on Sunday."];
+    const scores = await reranker.score("Which instrument can Kofi play?", docs);
+    expect(scores).toHaveLength(3);
+    for (const s of scores) expect(Number.isFinite(s)).toBe(true);
+    expect(await reranker.score("anything", [])).toEqual([]);
+    const reversed = await reranker.score("Which instrument can Kofi play?", [...docs].reverse());
+    for (let i = 0; i < 3; i++) expect(Math.abs(reversed[2 - i]! - scores[i]!)).toBeLessThan(0.1);
+  });
+
+  // Sentences in the style of the held-out evaluation: relations, templates and names the
+  // model was not trained on (see scripts/train-reranker/data.py, EVAL_RELATIONS).
+  const cases: Array<[string, string, string[]]> = [
+    ["What scares Farah?", "Farah has a phobia of spiders.",
+      ["Farah is not afraid to speak up in meetings.", "Gustav has a phobia of spiders.", "Farah painted the bedroom teal."]],
+    ["Who is Idris's mentor?", "Idris is mentored by Olga.",
+      ["Idris mentors Olga.", "Olga gets career advice from Idris.", "Idris coaches the junior football team."]],
+    ["What is the code to Nils's locker?", "Nils's gym locker opens with 4471.",
+      ["Nils locked the door after the meeting.", "Nils changed the code review process.", "Quinn's gym locker opens with 1902."]],
+    ["How old is Rania?", "Rania turned 41 this spring.",
+      ["Rania has an old laptop.", "Rania wants to retire early.", "Vesna turned 29 this spring."]],
+  ];
+  for (const [query, relevant, decoys] of cases) {
+    test(`ranks the answer first: ${query}`, async () => {
+      const scores = await reranker.score(query, [...decoys, relevant]);
+      const best = scores.indexOf(Math.max(...scores));
+      expect(best).toBe(decoys.length);
+    });
+  }
+
+  test("concurrent requests are coalesced into batches and split at maxBatchPairs, same scores", async () => {
+    const query = "What pills is Edwin on?";
+    const docs = Array.from({ length: 13 }, (_, i) => `Edwin takes ${i + 1} vitamin D supplements every morning.`);
+    const alone: number[] = [];
+    for (const d of docs) alone.push((await reranker.score(query, [d]))[0]!);
+    const before = reranker.stats();
+    const [a, b, c] = await Promise.all([
+      reranker.score(query, docs.slice(0, 3)),
+      reranker.score(query, docs.slice(3, 5)),
+      reranker.score(query, docs.slice(5)), // 8 pairs: spills into a second batch
+    ]);
+    const after = reranker.stats();
+    const together = [...a!, ...b!, ...c!];
+    // Dynamic int8 quantisation scales activations per batch, so a pair's score moves a
+    // little with its batch-mates (observed ~0.03 on logits of ~6); order-level equality.
+    for (let i = 0; i < docs.length; i++) expect(Math.abs(together[i]! - alone[i]!)).toBeLessThan(0.1);
+    expect(after.batches - before.batches).toBe(2); // 13 pairs, batches of at most 8
+    expect(after.pairsScored - before.pairsScored).toBe(13);
+    expect(after.lastBatchPairs).toBe(5);
+    expect(after.lastInferenceMs).toBeGreaterThan(0);
+    expect(after.queueDepth).toBe(0);
+    expect(after.inFlightPairs).toBe(0);
+  });
+
+  test("a full queue rejects with QueueFullError('reranker'); accepted requests still resolve", async () => {
+    const calls = Array.from({ length: 12 }, (_, i) =>
+      reranker.score(`query ${i}`, ["Dalia is saving up for a new bike."]).then(
+        (s) => ({ ok: true as const, s }),
+        (e: unknown) => ({ ok: false as const, e }),
+      ),
+    );
+    const results = await Promise.all(calls);
+    const rejected = results.filter((r) => !r.ok);
+    expect(rejected.length).toBe(12 - 4); // maxQueue 4, nothing in flight when they arrive
+    for (const r of rejected) {
+      expect(r.e).toBeInstanceOf(QueueFullError);
+      expect((r.e as QueueFullError).queue).toBe("reranker");
+    }
+    for (const r of results) if (r.ok) expect(r.s).toHaveLength(1);
+    expect(reranker.stats().rejected).toBeGreaterThanOrEqual(8);
+  });
+
+  test("a document longer than the token budget is truncated, not an error", async () => {
+    const long = "Zelda takes metformin every morning. " + "The weather was fine and nothing happened. ".repeat(200);
+    const [s] = await reranker.score("What pills is Zelda on?", [long]);
+    expect(Number.isFinite(s!)).toBe(true);
+  });
+
+  test("scoring runs off the event loop: timers fire while a batch is scored", async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const docs = Array.from({ length: 64 }, (_, i) => `Memory number ${i} about Cosima's weekend plans and errands.`);
+    await reranker.score("What is Cosima doing this weekend?", docs);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  test("after close, score rejects", async () => {
+    const r = await createOnnxReranker({ modelDir: MODEL_DIR });
+    await r.close();
+    await expect(r.score("q", ["d"])).rejects.toThrow(/closed/);
+  });
+});
