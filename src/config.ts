@@ -33,6 +33,12 @@ export interface Config {
     maxQueue: number;
     maxBatchPairs: number;
   };
+  cluster: {
+    /** Worker processes of `bun run cluster`; 0 = one per core. */
+    workers: number;
+    /** The first worker's port; the others follow. */
+    basePort: number;
+  };
   /** Requests per minute per user, by tier; null = not limited. */
   rateLimits: Record<"free" | "starter" | "pro" | "enterprise", number> | null;
   search: {
@@ -149,6 +155,10 @@ export function loadConfig(env: Env = process.env): Config {
       queryCacheSize: r.int("QUERY_EMBED_CACHE_SIZE", 10_000, 0, 10_000_000),
       threads: r.int("EMBED_THREADS", 1, 1, 64),
       batchInvariant: r.bool("EMBED_BATCH_INVARIANT", false),
+    },
+    cluster: {
+      workers: r.int("CLUSTER_WORKERS", 0, 0, 256),
+      basePort: r.int("CLUSTER_BASE_PORT", 8001, 1, 65_000),
     },
     reranker: {
       modelDir: r.string("RERANKER_MODEL_DIR", "models/reranker"),

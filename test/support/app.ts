@@ -2,7 +2,7 @@ import { buildApp, type App } from "../../src/app";
 import { createTokenService } from "../../src/auth/tokens";
 import type { Tier } from "../../src/auth/claims";
 import { silentLogger } from "../../src/log";
-import { openBackend } from "./backend";
+import { openBackend, type Backend } from "./backend";
 import { sharedEmbedder } from "./embedder";
 import type { Reranker, SearchCache } from "../../src/stores/ports";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
@@ -19,6 +19,7 @@ export interface Reply {
 
 export interface TestApp {
   app: App;
+  backend: Backend;
   token(sub: string, tier?: Tier): Promise<string>;
   call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<Reply>;
   close(): Promise<void>;
@@ -67,6 +68,7 @@ export async function createTestApp(
   });
   return {
     app,
+    backend,
     token: (sub, tier = "free") => tokens.sign({ sub, tier, ttlSeconds: 3600 }),
     async call(method, path, { token, body, raw, headers = {} } = {}) {
       const init: RequestInit = { method, headers: { ...headers } };

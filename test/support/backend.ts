@@ -16,6 +16,10 @@ export interface Backend {
   vectors: VectorIndex;
   cache: SearchCache;
   health: HealthCheck[];
+  /** Waits until every outbox row is delivered (production); nothing to wait for in embedded. */
+  settle(timeoutMs?: number): Promise<void>;
+  /** Undelivered outbox rows per derived index. */
+  backlog(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,8 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       vectors: stores.vectors,
       cache: new MemorySearchCache({ maxEntries: 1000 }),
       health: [stores.health],
+      settle: async () => {},
+      backlog: async () => ({}),
       close: async () => stores.close(),
     };
   }
@@ -62,6 +68,12 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     vectors: milvus.vectors,
     cache: redis.cache,
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
+    settle: async (timeoutMs = 60_000) => {
+      if (!(await postgres.outbox.drain(timeoutMs))) {
+        throw new Error(`the outbox did not drain in ${timeoutMs} ms: ${JSON.stringify(await postgres.outbox.backlog())}`);
+      }
+    },
+    backlog: () => postgres.outbox.backlog(),
     async close() {
       await postgres.close();
       await Promise.all([milvus.close(), neo4j.close(), redis.close()]);
