@@ -1,0 +1,141 @@
+import type { ConsistencyLevelEnum } from "@zilliz/milvus2-sdk-node";
+import type { Logger } from "../../log.ts";
+import type { Hit, SearchFilter, VectorIndex } from "../ports.ts";
+import { type MilvusConnection, nested } from "./connection.ts";
+import { compileExpression } from "./expression.ts";
+import { FIELD } from "./schema.ts";
+
+/** Milvus' largest top-k. */
+export const MAX_K = 16_384;
+/** HNSW's `ef` when a short answer is searched again (knowhere accepts up to 32768). */
+const MAX_EF = 4096;
+/**
+ * The most rows the exact fallback reads. Reading vectors back is slow through the SDK
+ * (~70 ms for 100, ~270 ms for 1000 on this box), so beyond this a short answer stays short.
+ */
+const MAX_EXACT_ROWS = 2000;
+
+export interface SearchOptions {
+  /** HNSW candidate list size (raised to k when smaller). */
+  ef: number;
+  consistency: ConsistencyLevelEnum;
+}
+
+function clampK(k: number): number {
+  if (!Number.isFinite(k)) return k === Infinity ? MAX_K : 0;
+  return Math.max(0, Math.min(MAX_K, Math.trunc(k)));
+}
+
+/**
+ * Cosine nearest neighbours of one collection's memories; score = cosine similarity (Milvus'
+ * COSINE metric answers the similarity itself, higher = closer).
+ *
+ * The whole filter is one Milvus expression (expression.ts), evaluated inside the search, so
+ * closer rows that fail it never crowd out the ones that pass. HNSW under a selective
+ * expression can still stop short of k (the graph walk only counts passing nodes), so a short
+ * answer is checked: if count(*) of the expression says more rows match, the search runs again
+ * with a wider `ef`, then, if still short, exactly (the matching rows' vectors, scored here).
+ * That check costs one count query, paid only when fewer than k hits come back.
+ *
+ * Recall: the hits are approximate, as HNSW's always are. Under a selective filter the
+ * misses come mostly from growing (not yet sealed) segments, which Milvus 2.3 searches through
+ * an "interim" IVF index probing 16 of 128 lists whatever the request's `ef`; measured recall@10
+ * of a 0.5% filter there: ~0.6. The server setting queryNode.segcore.interimIndex.enableIndex:
+ * false (growing segments searched exactly) fixes that; see the adapter notes.
+ */
+export class MilvusVectorIndex implements VectorIndex {
+  constructor(
+    private readonly conn: MilvusConnection,
+    readonly dimensions: number,
+    private readonly options: SearchOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async search(collectionId: string, vector: Float32Array, k: number, filter: SearchFilter): Promise<Hit[]> {
+    if (vector.length !== this.dimensions) {
+      throw new RangeError(`query vector has ${vector.length} dimensions, expected ${this.dimensions}`);
+    }
+    const limit = clampK(k);
+    if (limit === 0) return [];
+    const expr = compileExpression(collectionId, filter);
+    if (expr === null) return [];
+    const prefix = `${collectionId}/`;
+
+    const ef = Math.max(this.options.ef, limit);
+    let hits = await this.ann(expr, prefix, vector, limit, ef);
+    if (hits.length < limit) {
+      const matching = await this.conn.count(expr, this.options.consistency);
+      if (matching > hits.length) {
+        hits = await this.ann(expr, prefix, vector, limit, Math.min(MAX_EF, Math.max(ef * 8, matching)));
+        if (hits.length < Math.min(limit, matching)) hits = await this.exact(expr, prefix, vector, limit, matching, hits);
+      }
+    }
+    return hits;
+  }
+
+  private async ann(expr: string, prefix: string, vector: Float32Array, limit: number, ef: number): Promise<Hit[]> {
+    const answer = await this.conn.call(
+      "search",
+      (timeout) =>
+        this.conn.client.search({
+          collection_name: this.conn.collection,
+          // The SDK copies it into the request's bytes as float32: no conversion needed.
+          vector: vector as unknown as number[],
+          limit,
+          filter: expr,
+          output_fields: [], // the memory id is in the primary key
+          params: { ef },
+          consistency_level: this.options.consistency,
+          timeout,
+        }),
+      { status: nested },
+    );
+    const hits: Hit[] = [];
+    const seen = new Set<string>();
+    for (const result of answer.results) {
+      const pk = String(result.id);
+      if (!pk.startsWith(prefix) || seen.has(pk)) continue;
+      seen.add(pk);
+      hits.push({ id: pk.slice(prefix.length), score: result.score });
+    }
+    return hits;
+  }
+
+  /** Scores every matching row here (a few thousand at most in practice). */
+  private async exact(expr: string, prefix: string, vector: Float32Array, limit: number, matching: number, ann: Hit[]): Promise<Hit[]> {
+    if (matching > MAX_EXACT_ROWS) {
+      this.log.warn("milvus search came back short and too many rows match to score exactly", { matching, hits: ann.length });
+      return ann;
+    }
+    const answer = await this.conn.call(
+      "query",
+      (timeout) =>
+        this.conn.client.query({
+          collection_name: this.conn.collection,
+          filter: expr,
+          output_fields: [FIELD.pk, FIELD.embedding],
+          limit: matching,
+          consistency_level: this.options.consistency,
+          timeout,
+        }),
+      { status: nested },
+    );
+    let queryNorm = 0;
+    for (let i = 0; i < vector.length; i++) queryNorm += vector[i]! * vector[i]!;
+    queryNorm = Math.sqrt(queryNorm);
+    const scored = answer.data.map((row) => {
+      const embedding = row[FIELD.embedding] as number[];
+      let dot = 0;
+      let norm = 0;
+      for (let i = 0; i < embedding.length; i++) {
+        dot += vector[i]! * embedding[i]!;
+        norm += embedding[i]! * embedding[i]!;
+      }
+      const denominator = queryNorm * Math.sqrt(norm);
+      return { id: String(row[FIELD.pk]).slice(prefix.length), score: denominator === 0 ? 0 : dot / denominator };
+    });
+    scored.sort((a, b) => b.score - a.score);
+    this.log.debug("milvus search answered exactly", { matching, ann_hits: ann.length });
+    return scored.slice(0, limit);
+  }
+}

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { silentLogger } from "../../src/log.ts";
+import { contentHash } from "../../src/stores/neo4j/content-hash.ts";
+import { type Neo4jGraph, openNeo4jGraph } from "../../src/stores/neo4j/index.ts";
+import { DependencyUnavailableError, type IndexedMemory } from "../../src/stores/ports.ts";
+import { productionConfig, servicesAvailable } from "../support/services.ts";
+
+const URI = productionConfig.neo4jUri;
+const auth = { user: productionConfig.neo4jUser, password: productionConfig.neo4jPassword };
+
+const memory = (collectionId: string, id: string, content = `content of ${id}`, createdAt = "2024-05-01T12:00:00.123Z"): IndexedMemory => ({
+  collection_id: collectionId,
+  id,
+  content,
+  metadata: { ignored: true },
+  embedding: new Float32Array(4),
+  created_at: createdAt,
+});
+
+const run = await servicesAvailable("neo4j store", ["neo4j"]);
+
+describe.if(run)("neo4j graph writer", () => {
+  let graph: Neo4jGraph;
+  const collections: string[] = [];
+  const newCollection = (prefix = "c") => {
+    const id = `${prefix}-${crypto.randomUUID()}`;
+    collections.push(id);
+    return id;
+  };
+  /** Runs a read query and returns plain records. */
+  const query = async (cypher: string, params: Record<string, unknown> = {}) => {
+    const session = graph.driver.session();
+    try {
+      return (await session.run(cypher, params)).records.map((r) => r.toObject());
+    } finally {
+      await session.close();
+    }
+  };
+  const memoriesOf = async (collectionId: string) =>
+    query(
+      `MATCH (m:Memory {collection_id: $c})
+       OPTIONAL MATCH (m)-[r:IN]->(c:Collection)
+       RETURN m.id AS id, m.content_hash AS hash, toString(m.created_at) AS created_at, m.content AS content,
+              count(r) AS links, collect(c.id) AS linked
+       ORDER BY id`,
+      { c: collectionId },
+    );
+  const collectionNodes = async (collectionId: string) =>
+    Number((await query("MATCH (c:Collection {id: $c}) RETURN count(c) AS n", { c: collectionId }))[0]!.n);
+
+  beforeAll(async () => {
+    graph = await openNeo4jGraph({ uri: URI, ...auth, poolSize: 8, log: silentLogger });
+    await graph.warm();
+  });
+
+  afterAll(async () => {
+    for (const c of collections) await graph.writer.deleteCollection(c);
+    await graph.close();
+    await graph.close(); // idempotent
+  });
+
+  test("health is ready once warm, with a latency", async () => {
+    const status = await graph.health.check();
+    expect(status).toMatchObject({ name: "neo4j", ready: true });
+    expect(status.latency_ms).toBeGreaterThanOrEqual(0);
+  });
+
+  test("upsert creates a Memory per memory linked to its one Collection; hash and created_at, no content", async () => {
+    const c = newCollection();
+    await graph.writer.upsert([memory(c, "m1"), memory(c, "m2", "other text", "2024-06-01T00:00:00.000Z")]);
+    const rows = await memoriesOf(c);
+    expect(rows).toEqual([
+      { id: "m1", hash: contentHash("content of m1"), created_at: "2024-05-01T12:00:00.123Z", content: null, links: 1, linked: [c] },
+      { id: "m2", hash: contentHash("other text"), created_at: "2024-06-01T00:00:00Z", content: null, links: 1, linked: [c] },
+    ]);
+    expect(await collectionNodes(c)).toBe(1);
+    expect(contentHash("content of m1")).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test("upsert is idempotent; a changed memory gets its new hash; duplicates in a batch keep the last", async () => {
+    const c = newCollection();
+    const batch = [memory(c, "a"), memory(c, "b")];
+    await graph.writer.upsert(batch);
+    await graph.writer.upsert(batch);
+    await graph.writer.upsert([memory(c, "a", "first"), memory(c, "a", "changed")]);
+    const rows = await memoriesOf(c);
+    expect(rows.map((r) => [r.id, r.links])).toEqual([
+      ["a", 1],
+      ["b", 1],
+    ]);
+    expect(rows[0]!.hash).toBe(contentHash("changed"));
+    expect(await collectionNodes(c)).toBe(1);
+    const rels = await query("MATCH (:Memory {collection_id: $c})-[r]->() RETURN count(r) AS n", { c });
+    expect(Number(rels[0]!.n)).toBe(2);
+    await graph.writer.upsert([]);
+  });
+
+  test("batches above the transaction size land whole", async () => {
+    const c = newCollection();
+    await graph.writer.upsert(Array.from({ length: 2500 }, (_, i) => memory(c, `m${i}`)));
+    const n = await query("MATCH (m:Memory {collection_id: $c})-[:IN]->(:Collection {id: $c}) RETURN count(m) AS n", { c });
+    expect(Number(n[0]!.n)).toBe(2500);
+  });
+
+  test("delete removes the memories and their relationships; idempotent; other collections untouched", async () => {
+    const a = newCollection();
+    const b = newCollection();
+    await graph.writer.upsert([memory(a, "x"), memory(a, "y"), memory(a, "z"), memory(b, "x")]);
+    await graph.writer.delete(a, ["x", "y", "missing"]);
+    await graph.writer.delete(a, ["x", "y", "missing"]);
+    await graph.writer.delete(a, []);
+    expect((await memoriesOf(a)).map((r) => r.id)).toEqual(["z"]);
+    expect((await memoriesOf(b)).map((r) => r.id)).toEqual(["x"]);
+    expect(await collectionNodes(a)).toBe(1);
+  });
+
+  test("deleteCollection removes the collection's nodes only; idempotent", async () => {
+    const a = newCollection();
+    const b = newCollection();
+    await graph.writer.upsert([...Array.from({ length: 30 }, (_, i) => memory(a, `m${i}`)), memory(b, "m0")]);
+    await graph.writer.deleteCollection(a);
+    await graph.writer.deleteCollection(a);
+    expect(await memoriesOf(a)).toEqual([]);
+    expect(await collectionNodes(a)).toBe(0);
+    expect((await memoriesOf(b)).map((r) => r.id)).toEqual(["m0"]);
+    expect(await collectionNodes(b)).toBe(1);
+  });
+
+  test("injection-looking ids and collection ids are stored literally", async () => {
+    const c = newCollection(`'}) DETACH DELETE n // $collection_id \\"`);
+    const ids = [`x'}) MATCH (n) DETACH DELETE n //`, `$ids`, `a"b\\c`, "{id: 1}", "ünï😀", " "];
+    await graph.writer.upsert(ids.map((id) => memory(c, id)));
+    expect((await memoriesOf(c)).map((r) => r.id)).toEqual([...ids].sort());
+    expect(await collectionNodes(c)).toBe(1);
+    await graph.writer.delete(c, [ids[0]!]);
+    expect((await memoriesOf(c)).map((r) => r.id)).toEqual(ids.slice(1).sort());
+    // Nothing outside was touched: another collection's node still stands.
+    const other = newCollection();
+    await graph.writer.upsert([memory(other, "keep")]);
+    await graph.writer.deleteCollection(c);
+    expect(await memoriesOf(c)).toEqual([]);
+    expect((await memoriesOf(other)).map((r) => r.id)).toEqual(["keep"]);
+  });
+
+  test("the schema is created idempotently, also by workers starting at once", async () => {
+    const graphs = await Promise.all([0, 1, 2].map(() => openNeo4jGraph({ uri: URI, ...auth, poolSize: 2, log: silentLogger })));
+    await Promise.all(graphs.map((g) => g.close()));
+    const constraints = await query("SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN name, type, labelsOrTypes, properties");
+    expect(constraints).toContainEqual({ name: "memory_key", type: "UNIQUENESS", labelsOrTypes: ["Memory"], properties: ["collection_id", "id"] });
+    expect(constraints).toContainEqual({ name: "collection_id", type: "UNIQUENESS", labelsOrTypes: ["Collection"], properties: ["id"] });
+    // The uniqueness holds: a second node for one (collection_id, id) is refused.
+    const c = newCollection();
+    await graph.writer.upsert([memory(c, "dup")]);
+    await expect(query("CREATE (:Memory {collection_id: $c, id: 'dup'})", { c })).rejects.toThrow(/already exists/);
+  });
+});
+
+describe("neo4j unreachable", () => {
+  test("nothing listening: DependencyUnavailableError quickly", async () => {
+    const started = performance.now();
+    const error = await openNeo4jGraph({ uri: "bolt://127.0.0.1:1", log: silentLogger }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect((error as DependencyUnavailableError).dependency).toBe("neo4j");
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  test("a server that accepts but never answers: DependencyUnavailableError after the connect timeout", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const started = performance.now();
+    const error = await openNeo4jGraph({ uri: `bolt://127.0.0.1:${port}`, log: silentLogger, connectTimeoutMs: 500 }).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    for (const s of sockets) s.destroy();
+    silent.close();
+    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect(elapsed).toBeLessThan(3000);
+  });
+});
