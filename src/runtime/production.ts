@@ -14,6 +14,18 @@ import { waitFor } from "./retry";
 
 const STARTUP_TIMEOUT_MS = 120_000;
 
+/** Opens and warms a service; on a failed warm-up it closes what it opened, so a retry starts clean. */
+async function opened<T extends { warm(): Promise<unknown>; close(): Promise<void> }>(opening: Promise<T>): Promise<T> {
+  const service = await opening;
+  try {
+    await service.warm();
+    return service;
+  } catch (error) {
+    await service.close().catch(() => {});
+    throw error;
+  }
+}
+
 /**
  * The production mode: PostgreSQL is the source of truth (with the outbox), Milvus the vector
  * index, Neo4j the graph, Redis the shared cache. Everything is connected and warm before this
@@ -31,10 +43,12 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       threads: config.embedding.threads,
       batchInvariant: config.embedding.batchInvariant,
     }),
-    waitFor("milvus", () => openMilvusIndex({ address: p.milvusAddress, dimensions: 384, log }), log, STARTUP_TIMEOUT_MS),
+    // opened AND warmed inside the retry: a Milvus that just restarted answers before it has
+    // reloaded its collections, and its first searches time out meanwhile
+    waitFor("milvus", () => opened(openMilvusIndex({ address: p.milvusAddress, dimensions: 384, log })), log, STARTUP_TIMEOUT_MS),
     waitFor(
       "neo4j",
-      () => openNeo4jGraph({ uri: p.neo4jUri, user: p.neo4jUser, password: p.neo4jPassword, poolSize: p.neo4jPoolSize, log }),
+      () => opened(openNeo4jGraph({ uri: p.neo4jUri, user: p.neo4jUser, password: p.neo4jPassword, poolSize: p.neo4jPoolSize, log })),
       log,
       STARTUP_TIMEOUT_MS,
     ),
@@ -56,7 +70,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
     log,
     STARTUP_TIMEOUT_MS,
   );
-  await Promise.all([milvus.warm(), neo4j.warm(), postgres.warm(Math.min(p.pgPoolSize, 16))]);
+  await postgres.warm(Math.min(p.pgPoolSize, 16));
   log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
 
   const embedderCheck: HealthCheck = {

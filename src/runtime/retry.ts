@@ -1,6 +1,15 @@
 import type { Logger } from "../log";
+import { DependencyUnavailableError } from "../stores/ports";
 
-/** Retries `open` until it succeeds or `timeoutMs` passes, logging what it waits for. */
+const describe = (error: unknown): string =>
+  error instanceof DependencyUnavailableError && error.cause !== undefined
+    ? `${error.message}: ${String(error.cause)}`
+    : String(error);
+
+/**
+ * Retries `open` while the service is unavailable, until `timeoutMs` passes, logging what it
+ * waits for and why. Any other error (a schema or dimension mismatch) is final at once.
+ */
 export async function waitFor<T>(what: string, open: () => Promise<T>, log: Logger, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let delay = 250;
@@ -8,10 +17,11 @@ export async function waitFor<T>(what: string, open: () => Promise<T>, log: Logg
     try {
       return await open();
     } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
       if (Date.now() + delay > deadline) {
-        throw new Error(`${what} did not become available within ${Math.round(timeoutMs / 1000)} s: ${String(error)}`);
+        throw new Error(`${what} did not become available within ${Math.round(timeoutMs / 1000)} s: ${describe(error)}`);
       }
-      log.warn(`waiting for ${what}`, { attempt, error: String(error), retry_in_ms: delay });
+      log.warn(`waiting for ${what}`, { attempt, error: describe(error), retry_in_ms: delay });
       await Bun.sleep(delay);
       delay = Math.min(delay * 2, 4000);
     }

@@ -8,6 +8,7 @@ import { silentLogger } from "../../src/log";
 import { openEmbeddedStores } from "../../src/stores/embedded";
 import { MemorySearchCache } from "../../src/stores/memory-cache";
 import { productionConfig } from "./services";
+import { waitFor } from "../../src/runtime/retry";
 
 export interface Backend {
   name: "embedded" | "production";
@@ -48,8 +49,21 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     import("../../src/stores/redis"),
   ]);
   const log = silentLogger;
-  const milvus = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: "memories_api_tests", dimensions: embedder.dimensions, log });
-  const neo4j = await openNeo4jGraph({ uri: productionConfig.neo4jUri, log });
+  // like production: retried while a service that just restarted is still warming up
+  const milvus = await waitFor(
+    "milvus",
+    async () => {
+      const index = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: "memories_api_tests", dimensions: embedder.dimensions, log });
+      await index.warm().catch(async (error) => {
+        await index.close();
+        throw error;
+      });
+      return index;
+    },
+    log,
+    120_000,
+  );
+  const neo4j = await waitFor("neo4j", () => openNeo4jGraph({ uri: productionConfig.neo4jUri, log }), log, 60_000);
   const redis = await openRedisCache({ url: productionConfig.redisUrl, log });
   const schema = `api_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const postgres = await openPostgresStores({
@@ -60,7 +74,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     writers: [milvus.writer, neo4j.writer],
     dimensions: embedder.dimensions,
   });
-  await Promise.all([milvus.warm(), neo4j.warm()]);
+  await neo4j.warm();
   return {
     name: "production",
     collections: postgres.collections,

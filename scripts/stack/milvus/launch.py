@@ -66,6 +66,10 @@ def main() -> None:
         # a restart leaves the previous run's sessions in etcd until their lease expires, and
         # until then DDL stalls on "node not match" (default 30 s)
         "common.session.ttl": 10,
+        # Growing (unsealed) segments are searched through an interim IVF index probing 16 of
+        # 128 lists: filtered recall@10 fell to 0.6 on 20k rows. Searching them exhaustively
+        # keeps recall exact at a few ms more.
+        "queryNode.segcore.interimIndex.nprobe": 128,
         "log.level": args.log_level,
         "etcd.log.level": "warn" if args.log_level in ("debug", "info", "warn") else args.log_level,
         # register every component on loopback rather than the first non-loopback address
