@@ -3,11 +3,11 @@ import { join } from "node:path";
 import type { Config } from "../config";
 import type { AppDeps } from "../app";
 import type { Logger } from "../log";
-import type { HealthCheck } from "../stores/ports";
 import { openEmbeddedStores } from "../stores/embedded";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
 import { openReranker } from "./reranker";
+import { appSettings, embedderHealth, embedderOptions } from "./shared";
 import { InProcessRateLimiter } from "../stores/memory-rate-limiter";
 
 export interface Runtime {
@@ -19,22 +19,13 @@ export interface Runtime {
 export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
   mkdirSync(config.dataDir, { recursive: true });
   const reranker = await openReranker(config, log);
-  const embedder = await createOnnxEmbedder({
-    modelDir: config.embedding.modelDir,
-    maxBatch: config.embedding.maxBatch,
-    maxQueue: config.embedding.maxQueue,
-    queryCacheSize: config.embedding.queryCacheSize,
-    threads: config.embedding.threads,
-    batchInvariant: config.embedding.batchInvariant,
-  });
+  const embedder = await createOnnxEmbedder(embedderOptions(config));
   const stores = openEmbeddedStores({
     path: join(config.dataDir, "memory.db"),
     dimensions: embedder.dimensions,
     cacheMaxEntries: config.cacheMaxEntries,
   });
-  const embedderCheck: HealthCheck = {
-    check: async () => ({ name: "embedder", ready: true, detail: embedder.model }),
-  };
+  const embedderCheck = embedderHealth(embedder);
   return {
     deps: {
       tokens: createTokenService(jwtSecret),
@@ -47,12 +38,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
       log,
-      settings: {
-        cacheTtlSeconds: config.cacheTtlSeconds,
-        hybridCandidates: config.search.hybridCandidates,
-        maxBodyBytes: config.maxBodyBytes,
-        rerankCandidates: config.reranker.candidates,
-      },
+      settings: appSettings(config),
     },
     async close() {
       await embedder.close();

@@ -1,8 +1,8 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import type { HealthCheck } from "../stores/ports";
 import { createTokenService } from "../auth/tokens";
 import { openReranker } from "./reranker";
+import { appSettings, embedderHealth, embedderOptions } from "./shared";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
@@ -35,14 +35,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   const p = config.production;
   const reranker = await openReranker(config, log);
   const [embedder, milvus, neo4j, redis] = await Promise.all([
-    createOnnxEmbedder({
-      modelDir: config.embedding.modelDir,
-      maxBatch: config.embedding.maxBatch,
-      maxQueue: config.embedding.maxQueue,
-      queryCacheSize: config.embedding.queryCacheSize,
-      threads: config.embedding.threads,
-      batchInvariant: config.embedding.batchInvariant,
-    }),
+    createOnnxEmbedder(embedderOptions(config)),
     // opened AND warmed inside the retry: a Milvus that just restarted answers before it has
     // reloaded its collections, and its first searches time out meanwhile
     waitFor("milvus", () => opened(openMilvusIndex({ address: p.milvusAddress, dimensions: 384, log })), log, STARTUP_TIMEOUT_MS),
@@ -73,9 +66,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   await postgres.warm(Math.min(p.pgPoolSize, 16));
   log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
 
-  const embedderCheck: HealthCheck = {
-    check: async () => ({ name: "embedder", ready: true, detail: embedder.model }),
-  };
+  const embedderCheck = embedderHealth(embedder);
   return {
     deps: {
       tokens: createTokenService(jwtSecret),
@@ -90,12 +81,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         ? { limiter: new RedisRateLimiter(redis.redis, log), perMinute: config.rateLimits }
         : undefined,
       log,
-      settings: {
-        cacheTtlSeconds: config.cacheTtlSeconds,
-        hybridCandidates: config.search.hybridCandidates,
-        maxBodyBytes: config.maxBodyBytes,
-        rerankCandidates: config.reranker.candidates,
-      },
+      settings: appSettings(config),
     },
     async close() {
       await postgres.close();

@@ -1,0 +1,25 @@
+import type { AppDeps } from "../app";
+import type { Config } from "../config";
+import type { OnnxEmbedderOptions } from "../ml/embedder";
+import type { Embedder, HealthCheck } from "../stores/ports";
+
+/** What both runtimes build the same way from the configuration. */
+export const embedderOptions = (config: Config): OnnxEmbedderOptions => ({
+  modelDir: config.embedding.modelDir,
+  maxBatch: config.embedding.maxBatch,
+  maxQueue: config.embedding.maxQueue,
+  queryCacheSize: config.embedding.queryCacheSize,
+  threads: config.embedding.threads,
+  batchInvariant: config.embedding.batchInvariant,
+});
+
+export const appSettings = (config: Config): AppDeps["settings"] => ({
+  cacheTtlSeconds: config.cacheTtlSeconds,
+  hybridCandidates: config.search.hybridCandidates,
+  maxBodyBytes: config.maxBodyBytes,
+  rerankCandidates: config.reranker.candidates,
+});
+
+export const embedderHealth = (embedder: Embedder): HealthCheck => ({
+  check: async () => ({ name: "embedder", ready: true, detail: embedder.model }),
+});
