@@ -38,12 +38,25 @@ async function main() {
     process.exit(1);
   }
   const app = buildApp(runtime.deps);
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.port,
-    maxRequestBodySize: config.maxBodyBytes,
-    fetch: (request) => app.handle(request),
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.port,
+      maxRequestBodySize: config.maxBodyBytes,
+      fetch: (request) => app.handle(request),
+    });
+  } catch (error) {
+    const inUse = (error as { code?: string }).code === "EADDRINUSE";
+    log.error(
+      inUse
+        ? `${config.host}:${config.port} is already in use; set PORT to a free port`
+        : `could not listen on ${config.host}:${config.port}`,
+      { error: String(error) },
+    );
+    await runtime.close();
+    process.exit(1);
+  }
   log.info(`Memory API listening on http://${config.host}:${server.port}`, { mode: config.mode });
 
   let stopping = false;
