@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createTokenService } from "../auth/tokens";
 import { openReranker } from "./reranker";
-import { appSettings, embedderHealth, embedderOptions } from "./shared";
+import { appSettings, embedderHealth, embedderOptions, optionalDependency } from "./shared";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
@@ -76,7 +76,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       cache: redis.cache,
       embedder,
       reranker,
-      healthChecks: [postgres.health, milvus.health, neo4j.health, redis.health, embedderCheck],
+      healthChecks: [postgres.health, milvus.health, optionalDependency(neo4j.health), redis.health, embedderCheck],
       rateLimit: config.rateLimits
         ? { limiter: new RedisRateLimiter(redis.redis, log), perMinute: config.rateLimits }
         : undefined,

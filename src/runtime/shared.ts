@@ -23,3 +23,11 @@ export const appSettings = (config: Config): AppDeps["settings"] => ({
 export const embedderHealth = (embedder: Embedder): HealthCheck => ({
   check: async () => ({ name: "embedder", ready: true, detail: embedder.model }),
 });
+
+/**
+ * A dependency the service degrades without instead of failing: /ready stays 200 ("degraded").
+ * Neo4j is one while nothing in the request path reads it (writes reach it through the outbox).
+ */
+export const optionalDependency = (inner: HealthCheck): HealthCheck => ({
+  check: async () => ({ ...(await inner.check()), optional: true }),
+});
