@@ -1,0 +1,441 @@
+/**
+ * `bun run bench [scenario…] [--quick]`: the Memory API benchmark, end to end on this machine.
+ *
+ *   1. checks the real services are up (else says how to start them) and finds/installs oha;
+ *   2. starts the baselines (bench/hello.ts on :8091 and :8092, a second nginx from the repo's
+ *      nginx.conf on :8090) and `bun run cluster` (2 workers on :8001/:8002 behind the stack's
+ *      nginx on :8000; production mode, a fresh JWT secret, rate limits raised out of the way);
+ *   3. generates the data once (100,000 memories; --quick 5,000) through the public API and
+ *      remembers the collection in bench/results/.state.json, reusing it next time;
+ *   4. runs the scenarios (bounded oha / Bun-loader runs on 127.0.0.1; 20 s each, --quick 5 s);
+ *   5. writes bench/results/<timestamp>.json, latest.md, latest.svg; stops what it started.
+ *
+ * Options: --quick, --duration SECONDS, --memories N, --list, --no-baselines (ratio scenarios
+ * otherwise pull in their baseline so the ceiling is measured in the same run).
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Redis from "ioredis";
+import { loadConfig, ConfigError } from "../src/config";
+import { ensureCollection, ingest, FULL_COUNT, QUICK_COUNT, DEFAULT_SEED, type IngestReport } from "./generate";
+import { ensureOha, ROOT } from "./oha";
+import { BENCH_DIR, portInUse, startBenchNginx, startCluster, startHello, stopAll, stopChild, type Child } from "./processes";
+import { evaluateTargets, RESULTS_DIR, writeReport, type RunReport } from "./report";
+import { SCENARIOS, SCENARIO_NAMES, type Ctx, type ScenarioResult } from "./scenarios";
+import { machine, startMeter } from "./system";
+
+const say = (line: string) => console.error(line);
+const STATE_FILE = join(RESULTS_DIR, ".state.json");
+const NGINX = "http://127.0.0.1:8000";
+const WORKER_PORTS = [8001, 8002];
+const HELLO_PORTS = [8091, 8092];
+const HELLO_NGINX_PORT = 8090;
+const FREE_MEMORIES = 2000;
+
+const { values, positionals } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  allowPositionals: true,
+  options: {
+    quick: { type: "boolean", default: false },
+    duration: { type: "string" },
+    memories: { type: "string" },
+    list: { type: "boolean", default: false },
+    "no-baselines": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  },
+});
+
+if (values.help || values.list) {
+  console.log(`usage: bun run bench [scenario…] [--quick] [--duration S] [--memories N] [--no-baselines]\n\nscenarios:`);
+  for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(26)} ${s.title}`);
+  process.exit(0);
+}
+
+const unknown = positionals.filter((p) => !SCENARIO_NAMES.includes(p));
+if (unknown.length) {
+  console.error(`bench: unknown scenario(s): ${unknown.join(", ")}\n  known: ${SCENARIO_NAMES.join(", ")}`);
+  process.exit(2);
+}
+const quick = values.quick!;
+const durationSeconds = values.duration ? Number(values.duration) : quick ? 5 : 20;
+if (!(durationSeconds >= 1 && durationSeconds <= 300)) {
+  console.error("bench: --duration must be 1..300 seconds");
+  process.exit(2);
+}
+const memories = values.memories ? Number(values.memories) : quick ? QUICK_COUNT : FULL_COUNT;
+if (!(Number.isInteger(memories) && memories >= 100 && memories <= 10_000_000)) {
+  console.error("bench: --memories must be an integer ≥ 100");
+  process.exit(2);
+}
+
+// the selection, in the suite's order, with the baselines ratio scenarios compare against
+const wanted = new Set(positionals.length ? positionals : SCENARIO_NAMES);
+if (!values["no-baselines"]) {
+  for (const s of SCENARIOS) {
+    if (wanted.has(s.name) && s.baseline && !wanted.has(s.baseline)) {
+      say(`bench: adding baseline ${s.baseline} (${s.name} is compared with it in the same run)`);
+      wanted.add(s.baseline);
+    }
+  }
+}
+const selected = SCENARIOS.filter((s) => wanted.has(s.name));
+
+// ---------------------------------------------------------------------------------------------
+
+interface State {
+  version: 1;
+  collections: Record<string, { id: string; owner: string; memories: number; seed: string; next_index: number; complete: boolean; ingest?: IngestReport & { at: string } }>;
+}
+
+function readState(): State {
+  try {
+    const s = JSON.parse(readFileSync(STATE_FILE, "utf8")) as State;
+    if (s.version === 1) return s;
+  } catch {}
+  return { version: 1, collections: {} };
+}
+
+function saveState(state: State): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(`${STATE_FILE}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${STATE_FILE}.tmp`, STATE_FILE);
+}
+
+async function tcpUp(port: number): Promise<boolean> {
+  return portInUse(port);
+}
+
+async function checkStack(): Promise<void> {
+  const services: Array<[string, number]> = [["postgres", 5432], ["redis", 6379], ["milvus", 19530], ["neo4j", 7687], ["nginx", 8000]];
+  const down: string[] = [];
+  for (const [name, port] of services) if (!(await tcpUp(port))) down.push(`${name} (:${port})`);
+  if (down.length) {
+    throw new Error(
+      `the real services are not all up: ${down.join(", ")} down.\n` +
+        "  start them:  ./node_modules/.bin/bun run scripts/stack.ts up     (then: ... status)",
+    );
+  }
+  say("stack: postgres, redis, milvus, neo4j, nginx :8000 are up");
+}
+
+async function mintToken(secret: string, sub: string, tier: string): Promise<string> {
+  const proc = Bun.spawn([process.execPath, "run", join(ROOT, "scripts", "token.ts"), "--", "--sub", sub, "--tier", tier, "--days", "1"], {
+    cwd: ROOT,
+    env: { ...process.env, JWT_SECRET: secret },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`scripts/token.ts failed: ${err.trim()}`);
+  return out.trim();
+}
+
+/** The collection `name` of `owner` with `count` generated memories: reused, resumed or made. */
+async function ensureData(state: State, opts: { owner: string; token: string; name: string; count: number; seed: string }) {
+  const key = `${opts.owner}/${opts.name}`;
+  const target = { baseUrl: NGINX, token: opts.token };
+  let entry = state.collections[key];
+  if (entry) {
+    const res = await fetch(`${NGINX}/v1/collections/${entry.id}`, { headers: { authorization: `Bearer ${opts.token}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) {
+      say(`data: collection ${entry.id} (${key}) is gone (${res.status}); generating it again`);
+      entry = undefined;
+    }
+  }
+  if (!entry) {
+    const id = await ensureCollection({ ...target, name: opts.name, description: `bench data: ${opts.count} generated memories` });
+    entry = { id, owner: opts.owner, memories: opts.count, seed: opts.seed, next_index: 0, complete: false };
+    state.collections[key] = entry;
+    saveState(state);
+  }
+  if (entry.complete && entry.next_index >= opts.count) {
+    const rate = entry.ingest ? `, ingested ${entry.ingest.at.slice(0, 19)} at ${Math.round(entry.ingest.memoriesPerSecond)} memories/s` : "";
+    say(`data: reusing ${key} = ${entry.id} (${opts.count.toLocaleString("en-US")} memories${rate})`);
+    return { entry, report: undefined as IngestReport | undefined };
+  }
+  const start = entry.next_index;
+  say(`data: generating ${(opts.count - start).toLocaleString("en-US")} memories into ${key} = ${entry.id} (batches of 1000 via ${NGINX}${start ? `, resuming at ${start}` : ""})`);
+  const report = await ingest({
+    ...target,
+    collectionId: entry.id,
+    count: opts.count - start,
+    start,
+    seed: opts.seed,
+    concurrency: 2,
+    onProgress: (p) => {
+      entry!.next_index = p.nextIndex;
+      saveState(state);
+      const pctDone = ((100 * (start + p.done)) / opts.count).toFixed(0);
+      say(`  ingest ${(start + p.done).toLocaleString("en-US")}/${opts.count.toLocaleString("en-US")} (${pctDone}%)  ${Math.round(p.memoriesPerSecond).toLocaleString("en-US")} memories/s`);
+    },
+  });
+  entry.next_index = opts.count;
+  entry.complete = true;
+  entry.ingest = { ...report, at: new Date().toISOString() };
+  saveState(state);
+  say(`data: ${report.count.toLocaleString("en-US")} memories in ${report.seconds.toFixed(1)} s = ${Math.round(report.memoriesPerSecond).toLocaleString("en-US")} memories/s (batch p50 ${report.batchLatencyMs.p50} ms, p95 ${report.batchLatencyMs.p95} ms)`);
+  return { entry, report };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let redis: Redis | undefined;
+let cleaningUp = false;
+async function cleanup(): Promise<void> {
+  if (cleaningUp) return;
+  cleaningUp = true;
+  say("bench: stopping what it started (cluster drains on SIGTERM)…");
+  await stopAll();
+  redis?.disconnect();
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    say(`bench: ${sig}`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  say(`bench: ${selected.map((s) => s.name).join(", ")}; ${durationSeconds} s each${quick ? " (quick)" : ""}`);
+  await checkStack();
+  const oha = await ensureOha(say);
+  const m = machine(oha);
+  const idle = startMeter();
+  await Bun.sleep(3000);
+  const background = idle.stop();
+  const backgroundCores = Math.round(background.busy * m.cpus * 100) / 100;
+  const whoBusy = Object.entries(background.cores)
+    .filter(([, v]) => (v ?? 0) >= 0.05)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  say(`bench: background CPU before starting: ${backgroundCores} of ${m.cpus} cores${whoBusy ? ` (${whoBusy})` : ""}`);
+  if (backgroundCores > 0.3) {
+    say("bench: WARNING the box is not idle: figures will be lower than on a quiet machine (see the CPU table of the report)");
+  }
+
+  const needHello = selected.some((s) => s.needs === "hello");
+  const needCluster = selected.some((s) => s.needs === "cluster");
+  const busyPorts = [];
+  for (const p of [...(needCluster ? WORKER_PORTS : []), ...(needHello ? [...HELLO_PORTS, HELLO_NGINX_PORT] : [])]) {
+    if (await portInUse(p)) busyPorts.push(p);
+  }
+  if (busyPorts.length) {
+    throw new Error(`port(s) ${busyPorts.join(", ")} already in use: stop what listens there (a cluster or server of yours?) and retry`);
+  }
+
+  // ---- the API cluster
+  const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64");
+  const HIGH = "100000000";
+  const clusterEnv: Record<string, string | undefined> = {
+    ...process.env,
+    MEMORY_MODE: "production",
+    JWT_SECRET: secret,
+    CLUSTER_WORKERS: String(WORKER_PORTS.length),
+    CLUSTER_BASE_PORT: String(WORKER_PORTS[0]),
+    // limits out of the way: the bench measures throughput, not budgets (the limiter still runs)
+    RATE_LIMIT_FREE: HIGH,
+    RATE_LIMIT_STARTER: HIGH,
+    RATE_LIMIT_PRO: HIGH,
+    RATE_LIMIT_ENTERPRISE: HIGH,
+    RERANK_CANDIDATES: "50",
+  };
+  let config;
+  try {
+    config = loadConfig(clusterEnv);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Error(`the cluster's settings are invalid: ${error.message}`);
+    throw error;
+  }
+  redis = new Redis(config.production.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let redisDown = false;
+  redis.on("error", (error) => {
+    // only the uncached-share figure needs Redis here; say it once per outage, never crash
+    if (!redisDown) say(`bench: Redis connection error (${String(error)}); uncached shares may read as unknown`);
+    redisDown = true;
+  });
+  redis.on("ready", () => (redisDown = false));
+  await redis.connect();
+
+  let cluster: Child | undefined;
+  const results: ScenarioResult[] = [];
+  const state = readState();
+  let dataInfo: Record<string, unknown> = { memories: memories, how: "not needed" };
+  const notes: string[] = [];
+  try {
+    if (needCluster) {
+      say(`cluster: starting src/cluster.ts (2 workers :${WORKER_PORTS.join(", :")}, production mode, rate limits ${HIGH}/min); log ${join(BENCH_DIR, "cluster.log")}`);
+      const t0 = Date.now();
+      cluster = await startCluster({ env: clusterEnv, ports: WORKER_PORTS, nginxUrl: NGINX, progress: say });
+      say(`cluster: ready via nginx after ${((Date.now() - t0) / 1000).toFixed(1)} s (supervisor pid ${cluster.proc.pid})`);
+    }
+    let ctx: Ctx | undefined;
+    const tokens = needCluster
+      ? { enterprise: await mintToken(secret, "bench-enterprise", "enterprise"), free: await mintToken(secret, "bench-free", "free") }
+      : { enterprise: "", free: "" };
+    let collection = { id: "", memories: 0 };
+    let freeCollection = { id: "", memories: 0 };
+    if (needCluster) {
+      const main = await ensureData(state, { owner: "bench-enterprise", token: tokens.enterprise, name: `bench-${memories}`, count: memories, seed: DEFAULT_SEED });
+      collection = { id: main.entry.id, memories };
+      const needsFree = selected.some((s) => s.name === "isolation");
+      if (needsFree) {
+        const free = await ensureData(state, { owner: "bench-free", token: tokens.free, name: `bench-free-${FREE_MEMORIES}`, count: FREE_MEMORIES, seed: DEFAULT_SEED });
+        freeCollection = { id: free.entry.id, memories: FREE_MEMORIES };
+      }
+      dataInfo = {
+        collection_id: collection.id,
+        memories,
+        how: main.report ? `generated in this run at ${Math.round(main.report.memoriesPerSecond)} memories/s` : "reused from an earlier run",
+        ingest: main.report ?? main.entry.ingest,
+        free_collection_id: freeCollection.id || undefined,
+      };
+      // pre-flight: the search answers with results, and reranking really reranks
+      const probe = await fetch(`${NGINX}/v1/search`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${tokens.enterprise}`, "content-type": "application/json" },
+        body: JSON.stringify({ query: "preflight: where are my spare keys", collection_id: collection.id, top_k: 10, rerank: true }),
+      });
+      const answer = (await probe.json()) as { results?: unknown[]; reranked?: boolean; rerank_reason?: string };
+      if (probe.status !== 200 || !answer.results?.length) throw new Error(`pre-flight search failed: ${probe.status} ${JSON.stringify(answer).slice(0, 300)}`);
+      say(`pre-flight: search OK (${answer.results.length} results, reranked: ${answer.reranked}${answer.rerank_reason ? `, ${answer.rerank_reason}` : ""})`);
+      if (!answer.reranked) notes.push(`Reranking was not available (${answer.rerank_reason}): rerank scenarios measured unreranked answers.`);
+    }
+
+    let hellos: Child[] = [];
+    let helloNginx: Child | undefined;
+    if (needHello) {
+      say(`baselines: bench/hello.ts on :${HELLO_PORTS.join(", :")}, nginx (repo nginx.conf) on :${HELLO_NGINX_PORT}`);
+      for (const p of HELLO_PORTS) hellos.push(await startHello(p));
+      helloNginx = await startBenchNginx(HELLO_NGINX_PORT, HELLO_PORTS);
+    }
+
+    ctx = {
+      quick,
+      durationSeconds,
+      warmupSeconds: quick ? 1 : 2,
+      oha,
+      urls: {
+        nginx: NGINX,
+        direct: `http://127.0.0.1:${WORKER_PORTS[0]}`,
+        helloDirect: `http://127.0.0.1:${HELLO_PORTS[0]}`,
+        helloNginx: `http://127.0.0.1:${HELLO_NGINX_PORT}`,
+      },
+      tokens,
+      collection,
+      freeCollection,
+      redis,
+      clusterPid: cluster?.proc.pid,
+      runSeed: `run-${started.getTime()}`,
+      bodiesDir: join(BENCH_DIR, "bodies"),
+      results,
+      say,
+    };
+
+    const helloScenarios = selected.filter((s) => s.needs === "hello");
+    const others = selected.filter((s) => s.needs !== "hello");
+    let i = 0;
+    const total = selected.length;
+    for (const scenario of [...helloScenarios, ...others]) {
+      i++;
+      if (scenario.needs !== "hello" && helloNginx) {
+        // the baselines are done: give their CPU back before the API is measured
+        await stopChild(helloNginx);
+        for (const h of hellos) await stopChild(h);
+        helloNginx = undefined;
+        hellos = [];
+      }
+      say(`[${i}/${total}] ${scenario.name}: ${scenario.title}`);
+      try {
+        const rows = await scenario.run(ctx);
+        for (const r of rows) {
+          if (scenario.baseline && r.name === scenario.name) {
+            r.baseline = scenario.baseline;
+            const base = results.find((b) => b.name === scenario.baseline);
+            if (base) r.ratio_to_baseline = Math.round((r.rps / base.rps) * 1000) / 1000;
+          }
+          results.push(r);
+          const st = Object.entries(r.status).map(([c, n]) => `${c}:${n}`).join(" ");
+          say(
+            `  ${r.name}: ${Math.round(r.rps).toLocaleString("en-US")} rps  p50 ${r.latency_ms.p50.toFixed(2)}  p95 ${r.latency_ms.p95.toFixed(2)}  ` +
+              `p99 ${r.latency_ms.p99.toFixed(2)}  max ${r.latency_ms.max.toFixed(1)} ms  [${st}${r.error_count ? ` errors:${r.error_count}` : ""}]` +
+              `${r.ratio_to_baseline !== undefined ? `  = ${(100 * r.ratio_to_baseline).toFixed(0)}% of ${r.baseline}` : ""}` +
+              `  cpu ${(100 * r.machine_cpu_busy).toFixed(0)}%${r.client_cpu_cores !== undefined ? ` (client ${r.client_cpu_cores.toFixed(2)} cores)` : ""}`,
+          );
+          for (const n of r.notes) say(`    ${n}`);
+        }
+      } catch (error) {
+        say(`  ${scenario.name} FAILED: ${(error as Error).message}`);
+        notes.push(`${scenario.name} failed: ${(error as Error).message.split("\n")[0]}`);
+      }
+      await Bun.sleep(1000);
+    }
+  } finally {
+    if (cluster) say("cluster: stopping (SIGTERM, workers drain)");
+    await cleanup();
+    rmSync(join(BENCH_DIR, "bodies"), { recursive: true, force: true }); // per-run query files (tens of MB)
+  }
+
+  notes.push(
+    "All load is on 127.0.0.1 and shares the 2 cores with the server, nginx, PostgreSQL, Redis, Milvus and Neo4j: the load generator's own CPU (the `client` cores column) is taken from the same budget, so every figure is a lower bound of what a separate client would see.",
+    "oha on this box reaches less than wrk did for the same hello (DESIGN.md's 111–122k rps direct / 51–56k via nginx were wrk's); compare ratios to the baselines measured in the same run, not to those absolute figures.",
+    "Rate limits were raised to 100,000,000/min for every tier (RATE_LIMIT_*), so the limiter still runs its Redis script per request but never rejects: budgets do not distort throughput. The isolation scenario therefore uses a real free-tier token.",
+    "Uncached scenarios: oha sends one body unless given -Z (a file of bodies, one picked at random per request). Each uncached scenario gets its own file of distinct generated queries (60k quick / 300k full, seeded per run) and first bumps the collection's generation through the API (an upsert of one marker memory), so nothing from an earlier run or scenario is served from the cache; the share actually computed is measured from the Redis cache keys written under that generation.",
+    "Rerank, mix and the isolation premium load use bench/loader.ts (a Bun closed-loop loader, same JSON shape as oha): rerank needs each query sent once and its answers read (reranked or degraded), the mix needs a 90/10 request mix and to count \"cached\":true. It costs more CPU per request than oha.",
+    "search-uncached-500rps offers a fixed 500 req/s (open loop, oha -q with --latency-correction): its p99 answers the ≥ 500 rps / p99 < 100 ms target; search-uncached-semantic is closed-loop at 100 connections, where p99 is mostly queueing (100 / rps).",
+    "isolation offers the free-tier cached search at a fixed rate (25% of the cached-search rps of this run) alone, then again beside 16 connections of premium rerank searches; the rise of its p99 is the isolation figure.",
+  );
+
+  // what the API itself complained about during the run (dependency hiccups, cache bypasses…)
+  if (needCluster) {
+    const counts = new Map<string, number>();
+    try {
+      for (const line of readFileSync(join(BENCH_DIR, "cluster.log"), "utf8").split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          const entry = JSON.parse(line) as { level?: string; msg?: string };
+          if (entry.level === "warn" || entry.level === "error") {
+            const key = `${entry.level}: ${entry.msg}`;
+            counts.set(key, (counts.get(key) ?? 0) + 1);
+          }
+        } catch {}
+      }
+    } catch {}
+    if (counts.size) {
+      const list = [...counts].map(([k, n]) => `${n}× "${k}"`).join(", ");
+      notes.push(`The cluster logged during the run (.stack/bench/cluster.log): ${list}.`);
+      say(`cluster log: ${list}`);
+    }
+  }
+
+  const report: RunReport = {
+    started_at: started.toISOString(),
+    finished_at: new Date().toISOString(),
+    quick,
+    duration_per_scenario_s: durationSeconds,
+    machine: machine(oha),
+    cluster: { workers: WORKER_PORTS.length, ports: WORKER_PORTS, mode: "production", rate_limits_per_min: Number(HIGH), rerank_candidates: 50, nginx: NGINX },
+    data: dataInfo,
+    scenarios: results,
+    targets: evaluateTargets(results),
+    notes,
+  };
+  report.machine.load_average_at_start = m.load_average_at_start;
+  report.machine.background_cores = backgroundCores;
+  report.machine.background_by_role = background.cores;
+  const paths = writeReport(report);
+  say("");
+  say(readFileSync(paths.md, "utf8"));
+  say(`bench: wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
+}
+
+try {
+  await main();
+  process.exit(0);
+} catch (error) {
+  console.error(`bench: ${(error as Error).message}`);
+  await cleanup();
+  process.exit(1);
+}

@@ -1,0 +1,418 @@
+/**
+ * The bench scenarios. Each is one (or, for isolation, a few) bounded load runs against
+ * 127.0.0.1, turned into ScenarioResult rows for the report.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type Redis from "ioredis";
+import { generateMemory, generateQueries } from "./generate";
+import { runLoaderProcess, type LoaderSource } from "./loader";
+import { runOha, type LoadResult, type OhaSpec } from "./oha";
+import { startMeter, type Role } from "./system";
+
+export interface Ctx {
+  quick: boolean;
+  durationSeconds: number;
+  warmupSeconds: number;
+  oha: string;
+  urls: { nginx: string; direct: string; helloDirect: string; helloNginx: string };
+  tokens: { enterprise: string; free: string };
+  collection: { id: string; memories: number };
+  freeCollection: { id: string; memories: number };
+  redis: Redis;
+  /** the cluster supervisor's pid (its workers are the "api" in the CPU breakdown) */
+  clusterPid?: number;
+  /** per-run seed of the "unique" query sets (so a re-run within the cache TTL is still uncached) */
+  runSeed: string;
+  bodiesDir: string;
+  /** results so far in this run (isolation reads the cached-search rps) */
+  results: ScenarioResult[];
+  say: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  name: string;
+  title: string;
+  tool: LoadResult["tool"];
+  target: string;
+  connections: number;
+  /** open-loop rate asked for (oha -q), if any */
+  qps?: number;
+  duration_s: number;
+  requests: number;
+  rps: number;
+  latency_ms: LoadResult["latencyMs"];
+  status: Record<string, number>;
+  errors: Record<string, number>;
+  non_2xx: number;
+  error_count: number;
+  /** share of both cores busy during the run (everything on the box: server, nginx, load generator, stores) */
+  machine_cpu_busy: number;
+  /** cores the load generator itself used on average */
+  client_cpu_cores?: number;
+  /** cores used during the run, by role (api workers, nginx, stores, client, other processes…) */
+  cpu_cores?: Partial<Record<Role | "unattributed", number>>;
+  baseline?: string;
+  ratio_to_baseline?: number;
+  notes: string[];
+  extra?: Record<string, unknown>;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** the processes it needs */
+  needs: "hello" | "cluster";
+  /** the scenario whose rps this one is compared with */
+  baseline?: string;
+  run(ctx: Ctx): Promise<ScenarioResult[]>;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+const auth = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
+
+function toResult(
+  name: string,
+  title: string,
+  target: string,
+  connections: number,
+  load: LoadResult,
+  cpu: CpuUse,
+  extra: Partial<ScenarioResult> = {},
+): ScenarioResult {
+  let non2xx = 0;
+  for (const [code, n] of Object.entries(load.status)) if (!code.startsWith("2")) non2xx += n;
+  const errorCount = Object.values(load.errors).reduce((a, b) => a + b, 0);
+  return {
+    name,
+    title,
+    tool: load.tool,
+    target,
+    connections,
+    duration_s: Math.round(load.seconds * 100) / 100,
+    requests: load.requests,
+    rps: Math.round(load.rps * 10) / 10,
+    latency_ms: load.latencyMs,
+    status: load.status,
+    errors: load.errors,
+    non_2xx: non2xx,
+    error_count: errorCount,
+    machine_cpu_busy: Math.round(cpu.busy * 1000) / 1000,
+    client_cpu_cores: clientCores(load),
+    cpu_cores: cpu.cores,
+    notes: [],
+    ...extra,
+  };
+}
+
+type CpuUse = { busy: number; cores: Partial<Record<Role | "unattributed", number>> };
+
+function clientCores(load: LoadResult): number | undefined {
+  return load.clientCpuSeconds === undefined ? undefined : Math.round((load.clientCpuSeconds / load.seconds) * 100) / 100;
+}
+
+/** oha with an optional unmeasured warm-up first (JIT, connection pools, cache priming). */
+async function ohaMeasured(ctx: Ctx, spec: Omit<OhaSpec, "durationSeconds">, warmup = true): Promise<{ load: LoadResult; cpu: CpuUse }> {
+  if (warmup && ctx.warmupSeconds > 0) await runOha(ctx.oha, { ...spec, durationSeconds: ctx.warmupSeconds });
+  const meter = startMeter(ctx.clusterPid);
+  const load = await runOha(ctx.oha, { ...spec, durationSeconds: ctx.durationSeconds });
+  return { load, cpu: meter.stop(clientCores(load)) };
+}
+
+function uniqueCount(ctx: Ctx): number {
+  // oha -Z picks a random line per request: with N lines and R requests about R²/2N repeat.
+  // N ≫ R keeps repeats (cache hits) to a few percent; the run measures the real share anyway.
+  return ctx.quick ? 60_000 : 300_000;
+}
+
+/** A file of `n` distinct search bodies, one per line. */
+function searchBodies(ctx: Ctx, label: string, n: number, extra: Record<string, unknown>, collectionId = ctx.collection.id): string {
+  mkdirSync(ctx.bodiesDir, { recursive: true });
+  const path = join(ctx.bodiesDir, `${label}.jsonl`);
+  const queries = generateQueries(n, `${ctx.runSeed}:${label}`);
+  writeFileSync(path, queries.map((query) => JSON.stringify({ query, collection_id: collectionId, top_k: 10, ...extra })).join("\n") + "\n");
+  return path;
+}
+
+/**
+ * Bumps the collection's generation through the public API (an idempotent upsert of one marker
+ * memory), so no cached answer of an earlier run or scenario can serve this one; returns it.
+ */
+async function freshGeneration(ctx: Ctx, collectionId = ctx.collection.id, token = ctx.tokens.enterprise): Promise<number | null> {
+  const res = await fetch(`${ctx.urls.nginx}/v1/collections/${collectionId}/memories`, {
+    method: "POST",
+    headers: auth(token),
+    body: JSON.stringify({ memories: [{ id: "bench-marker", content: "Benchmark marker note, ignore.", metadata: { kind: "bench" } }] }),
+  });
+  await res.arrayBuffer();
+  if (res.status !== 201) throw new Error(`marker upsert: ${res.status}`);
+  const raw = await ctx.redis.get(`memory-api:gen:${collectionId}`).catch(() => null);
+  return raw === null ? null : Number(raw);
+}
+
+/** Distinct answers cached under a generation = distinct searches computed (misses). */
+async function countCachedAnswers(ctx: Ctx, collectionId: string, generation: number | null): Promise<number | null> {
+  if (generation === null) return null;
+  let cursor = "0";
+  let n = 0;
+  try {
+    do {
+      const [next, keys] = await ctx.redis.scan(cursor, "MATCH", `memory-api:search:${collectionId}:${generation}:*`, "COUNT", 5000);
+      cursor = next;
+      n += keys.length;
+    } while (cursor !== "0");
+  } catch {
+    return null;
+  }
+  return n;
+}
+
+/** An uncached search load: fresh generation, unique bodies, measured miss share. */
+async function uncachedSearch(
+  ctx: Ctx,
+  name: string,
+  title: string,
+  opts: { body: Record<string, unknown>; connections: number; qps?: number },
+): Promise<ScenarioResult> {
+  const file = searchBodies(ctx, name, uniqueCount(ctx), opts.body);
+  const generation = await freshGeneration(ctx);
+  const url = `${ctx.urls.nginx}/v1/search`;
+  const { load, cpu } = await ohaMeasured(
+    ctx,
+    { url, method: "POST", headers: auth(ctx.tokens.enterprise), bodyLinesFile: file, connections: opts.connections, qps: opts.qps },
+    false, // a warm-up would pre-compute some of the measured queries
+  );
+  const computed = await countCachedAnswers(ctx, ctx.collection.id, generation);
+  const ok = load.status["200"] ?? 0;
+  const result = toResult(name, title, url, opts.connections, load, cpu, { qps: opts.qps });
+  result.extra = { distinct_bodies: uniqueCount(ctx), computed_answers: computed, uncached_share: computed === null || ok === 0 ? null : Math.min(1, computed / ok) };
+  result.notes.push(
+    computed === null
+      ? "uncached share unknown (Redis keys not readable)"
+      : `${((100 * Math.min(1, computed / Math.max(1, ok))).toFixed(1))}% of answers computed (uncached); the rest were oha's random repeats served by the cache or single-flight`,
+  );
+  return result;
+}
+
+async function loaderMeasured(ctx: Ctx, sources: LoaderSource[], connections: number, durationSeconds = ctx.durationSeconds) {
+  const meter = startMeter(ctx.clusterPid);
+  const load = await runLoaderProcess({ sources, connections, durationSeconds, seed: ctx.runSeed });
+  return { load, cpu: meter.stop(clientCores(load)) };
+}
+
+/** Bodies of unique premium rerank searches, each sent once, in order. */
+function rerankSource(ctx: Ctx, label: string, n: number): LoaderSource {
+  return {
+    name: "rerank",
+    method: "POST",
+    url: `${ctx.urls.nginx}/v1/search`,
+    headers: auth(ctx.tokens.enterprise),
+    bodiesFile: searchBodies(ctx, label, n, { search_type: "semantic", rerank: true }),
+    pick: "sequential",
+  };
+}
+
+function rerankNotes(result: ScenarioResult, load: LoadResult): void {
+  const s = (load.extra?.perSource as Record<string, { reranked_true: number; reranked_false: number; wrapped: number }>)?.rerank;
+  if (!s) return;
+  const total = s.reranked_true + s.reranked_false;
+  result.extra = { ...result.extra, reranked: s.reranked_true, unreranked_fallbacks: s.reranked_false, reranked_share: total ? s.reranked_true / total : null };
+  result.notes.push(`${s.reranked_true}/${total} answers reranked (the rest degraded to unreranked: reranker busy)`);
+  if (s.wrapped > 0) result.notes.push("ran out of unique queries: some repeated (cached)");
+}
+
+async function rerankScenario(ctx: Ctx, name: string, title: string, connections: number): Promise<ScenarioResult[]> {
+  await freshGeneration(ctx);
+  const source = rerankSource(ctx, name, connections * ctx.durationSeconds * 40 + 1000);
+  const { load, cpu } = await loaderMeasured(ctx, [source], connections);
+  const result = toResult(name, title, source.url, connections, load, cpu);
+  rerankNotes(result, load);
+  return [result];
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: "hello-direct",
+    title: "Bun.serve hello world, direct (ceiling)",
+    needs: "hello",
+    async run(ctx) {
+      const url = `${ctx.urls.helloDirect}/`;
+      const { load, cpu } = await ohaMeasured(ctx, { url, connections: 100 });
+      return [toResult(this.name, this.title, url, 100, load, cpu)];
+    },
+  },
+  {
+    name: "hello-nginx",
+    title: "the same hello behind nginx (repo nginx.conf, 2 upstreams)",
+    needs: "hello",
+    async run(ctx) {
+      const url = `${ctx.urls.helloNginx}/`;
+      const { load, cpu } = await ohaMeasured(ctx, { url, connections: 100 });
+      return [toResult(this.name, this.title, url, 100, load, cpu)];
+    },
+  },
+  {
+    name: "health-nginx",
+    title: "GET /health via nginx",
+    needs: "cluster",
+    baseline: "hello-nginx",
+    async run(ctx) {
+      const url = `${ctx.urls.nginx}/health`;
+      const { load, cpu } = await ohaMeasured(ctx, { url, connections: 100 });
+      return [toResult(this.name, this.title, url, 100, load, cpu)];
+    },
+  },
+  {
+    name: "search-cached-nginx",
+    title: "cached semantic search via nginx (one body repeated)",
+    needs: "cluster",
+    baseline: "hello-nginx",
+    async run(ctx) {
+      const url = `${ctx.urls.nginx}/v1/search`;
+      const body = JSON.stringify({ query: "where did I park at the airport garage", collection_id: ctx.collection.id, top_k: 10 });
+      const { load, cpu } = await ohaMeasured(ctx, { url, method: "POST", headers: auth(ctx.tokens.enterprise), body, connections: 100 });
+      return [toResult(this.name, this.title, url, 100, load, cpu)];
+    },
+  },
+  {
+    name: "search-cached-direct",
+    title: "cached semantic search direct to one worker (:8001)",
+    needs: "cluster",
+    baseline: "hello-direct",
+    async run(ctx) {
+      const url = `${ctx.urls.direct}/v1/search`;
+      const body = JSON.stringify({ query: "where did I park at the airport garage", collection_id: ctx.collection.id, top_k: 10 });
+      const { load, cpu } = await ohaMeasured(ctx, { url, method: "POST", headers: auth(ctx.tokens.enterprise), body, connections: 100 });
+      return [toResult(this.name, this.title, url, 100, load, cpu)];
+    },
+  },
+  {
+    name: "search-uncached-semantic",
+    title: "uncached semantic search via nginx, max throughput (unique queries, oha -Z)",
+    needs: "cluster",
+    async run(ctx) {
+      return [await uncachedSearch(ctx, this.name, this.title, { body: { search_type: "semantic" }, connections: 100 })];
+    },
+  },
+  {
+    name: "search-uncached-500rps",
+    title: "uncached semantic search at a fixed 500 req/s (oha -q 500, latency-corrected)",
+    needs: "cluster",
+    async run(ctx) {
+      return [await uncachedSearch(ctx, this.name, this.title, { body: { search_type: "semantic" }, connections: 100, qps: 500 })];
+    },
+  },
+  {
+    name: "search-hybrid",
+    title: "uncached hybrid search via nginx (unique queries, oha -Z)",
+    needs: "cluster",
+    async run(ctx) {
+      return [await uncachedSearch(ctx, this.name, this.title, { body: { search_type: "hybrid" }, connections: 100 })];
+    },
+  },
+  {
+    name: "mix-90-10",
+    title: "90% searches (200 popular queries) / 10% writes (1-memory upserts), Bun loader",
+    needs: "cluster",
+    async run(ctx) {
+      mkdirSync(ctx.bodiesDir, { recursive: true });
+      const searches = join(ctx.bodiesDir, "mix-searches.jsonl");
+      const writes = join(ctx.bodiesDir, "mix-writes.jsonl");
+      const popular = generateQueries(200, "mix-popular");
+      writeFileSync(searches, popular.map((query) => JSON.stringify({ query, collection_id: ctx.collection.id, top_k: 10 })).join("\n") + "\n");
+      // a bounded pool of ids: the writes are upserts, so the collection does not grow run after run
+      const lines: string[] = [];
+      for (let i = 0; i < 1000; i++) {
+        const m = generateMemory(i, `mix-writes:${ctx.runSeed}`, "mix");
+        lines.push(JSON.stringify({ memories: [m] }));
+      }
+      writeFileSync(writes, lines.join("\n") + "\n");
+      const headers = auth(ctx.tokens.enterprise);
+      const sources: LoaderSource[] = [
+        { name: "search", weight: 90, method: "POST", url: `${ctx.urls.nginx}/v1/search`, headers, bodiesFile: searches, pick: "random" },
+        { name: "write", weight: 10, method: "POST", url: `${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, headers, bodiesFile: writes, pick: "random" },
+      ];
+      const { load, cpu } = await loaderMeasured(ctx, sources, 100);
+      const result = toResult(this.name, this.title, `${ctx.urls.nginx}/v1/search + /memories`, 100, load, cpu);
+      const per = load.extra?.perSource as Record<string, { requests: number; rps: number; p99_ms: number; cached_true: number; status: Record<string, number> }>;
+      const searchOk = per.search?.status["200"] ?? 0;
+      const hitRate = searchOk ? per.search!.cached_true / searchOk : null;
+      result.extra = {
+        cache_hit_rate: hitRate,
+        search: { rps: per.search?.rps, p99_ms: per.search?.p99_ms, requests: per.search?.requests },
+        write: { rps: per.write?.rps, p99_ms: per.write?.p99_ms, requests: per.write?.requests },
+      };
+      result.notes.push(
+        `cache hit rate ${hitRate === null ? "n/a" : (100 * hitRate).toFixed(1) + "%"} of searches (answers saying "cached":true); every write bumps the collection generation`,
+        `searches ${Math.round(per.search?.rps ?? 0)}/s p99 ${per.search?.p99_ms?.toFixed(1)} ms; writes ${Math.round(per.write?.rps ?? 0)}/s p99 ${per.write?.p99_ms?.toFixed(1)} ms`,
+      );
+      return [result];
+    },
+  },
+  {
+    name: "rerank-low",
+    title: "premium rerank (50 candidates → top 10) at 2 connections, Bun loader",
+    needs: "cluster",
+    async run(ctx) {
+      return rerankScenario(ctx, this.name, this.title, 2);
+    },
+  },
+  {
+    name: "rerank-high",
+    title: "premium rerank (50 candidates → top 10) at 32 connections, Bun loader",
+    needs: "cluster",
+    async run(ctx) {
+      return rerankScenario(ctx, this.name, this.title, 32);
+    },
+  },
+  {
+    name: "isolation",
+    title: "free-tier cached search at a fixed rate, alone vs. beside a premium rerank load",
+    needs: "cluster",
+    async run(ctx) {
+      const url = `${ctx.urls.nginx}/v1/search`;
+      const body = JSON.stringify({ query: "when is my dentist appointment", collection_id: ctx.freeCollection.id, top_k: 10 });
+      const cached = ctx.results.find((r) => r.name === "search-cached-nginx");
+      // a fixed offered rate well under capacity: p99 then measures interference, not the queue of a saturated box
+      const qps = cached ? Math.max(200, Math.round((cached.rps * 0.25) / 100) * 100) : 2000;
+      const free = { url, method: "POST", headers: auth(ctx.tokens.free), body, connections: 50, qps };
+      const alone = await ohaMeasured(ctx, free);
+      const a = toResult("isolation-alone", "free tier alone (cached search, fixed rate)", url, 50, alone.load, alone.cpu, { qps });
+
+      await freshGeneration(ctx);
+      const premiumConnections = 16;
+      const source = rerankSource(ctx, "isolation-premium", premiumConnections * (ctx.durationSeconds + 4) * 40 + 1000);
+      const premiumRun = loaderMeasured(ctx, [source], premiumConnections, ctx.durationSeconds + 3);
+      await Bun.sleep(1500); // the premium load is up to speed before the free tier is measured
+      const meter = startMeter(ctx.clusterPid);
+      const together = await runOha(ctx.oha, { ...free, durationSeconds: ctx.durationSeconds });
+      const cpuTogether = meter.stop(clientCores(together));
+      const premium = await premiumRun;
+      const b = toResult("isolation-with-rerank", "free tier beside 16 premium rerank connections", url, 50, together, cpuTogether, { qps });
+      const p = toResult("isolation-premium-load", "the premium rerank load of isolation (16 connections)", source.url, premiumConnections, premium.load, premium.cpu);
+      rerankNotes(p, premium.load);
+      const rise = a.latency_ms.p99 > 0 ? b.latency_ms.p99 / a.latency_ms.p99 - 1 : null;
+      b.extra = { p99_alone_ms: a.latency_ms.p99, p99_with_rerank_ms: b.latency_ms.p99, p99_rise: rise };
+      b.notes.push(`free-tier p99 ${a.latency_ms.p99.toFixed(2)} → ${b.latency_ms.p99.toFixed(2)} ms (${rise === null ? "n/a" : (rise >= 0 ? "+" : "") + (100 * rise).toFixed(0) + "%"})`);
+      a.notes.push(`offered ${qps} req/s (25% of search-cached-nginx's rps when measured in this run)`);
+      return [a, b, p];
+    },
+  },
+  {
+    name: "overload-1000",
+    title: "1,000 connections of uncached semantic search via nginx",
+    needs: "cluster",
+    async run(ctx) {
+      const r = await uncachedSearch(ctx, this.name, this.title, { body: { search_type: "semantic" }, connections: 1000 });
+      const bad = Object.entries(r.status).filter(([code]) => !["200", "429", "503"].includes(code));
+      r.notes.push(
+        bad.length === 0 && r.error_count === 0
+          ? "only 200/429/503 and no transport errors"
+          : `unexpected: ${bad.map(([c, n]) => `${n}× ${c}`).join(", ")}${r.error_count ? ` ${r.error_count} errors (${Object.keys(r.errors).join("; ")})` : ""}`,
+      );
+      return [r];
+    },
+  },
+];
+
+export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
