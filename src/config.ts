@@ -32,6 +32,8 @@ export interface Config {
     candidates: number | undefined;
     maxQueue: number;
     maxBatchPairs: number;
+    /** Nice value of the inference thread: other tiers' requests win the CPU under contention. */
+    nice: number;
   };
   cluster: {
     /** Worker processes of `bun run cluster`; 0 = one per core. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       candidates: r.optional("RERANK_CANDIDATES") === undefined ? undefined : r.int("RERANK_CANDIDATES", 50, 1, 1000),
       maxQueue: r.int("RERANK_MAX_QUEUE", 64, 1, 100_000),
       maxBatchPairs: r.int("RERANK_MAX_BATCH_PAIRS", 32, 1, 4096),
+      nice: r.int("RERANK_NICE", 10, 0, 19),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
       ? {

@@ -13,6 +13,7 @@ import {
   type PreTrainedTokenizer,
 } from "@huggingface/transformers";
 import { basename, dirname } from "node:path";
+import { lowerThreadPriority } from "./thread-priority";
 
 export interface InitMessage {
   type: "init";
@@ -24,6 +25,8 @@ export interface InitMessage {
   maxLength: number;
   /** ONNX Runtime intra-op threads. */
   threads: number;
+  /** Nice value of this thread (and the inference threads it starts); 0 = unchanged. */
+  nice: number;
 }
 
 export interface ScoreMessage {
@@ -53,6 +56,7 @@ function post(message: FromWorker): void {
 }
 
 async function init(msg: InitMessage): Promise<void> {
+  lowerThreadPriority(msg.nice); // before onnxruntime starts any thread, so they inherit it
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(msg.modelDir);

@@ -29,6 +29,11 @@ export interface OnnxRerankerOptions {
   dtype?: "q8" | "fp32";
   /** ONNX Runtime intra-op threads in the worker. Default 1 (the workers of a cluster share the cores). */
   threads?: number;
+  /**
+   * Nice value of the inference thread (Linux), default 10: under CPU contention the request
+   * threads of every tier win, so reranking cannot slow them down. 0 leaves it unchanged.
+   */
+  nice?: number;
   /** Seconds a rejected caller is told to wait (Retry-After). Default 1. */
   retryAfterSeconds?: number;
 }
@@ -155,7 +160,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       else if (msg.type === "init-error") rejectReady(new Error(`reranker model ${modelDir} failed to load: ${msg.message}`));
     };
     worker.onerror = (event: ErrorEvent) => rejectReady(new Error(`reranker worker failed to start: ${event.message}`));
-    send({ type: "init", modelDir, dtype, maxLength, threads });
+    send({ type: "init", modelDir, dtype, maxLength, threads, nice: opts.nice ?? 10 });
   }).catch((err: Error) => {
     worker.terminate();
     throw err;

@@ -17,6 +17,7 @@ export async function openReranker(config: Config, log: Logger): Promise<OnnxRer
       modelDir: config.reranker.modelDir,
       maxQueue: config.reranker.maxQueue,
       maxBatchPairs: config.reranker.maxBatchPairs,
+      nice: config.reranker.nice,
     });
   } catch (error) {
     log.error("the reranker could not load: reranking is off", { dir: config.reranker.modelDir, error: String(error) });

@@ -156,3 +156,20 @@ describe.skipIf(!HAVE_MODEL)("ONNX cross-encoder (models/reranker)", () => {
     await expect(r.score("q", ["d"])).rejects.toThrow(/closed/);
   });
 });
+
+describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))("reranker thread priority", () => {
+  test("the inference thread runs at the configured nice value; the process's main thread keeps its own", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const niceOf = (path: string) => Number(readFileSync(path, "utf8").replace(/^.*\) /s, "").split(" ")[16]);
+    const mainNice = niceOf(`/proc/${process.pid}/stat`);
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, nice: 12 });
+    try {
+      await reranker.score("q", ["d"]);
+      const niced = readdirSync(`/proc/${process.pid}/task`).filter((tid) => niceOf(`/proc/${process.pid}/task/${tid}/stat`) === 12);
+      expect(niced.length).toBeGreaterThanOrEqual(1);
+      expect(niceOf(`/proc/${process.pid}/stat`)).toBe(mainNice);
+    } finally {
+      await reranker.close();
+    }
+  });
+});
