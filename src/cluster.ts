@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import type { Subprocess } from "bun";
 import { createLogger } from "./log";
 import { ConfigError, loadConfig } from "./config";
+import { resolveJwtSecret } from "./auth/secret";
 
 let config;
 try {
@@ -21,6 +22,9 @@ try {
   throw error;
 }
 const log = createLogger(config.logLevel).child({ component: "supervisor" });
+// Resolved once here, so workers never race to generate different secrets (embedded mode).
+const secret = resolveJwtSecret({ configured: config.jwtSecret, dataDir: config.dataDir });
+if (secret.source === "generated") log.info("generated a JWT secret for the workers", { path: secret.path });
 
 interface Worker {
   index: number;
@@ -42,7 +46,7 @@ let stopping = false;
 function start(worker: Worker): void {
   worker.startedAt = Date.now();
   worker.proc = Bun.spawn([process.execPath, "run", entry], {
-    env: { ...process.env, PORT: String(worker.port), WORKER_INDEX: String(worker.index) },
+    env: { ...process.env, PORT: String(worker.port), WORKER_INDEX: String(worker.index), JWT_SECRET: secret.secret },
     stdout: "inherit",
     stderr: "inherit",
   });

@@ -21,7 +21,13 @@ export function resolveJwtSecret(opts: { configured: string | undefined; dataDir
   }
   mkdirSync(opts.dataDir, { recursive: true });
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
-  writeFileSync(path, secret + "\n", { mode: 0o600 });
+  try {
+    // exclusive create: of several processes starting at once, exactly one secret wins
+    writeFileSync(path, secret + "\n", { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EEXIST") throw error;
+    return resolveJwtSecret(opts);
+  }
   chmodSync(path, 0o600);
   return { secret, source: "generated", path };
 }

@@ -1,0 +1,62 @@
+/**
+ * `bun run cluster` as a process: two workers on their own ports, sharing one embedded data
+ * folder and one JWT secret; a killed worker is restarted; SIGTERM drains and exits.
+ * (The production cluster behind nginx is exercised by `npm run bench`.)
+ */
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dataDir = mkdtempSync(join(tmpdir(), "memory-api-cluster-"));
+const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+const basePort = probe.port! + 1; // the next two ports, free in practice on loopback
+probe.stop(true);
+const env = { ...process.env, MEMORY_MODE: "embedded", DATA_DIR: dataDir, JWT_SECRET: "", LOG_LEVEL: "info", CLUSTER_WORKERS: "2", CLUSTER_BASE_PORT: String(basePort) };
+const supervisor = Bun.spawn([process.execPath, "run", "src/cluster.ts"], { env, stdout: "pipe", stderr: "pipe" });
+let log = "";
+const reading = (async () => {
+  for await (const chunk of supervisor.stderr) log += new TextDecoder().decode(chunk);
+})();
+
+afterAll(() => {
+  supervisor.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}; log:\n${log}`);
+}
+
+const ready = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok, () => false);
+
+test("two workers start, share the data and one secret, a killed one comes back, SIGTERM drains", async () => {
+  await until("all workers ready", () => log.includes("all 2 workers ready"));
+  const token = Bun.spawnSync([process.execPath, "run", "scripts/token.ts", "--", "--sub", "c", "--tier", "pro"], { env }).stdout.toString().trim();
+  const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+
+  const created = await fetch(`http://127.0.0.1:${basePort}/v1/collections`, { method: "POST", headers: auth, body: JSON.stringify({ name: "shared" }) });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const seen = await fetch(`http://127.0.0.1:${basePort + 1}/v1/collections/${id}`, { headers: auth });
+  expect(seen.status).toBe(200); // the other worker: same data, same secret
+
+  const pid = Number(/"worker":1,"port":\d+,"pid":(\d+)/.exec(log)?.[1]);
+  expect(pid).toBeGreaterThan(0);
+  process.kill(pid, "SIGKILL");
+  await until("the worker to be restarted", () => /worker exited; restarting[^\n]*"worker":1/.test(log));
+  await until("the restarted worker to answer", () => ready(basePort + 1));
+
+  supervisor.kill("SIGTERM");
+  expect(await supervisor.exited).toBe(0);
+  await reading;
+  expect(log).toContain("all workers stopped");
+  expect(await ready(basePort)).toBe(false);
+  expect(await ready(basePort + 1)).toBe(false);
+}, 180_000);
