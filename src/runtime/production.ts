@@ -63,7 +63,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
     log,
     STARTUP_TIMEOUT_MS,
   );
-  await postgres.warm(Math.min(p.pgPoolSize, 16));
+  await postgres.warm(p.pgPoolSize); // the whole pool, before any traffic
   log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
 
   const embedderCheck = embedderHealth(embedder);
