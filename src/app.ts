@@ -9,7 +9,7 @@ import type {
   VectorIndex,
 } from "./stores/ports";
 import type { TokenService } from "./auth/tokens";
-import type { RateLimitPolicy } from "./auth/plugin";
+import { authPlugin, type RateLimitPolicy } from "./auth/plugin";
 import type { Logger } from "./log";
 import { errorsPlugin } from "./http/errors";
 import { healthRoutes } from "./routes/health";
@@ -51,8 +51,7 @@ export function buildApp(deps: AppDeps) {
     log: deps.log,
     cacheTtlSeconds: deps.settings.cacheTtlSeconds,
     hybridCandidates: deps.settings.hybridCandidates,
-    rerankCandidates:
-      deps.settings.rerankCandidates === undefined ? undefined : () => deps.settings.rerankCandidates!,
+    rerankCandidates: deps.settings.rerankCandidates,
   });
 
   // A write is acknowledged once durable; if the cache cannot record the new generation, the
@@ -65,23 +64,24 @@ export function buildApp(deps: AppDeps) {
     }
   };
 
+  const auth = authPlugin(deps.tokens, deps.rateLimit);
+
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
   const app = new Elysia({ normalize: false })
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
     .use(healthRoutes({ checks: deps.healthChecks }))
-    .use(collectionRoutes({ tokens: deps.tokens, rateLimit: deps.rateLimit, collections: deps.collections, bumpGeneration }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
     .use(
       memoryRoutes({
-        tokens: deps.tokens,
-        rateLimit: deps.rateLimit,
+        auth,
         collections: deps.collections,
         memories: deps.memories,
         embedder: deps.embedder,
         bumpGeneration,
       }),
     )
-    .use(searchRoutes({ tokens: deps.tokens, rateLimit: deps.rateLimit, pipeline }));
+    .use(searchRoutes({ auth, pipeline }));
   return Object.assign(app, { pipeline });
 }
 

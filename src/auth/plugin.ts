@@ -67,3 +67,5 @@ export function authPlugin(tokens: TokenService, rateLimit?: RateLimitPolicy) {
     return { principal };
   });
 }
+
+export type AuthPlugin = ReturnType<typeof authPlugin>;

@@ -1,14 +1,13 @@
 import { Elysia } from "elysia";
 import type { Collection, CollectionStore } from "../stores/ports";
 import { DuplicateNameError } from "../stores/ports";
-import type { TokenService } from "../auth/tokens";
-import { authPlugin, type RateLimitPolicy } from "../auth/plugin";
+import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError, notFound } from "../http/problem";
 import { CreateCollectionBody } from "./schemas";
 
 export interface CollectionRoutesDeps {
-  tokens: TokenService;
-  rateLimit?: RateLimitPolicy;
+  /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
+  auth: AuthPlugin;
   collections: CollectionStore;
   bumpGeneration: (collectionId: string) => Promise<void>;
 }
@@ -22,7 +21,7 @@ export const presentCollection = ({ id, name, description, created_at }: Collect
 
 export function collectionRoutes(deps: CollectionRoutesDeps) {
   return new Elysia({ prefix: "/v1/collections", normalize: false })
-    .use(authPlugin(deps.tokens, deps.rateLimit))
+    .use(deps.auth)
     .post(
       "/",
       async ({ principal, body, set }) => {

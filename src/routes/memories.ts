@@ -1,15 +1,14 @@
 import { Elysia } from "elysia";
 import type { CollectionStore, Embedder, Memory, MemoryStore, MemoryWrite } from "../stores/ports";
 import { InvalidCursorError } from "../stores/ports";
-import type { TokenService } from "../auth/tokens";
-import { authPlugin, type RateLimitPolicy } from "../auth/plugin";
+import type { AuthPlugin } from "../auth/plugin";
 import { invalidField, notFound, ProblemError } from "../http/problem";
 import { checkMetadata } from "./metadata-limits";
 import { AddMemoriesBody, LIMITS, ListMemoriesQuery, PatchMemoryBody } from "./schemas";
 
 export interface MemoryRoutesDeps {
-  tokens: TokenService;
-  rateLimit?: RateLimitPolicy;
+  /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
+  auth: AuthPlugin;
   collections: CollectionStore;
   memories: MemoryStore;
   embedder: Embedder;
@@ -41,7 +40,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
   };
 
   return new Elysia({ prefix: "/v1/collections/:collection_id/memories", normalize: false })
-    .use(authPlugin(deps.tokens, deps.rateLimit))
+    .use(deps.auth)
     .post(
       "/",
       async ({ principal, params, body, set }) => {

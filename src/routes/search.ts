@@ -1,17 +1,16 @@
 import { Elysia } from "elysia";
-import type { TokenService } from "../auth/tokens";
-import { authPlugin, type RateLimitPolicy } from "../auth/plugin";
+import type { AuthPlugin } from "../auth/plugin";
 import { renderAnswer, type SearchPipeline } from "../search/pipeline";
 import { SearchBody } from "./schemas";
 
 export interface SearchRoutesDeps {
-  tokens: TokenService;
-  rateLimit?: RateLimitPolicy;
+  /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
+  auth: AuthPlugin;
   pipeline: SearchPipeline;
 }
 
 export function searchRoutes(deps: SearchRoutesDeps) {
-  return new Elysia({ prefix: "/v1", normalize: false }).use(authPlugin(deps.tokens, deps.rateLimit)).post(
+  return new Elysia({ prefix: "/v1", normalize: false }).use(deps.auth).post(
     "/search",
     async ({ principal, body }) => {
       const started = performance.now();

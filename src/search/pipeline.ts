@@ -49,8 +49,8 @@ export interface SearchPipelineDeps {
   log: Logger;
   cacheTtlSeconds: number;
   hybridCandidates: number;
-  /** Candidates a premium search reranks; default max(5 × top_k, 50). */
-  rerankCandidates?: (topK: number) => number;
+  /** Candidates a premium search reranks; unset = max(5 × top_k, 50). */
+  rerankCandidates?: number;
 }
 
 export interface SearchOutcome {
@@ -79,7 +79,7 @@ export function renderAnswer(outcome: SearchOutcome, tookMs: number): string {
 export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<string>();
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
-  const rerankPool = deps.rerankCandidates ?? ((topK: number) => Math.max(5 * topK, 50));
+  const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
 
   // A dead cache is a bypass, counted; logged at most every 10 s so an outage at full load
   // does not turn into a flood of log lines.

@@ -9,10 +9,9 @@ import type {
   Page,
   SearchFilter,
 } from "../ports.ts";
-import { clampCount } from "./counts.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import type { StatementCache } from "./database.ts";
-import { assertEmbedding } from "./embedding.ts";
+import { assertEmbedding, clampCount } from "../checks.ts";
 import { compileFilter } from "./filters.ts";
 import { toFtsQuery } from "./keyword.ts";
 

@@ -1,8 +1,7 @@
 import type { Database } from "bun:sqlite";
 import type { Hit, SearchFilter, VectorIndex } from "../ports.ts";
-import { clampCount } from "./counts.ts";
 import type { StatementCache } from "./database.ts";
-import { assertEmbedding } from "./embedding.ts";
+import { assertEmbedding, clampCount } from "../checks.ts";
 import { compileFilter, isEmptyFilter } from "./filters.ts";
 
 /** vec0's largest `k`. */

@@ -1,5 +1,6 @@
 import type { ConsistencyLevelEnum } from "@zilliz/milvus2-sdk-node";
 import type { Logger } from "../../log.ts";
+import { clampCount } from "../checks.ts";
 import type { Hit, SearchFilter, VectorIndex } from "../ports.ts";
 import { type MilvusConnection, nested } from "./connection.ts";
 import { compileExpression } from "./expression.ts";
@@ -19,11 +20,6 @@ export interface SearchOptions {
   /** HNSW candidate list size (raised to k when smaller). */
   ef: number;
   consistency: ConsistencyLevelEnum;
-}
-
-function clampK(k: number): number {
-  if (!Number.isFinite(k)) return k === Infinity ? MAX_K : 0;
-  return Math.max(0, Math.min(MAX_K, Math.trunc(k)));
 }
 
 /**
@@ -55,7 +51,7 @@ export class MilvusVectorIndex implements VectorIndex {
     if (vector.length !== this.dimensions) {
       throw new RangeError(`query vector has ${vector.length} dimensions, expected ${this.dimensions}`);
     }
-    const limit = clampK(k);
+    const limit = clampCount(k, MAX_K);
     if (limit === 0) return [];
     const expr = compileExpression(collectionId, filter);
     if (expr === null) return [];

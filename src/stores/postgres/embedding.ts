@@ -2,19 +2,6 @@
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Throws unless `vector` is a Float32Array of finite numbers (of `dimensions` when given). */
-export function assertEmbedding(vector: unknown, dimensions: number | undefined, what = "embedding"): Float32Array {
-  if (!(vector instanceof Float32Array)) throw new TypeError(`${what} must be a Float32Array`);
-  if (vector.length === 0) throw new RangeError(`${what} is empty`);
-  if (dimensions !== undefined && vector.length !== dimensions) {
-    throw new RangeError(`${what} has ${vector.length} dimensions, expected ${dimensions}`);
-  }
-  for (let i = 0; i < vector.length; i++) {
-    if (!Number.isFinite(vector[i]!)) throw new RangeError(`${what} holds a non-finite value at ${i}`);
-  }
-  return vector;
-}
-
 /** Writes `vectors` back to back into one buffer (one binary parameter for a whole batch). */
 export function encodeEmbeddings(vectors: Float32Array[]): Buffer {
   const width = vectors[0]?.length ?? 0;

@@ -9,12 +9,13 @@ import type {
   SearchFilter,
 } from "../ports.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { assertEmbedding, encodeEmbedding, encodeEmbeddings } from "./embedding.ts";
+import { assertEmbedding, clampCount } from "../checks.ts";
+import { encodeEmbedding, encodeEmbeddings } from "./embedding.ts";
 import { compileFilter, SqlParams } from "./filters.ts";
 import { keywordText, tsquerySql } from "./keyword.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";
-import { assertNoNul, clampCount, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
+import { assertNoNul, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 export const MAX_KEYWORD_HITS = 10_000;

@@ -42,13 +42,6 @@ export function toMemory(row: MemoryRow): Memory {
   };
 }
 
-
-/** The largest count a caller may ask for, as an integer in 0..max (NaN and negatives give 0). */
-export function clampCount(k: number, max: number): number {
-  if (!Number.isFinite(k)) return k === Infinity ? max : 0;
-  return Math.max(0, Math.min(max, Math.trunc(k)));
-}
-
 /**
  * PostgreSQL text and jsonb cannot hold U+0000. Content or metadata with it is refused with a
  * RangeError naming the field, before anything is written.
