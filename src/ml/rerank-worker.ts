@@ -13,7 +13,7 @@ import {
   type PreTrainedTokenizer,
 } from "@huggingface/transformers";
 import { basename, dirname } from "node:path";
-import { lowerThreadPriority } from "./thread-priority";
+import { lowerThreadPriority, useIdleScheduling } from "./thread-priority";
 
 export interface InitMessage {
   type: "init";
@@ -27,6 +27,10 @@ export interface InitMessage {
   threads: number;
   /** Nice value of this thread (and the inference threads it starts); 0 = unchanged. */
   nice: number;
+  /** SCHED_IDLE for this thread (and the inference threads it starts), instead of `nice`. */
+  idleScheduling: boolean;
+  /** Most pairs in one inference call: a batch is sorted by length and run in slices this big. */
+  sliceRows: number;
 }
 
 export interface ScoreMessage {
@@ -39,7 +43,7 @@ export interface ScoreMessage {
 export type ToWorker = InitMessage | ScoreMessage;
 
 export type FromWorker =
-  | { type: "ready"; numLabels: number; maxLength: number }
+  | { type: "ready"; numLabels: number; maxLength: number; scheduling: "idle" | "nice" | "normal" }
   | { type: "init-error"; message: string }
   | { type: "scores"; id: number; scores: Float64Array; inferenceMs: number }
   | { type: "score-error"; id: number; message: string };
@@ -50,13 +54,18 @@ let tokenizer: PreTrainedTokenizer | null = null;
 let model: PreTrainedModel | null = null;
 let maxLength = 512;
 let numLabels = 1;
+let sliceRows = 16;
+let scheduling: "idle" | "nice" | "normal" = "normal";
 
 function post(message: FromWorker): void {
   self.postMessage(message);
 }
 
 async function init(msg: InitMessage): Promise<void> {
-  lowerThreadPriority(msg.nice); // before onnxruntime starts any thread, so they inherit it
+  // before onnxruntime starts any thread, so they inherit it
+  if (msg.idleScheduling && useIdleScheduling()) scheduling = "idle";
+  else if (lowerThreadPriority(msg.nice)) scheduling = "nice";
+  sliceRows = msg.sliceRows;
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(msg.modelDir);
@@ -120,19 +129,32 @@ function encode(queries: string[], documents: string[]): Record<string, Tensor> 
   return out;
 }
 
+/**
+ * Scores a batch in slices of pairs of similar length: each slice is padded only to its own
+ * longest pair, so one long memory does not make every other pair pay for its padding.
+ */
 async function score(msg: ScoreMessage): Promise<void> {
   const started = performance.now();
-  const inputs = encode(msg.queries, msg.documents);
-  const { logits } = (await model!(inputs)) as { logits: Tensor };
-  const data = logits.data as Float32Array;
   const rows = msg.queries.length;
+  const order = Array.from({ length: rows }, (_, i) => i);
+  const length = (i: number) => msg.queries[i]!.length + msg.documents[i]!.length; // characters: a cheap proxy for tokens
+  order.sort((a, b) => length(a) - length(b));
   const scores = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) {
-    // 1 label: the logit is the score. 2 labels: relevant minus not-relevant logit.
-    scores[r] = numLabels === 1 ? data[r]! : data[r * 2 + 1]! - data[r * 2]!;
+  for (let from = 0; from < rows; from += sliceRows) {
+    const slice = order.slice(from, from + sliceRows);
+    const inputs = encode(
+      slice.map((i) => msg.queries[i]!),
+      slice.map((i) => msg.documents[i]!),
+    );
+    const { logits } = (await model!(inputs)) as { logits: Tensor };
+    const data = logits.data as Float32Array;
+    for (let r = 0; r < slice.length; r++) {
+      // 1 label: the logit is the score. 2 labels: relevant minus not-relevant logit.
+      scores[slice[r]!] = numLabels === 1 ? data[r]! : data[r * 2 + 1]! - data[r * 2]!;
+    }
+    for (const t of Object.values(inputs)) t.dispose?.();
+    logits.dispose?.();
   }
-  for (const t of Object.values(inputs)) t.dispose?.();
-  logits.dispose?.();
   post({ type: "scores", id: msg.id, scores, inferenceMs: performance.now() - started });
 }
 
@@ -140,7 +162,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   if (msg.type === "init") {
     init(msg).then(
-      () => post({ type: "ready", numLabels, maxLength }),
+      () => post({ type: "ready", numLabels, maxLength, scheduling }),
       (err: unknown) => post({ type: "init-error", message: err instanceof Error ? err.message : String(err) }),
     );
   } else if (msg.type === "score") {

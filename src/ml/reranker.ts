@@ -23,15 +23,27 @@ export interface OnnxRerankerOptions {
   maxBatchPairs?: number;
   /** Most `score` requests waiting (not yet in flight); more are rejected. Default 64. */
   maxQueue?: number;
-  /** Token budget of one pair; the end of a long document is cut. Default 256. */
+  /** Token budget of one pair; the end of a long document is cut. Default 128 (what models/reranker was trained with). */
   maxLength?: number;
+  /** Most pairs in one inference call; a batch is sorted by length and run in slices. Default 16. */
+  sliceRows?: number;
+  /**
+   * Most milliseconds a `score` call waits for its scores; past it the call rejects with
+   * QueueFullError (the search answers unreranked rather than slowly). Default 1000.
+   */
+  maxWaitMs?: number;
   /** Which weights: "q8" = onnx/model_quantized.onnx, "fp32" = onnx/model.onnx. Default: q8 if present. */
   dtype?: "q8" | "fp32";
   /** ONNX Runtime intra-op threads in the worker. Default 1 (the workers of a cluster share the cores). */
   threads?: number;
   /**
-   * Nice value of the inference thread (Linux), default 10: under CPU contention the request
-   * threads of every tier win, so reranking cannot slow them down. 0 leaves it unchanged.
+   * Linux SCHED_IDLE for the inference thread (default true): it runs only on CPU time that
+   * request threads do not want, so reranking cannot slow other tiers down.
+   */
+  idleScheduling?: boolean;
+  /**
+   * Nice value of the inference thread when idle scheduling is off or unavailable (Linux),
+   * default 10. 0 leaves it unchanged.
    */
   nice?: number;
   /** Seconds a rejected caller is told to wait (Retry-After). Default 1. */
@@ -50,6 +62,8 @@ export interface RerankerStats {
   lastBatchPairs: number;
   /** Wall time of the last batch inside the worker (tokenise + inference), ms. */
   lastInferenceMs: number;
+  /** Calls that gave up waiting (maxWaitMs) and were answered unreranked. */
+  timedOut: number;
   batches: number;
   pairsScored: number;
   rejected: number;
@@ -57,6 +71,8 @@ export interface RerankerStats {
 
 export interface OnnxReranker extends Reranker {
   stats(): RerankerStats;
+  /** How the inference thread is scheduled: "idle" (SCHED_IDLE), "nice", or "normal" (neither could be set). */
+  readonly scheduling: "idle" | "nice" | "normal";
 }
 
 interface Pending {
@@ -67,6 +83,8 @@ interface Pending {
   sent: number;
   /** Documents whose score came back. */
   done: number;
+  /** Gave up waiting: already rejected; its scores, if they come, are dropped. */
+  abandoned: boolean;
   resolve: (scores: number[]) => void;
   reject: (err: Error) => void;
 }
@@ -119,7 +137,9 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
   const dtype = checkModelDir(modelDir, opts.dtype);
   const maxBatchPairs = positiveInt(opts.maxBatchPairs ?? 32, "maxBatchPairs");
   const maxQueue = positiveInt(opts.maxQueue ?? 64, "maxQueue");
-  const maxLength = positiveInt(opts.maxLength ?? 256, "maxLength");
+  const maxLength = positiveInt(opts.maxLength ?? 128, "maxLength");
+  const sliceRows = positiveInt(opts.sliceRows ?? 16, "sliceRows");
+  const maxWaitMs = positiveInt(opts.maxWaitMs ?? 1000, "maxWaitMs");
   const threads = positiveInt(opts.threads ?? 1, "threads");
   const retryAfter = opts.retryAfterSeconds ?? 1;
 
@@ -138,6 +158,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
     inFlightPairs: 0,
     lastBatchPairs: 0,
     lastInferenceMs: 0,
+    timedOut: 0,
     batches: 0,
     pairsScored: 0,
     rejected: 0,
@@ -153,14 +174,27 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
   };
 
   // Start-up: wait for the worker to load the model (or say why it could not).
+  let scheduling: OnnxReranker["scheduling"] = "normal";
   await new Promise<void>((resolveReady, rejectReady) => {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const msg = event.data;
-      if (msg.type === "ready") resolveReady();
+      if (msg.type === "ready") {
+        scheduling = msg.scheduling;
+        resolveReady();
+      }
       else if (msg.type === "init-error") rejectReady(new Error(`reranker model ${modelDir} failed to load: ${msg.message}`));
     };
     worker.onerror = (event: ErrorEvent) => rejectReady(new Error(`reranker worker failed to start: ${event.message}`));
-    send({ type: "init", modelDir, dtype, maxLength, threads, nice: opts.nice ?? 10 });
+    send({
+      type: "init",
+      modelDir,
+      dtype,
+      maxLength,
+      threads,
+      nice: opts.nice ?? 10,
+      idleScheduling: opts.idleScheduling ?? true,
+      sliceRows,
+    });
   }).catch((err: Error) => {
     worker.terminate();
     throw err;
@@ -212,7 +246,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       for (const seg of batch.segments) {
         for (let i = 0; i < seg.count; i++) seg.req.scores[seg.from + i] = msg.scores[k++]!;
         seg.req.done += seg.count;
-        if (seg.req.done === seg.req.documents.length) seg.req.resolve(seg.req.scores);
+        if (seg.req.done === seg.req.documents.length && !seg.req.abandoned) seg.req.resolve(seg.req.scores);
       }
     } else {
       const err = new Error(`reranker inference failed: ${msg.message}`);
@@ -234,6 +268,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
 
   return {
     model: basename(modelDir),
+    scheduling,
 
     score(query: string, documents: string[]): Promise<number[]> {
       if (closed) return Promise.reject(new Error("reranker is closed"));
@@ -244,15 +279,32 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
         return Promise.reject(new QueueFullError("reranker", retryAfter));
       }
       return new Promise<number[]>((resolveScores, rejectScores) => {
-        queue.push({
+        const req: Pending = {
           query,
           documents,
           scores: new Array<number>(documents.length),
           sent: 0,
           done: 0,
-          resolve: resolveScores,
-          reject: rejectScores,
-        });
+          abandoned: false,
+          resolve: (scores) => {
+            clearTimeout(deadline);
+            resolveScores(scores);
+          },
+          reject: (err) => {
+            clearTimeout(deadline);
+            rejectScores(err);
+          },
+        };
+        // Under a load the CPU cannot carry (the idle-class thread starved by request threads),
+        // a caller gets its answer unreranked in time rather than a slow reranked one.
+        const deadline = setTimeout(() => {
+          req.abandoned = true;
+          stats.timedOut++;
+          const at = queue.indexOf(req);
+          if (at >= 0) queue.splice(at, 1);
+          rejectScores(new QueueFullError("reranker", retryAfter));
+        }, maxWaitMs);
+        queue.push(req);
         if (!inFlight) schedule();
       });
     },

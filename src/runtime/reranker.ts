@@ -13,12 +13,20 @@ export async function openReranker(config: Config, log: Logger): Promise<OnnxRer
     return undefined;
   }
   try {
-    return await createOnnxReranker({
+    const reranker = await createOnnxReranker({
       modelDir: config.reranker.modelDir,
       maxQueue: config.reranker.maxQueue,
       maxBatchPairs: config.reranker.maxBatchPairs,
+      maxLength: config.reranker.maxLength,
+      maxWaitMs: config.reranker.maxWaitMs,
+      idleScheduling: config.reranker.idleScheduling,
       nice: config.reranker.nice,
     });
+    if (reranker.scheduling === "normal") {
+      log.warn("could not lower the reranker thread's priority: reranking competes with other tiers for the CPU");
+    }
+    log.info("reranker loaded", { model: reranker.model, scheduling: reranker.scheduling });
+    return reranker;
   } catch (error) {
     log.error("the reranker could not load: reranking is off", { dir: config.reranker.modelDir, error: String(error) });
     return undefined;

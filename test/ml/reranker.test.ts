@@ -162,14 +162,51 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
     const { readdirSync, readFileSync } = await import("node:fs");
     const niceOf = (path: string) => Number(readFileSync(path, "utf8").replace(/^.*\) /s, "").split(" ")[16]);
     const mainNice = niceOf(`/proc/${process.pid}/stat`);
-    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, nice: 12 });
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, nice: 12, idleScheduling: false });
     try {
+      expect(reranker.scheduling).toBe("nice");
       await reranker.score("q", ["d"]);
       const niced = readdirSync(`/proc/${process.pid}/task`).filter((tid) => niceOf(`/proc/${process.pid}/task/${tid}/stat`) === 12);
       expect(niced.length).toBeGreaterThanOrEqual(1);
       expect(niceOf(`/proc/${process.pid}/stat`)).toBe(mainNice);
     } finally {
       await reranker.close();
+    }
+  });
+
+  test("by default the inference thread is in the SCHED_IDLE class; the main thread stays normal", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const SCHED_IDLE = 5;
+    const policyOf = (path: string) => Number(readFileSync(path, "utf8").replace(/^.*\) /s, "").split(" ")[38]);
+    const idleThreads = () =>
+      readdirSync(`/proc/${process.pid}/task`).filter((tid) => policyOf(`/proc/${process.pid}/task/${tid}/stat`) === SCHED_IDLE).length;
+    const before = idleThreads();
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR });
+    try {
+      expect(reranker.scheduling).toBe("idle");
+      const scores = await reranker.score("where is the key", ["the key is under the mat", "bananas are yellow"]);
+      expect(scores[0]!).toBeGreaterThan(scores[1]!);
+      expect(idleThreads()).toBeGreaterThan(before);
+      expect(policyOf(`/proc/${process.pid}/stat`)).toBe(0); // SCHED_OTHER
+    } finally {
+      await reranker.close();
+    }
+  });
+
+  test("a call that cannot be scored within maxWaitMs is answered with QueueFullError, and the reranker keeps working", async () => {
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs: 1 });
+    try {
+      const many = Array.from({ length: 64 }, (_, i) => `memory number ${i} about the garden and the shed and the bicycle`);
+      await expect(reranker.score("where is the bicycle", many)).rejects.toBeInstanceOf(QueueFullError);
+      expect(reranker.stats().timedOut).toBe(1);
+    } finally {
+      await reranker.close();
+    }
+    const patient = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs: 60_000 });
+    try {
+      expect((await patient.score("q", ["a", "b", "c"])).length).toBe(3);
+    } finally {
+      await patient.close();
     }
   });
 });
