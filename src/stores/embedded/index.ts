@@ -1,4 +1,5 @@
-import type { CollectionStore, HealthCheck, MemoryStore, VectorIndex } from "../ports.ts";
+import type { CollectionStore, GraphStore, HealthCheck, MemoryStore, VectorIndex } from "../ports.ts";
+import { EmbeddedGraphStore } from "./graph-store.ts";
 import { EmbeddedSearchCache } from "./cache.ts";
 import { EmbeddedCollectionStore } from "./collections.ts";
 import { type OpenDatabaseOptions, openDatabase, StatementCache } from "./database.ts";
@@ -15,6 +16,8 @@ export interface EmbeddedStores {
   collections: CollectionStore;
   memories: MemoryStore;
   vectors: VectorIndex;
+  /** The knowledge graph, written with the memories in their transactions. */
+  graph: GraphStore;
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
   health: HealthCheck;
@@ -30,6 +33,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     collections: new EmbeddedCollectionStore(db),
     memories: new EmbeddedMemoryStore(db, statements, options.dimensions),
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
+    graph: new EmbeddedGraphStore(db),
     cache: new EmbeddedSearchCache(db, { maxEntries: options.cacheMaxEntries ?? 10_000 }),
     health: new EmbeddedHealthCheck(db),
     close() {

@@ -14,6 +14,7 @@ import type { StatementCache } from "./database.ts";
 import { assertEmbedding, clampCount } from "../checks.ts";
 import { compileFilter } from "./filters.ts";
 import { toFtsQuery } from "./keyword.ts";
+import { EmbeddedGraphWriter } from "./graph-writer.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -25,9 +26,10 @@ interface MemoryRow {
   metadata: string;
   created_at: string;
   updated_at: string;
+  graph: string | null;
 }
 
-const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at";
+const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph";
 
 function toMemory(row: MemoryRow): Memory {
   return {
@@ -37,6 +39,7 @@ function toMemory(row: MemoryRow): Memory {
     metadata: JSON.parse(row.metadata) as Memory["metadata"],
     created_at: row.created_at,
     updated_at: row.updated_at,
+    graph: row.graph === null ? null : (JSON.parse(row.graph) as Memory["graph"]),
   };
 }
 
@@ -73,13 +76,14 @@ export class EmbeddedMemoryStore implements MemoryStore {
     this.seqStmt = db.prepare<{ seq: number }, [string, string]>(
       "SELECT seq FROM memories WHERE collection_id = ? AND id = ?",
     );
-    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string]>(
-      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null]>(
+      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     );
-    this.updateStmt = db.prepare<MemoryRow, [string, string, string, number]>(
-      `UPDATE memories SET content = ?, metadata = ?, updated_at = ? WHERE seq = ? RETURNING ${COLUMNS}`,
+    this.updateStmt = db.prepare<MemoryRow, [string, string, string, string | null, number]>(
+      `UPDATE memories SET content = ?, metadata = ?, updated_at = ?, graph = ? WHERE seq = ? RETURNING ${COLUMNS}`,
     );
+    const graph = new EmbeddedGraphWriter(db);
     this.insertVectorStmt = db.prepare<null, [number, Float32Array, string]>(
       "INSERT INTO memory_vectors (rowid, embedding, collection_id) VALUES (?, ?, ?)",
     );
@@ -107,14 +111,17 @@ export class EmbeddedMemoryStore implements MemoryStore {
       (collectionId: string, rows: { item: MemoryWrite; metadata: string }[], now: string) => {
         for (const { item, metadata } of rows) {
           const existing = this.seqStmt.get(collectionId, item.id);
+          const graphJson = item.graph === undefined ? null : JSON.stringify(item.graph);
           if (existing !== null) {
-            this.updateStmt.run(item.content, metadata, now, existing.seq);
+            this.updateStmt.run(item.content, metadata, now, graphJson, existing.seq);
             this.updateVectorStmt.run(item.embedding, existing.seq);
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
+            graph.replace(collectionId, existing.seq, item.graph);
           } else {
-            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now)!;
+            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson)!;
             this.insertVectorStmt.run(seq, item.embedding, collectionId);
             this.upsertEmbeddingStmt.run(seq, item.embedding);
+            graph.replace(collectionId, seq, item.graph);
           }
         }
       },
@@ -124,7 +131,9 @@ export class EmbeddedMemoryStore implements MemoryStore {
       (collectionId: string, id: string, patch: MemoryPatch, metadata: string | undefined, now: string): Memory | null => {
         const row = this.getStmt.get(collectionId, id);
         if (row === null) return null;
-        const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, now, row.seq)!;
+        const graphJson = patch.graph === undefined ? row.graph : JSON.stringify(patch.graph);
+        const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, now, graphJson, row.seq)!;
+        if (patch.graph !== undefined) graph.replace(collectionId, row.seq, patch.graph);
         if (patch.embedding !== undefined) {
           this.updateVectorStmt.run(patch.embedding, row.seq);
           this.upsertEmbeddingStmt.run(row.seq, patch.embedding);
@@ -171,7 +180,7 @@ export class EmbeddedMemoryStore implements MemoryStore {
       throw new TypeError("a patch that changes content must carry the new embedding");
     }
     if (patch.embedding !== undefined) assertEmbedding(patch.embedding, this.dimensions);
-    if (patch.content === undefined && patch.metadata === undefined && patch.embedding === undefined) {
+    if (patch.content === undefined && patch.metadata === undefined && patch.embedding === undefined && patch.graph === undefined) {
       return this.get(collectionId, id);
     }
     const metadata = patch.metadata !== undefined ? metadataJson(patch.metadata, "metadata") : undefined;

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { graphMigration } from "./graph-schema.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -87,4 +88,6 @@ export const MIGRATIONS: readonly Migration[] = [
       generation INTEGER NOT NULL
     ) WITHOUT ROWID`);
   },
+  // 2: the knowledge graph (graph-schema.ts).
+  graphMigration,
 ];

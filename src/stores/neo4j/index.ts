@@ -1,6 +1,7 @@
 import neo4j, { type Driver } from "neo4j-driver";
 import type { Logger } from "../../log.ts";
-import type { HealthCheck, IndexWriter } from "../ports.ts";
+import type { GraphStore, HealthCheck, IndexWriter } from "../ports.ts";
+import { Neo4jGraphStore } from "./graph-store.ts";
 import { translated } from "./errors.ts";
 import { Neo4jHealthCheck } from "./health.ts";
 import { ensureSchema } from "./schema.ts";
@@ -26,6 +27,8 @@ export interface Neo4jGraphOptions {
 export interface Neo4jGraph {
   /** The outbox target "neo4j". */
   writer: IndexWriter;
+  /** The knowledge graph's read side (graph search, /entities). */
+  graph: GraphStore;
   health: HealthCheck;
   /** Verifies connectivity and opens a few pooled connections before traffic. */
   warm(): Promise<void>;
@@ -71,6 +74,7 @@ export async function openNeo4jGraph(options: Neo4jGraphOptions): Promise<Neo4jG
       // one attempt, the retries, and a connection: past that the outbox tries again later
       callTimeoutMs: transactionTimeoutMs + retryTimeMs + connectTimeoutMs,
     }),
+    graph: new Neo4jGraphStore(driver, { transactionTimeoutMs, callTimeoutMs: transactionTimeoutMs + connectTimeoutMs }),
     health: new Neo4jHealthCheck(driver, state),
     driver,
     async warm() {

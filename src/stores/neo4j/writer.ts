@@ -1,11 +1,23 @@
 import neo4j, { type Driver } from "neo4j-driver";
-import type { IndexedMemory, IndexWriter } from "../ports.ts";
+import type { GraphFacts, IndexedMemory, IndexWriter } from "../ports.ts";
 import { contentHash } from "./content-hash.ts";
 import { DELETE, DELETE_COLLECTION_BATCHES, DELETE_COLLECTION_NODE, UPSERT } from "./cypher.ts";
 import { translated } from "./errors.ts";
 
-/** Rows per UNWIND transaction. */
-const BATCH = 1000;
+/** Rows per UNWIND transaction (each may carry up to 64 entities and their pairs). */
+const BATCH = 200;
+
+/** A memory's graph facts as the Cypher rows carry them; co-occurring pairs in name order. */
+function graphRow(facts: GraphFacts | null | undefined) {
+  const entities = [...new Map((facts?.entities ?? []).map((e) => [e.name, e])).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < entities.length; i++) {
+    for (let j = i + 1; j < entities.length; j++) pairs.push([entities[i]!.name, entities[j]!.name]);
+  }
+  const names = new Set(entities.map((e) => e.name));
+  const relations = (facts?.relations ?? []).filter((r) => r.source !== r.target && names.has(r.source) && names.has(r.target));
+  return { entities: entities.map(({ name, display, type }) => ({ name, display, type })), relations, pairs };
+}
 /** Nodes deleted per transaction when a collection goes. */
 const DELETE_BATCH = 5000;
 
@@ -40,6 +52,7 @@ export class Neo4jIndexWriter implements IndexWriter {
         id: m.id,
         created_at: m.created_at,
         content_hash: contentHash(m.content),
+        ...graphRow(m.graph),
       }))
       .sort((a, b) => (a.collection_id < b.collection_id ? -1 : a.collection_id > b.collection_id ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (let i = 0; i < rows.length; i += BATCH) {
@@ -48,9 +61,9 @@ export class Neo4jIndexWriter implements IndexWriter {
   }
 
   async delete(collectionId: string, ids: string[]): Promise<void> {
-    const unique = [...new Set(ids)];
-    for (let i = 0; i < unique.length; i += BATCH) {
-      await this.write(DELETE, { collection_id: collectionId, ids: unique.slice(i, i + BATCH) });
+    const rows = [...new Set(ids)].sort().map((id) => ({ collection_id: collectionId, id, entities: [] }));
+    for (let i = 0; i < rows.length; i += BATCH) {
+      await this.write(DELETE, { rows: rows.slice(i, i + BATCH) });
     }
   }
 

@@ -37,6 +37,8 @@ export interface PostgresStores {
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
   warm(n?: number): Promise<number>;
+  /** The pool right now (metrics): connections open, idle, callers waiting, and the most it opens. */
+  poolStats(): { total: number; idle: number; waiting: number; max: number };
   /** Stops the dispatcher, waits for deliveries under way, closes the pool. Idempotent. */
   close(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     health: new PostgresHealthCheck(pool),
     outbox,
     warm: (n) => pool.warm(n),
+    poolStats: () => ({ ...pool.stats(), max: pool.size }),
     close() {
       closing ??= (async () => {
         await outbox.close();

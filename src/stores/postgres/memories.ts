@@ -54,6 +54,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const ids: string[] = [];
     const contents: string[] = [];
     const metadata: string[] = [];
+    const graphs: (string | null)[] = [];
     const vectors: Float32Array[] = [];
     // A repeated id keeps its first position (insertion order) and its last value, as
     // applying the items one by one would.
@@ -67,32 +68,35 @@ export class PostgresMemoryStore implements MemoryStore {
       assertNoNul(item.content, `items[${i}].content`);
       assertEmbedding(item.embedding, width, `items[${i}].embedding`);
       const json = metadataJson(item.metadata, `items[${i}].metadata`);
+      const graph = item.graph === undefined ? null : metadataJson(item.graph, `items[${i}].graph`);
       const at = position.get(item.id);
       if (at === undefined) {
         position.set(item.id, ids.length);
         ids.push(item.id);
         contents.push(item.content);
         metadata.push(json);
+        graphs.push(graph);
         vectors.push(item.embedding);
       } else {
         contents[at] = item.content;
         metadata[at] = json;
+        graphs[at] = graph;
         vectors[at] = item.embedding;
       }
     });
     if (!isUuid(collectionId)) throw new RangeError(`collection ${collectionId} does not exist`);
 
-    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at)
+    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph)
       SELECT $1::uuid, u.id, u.content, u.metadata::jsonb,
-             substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now
-      FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(id, content, metadata, ord),
+             substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb
+      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, ord),
            (SELECT ${NOW_MS} AS now) AS t
       ORDER BY u.ord
       ON CONFLICT (collection_id, id) DO UPDATE
         SET content = EXCLUDED.content, metadata = EXCLUDED.metadata,
-            embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at
+            embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at, graph = EXCLUDED.graph
       RETURNING m.collection_id, m.id`;
-    const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4];
+    const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs];
     const targets = this.outbox.targets;
     if (targets.length === 0) {
       await this.pool.query({ name: "memories.upsert", text: insert }, values);
@@ -101,7 +105,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const { rows } = await this.pool.query<{ queued: string[] | null }>(
       {
         name: "memories.upsert+outbox",
-        text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$7")})
+        text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$8")})
                SELECT array_agg(id::text) AS queued FROM queued`,
       },
       [...values, targets],
@@ -148,15 +152,17 @@ export class PostgresMemoryStore implements MemoryStore {
     }
     if (patch.content !== undefined) assertNoNul(patch.content, "content");
     if (patch.embedding !== undefined) assertEmbedding(patch.embedding, this.dimensions);
-    if (patch.content === undefined && patch.metadata === undefined && patch.embedding === undefined) {
+    if (patch.content === undefined && patch.metadata === undefined && patch.embedding === undefined && patch.graph === undefined) {
       return this.get(collectionId, id);
     }
     const metadata = patch.metadata !== undefined ? metadataJson(patch.metadata, "metadata") : null;
+    const graph = patch.graph !== undefined ? metadataJson(patch.graph, "graph") : null;
     if (!isUuid(collectionId) || id.includes("\u0000")) return null;
     const update = `UPDATE memories AS m
       SET content = coalesce($3::text, m.content),
           metadata = coalesce($4::jsonb, m.metadata),
           embedding = coalesce($5::bytea, m.embedding),
+          graph = coalesce($6::jsonb, m.graph),
           updated_at = ${NOW_MS}
       WHERE m.collection_id = $1 AND m.id = $2
       RETURNING ${MEMORY_COLUMNS}`;
@@ -166,6 +172,7 @@ export class PostgresMemoryStore implements MemoryStore {
       patch.content ?? null,
       metadata,
       patch.embedding !== undefined ? encodeEmbedding(patch.embedding) : null,
+      graph,
     ];
     const targets = this.outbox.targets;
     const { rows } = await this.pool.query<Returned & Record<string, unknown>>(
@@ -173,7 +180,7 @@ export class PostgresMemoryStore implements MemoryStore {
         ? { name: "memories.patch", text: `WITH updated AS (${update}) SELECT u.*, NULL::text[] AS queued FROM updated AS u` }
         : {
             name: "memories.patch+outbox",
-            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$6")})
+            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$7")})
                    SELECT u.*, (SELECT array_agg(id::text) FROM queued) AS queued FROM updated AS u`,
           },
       targets.length === 0 ? values : [...values, targets],

@@ -55,6 +55,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX outbox_due ON outbox (target, next_attempt_at, id);
   `,
+  // 2: each memory's knowledge-graph facts (client-supplied + extracted at write time), which
+  // the outbox delivers to Neo4j.
+  `ALTER TABLE memories ADD COLUMN graph jsonb;`,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Logger } from "../../log.ts";
-import type { IndexedMemory, IndexWriter } from "../ports.ts";
+import type { GraphFacts, IndexedMemory, IndexWriter } from "../ports.ts";
 import { decodeEmbedding } from "./embedding.ts";
 import { describeError } from "./errors.ts";
 import type { PgPool } from "./pool.ts";
@@ -66,6 +66,8 @@ interface StateRow {
   metadata: IndexedMemory["metadata"];
   embedding: Buffer;
   created_at: string;
+  /** The memory's graph facts (a MemoryGraph: the client-supplied part is not forwarded). */
+  graph: GraphFacts | null;
 }
 
 export interface RoundResult {
@@ -400,7 +402,7 @@ export class Outbox {
       const keys = [...memoryKeys.values()];
       const { rows: found } = await client.query<StateRow>(
         `SELECT m.collection_id::text AS collection_id, m.id, m.content, m.metadata, m.embedding,
-                ${isoSql("m.created_at")} AS created_at
+                ${isoSql("m.created_at")} AS created_at, m.graph
          FROM unnest($1::uuid[], $2::text[]) AS k(c, i)
          JOIN memories AS m ON m.collection_id = k.c AND m.id = k.i`,
         [keys.map((k) => k.c), keys.map((k) => k.m)],
@@ -413,6 +415,7 @@ export class Outbox {
           metadata: r.metadata,
           embedding: decodeEmbedding(r.embedding),
           created_at: r.created_at,
+          graph: r.graph === null ? null : { entities: r.graph.entities, relations: r.graph.relations },
         });
       }
     }

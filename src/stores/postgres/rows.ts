@@ -19,7 +19,7 @@ export const COLLECTION_COLUMNS = `id::text AS id, owner, name, description, ${i
 
 /** Memory columns (no embedding, no tsv) of the table aliased `m`. */
 export const MEMORY_COLUMNS = `m.seq::text AS seq, m.id, m.collection_id::text AS collection_id, m.content, m.metadata,
-  ${isoSql("m.created_at")} AS created_at, ${isoSql("m.updated_at")} AS updated_at`;
+  ${isoSql("m.created_at")} AS created_at, ${isoSql("m.updated_at")} AS updated_at, m.graph`;
 
 export interface MemoryRow {
   seq: string;
@@ -29,6 +29,7 @@ export interface MemoryRow {
   metadata: Memory["metadata"];
   created_at: string;
   updated_at: string;
+  graph: Memory["graph"];
 }
 
 export function toMemory(row: MemoryRow): Memory {
@@ -39,6 +40,7 @@ export function toMemory(row: MemoryRow): Memory {
     metadata: row.metadata,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    graph: row.graph ?? null,
   };
 }
 

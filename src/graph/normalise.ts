@@ -1,0 +1,50 @@
+/**
+ * Entity names are compared by a normal form, so that "Alice", "alice", " ALICE " and
+ * "Alice's" are one entity within a collection: Unicode NFKC, lower case, whitespace collapsed,
+ * a trailing possessive ('s, ’s, or a bare apostrophe) removed, and punctuation at the edges
+ * that is not part of a name (quotes, brackets, commas, full stops) trimmed. Everything else is
+ * kept as it is: a name is data, never syntax.
+ */
+export const MAX_ENTITY_NAME = 200;
+
+const EDGE_PUNCTUATION = /^[\s"“”‘’'`(\[{<,;:!?.]+|[\s"“”‘’'`)\]}>,;:!?.]+$/gu;
+const POSSESSIVE = /(?:['’]s|s['’]|['’])$/u;
+
+export function normaliseName(raw: string): string {
+  let name = raw.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+  for (let i = 0; i < 3; i++) {
+    const before = name;
+    name = name.replace(EDGE_PUNCTUATION, "");
+    if (POSSESSIVE.test(name)) name = name.replace(/s['’]$/u, "s").replace(/['’]s?$/u, "");
+    if (name === before) break;
+  }
+  return name.slice(0, MAX_ENTITY_NAME);
+}
+
+/** A relation label: upper case words joined by underscores (`lives in` → `LIVES_IN`). */
+export function normaliseRelation(raw: string): string {
+  return raw
+    .normalize("NFKC")
+    .trim()
+    .replace(/['’]s$/u, "")
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0)
+    .join("_")
+    .toUpperCase()
+    .slice(0, 64);
+}
+
+/** Entity types are free-form but compared in lower case. */
+export function normaliseType(raw: string): string {
+  return raw.normalize("NFKC").trim().toLowerCase().replace(/\s+/gu, "_").slice(0, 64) || "thing";
+}
+
+/** A crude English stem for matching relation labels against query words (lives/living/lived → liv). */
+export function stem(word: string): string {
+  const w = word.toLowerCase();
+  if (w.length <= 3) return w;
+  for (const suffix of ["ing", "ies", "ed", "es", "s", "e"]) {
+    if (w.endsWith(suffix) && w.length - suffix.length >= 3) return w.slice(0, -suffix.length);
+  }
+  return w;
+}

@@ -1,0 +1,88 @@
+import { Elysia } from "elysia";
+import type { AuthPlugin } from "../auth/plugin";
+import { invalidField, notFound, ProblemError } from "../http/problem";
+import { AUTHENTICATED, describeRoute, problems } from "../http/openapi";
+import { EntityDetailSchema, EntityPageSchema, ListEntitiesQuery } from "../graph/schemas";
+import { normaliseName } from "../graph/normalise";
+import { type CollectionStore, type GraphStore, InvalidCursorError, type MemoryStore } from "../stores/ports";
+
+export interface GraphRoutesDeps {
+  auth: AuthPlugin;
+  collections: CollectionStore;
+  memories: MemoryStore;
+  /** Absent: the routes answer 404 (this server keeps no graph). */
+  graph?: GraphStore;
+}
+
+/** Neighbours and mentioning memories shown on an entity's page. */
+const DETAIL_LIMIT = 50;
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 100;
+  const value = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 1 && value <= 1000)) throw invalidField("query.limit", "must be an integer from 1 to 1000");
+  return value;
+}
+
+/** The knowledge graph of a collection: its entities, and one entity's neighbours and memories. */
+export function graphRoutes(deps: GraphRoutesDeps) {
+  const owned = async (userId: string, collectionId: string): Promise<GraphStore> => {
+    const collection = await deps.collections.get(userId, collectionId);
+    if (!collection) throw notFound("collection");
+    if (!deps.graph) throw new ProblemError(404, "not_found", "this server keeps no knowledge graph");
+    return deps.graph;
+  };
+
+  return new Elysia({ prefix: "/v1/collections/:collection_id/entities", normalize: false })
+    .use(deps.auth)
+    .get(
+      "/",
+      async ({ principal, params, query }) => {
+        const limit = parseLimit(query.limit);
+        const graph = await owned(principal.userId, params.collection_id);
+        const q = query.q === undefined ? undefined : normaliseName(query.q);
+        try {
+          const page = await graph.listEntities(params.collection_id, {
+            limit,
+            ...(q ? { q } : {}),
+            ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+          });
+          return { entities: page.items, next_cursor: page.next_cursor };
+        } catch (error) {
+          if (error instanceof InvalidCursorError) throw invalidField("query.cursor", "is not a cursor this API returned");
+          throw error;
+        }
+      },
+      {
+        query: ListEntitiesQuery,
+        response: { 200: EntityPageSchema, ...problems(...AUTHENTICATED, 404, 422) },
+        detail: describeRoute("graph", "List a collection's entities", "`q` keeps names containing it (case-insensitive)."),
+      },
+    )
+    .get(
+      "/:name",
+      async ({ principal, params }) => {
+        const graph = await owned(principal.userId, params.collection_id);
+        const name = normaliseName(params.name);
+        const [entity] = name === "" ? [] : await graph.findEntities(params.collection_id, [name]);
+        if (!entity) throw notFound("entity");
+        const [neighbours, mentions] = await Promise.all([
+          graph.neighbours(params.collection_id, name, DETAIL_LIMIT),
+          graph.mentions(params.collection_id, [name], DETAIL_LIMIT),
+        ]);
+        const memories = await deps.memories.hydrate(
+          params.collection_id,
+          mentions.map((m) => m.memory_id),
+        );
+        return {
+          entity,
+          neighbours,
+          memories: memories.map(({ id, content, metadata, created_at }) => ({ id, content, metadata, created_at })),
+        };
+      },
+      {
+        response: { 200: EntityDetailSchema, ...problems(...AUTHENTICATED, 404) },
+        detail: describeRoute("graph", "An entity: its neighbours (with relations) and the memories that mention it"),
+      },
+    );
+}
