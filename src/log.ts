@@ -1,4 +1,15 @@
 /** Structured JSON-lines logging. Never pass tokens or memory contents as fields. */
+import { AsyncLocalStorage } from "node:async_hooks";
+
+const requestScope = new AsyncLocalStorage<string>();
+
+/**
+ * Tags every line logged from here on in this request's async flow with `request_id` (called
+ * once per request by the errors plugin, which owns the id; ~30 ns).
+ */
+export function enterRequestScope(requestId: string): void {
+  requestScope.enterWith(requestId);
+}
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -20,7 +31,9 @@ export function createLogger(
   const threshold = RANK[level];
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[lvl] < threshold) return;
-    write(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...base, ...fields }, errorReplacer));
+    // request_id is left out of the line (undefined) outside a request
+    const request_id = requestScope.getStore();
+    write(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, request_id, ...base, ...fields }, errorReplacer));
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -1,6 +1,6 @@
 import { Elysia, ValidationError } from "elysia";
 import { DependencyUnavailableError, QueueFullError } from "../stores/ports";
-import type { Logger } from "../log";
+import { enterRequestScope, type Logger } from "../log";
 import { ProblemError, problemResponse } from "./problem";
 
 const decoder = new TextDecoder();
@@ -62,6 +62,7 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
       const given = request.headers.get("x-request-id");
       const id = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
       requestIds.set(request, id);
+      enterRequestScope(id);
       set.headers["x-request-id"] = id;
       const length = request.headers.get("content-length");
       if (length !== null && Number(length) > opts.maxBodyBytes) {
@@ -96,12 +97,14 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
       }
       return body;
     })
-    .onError({ as: "global" }, ({ code, error: raised, request, path }) => {
+    .onError({ as: "global" }, ({ code, error: raised, request, path, set }) => {
       let error: unknown = raised;
       const requestId = requestIds.get(request) ?? crypto.randomUUID();
       const headers: Record<string, string> = { "x-request-id": requestId };
-      const respond = (status: number, problem: Parameters<typeof problemResponse>[1], detail: string, field?: string) =>
-        problemResponse(status, problem, detail, { field, headers, requestId });
+      const respond = (status: number, problem: Parameters<typeof problemResponse>[1], detail: string, field?: string) => {
+        set.status = status; // what the request metrics record (the Response below is what is sent)
+        return problemResponse(status, problem, detail, { field, headers, requestId });
+      };
 
       // A ProblemError thrown by the body parser reaches here wrapped in Elysia's ParseError.
       if (code === "PARSE" && (error as Error).cause instanceof ProblemError) error = (error as Error).cause as ProblemError;

@@ -1,0 +1,22 @@
+/**
+ * Fuzzing with schemathesis against the running server's /openapi.json (scripts/fuzz.ts):
+ * zero failed checks and zero 5xx over at least 10,000 requests. Installs schemathesis from PyPI
+ * into .cache/ on first use. FUZZ_MAX_EXAMPLES overrides the examples per operation.
+ */
+import { expect, test } from "bun:test";
+
+test("schemathesis: >= 10,000 requests, every check passes, no 5xx", async () => {
+  const examples = process.env.FUZZ_MAX_EXAMPLES ?? "700";
+  const proc = Bun.spawn([process.execPath, "run", "scripts/fuzz.ts", "--max-examples", examples], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const out = await new Response(proc.stdout).text();
+  const code = await proc.exited;
+  process.stderr.write(out);
+  const summary = /fuzz: (\d+) cases, (\d+) requests, (\d+) failures, (\d+) 5xx/.exec(out);
+  expect(summary).not.toBeNull();
+  const [, , requests, failures, serverErrors] = summary!.map(Number);
+  expect({ failures, serverErrors, code }).toEqual({ failures: 0, serverErrors: 0, code: 0 });
+  if (!process.env.FUZZ_MAX_EXAMPLES) expect(requests).toBeGreaterThanOrEqual(10_000);
+}, 900_000);
