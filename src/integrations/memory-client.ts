@@ -1,0 +1,173 @@
+/**
+ * A small HTTP client of the Memory API for the integrations. It knows only the public v1
+ * contract (paths, JSON shapes, problem+json errors), exactly like any outside client would.
+ */
+
+export interface MemoryInput {
+  id?: string;
+  content: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface StoredMemory {
+  id: string;
+  content: string;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SearchHit {
+  id: string;
+  content: string;
+  metadata: Record<string, unknown>;
+  score: number;
+  created_at: string;
+}
+
+export interface SearchRequest {
+  query: string;
+  collection_id: string;
+  top_k?: number;
+  search_type?: "semantic" | "keyword" | "hybrid";
+  rerank?: boolean;
+  filters?: Record<string, unknown>;
+}
+
+export interface SearchAnswer {
+  results: SearchHit[];
+  search_type: string;
+  top_k: number;
+  cached: boolean;
+  reranked: boolean;
+  rerank_reason?: string;
+  took_ms: number;
+}
+
+/** A non-2xx answer (its problem+json fields), or no answer at all (status 0). */
+export class MemoryApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    /** Seconds, from Retry-After, when the API sent one. */
+    readonly retryAfter: number | undefined,
+  ) {
+    super(status === 0 ? `Memory API unreachable: ${detail}` : `Memory API answered ${status} ${code}: ${detail}`);
+  }
+}
+
+export interface MemoryClientOptions {
+  baseUrl: string;
+  token: string;
+  /** Per request; the request is aborted after it (status 0, code "timeout"). */
+  timeoutMs?: number;
+  /**
+   * How many times a 429 or 503 is retried after its Retry-After (importers want this; an
+   * interactive bot does not).
+   */
+  retries?: number;
+  /** Longest wait honoured between retries. */
+  maxRetryDelayMs?: number;
+  fetch?: typeof fetch;
+  onRetry?: (error: MemoryApiError, waitMs: number) => void;
+}
+
+export class MemoryClient {
+  private readonly base: string;
+  private readonly doFetch: typeof fetch;
+
+  constructor(private readonly options: MemoryClientOptions) {
+    this.base = options.baseUrl.replace(/\/+$/, "");
+    this.doFetch = options.fetch ?? fetch;
+  }
+
+  addMemories(collectionId: string, memories: MemoryInput[]): Promise<{ ids: string[] }> {
+    return this.request("POST", `/v1/collections/${encodeURIComponent(collectionId)}/memories`, { memories });
+  }
+
+  listMemories(collectionId: string, page: { limit?: number; cursor?: string } = {}): Promise<{ memories: StoredMemory[]; next_cursor: string | null }> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set("limit", String(page.limit));
+    if (page.cursor) query.set("cursor", page.cursor);
+    return this.request("GET", `/v1/collections/${encodeURIComponent(collectionId)}/memories?${query}`);
+  }
+
+  /** Every memory of the collection, page by page. */
+  async *allMemories(collectionId: string, pageSize = 1000): AsyncGenerator<StoredMemory> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listMemories(collectionId, { limit: pageSize, cursor });
+      yield* page.memories;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** True when deleted, false when it was already gone. */
+  async deleteMemory(collectionId: string, memoryId: string): Promise<boolean> {
+    try {
+      await this.request("DELETE", `/v1/collections/${encodeURIComponent(collectionId)}/memories/${encodeURIComponent(memoryId)}`);
+      return true;
+    } catch (error) {
+      if (error instanceof MemoryApiError && error.status === 404 && error.code === "not_found") return false;
+      throw error;
+    }
+  }
+
+  getCollection(collectionId: string): Promise<{ id: string; name: string }> {
+    return this.request("GET", `/v1/collections/${encodeURIComponent(collectionId)}`);
+  }
+
+  search(body: SearchRequest): Promise<SearchAnswer> {
+    return this.request("POST", "/v1/search", body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const retries = this.options.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, body);
+      } catch (error) {
+        const retryable = error instanceof MemoryApiError && (error.status === 429 || error.status === 503);
+        if (!retryable || attempt >= retries) throw error;
+        const waitMs = Math.min((error.retryAfter ?? 2 ** attempt) * 1000, this.options.maxRetryDelayMs ?? 60_000);
+        this.options.onRetry?.(error, waitMs);
+        await Bun.sleep(waitMs);
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}`, accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.doFetch(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      const timedOut = name === "TimeoutError" || name === "AbortError";
+      throw new MemoryApiError(0, timedOut ? "timeout" : "unreachable", timedOut ? `no answer within ${this.options.timeoutMs ?? 60_000} ms` : (error as Error).message, undefined);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let code = "http_error";
+      let detail = text.slice(0, 300);
+      try {
+        const problem = JSON.parse(text) as { code?: string; detail?: string };
+        code = problem.code ?? code;
+        detail = problem.detail ?? detail;
+      } catch {
+        // not problem+json (a proxy's page, say): keep the raw text
+      }
+      const retryAfterHeader = response.headers.get("retry-after");
+      const retryAfter = retryAfterHeader !== null && /^\d+(\.\d+)?$/.test(retryAfterHeader) ? Number(retryAfterHeader) : undefined;
+      throw new MemoryApiError(response.status, code, detail, retryAfter);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
