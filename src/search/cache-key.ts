@@ -20,8 +20,17 @@ export interface SearchKeyInput {
   rerank: boolean;
 }
 
-export function searchCacheKey(input: SearchKeyInput, generation: number): string {
+/** What determines an answer, as a string: the popularity counter's member and the key's input. */
+export function searchDescriptor(input: SearchKeyInput): string {
+  return canonicalJson(input);
+}
+
+export function cacheKeyFor(collectionId: string, descriptor: string, generation: number): string {
   const hasher = new Bun.CryptoHasher("sha256");
-  hasher.update(canonicalJson(input));
-  return `search:${input.collection_id}:${generation}:${hasher.digest("hex")}`;
+  hasher.update(descriptor);
+  return `search:${collectionId}:${generation}:${hasher.digest("hex")}`;
+}
+
+export function searchCacheKey(input: SearchKeyInput, generation: number): string {
+  return cacheKeyFor(input.collection_id, searchDescriptor(input), generation);
 }
