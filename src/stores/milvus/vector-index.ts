@@ -20,6 +20,24 @@ export interface SearchOptions {
   /** HNSW candidate list size (raised to k when smaller). */
   ef: number;
   consistency: ConsistencyLevelEnum;
+  /** Most query vectors sent in one search request when concurrent searches coalesce; 1 = never. */
+  maxVectorsPerRequest?: number;
+}
+
+interface QueuedSearch {
+  vector: Float32Array;
+  resolve(results: MilvusHit[]): void;
+  reject(error: unknown): void;
+}
+
+type MilvusHit = { id: string | number; score: number };
+
+/** Concurrent searches with the same expression, limit and ef, waiting to go out as one request. */
+interface Group {
+  expr: string;
+  limit: number;
+  ef: number;
+  queue: QueuedSearch[];
 }
 
 /**
@@ -40,6 +58,9 @@ export interface SearchOptions {
  * false (growing segments searched exactly) fixes that; see the adapter notes.
  */
 export class MilvusVectorIndex implements VectorIndex {
+  private readonly groups = new Map<string, Group>();
+  private flushScheduled = false;
+
   constructor(
     private readonly conn: MilvusConnection,
     readonly dimensions: number,
@@ -69,32 +90,88 @@ export class MilvusVectorIndex implements VectorIndex {
     return hits;
   }
 
+  /**
+   * One ANN search. Searches started in the same event-loop turn with the same expression,
+   * limit and ef (concurrent searches of one collection) go out as one request of several query
+   * vectors: Milvus' per-request cost (proxy, scheduling, gRPC framing on both sides) is then
+   * paid once for all of them, and knowhere searches them together.
+   */
   private async ann(expr: string, prefix: string, vector: Float32Array, limit: number, ef: number): Promise<Hit[]> {
-    const answer = await this.conn.call(
-      "search",
-      (timeout) =>
-        this.conn.client.search({
-          collection_name: this.conn.collection,
-          // The SDK copies it into the request's bytes as float32: no conversion needed.
-          vector: vector as unknown as number[],
-          limit,
-          filter: expr,
-          output_fields: [], // the memory id is in the primary key
-          params: { ef },
-          consistency_level: this.options.consistency,
-          timeout,
-        }),
-      { status: nested },
-    );
+    const results = await new Promise<MilvusHit[]>((resolve, reject) => {
+      const key = `${limit}|${ef}|${expr}`;
+      let group = this.groups.get(key);
+      if (!group) {
+        group = { expr, limit, ef, queue: [] };
+        this.groups.set(key, group);
+      }
+      group.queue.push({ vector, resolve, reject });
+      if (group.queue.length >= (this.options.maxVectorsPerRequest ?? 16)) {
+        this.groups.delete(key);
+        void this.send(group);
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
     const hits: Hit[] = [];
     const seen = new Set<string>();
-    for (const result of answer.results) {
+    for (const result of results) {
       const pk = String(result.id);
       if (!pk.startsWith(prefix) || seen.has(pk)) continue;
       seen.add(pk);
       hits.push({ id: pk.slice(prefix.length), score: result.score });
     }
     return hits;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const groups = [...this.groups.values()];
+    this.groups.clear();
+    for (const group of groups) void this.send(group);
+  }
+
+  private async send(group: Group): Promise<void> {
+    const { queue } = group;
+    try {
+      const perVector = await this.request(group, queue);
+      // SDK 2.3.5 splits a multi-vector answer assuming every vector got `limit` hits; when they
+      // got different numbers its split is wrong, so such a group is asked again vector by vector.
+      if (queue.length > 1 && perVector.some((hits) => hits.length !== perVector[0]!.length)) {
+        const single = await Promise.all(queue.map((q) => this.request(group, [q])));
+        queue.forEach((q, i) => q.resolve(single[i]![0] ?? []));
+        return;
+      }
+      queue.forEach((q, i) => q.resolve(perVector[i] ?? []));
+    } catch (error) {
+      for (const q of queue) q.reject(error);
+    }
+  }
+
+  private async request(group: Group, queue: QueuedSearch[]): Promise<MilvusHit[][]> {
+    const answer = await this.conn.call(
+      "search",
+      (timeout) =>
+        this.conn.client.search({
+          collection_name: this.conn.collection,
+          // One vector: the SDK copies the Float32Array into the request's bytes as it is. Several:
+          // it recognises only plain arrays as a list of vectors.
+          ...(queue.length === 1
+            ? { vector: queue[0]!.vector as unknown as number[] }
+            : { vectors: queue.map((q) => Array.from(q.vector)) }),
+          limit: group.limit,
+          filter: group.expr,
+          output_fields: [], // the memory id is in the primary key
+          params: { ef: group.ef },
+          consistency_level: this.options.consistency,
+          timeout,
+        }),
+      { status: nested },
+    );
+    // one query vector: a flat list of hits; several: one list per vector, in order (a vector
+    // with no hit leaves a hole)
+    const lists = (queue.length === 1 ? [answer.results] : answer.results) as unknown as (MilvusHit[] | undefined)[];
+    return queue.map((_, i) => lists[i] ?? []);
   }
 
   /** Scores every matching row here (a few thousand at most in practice). */
