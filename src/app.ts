@@ -6,7 +6,9 @@ import type {
   MemoryStore,
   Reranker,
   SearchCache,
+  SearchPopularity,
   VectorIndex,
+  GraphStore,
 } from "./stores/ports";
 import type { TokenService } from "./auth/tokens";
 import { authPlugin, type RateLimitPolicy } from "./auth/plugin";
@@ -16,7 +18,17 @@ import { healthRoutes } from "./routes/health";
 import { collectionRoutes } from "./routes/collections";
 import { memoryRoutes } from "./routes/memories";
 import { searchRoutes } from "./routes/search";
+import { graphRoutes } from "./routes/graph";
+import type { ExtractionMode } from "./graph/extract";
 import { createSearchPipeline } from "./search/pipeline";
+import { createMetrics, type Metrics } from "./metrics/metrics";
+import { httpMetricsPlugin } from "./metrics/http";
+import { metricsRoutes } from "./routes/metrics";
+import type { Tier } from "./auth/claims";
+import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
+import { apiDocs } from "./http/openapi";
+import { requestTimeoutPlugin } from "./http/timeout";
+import pkg from "../package.json";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
 export interface AppDeps {
@@ -24,19 +36,35 @@ export interface AppDeps {
   collections: CollectionStore;
   memories: MemoryStore;
   vectors: VectorIndex;
+  /** The knowledge graph (search_type "graph", /entities); absent: neither is available. */
+  graph?: GraphStore;
   cache: SearchCache;
   embedder: Embedder;
   reranker?: Reranker;
   healthChecks: HealthCheck[];
   /** Per-user budgets by tier; absent = not limited. */
   rateLimit?: RateLimitPolicy;
+  /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
+  popularity?: SearchPopularity;
   log: Logger;
+  /** This instance's metrics, with the runtime's stores registered; default: a fresh registry. */
+  metrics?: Metrics;
   settings: {
     cacheTtlSeconds: number;
     hybridCandidates: number;
     maxBodyBytes: number;
+    /** A request unanswered after this long is a 503 with Retry-After; default 30 s. */
+    requestTimeoutMs?: number;
     /** Fixed number of candidates to rerank; default max(5 × top_k, 50). */
     rerankCandidates?: number;
+    /** One log line per request (ACCESS_LOG); default off. */
+    accessLog?: boolean;
+    /** With `popularity`: TTL of popular answers and the askings that make one popular. */
+    cacheHot?: Pick<CacheLifetimes, "hotTtlSeconds" | "hotThreshold">;
+    /** With `popularity`: popular searches recomputed after a write (0 = off). */
+    prewarmTop?: number;
+    /** Entity extraction from memory text at write time (GRAPH_EXTRACTION); default auto. */
+    graphExtraction?: ExtractionMode;
   };
 }
 
@@ -45,6 +73,7 @@ export function buildApp(deps: AppDeps) {
     collections: deps.collections,
     memories: deps.memories,
     vectors: deps.vectors,
+    graph: deps.graph,
     cache: deps.cache,
     embedder: deps.embedder,
     reranker: deps.reranker,
@@ -52,6 +81,16 @@ export function buildApp(deps: AppDeps) {
     cacheTtlSeconds: deps.settings.cacheTtlSeconds,
     hybridCandidates: deps.settings.hybridCandidates,
     rerankCandidates: deps.settings.rerankCandidates,
+    popularity: deps.popularity
+      ? new PopularityTracker({
+          store: deps.popularity,
+          log: deps.log,
+          coldTtlSeconds: deps.settings.cacheTtlSeconds,
+          hotTtlSeconds: deps.settings.cacheHot?.hotTtlSeconds ?? deps.settings.cacheTtlSeconds,
+          hotThreshold: deps.settings.cacheHot?.hotThreshold ?? Number.POSITIVE_INFINITY,
+        })
+      : undefined,
+    prewarmTop: deps.settings.prewarmTop,
   });
 
   // A write is acknowledged once durable; if the cache cannot record the new generation, the
@@ -61,16 +100,31 @@ export function buildApp(deps: AppDeps) {
       await deps.cache.bumpGeneration(collectionId);
     } catch (error) {
       deps.log.error("could not bump collection generation", { collection_id: collectionId, error });
+      return;
     }
+    pipeline.prewarmer.afterWrite(collectionId);
   };
 
-  const auth = authPlugin(deps.tokens, deps.rateLimit);
+  const metrics = deps.metrics ?? createMetrics();
+  metrics.setSources({ search: () => pipeline.stats });
+  const rateLimit = deps.rateLimit && {
+    ...deps.rateLimit,
+    onRejected: (tier: Tier) => {
+      metrics.rateLimitRejected(tier);
+      deps.rateLimit?.onRejected?.(tier);
+    },
+  };
+
+  const auth = authPlugin(deps.tokens, rateLimit);
 
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
   const app = new Elysia({ normalize: false })
+    .use(httpMetricsPlugin({ metrics, log: deps.log, accessLog: deps.settings.accessLog ?? false }))
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
+    .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks }))
+    .use(metricsRoutes({ metrics }))
     .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
     .use(
       memoryRoutes({
@@ -79,10 +133,13 @@ export function buildApp(deps: AppDeps) {
         memories: deps.memories,
         embedder: deps.embedder,
         bumpGeneration,
+        graphExtraction: deps.settings.graphExtraction,
       }),
     )
-    .use(searchRoutes({ auth, pipeline }));
-  return Object.assign(app, { pipeline });
+    .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
+    .use(searchRoutes({ auth, pipeline }))
+    .use(apiDocs({ title: "Memory API", version: pkg.version }));
+  return Object.assign(app, { pipeline, metrics });
 }
 
 export type App = ReturnType<typeof buildApp>;

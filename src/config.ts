@@ -12,10 +12,29 @@ export interface Config {
   dataDir: string;
   /** Unset in embedded mode means "generate one and persist it under dataDir". */
   jwtSecret: string | undefined;
+  /** TTL of a cached answer to a rarely asked search. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
+  cachePolicy: {
+    /** TTL of a cached answer to a popular search. */
+    hotTtlSeconds: number;
+    /** Decayed askings from which a search is popular. */
+    hotThreshold: number;
+    /** Half-life of the popularity counters. */
+    popularityHalfLifeSeconds: number;
+    /** Popular searches of a collection recomputed after a write; 0 = no pre-warming. */
+    prewarmTop: number;
+    /** Most searched collections pre-warmed when a worker starts. */
+    prewarmCollectionsAtStart: number;
+    /** Production: answers kept in each worker's memory in front of Redis; 0 = none. */
+    l1MaxEntries: number;
+  };
   maxBodyBytes: number;
+  /** A request unanswered after this long gets a 503 with Retry-After instead of hanging. */
+  requestTimeoutMs: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** One JSON line per request (method, route template, status, duration, request id). */
+  accessLog: boolean;
   embedding: {
     modelDir: string;
     maxBatch: number;
@@ -32,7 +51,13 @@ export interface Config {
     candidates: number | undefined;
     maxQueue: number;
     maxBatchPairs: number;
-    /** Nice value of the inference thread: other tiers' requests win the CPU under contention. */
+    /** Token budget of one (query, memory) pair. */
+    maxLength: number;
+    /** Most milliseconds a search waits for its scores before answering unreranked. */
+    maxWaitMs: number;
+    /** SCHED_IDLE for the inference thread: it only gets CPU time no request thread wants. */
+    idleScheduling: boolean;
+    /** Nice value of the inference thread when idle scheduling is off. */
     nice: number;
   };
   cluster: {
@@ -47,6 +72,8 @@ export interface Config {
     /** Candidates fetched per retriever before hybrid fusion (at least top_k). */
     hybridCandidates: number;
   };
+  /** Entity and relation extraction from memory text at write time; client-supplied ones are always kept. */
+  graphExtraction: "auto" | "off";
   production: {
     databaseUrl: string;
     pgPoolSize: number;
@@ -148,8 +175,18 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     cacheTtlSeconds: r.int("CACHE_TTL_SECONDS", 300, 0, 86_400),
     cacheMaxEntries: r.int("CACHE_MAX_ENTRIES", 10_000, 0, 10_000_000),
+    cachePolicy: {
+      hotTtlSeconds: r.int("CACHE_HOT_TTL_SECONDS", 900, 0, 86_400),
+      hotThreshold: r.int("CACHE_HOT_THRESHOLD", 5, 1, 1_000_000),
+      popularityHalfLifeSeconds: r.int("CACHE_POPULARITY_HALF_LIFE_SECONDS", 600, 1, 30 * 86_400),
+      prewarmTop: r.int("CACHE_PREWARM_TOP", 20, 0, 1000),
+      prewarmCollectionsAtStart: r.int("CACHE_PREWARM_COLLECTIONS", 10, 0, 10_000),
+      l1MaxEntries: r.int("CACHE_L1_MAX_ENTRIES", 10_000, 0, 10_000_000),
+    },
     maxBodyBytes: r.int("MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    requestTimeoutMs: r.int("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
     logLevel: r.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
+    accessLog: r.bool("ACCESS_LOG", false),
     embedding: {
       modelDir: r.string("EMBEDDING_MODEL_DIR", "models/all-minilm-l6-v2"),
       maxBatch: r.int("EMBED_MAX_BATCH", 32, 1, 1024),
@@ -167,6 +204,9 @@ export function loadConfig(env: Env = process.env): Config {
       candidates: r.optional("RERANK_CANDIDATES") === undefined ? undefined : r.int("RERANK_CANDIDATES", 50, 1, 1000),
       maxQueue: r.int("RERANK_MAX_QUEUE", 64, 1, 100_000),
       maxBatchPairs: r.int("RERANK_MAX_BATCH_PAIRS", 32, 1, 4096),
+      maxLength: r.int("RERANK_MAX_LENGTH", 128, 8, 512),
+      maxWaitMs: r.int("RERANK_MAX_WAIT_MS", 1000, 1, 600_000),
+      idleScheduling: r.bool("RERANK_IDLE_SCHEDULING", true),
       nice: r.int("RERANK_NICE", 10, 0, 19),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
@@ -180,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),
     },
+    graphExtraction: r.oneOf("GRAPH_EXTRACTION", "auto", ["auto", "off"] as const),
     production: {
       databaseUrl: r.url("DATABASE_URL", "postgres://memory:memory@127.0.0.1:5432/memory", [
         "postgres:",
@@ -193,6 +234,96 @@ export function loadConfig(env: Env = process.env): Config {
       neo4jPassword: r.optional("NEO4J_PASSWORD"),
       neo4jPoolSize: r.int("NEO4J_POOL_SIZE", 50, 1, 1000),
     },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integrations: separate programs that are clients of the API over HTTP (src/integrations/).
+// Their settings are read here too, so every variable of the project is validated in one place.
+
+export interface NotionImportConfig {
+  memoryApiUrl: string;
+  memoryApiToken: string;
+  /** Required only for `--api`. */
+  notionToken: string | undefined;
+  /** Notion's API unless set (the tests point it at a local server of recorded answers). */
+  notionApiUrl: string | undefined;
+  notionRequestsPerSecond: number;
+  notionMaxRetries: number;
+  chunkChars: number;
+  batchSize: number;
+}
+
+export function loadNotionImportConfig(env: Env = process.env, opts: { api: boolean } = { api: false }): NotionImportConfig {
+  const r = new Reader(env);
+  const memoryApiToken = r.optional("MEMORY_API_TOKEN");
+  if (memoryApiToken === undefined) r.problems.push("MEMORY_API_TOKEN is required (mint one with `bun run token -- --sub USER`)");
+  const notionToken = r.optional("NOTION_TOKEN");
+  if (opts.api && notionToken === undefined) r.problems.push("NOTION_TOKEN is required with --api (the integration's secret from notion.so/my-integrations)");
+  const notionApiUrl = r.optional("NOTION_API_URL");
+  const config: NotionImportConfig = {
+    memoryApiUrl: r.url("MEMORY_API_URL", "http://127.0.0.1:8000", ["http:", "https:"]),
+    memoryApiToken: memoryApiToken ?? "",
+    notionToken,
+    notionApiUrl: notionApiUrl === undefined ? undefined : r.url("NOTION_API_URL", notionApiUrl, ["http:", "https:"]),
+    notionRequestsPerSecond: r.int("NOTION_REQUESTS_PER_SECOND", 3, 1, 100),
+    notionMaxRetries: r.int("NOTION_MAX_RETRIES", 5, 0, 20),
+    chunkChars: r.int("NOTION_CHUNK_CHARS", 1000, 200, 20_000),
+    batchSize: r.int("NOTION_BATCH_SIZE", 1000, 1, 1000),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+export interface PoeBotConfig {
+  host: string;
+  port: number;
+  /** The bot's access key from Poe: every request must carry it as `Authorization: Bearer`. */
+  accessKey: string;
+  memoryApiUrl: string;
+  /** The Memory API token the bot searches with (a long-lived one: `bun run token -- --days 365`). */
+  memoryToken: string;
+  collectionId: string;
+  topK: number;
+  /** `auto` reranks when the token's tier is premium (pro, enterprise). */
+  rerank: "auto" | "on" | "off";
+  /** Memories less similar than this (cosine, 0..1) to the question count as not relevant. */
+  minSimilarity: number;
+  searchTimeoutMs: number;
+  introduction: string;
+  logLevel: Config["logLevel"];
+}
+
+export function loadPoeBotConfig(env: Env = process.env): PoeBotConfig {
+  const r = new Reader(env);
+  const required = (name: string, hint: string) => {
+    const value = r.optional(name);
+    if (value === undefined) r.problems.push(`${name} is required (${hint})`);
+    return value ?? "";
+  };
+  const accessKey = required("POE_ACCESS_KEY", "the bot's access key from its page on poe.com");
+  const memoryToken = required("POE_MEMORY_TOKEN", "a Memory API token: `bun run token -- --sub USER --days 365`");
+  const collectionId = required("POE_COLLECTION_ID", "the id of the collection the bot answers from");
+  const minSimilarityRaw = r.string("POE_MIN_SIMILARITY", "0.3");
+  const minSimilarity = Number(minSimilarityRaw);
+  if (!/^\d*\.?\d+$/.test(minSimilarityRaw) || minSimilarity > 1) {
+    r.problems.push(`POE_MIN_SIMILARITY must be a number between 0 and 1, got "${minSimilarityRaw}"`);
+  }
+  const config: PoeBotConfig = {
+    host: r.string("POE_BOT_HOST", "127.0.0.1"),
+    port: r.int("POE_BOT_PORT", 8080, 0, 65535),
+    accessKey,
+    memoryApiUrl: r.url("MEMORY_API_URL", "http://127.0.0.1:8000", ["http:", "https:"]),
+    memoryToken,
+    collectionId,
+    topK: r.int("POE_TOP_K", 3, 1, 10),
+    rerank: r.oneOf("POE_RERANK", "auto", ["auto", "on", "off"] as const),
+    minSimilarity,
+    searchTimeoutMs: r.int("POE_SEARCH_TIMEOUT_MS", 15_000, 100, 600_000),
+    introduction: r.string("POE_INTRODUCTION", "Ask me about anything stored in your memories; I answer with quotes and their sources."),
+    logLevel: r.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -58,6 +58,12 @@ async function main() {
     process.exit(1);
   }
   log.info(`Memory API listening on http://${config.host}:${server.port}`, { mode: config.mode });
+  // In the background: the most searched collections' popular answers, recomputed or pulled
+  // from the shared cache into this worker's first level.
+  void app.pipeline.prewarmer.warmStart(config.cachePolicy.prewarmCollectionsAtStart).then(
+    (warmed) => warmed.searches > 0 && log.info("pre-warmed popular searches", warmed),
+    (error) => log.warn("pre-warming at start failed", { error: String(error) }),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

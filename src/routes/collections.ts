@@ -1,9 +1,10 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Collection, CollectionStore } from "../stores/ports";
 import { DuplicateNameError } from "../stores/ports";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError, notFound } from "../http/problem";
-import { CreateCollectionBody } from "./schemas";
+import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
+import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
 
 export interface CollectionRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
@@ -39,20 +40,45 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
           throw error;
         }
       },
-      { body: CreateCollectionBody },
+      {
+        body: CreateCollectionBody,
+        response: { 201: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 409) },
+        detail: describeRoute("collections", "Create a collection"),
+      },
     )
-    .get("/", async ({ principal }) => ({
-      collections: (await deps.collections.list(principal.userId)).map(presentCollection),
-    }))
-    .get("/:collection_id", async ({ principal, params }) => {
-      const collection = await deps.collections.get(principal.userId, params.collection_id);
-      if (!collection) throw notFound("collection");
-      return presentCollection(collection);
-    })
-    .delete("/:collection_id", async ({ principal, params, set }) => {
-      const deleted = await deps.collections.delete(principal.userId, params.collection_id);
-      if (!deleted) throw notFound("collection");
-      await deps.bumpGeneration(params.collection_id);
-      set.status = 204;
-    });
+    .get(
+      "/",
+      async ({ principal }) => ({
+        collections: (await deps.collections.list(principal.userId)).map(presentCollection),
+      }),
+      {
+        response: { 200: CollectionListSchema, ...problems(...AUTHENTICATED) },
+        detail: describeRoute("collections", "List your collections"),
+      },
+    )
+    .get(
+      "/:collection_id",
+      async ({ principal, params }) => {
+        const collection = await deps.collections.get(principal.userId, params.collection_id);
+        if (!collection) throw notFound("collection");
+        return presentCollection(collection);
+      },
+      {
+        response: { 200: CollectionSchema, ...problems(...AUTHENTICATED, 404) },
+        detail: describeRoute("collections", "Get one of your collections"),
+      },
+    )
+    .delete(
+      "/:collection_id",
+      async ({ principal, params, set }) => {
+        const deleted = await deps.collections.delete(principal.userId, params.collection_id);
+        if (!deleted) throw notFound("collection");
+        await deps.bumpGeneration(params.collection_id);
+        set.status = 204;
+      },
+      {
+        response: { 204: t.Void(), ...problems(...AUTHENTICATED, 404) },
+        detail: describeRoute("collections", "Delete a collection and its memories"),
+      },
+    );
 }

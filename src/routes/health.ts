@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import type { DependencyStatus, HealthCheck } from "../stores/ports";
 import pkg from "../../package.json";
+import { problems } from "../http/openapi";
+import { HealthSchema, ReadinessSchema } from "./schemas";
 
 export interface HealthRoutesDeps {
   checks: HealthCheck[];
@@ -12,6 +14,7 @@ export function healthRoutes(deps: HealthRoutesDeps) {
     .get(
       "/health",
       () => new Response(healthy, { headers: { "content-type": "application/json" } }),
+      { response: { 200: HealthSchema }, detail: { tags: ["health"], summary: "Liveness" } },
     )
     .get("/ready", async ({ set }) => {
       const dependencies = await Promise.all(
@@ -23,6 +26,9 @@ export function healthRoutes(deps: HealthRoutesDeps) {
       const degraded = dependencies.some((d) => !d.ready && d.optional);
       set.status = ready ? 200 : 503;
       if (!ready) set.headers["retry-after"] = "5";
-      return { status: ready ? (degraded ? "degraded" : "ready") : "not_ready", dependencies };
+      return { status: ready ? (degraded ? "degraded" : "ready") : "not_ready", dependencies } as const;
+    }, {
+      response: { 200: ReadinessSchema, 503: ReadinessSchema },
+      detail: { tags: ["health"], summary: "Readiness: every dependency reachable and warm (503 otherwise)" },
     });
 }

@@ -1,10 +1,21 @@
-import { Elysia } from "elysia";
-import type { CollectionStore, Embedder, Memory, MemoryStore, MemoryWrite } from "../stores/ports";
+import { Elysia, t } from "elysia";
+import type { CollectionStore, Embedder, Memory, MemoryGraph, MemoryStore, MemoryWrite } from "../stores/ports";
 import { InvalidCursorError } from "../stores/ports";
 import type { AuthPlugin } from "../auth/plugin";
 import { invalidField, notFound, ProblemError } from "../http/problem";
 import { checkMetadata } from "./metadata-limits";
-import { AddMemoriesBody, LIMITS, ListMemoriesQuery, PatchMemoryBody } from "./schemas";
+import { checkGraphInput, memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
+import type { ExtractionMode } from "../graph/extract";
+import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
+import {
+  AddedMemoriesSchema,
+  AddMemoriesBody,
+  LIMITS,
+  ListMemoriesQuery,
+  MemoryPageSchema,
+  MemorySchema,
+  PatchMemoryBody,
+} from "./schemas";
 
 export interface MemoryRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
@@ -13,6 +24,8 @@ export interface MemoryRoutesDeps {
   memories: MemoryStore;
   embedder: Embedder;
   bumpGeneration: (collectionId: string) => Promise<void>;
+  /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
+  graphExtraction?: ExtractionMode;
 }
 
 function parsePageSize(raw: string | undefined): number {
@@ -24,15 +37,17 @@ function parsePageSize(raw: string | undefined): number {
   return value;
 }
 
-export const presentMemory = ({ id, content, metadata, created_at, updated_at }: Memory) => ({
-  id,
-  content,
-  metadata,
-  created_at,
-  updated_at,
+export const presentMemory = (memory: Memory) => ({
+  id: memory.id,
+  content: memory.content,
+  metadata: memory.metadata,
+  created_at: memory.created_at,
+  updated_at: memory.updated_at,
+  ...presentSupplied(memory),
 });
 
 export function memoryRoutes(deps: MemoryRoutesDeps) {
+  const extraction = deps.graphExtraction ?? "auto";
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
     if (!collection) throw notFound("collection");
@@ -48,6 +63,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         const seen = new Set<string>();
         items.forEach((item, i) => {
           checkMetadata(`memories[${i}].metadata`, item.metadata);
+          checkGraphInput(`memories[${i}].`, item);
           if (item.id === undefined) return;
           if (seen.has(item.id)) throw invalidField(`memories[${i}].id`, `duplicate id "${item.id}" in this batch`);
           seen.add(item.id);
@@ -62,13 +78,22 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           content: item.content,
           metadata: item.metadata ?? {},
           embedding: embeddings[i]!,
+          graph: memoryGraph(item.content, suppliedOf(item), extraction),
         }));
         await deps.memories.upsert(params.collection_id, writes);
         await deps.bumpGeneration(params.collection_id);
         set.status = 201;
         return { ids: writes.map((w) => w.id) };
       },
-      { body: AddMemoriesBody },
+      {
+        body: AddMemoriesBody,
+        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
+        detail: describeRoute(
+          "memories",
+          "Add or upsert memories (1..1000)",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at.",
+        ),
+      },
     )
     .get(
       "/",
@@ -85,42 +110,77 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           throw error;
         }
       },
-      { query: ListMemoriesQuery },
+      {
+        query: ListMemoriesQuery,
+        response: { 200: MemoryPageSchema, ...problems(...AUTHENTICATED, 404, 422) },
+        detail: describeRoute("memories", "List memories, in insertion order, a page at a time"),
+      },
     )
-    .get("/:memory_id", async ({ principal, params }) => {
-      await ownedCollection(principal.userId, params.collection_id);
-      const memory = await deps.memories.get(params.collection_id, params.memory_id);
-      if (!memory) throw notFound("memory");
-      return presentMemory(memory);
-    })
+    .get(
+      "/:memory_id",
+      async ({ principal, params }) => {
+        await ownedCollection(principal.userId, params.collection_id);
+        const memory = await deps.memories.get(params.collection_id, params.memory_id);
+        if (!memory) throw notFound("memory");
+        return presentMemory(memory);
+      },
+      {
+        response: { 200: MemorySchema, ...problems(...AUTHENTICATED, 404) },
+        detail: describeRoute("memories", "Get one memory"),
+      },
+    )
     .patch(
       "/:memory_id",
       async ({ principal, params, body }) => {
-        if (body.content === undefined && body.metadata === undefined) {
-          throw new ProblemError(422, "validation_failed", "body: give content and/or metadata to change", {
+        const graphChange = body.content !== undefined || body.entities !== undefined || body.relations !== undefined;
+        if (!graphChange && body.metadata === undefined) {
+          throw new ProblemError(422, "validation_failed", "body: give content, metadata, entities and/or relations to change", {
             field: "body",
           });
         }
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
+        checkGraphInput("", body);
         await ownedCollection(principal.userId, params.collection_id);
+        // The graph is recomputed from the memory's new state: its content, and what the client
+        // supplies now or supplied before.
+        let graph: MemoryGraph | undefined;
+        if (graphChange) {
+          const current = await deps.memories.get(params.collection_id, params.memory_id);
+          if (!current) throw notFound("memory");
+          const before = current.graph?.supplied ?? {};
+          const supplied = suppliedOf({ entities: body.entities ?? before.entities, relations: body.relations ?? before.relations });
+          graph = memoryGraph(body.content ?? current.content, supplied, extraction) ?? { entities: [], relations: [] };
+        }
         const embedding =
           body.content === undefined ? undefined : (await deps.embedder.embed([body.content], "document"))[0];
         const updated = await deps.memories.patch(params.collection_id, params.memory_id, {
           content: body.content,
           metadata,
           embedding,
+          graph,
         });
         if (!updated) throw notFound("memory");
         await deps.bumpGeneration(params.collection_id);
         return presentMemory(updated);
       },
-      { body: PatchMemoryBody },
+      {
+        body: PatchMemoryBody,
+        response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
+        detail: describeRoute("memories", "Change a memory's content and/or metadata (metadata is replaced whole)"),
+      },
     )
-    .delete("/:memory_id", async ({ principal, params, set }) => {
-      await ownedCollection(principal.userId, params.collection_id);
-      const deleted = await deps.memories.delete(params.collection_id, params.memory_id);
-      if (!deleted) throw notFound("memory");
-      await deps.bumpGeneration(params.collection_id);
-      set.status = 204;
-    });
+    .delete(
+      "/:memory_id",
+      async ({ principal, params, set }) => {
+        await ownedCollection(principal.userId, params.collection_id);
+        const deleted = await deps.memories.delete(params.collection_id, params.memory_id);
+        if (!deleted) throw notFound("memory");
+        await deps.bumpGeneration(params.collection_id);
+        set.status = 204;
+      },
+      {
+        response: { 204: t.Void(), ...problems(...AUTHENTICATED, 404) },
+        detail: describeRoute("memories", "Delete a memory"),
+      },
+    );
 }

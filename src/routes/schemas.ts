@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { EntitiesInput, RelationsInput } from "../graph/schemas";
 
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
@@ -46,6 +47,8 @@ export const NewMemory = t.Object(
     content: t.String({ minLength: 1, maxLength: LIMITS.contentChars }),
     metadata: t.Optional(MetadataSchema),
     id: t.Optional(MemoryId),
+    entities: t.Optional(EntitiesInput),
+    relations: t.Optional(RelationsInput),
   },
   { additionalProperties: false },
 );
@@ -59,6 +62,8 @@ export const PatchMemoryBody = t.Object(
   {
     content: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.contentChars })),
     metadata: t.Optional(MetadataSchema),
+    entities: t.Optional(EntitiesInput),
+    relations: t.Optional(RelationsInput),
   },
   { additionalProperties: false },
 );
@@ -66,7 +71,9 @@ export const PatchMemoryBody = t.Object(
 // `limit` stays a string here: Elysia coerces numeric query parameters one by one and its
 // error then no longer says which parameter failed, so the route parses it (parsePageSize).
 export const ListMemoriesQuery = t.Object({
-  limit: t.Optional(t.String({ description: `page size, 1-${LIMITS.pageSize} (default 100)` })),
+  limit: t.Optional(
+    t.String({ pattern: "^(?:[1-9][0-9]{0,2}|1000)$", description: `page size, 1-${LIMITS.pageSize} (default 100)` }),
+  ),
   cursor: t.Optional(t.String({ maxLength: 256 })),
 });
 
@@ -76,6 +83,8 @@ export const MemorySchema = t.Object({
   metadata: t.Record(t.String(), t.Unknown()),
   created_at: t.String(),
   updated_at: t.String(),
+  entities: t.Optional(EntitiesInput),
+  relations: t.Optional(RelationsInput),
 });
 
 export const SearchBody = t.Object(
@@ -84,7 +93,7 @@ export const SearchBody = t.Object(
     collection_id: t.String({ minLength: 1, maxLength: 64 }),
     top_k: t.Optional(t.Integer({ minimum: 1, maximum: LIMITS.topK, default: 10 })),
     search_type: t.Optional(
-      t.Union([t.Literal("semantic"), t.Literal("keyword"), t.Literal("hybrid")], { default: "semantic" }),
+      t.Union([t.Literal("semantic"), t.Literal("keyword"), t.Literal("hybrid"), t.Literal("graph")], { default: "semantic" }),
     ),
     filters: t.Optional(
       t.Record(t.String(), t.Unknown(), {
@@ -106,3 +115,52 @@ export const ProblemSchema = t.Object({
   field: t.Optional(t.String()),
   request_id: t.Optional(t.String()),
 });
+
+// Response shapes: they type the handlers and the Eden client, and document the API.
+
+export const CollectionListSchema = t.Object({ collections: t.Array(CollectionSchema) });
+
+export const AddedMemoriesSchema = t.Object({
+  ids: t.Array(t.String(), { description: "the ids of the memories, in the order given" }),
+});
+
+export const MemoryPageSchema = t.Object({
+  memories: t.Array(MemorySchema),
+  next_cursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null at the end" }),
+});
+
+export const SearchResultSchema = t.Object({
+  id: t.String(),
+  content: t.String(),
+  metadata: t.Record(t.String(), t.Unknown()),
+  score: t.Number(),
+  created_at: t.String(),
+  path: t.Optional(t.Array(t.String(), { description: "graph search: entity, RELATION, entity, ... that led here" })),
+});
+
+export const SearchAnswerSchema = t.Object({
+  cached: t.Boolean(),
+  took_ms: t.Number(),
+  results: t.Array(SearchResultSchema),
+  search_type: t.String(),
+  top_k: t.Integer(),
+  reranked: t.Boolean(),
+  rerank_reason: t.Optional(
+    t.String({ description: "why `rerank: true` was not honoured: reranker_busy, reranker_not_configured" }),
+  ),
+});
+
+export const HealthSchema = t.Object({ status: t.Literal("healthy"), version: t.String() });
+
+export const ReadinessSchema = t.Object({
+  status: t.Union([t.Literal("ready"), t.Literal("degraded"), t.Literal("not_ready")]),
+  dependencies: t.Array(
+    t.Object({
+      name: t.String(),
+      ready: t.Boolean(),
+      optional: t.Optional(t.Boolean()),
+      latency_ms: t.Optional(t.Number()),
+      detail: t.Optional(t.String()),
+    }),
+  ),
+}, { description: "each dependency's state; 503 with Retry-After while a required one is not ready" });

@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { AuthPlugin } from "../auth/plugin";
 import { renderAnswer, type SearchPipeline } from "../search/pipeline";
-import { SearchBody } from "./schemas";
+import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
+import { SearchAnswerSchema, SearchBody } from "./schemas";
 
 export interface SearchRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
@@ -26,6 +27,16 @@ export function searchRoutes(deps: SearchRoutesDeps) {
         headers: { "content-type": "application/json" },
       });
     },
-    { body: SearchBody },
+    {
+      body: SearchBody,
+      // The answer is a pre-rendered Response, which Elysia never validates against this map:
+      // it documents and types (Eden) the answer at no cost on the hot path.
+      response: { 200: SearchAnswerSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 404) },
+      detail: describeRoute(
+        "search",
+        "Search a collection by meaning, by keyword or both",
+        "Answers are cached per collection generation: a write is visible to the next search.",
+      ),
+    },
   );
 }

@@ -9,6 +9,9 @@ import { createTokenService } from "../auth/tokens";
 import { openReranker } from "./reranker";
 import { appSettings, embedderHealth, embedderOptions } from "./shared";
 import { InProcessRateLimiter } from "../stores/memory-rate-limiter";
+import { createMetrics } from "../metrics/metrics";
+import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
+import { InProcessPopularity } from "../stores/memory-popularity";
 
 export interface Runtime {
   deps: AppDeps;
@@ -26,18 +29,23 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     cacheMaxEntries: config.cacheMaxEntries,
   });
   const embedderCheck = embedderHealth(embedder);
+  const metrics = createMetrics({ processMetrics: true });
+  watch(metrics, { embedder, embedderQueueLimit: config.embedding.maxQueue, reranker, rerankerQueueLimit: config.reranker.maxQueue });
   return {
     deps: {
       tokens: createTokenService(jwtSecret),
-      collections: stores.collections,
-      memories: stores.memories,
-      vectors: stores.vectors,
+      collections: timedCollections(metrics, "sqlite", stores.collections),
+      memories: timedMemories(metrics, "sqlite", stores.memories),
+      vectors: timedVectors(metrics, "sqlite", stores.vectors),
+      graph: stores.graph,
       cache: stores.cache,
+      popularity: new InProcessPopularity({ halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker,
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
       log,
+      metrics,
       settings: appSettings(config),
     },
     async close() {

@@ -7,10 +7,14 @@ import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
 import { RedisRateLimiter } from "../stores/redis/rate-limiter";
+import { RedisPopularity } from "../stores/redis/popularity";
+import { TieredSearchCache } from "../stores/tiered-cache";
 import { openMilvusIndex } from "../stores/milvus";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";
 import { waitFor } from "./retry";
+import { createMetrics } from "../metrics/metrics";
+import { timedCache, timedCollections, timedMemories, timedRateLimiter, timedVectors, timedWriter, watch } from "../metrics/stores";
 
 const STARTUP_TIMEOUT_MS = 120_000;
 
@@ -33,6 +37,8 @@ async function opened<T extends { warm(): Promise<unknown>; close(): Promise<voi
  */
 export async function openProductionRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
   const p = config.production;
+  // store calls are timed where the adapters are wired (the app sees only the ports)
+  const metrics = createMetrics({ processMetrics: true });
   const reranker = await openReranker(config, log);
   const [embedder, milvus, neo4j, redis] = await Promise.all([
     createOnnxEmbedder(embedderOptions(config)),
@@ -57,7 +63,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         url: p.databaseUrl,
         poolSize: p.pgPoolSize,
         log,
-        writers: [milvus.writer, neo4j.writer],
+        writers: [timedWriter(metrics, milvus.writer), timedWriter(metrics, neo4j.writer)],
         dimensions: embedder.dimensions,
       }),
     log,
@@ -67,20 +73,40 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
 
   const embedderCheck = embedderHealth(embedder);
+  const redisCache = timedCache(metrics, "redis", redis.cache);
+  const rateLimiter = new RedisRateLimiter(redis.redis, log);
+  watch(metrics, {
+    embedder,
+    embedderQueueLimit: config.embedding.maxQueue,
+    reranker,
+    rerankerQueueLimit: config.reranker.maxQueue,
+    postgres,
+    rateLimiter,
+  });
   return {
     deps: {
       tokens: createTokenService(jwtSecret),
-      collections: postgres.collections,
-      memories: postgres.memories,
-      vectors: milvus.vectors,
-      cache: redis.cache,
+      collections: timedCollections(metrics, "postgres", postgres.collections),
+      memories: timedMemories(metrics, "postgres", postgres.memories),
+      vectors: timedVectors(metrics, "milvus", milvus.vectors),
+      // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
+      graph: neo4j.graph,
+      cache:
+        config.cachePolicy.l1MaxEntries > 0
+          ? new TieredSearchCache(redisCache, {
+              maxEntries: config.cachePolicy.l1MaxEntries,
+              maxTtlSeconds: Math.max(config.cacheTtlSeconds, config.cachePolicy.hotTtlSeconds),
+            })
+          : redisCache,
+      popularity: new RedisPopularity(redis.redis, { halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker,
       healthChecks: [postgres.health, milvus.health, optionalDependency(neo4j.health), redis.health, embedderCheck],
       rateLimit: config.rateLimits
-        ? { limiter: new RedisRateLimiter(redis.redis, log), perMinute: config.rateLimits }
+        ? { limiter: timedRateLimiter(metrics, "redis", rateLimiter), perMinute: config.rateLimits }
         : undefined,
       log,
+      metrics,
       settings: appSettings(config),
     },
     async close() {

@@ -15,9 +15,14 @@ export const embedderOptions = (config: Config): OnnxEmbedderOptions => ({
 
 export const appSettings = (config: Config): AppDeps["settings"] => ({
   cacheTtlSeconds: config.cacheTtlSeconds,
+  cacheHot: { hotTtlSeconds: config.cachePolicy.hotTtlSeconds, hotThreshold: config.cachePolicy.hotThreshold },
+  prewarmTop: config.cachePolicy.prewarmTop,
   hybridCandidates: config.search.hybridCandidates,
   maxBodyBytes: config.maxBodyBytes,
+  requestTimeoutMs: config.requestTimeoutMs,
   rerankCandidates: config.reranker.candidates,
+  graphExtraction: config.graphExtraction,
+  accessLog: config.accessLog,
 });
 
 export const embedderHealth = (embedder: Embedder): HealthCheck => ({

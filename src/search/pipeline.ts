@@ -9,17 +9,21 @@ import type {
   SearchCache,
   SearchFilter,
   VectorIndex,
+  GraphStore,
 } from "../stores/ports";
 import type { Principal } from "../auth/claims";
 import { isPremium } from "../auth/claims";
 import type { Logger } from "../log";
-import { ProblemError, notFound } from "../http/problem";
-import { searchCacheKey } from "./cache-key";
+import { ProblemError, invalidField, notFound } from "../http/problem";
+import { cacheKeyFor, searchDescriptor } from "./cache-key";
+import type { PopularityTracker } from "./popularity";
+import { Prewarmer } from "./prewarm";
 import { parseFilters } from "./filters";
 import { reciprocalRankFusion } from "./fusion";
 import { SingleFlight } from "./single-flight";
+import { graphSearch } from "../graph/search";
 
-export const SEARCH_TYPES = ["semantic", "keyword", "hybrid"] as const;
+export const SEARCH_TYPES = ["semantic", "keyword", "hybrid", "graph"] as const;
 export type SearchType = (typeof SEARCH_TYPES)[number];
 
 export interface SearchRequest {
@@ -37,12 +41,16 @@ export interface SearchResult {
   metadata: Memory["metadata"];
   score: number;
   created_at: string;
+  /** Graph search: the entity path that led to this memory. */
+  path?: string[];
 }
 
 export interface SearchPipelineDeps {
   collections: CollectionStore;
   memories: MemoryStore;
   vectors: VectorIndex;
+  /** The knowledge graph (search_type "graph"); absent: graph search answers 422. */
+  graph?: GraphStore;
   cache: SearchCache;
   embedder: Embedder;
   reranker?: Reranker;
@@ -51,6 +59,10 @@ export interface SearchPipelineDeps {
   hybridCandidates: number;
   /** Candidates a premium search reranks; unset = max(5 × top_k, 50). */
   rerankCandidates?: number;
+  /** Popularity-based TTLs (instead of `cacheTtlSeconds` for every answer) and pre-warming. */
+  popularity?: PopularityTracker;
+  /** Popular searches recomputed per collection after a write; 0 or unset = off. */
+  prewarmTop?: number;
 }
 
 export interface SearchOutcome {
@@ -80,6 +92,30 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<string>();
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
   const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
+
+  // Background recomputation of popular searches after a write. Reranked searches are not
+  // pre-warmed: they would take the premium tier's inference capacity for guesses.
+  const prewarmer = new Prewarmer({
+    popularity: deps.popularity?.store,
+    top: deps.prewarmTop ?? 0,
+    log: deps.log,
+    async warm(collectionId, descriptor) {
+      const d = JSON.parse(descriptor) as { user: string; query: string; search_type: SearchType; filters: unknown; top_k: number; rerank: boolean };
+      if (d.rerank) return "skipped";
+      const principal: Principal = { userId: d.user, tier: "free", exp: Number.POSITIVE_INFINITY };
+      try {
+        await api.search(
+          principal,
+          { query: d.query, collection_id: collectionId, search_type: d.search_type, filters: d.filters ?? undefined, top_k: d.top_k, rerank: false },
+          "prewarm",
+        );
+      } catch (error) {
+        if (error instanceof ProblemError && error.status === 404) return "gone";
+        throw error;
+      }
+      return "warmed";
+    },
+  });
 
   // A dead cache is a bypass, counted; logged at most every 10 s so an outage at full load
   // does not turn into a flood of log lines.
@@ -123,6 +159,11 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         ]);
         return reciprocalRankFusion([semantic, keyword], k);
       }
+      case "graph": {
+        if (!deps.graph) throw invalidField("search_type", "graph search is not available on this server");
+        const { graph, vectors, memories, embedder } = deps;
+        return graphSearch({ graph, vectors, memories, embedder, semanticPool: deps.hybridCandidates }, cid, query, k, filter);
+      }
     }
   }
 
@@ -155,6 +196,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     if (!collection) throw notFound("collection");
     const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
     let hits = await retrieve(request, filter, k);
+    const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
     const memories = await deps.memories.hydrate(
       request.collection_id,
       hits.map((h) => h.id),
@@ -184,6 +226,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         metadata: memory.metadata,
         score: hit.score,
         created_at: memory.created_at,
+        ...(paths.has(hit.id) ? { path: paths.get(hit.id) } : {}),
       });
       if (results.length === request.top_k) break;
     }
@@ -197,9 +240,14 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     return { body: JSON.stringify(answer), cacheable: rerankReason === undefined };
   }
 
-  return {
+  const api = {
     stats,
-    async search(principal: Principal, request: SearchRequest): Promise<SearchOutcome> {
+    prewarmer,
+    /**
+     * `origin: "prewarm"` is the background recomputation of a popular search: not counted as
+     * an asking, nor in the hit/miss statistics.
+     */
+    async search(principal: Principal, request: SearchRequest, origin: "client" | "prewarm" = "client"): Promise<SearchOutcome> {
       const filter = parseFilters(request.filters);
       if (request.rerank && !isPremium(principal.tier)) {
         throw new ProblemError(
@@ -209,41 +257,40 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         );
       }
       const generation = await cacheCall("generation", () => deps.cache.generation(request.collection_id), -1);
-      const key =
-        generation < 0
-          ? null
-          : searchCacheKey(
-              {
-                user: principal.userId,
-                query: request.query,
-                collection_id: request.collection_id,
-                search_type: request.search_type,
-                filters: request.filters ?? null,
-                top_k: request.top_k,
-                rerank: request.rerank,
-              },
-              generation,
-            );
+      const descriptor = searchDescriptor({
+        user: principal.userId,
+        query: request.query,
+        collection_id: request.collection_id,
+        search_type: request.search_type,
+        filters: request.filters ?? null,
+        top_k: request.top_k,
+        rerank: request.rerank,
+      });
+      const client = origin === "client";
+      if (client) deps.popularity?.note(request.collection_id, descriptor);
+      const key = generation < 0 ? null : cacheKeyFor(request.collection_id, descriptor, generation);
       if (key) {
         const hit = await cacheCall("get", () => deps.cache.get(key), null);
         if (hit !== null) {
-          stats.hits++;
+          if (client) stats.hits++;
           return { body: hit, cached: true };
         }
       }
-      stats.misses++;
+      if (client) stats.misses++;
       const flightKey = key ?? `nocache:${principal.userId}:${JSON.stringify(request)}`;
       const { promise, shared } = flights.run(flightKey, async () => {
         const { body, cacheable } = await compute(principal, request, filter);
-        if (key && cacheable && deps.cacheTtlSeconds > 0) {
-          await cacheCall("set", () => deps.cache.set(key, body, deps.cacheTtlSeconds), undefined);
+        const ttl = deps.popularity ? deps.popularity.ttlFor(request.collection_id, descriptor) : deps.cacheTtlSeconds;
+        if (key && cacheable && ttl > 0) {
+          await cacheCall("set", () => deps.cache.set(key, body, ttl), undefined);
         }
         return body;
       });
-      if (shared) stats.sharedMisses++;
+      if (shared && client) stats.sharedMisses++;
       return { body: await promise, cached: false };
     },
   };
+  return api;
 }
 
 export type SearchPipeline = ReturnType<typeof createSearchPipeline>;

@@ -22,6 +22,8 @@ export interface Memory {
   metadata: Metadata;
   created_at: string; // ISO-8601
   updated_at: string; // ISO-8601
+  /** The memory's graph facts (knowledge graph), when it has any. */
+  graph?: MemoryGraph | null;
 }
 
 /** A memory to write. `embedding` is the normalised document embedding of `content`. */
@@ -30,6 +32,8 @@ export interface MemoryWrite {
   content: string;
   metadata: Metadata;
   embedding: Float32Array;
+  /** Graph facts, computed once at write time (client-supplied + extracted). */
+  graph?: MemoryGraph;
 }
 
 export interface MemoryPatch {
@@ -37,6 +41,8 @@ export interface MemoryPatch {
   metadata?: Metadata;
   /** Present exactly when `content` is. */
   embedding?: Float32Array;
+  /** Replaces the memory's graph facts when present. */
+  graph?: MemoryGraph;
 }
 
 /** One condition on a top-level metadata key. */
@@ -56,6 +62,8 @@ export interface SearchFilter {
 export interface Hit {
   id: string;
   score: number;
+  /** Graph search: the entity path that led to the memory (entity, RELATION, entity, ...). */
+  path?: string[];
 }
 
 export interface KeywordOptions {
@@ -136,6 +144,30 @@ export interface SearchCache {
   bumpGeneration(collectionId: string): Promise<number>;
 }
 
+/** A search as the popularity counter knows it, and how often it was asked lately. */
+export interface PopularSearch {
+  /** The canonical JSON of what determines the answer (see search/cache-key.ts). */
+  descriptor: string;
+  /** Askings, exponentially decayed (a half-life ago counts half). */
+  score: number;
+}
+
+/**
+ * How often each search of a collection is asked: an exponentially decaying counter per search,
+ * shared by every worker in production. It decides cache lifetimes (popular answers live longer)
+ * and which searches are recomputed in the background after a write.
+ */
+export interface SearchPopularity {
+  /** Adds `counts` askings per descriptor; answers each one's decayed score after the addition. */
+  record(collectionId: string, counts: Map<string, number>): Promise<Map<string, number>>;
+  /** The `n` most asked searches of a collection, most popular first. */
+  top(collectionId: string, n: number): Promise<PopularSearch[]>;
+  /** The `n` collections searched most lately, most first. */
+  topCollections(n: number): Promise<string[]>;
+  /** Forgets a collection (it was deleted). */
+  forget(collectionId: string): Promise<void>;
+}
+
 export interface Embedder {
   readonly model: string;
   readonly dimensions: number;
@@ -180,6 +212,8 @@ export interface IndexedMemory {
   metadata: Metadata;
   embedding: Float32Array;
   created_at: string; // ISO-8601
+  /** The memory's graph facts (absent or null: none). */
+  graph?: GraphFacts | null;
 }
 
 /**
@@ -218,4 +252,96 @@ export interface RateDecision {
  */
 export interface RateLimiter {
   consume(key: string, limitPerMinute: number): Promise<RateDecision>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Knowledge graph
+
+/** Entities and relations a client supplies with a memory (names as written). */
+export interface GraphInput {
+  entities?: { name: string; type?: string }[];
+  relations?: { source: string; relation: string; target: string }[];
+}
+
+/** An entity of a memory: `name` is the normal form (the key within a collection). */
+export interface FactEntity {
+  name: string;
+  /** The name as first written. */
+  display: string;
+  type: string;
+}
+
+/** A relation between two entities of the same memory, by normal-form names. */
+export interface FactRelation {
+  source: string;
+  /** Upper-case label, e.g. LIVES_IN. */
+  relation: string;
+  target: string;
+}
+
+export interface GraphFacts {
+  entities: FactEntity[];
+  relations: FactRelation[];
+}
+
+/** What the source of truth stores with a memory: the facts, and what the client supplied. */
+export interface MemoryGraph extends GraphFacts {
+  supplied?: GraphInput;
+}
+
+export interface EntityInfo {
+  name: string;
+  display: string;
+  type: string;
+  /** Memories that mention it. */
+  mentions: number;
+}
+
+/** One traversed edge: RELATED (its label; `reverse` when walked target → source) or CO_OCCURS. */
+export interface GraphStep {
+  relation: string;
+  reverse: boolean;
+  /** RELATED: memories stating it; CO_OCCURS: memories mentioning both. */
+  weight: number;
+}
+
+/** A walk from a seed entity: nodes[0] is the seed, steps[i] leads from nodes[i] to nodes[i + 1]. */
+export interface GraphPath {
+  nodes: string[];
+  steps: GraphStep[];
+}
+
+export interface Neighbour {
+  name: string;
+  display: string;
+  type: string;
+  relation: string;
+  /** out: entity -[relation]-> neighbour; in: the reverse; CO_OCCURS edges are "both". */
+  direction: "out" | "in" | "both";
+  weight: number;
+}
+
+export const GRAPH_CO_OCCURS = "CO_OCCURS";
+
+/**
+ * The knowledge graph of each collection, read side. Writes reach it with the memories (the
+ * embedded store writes the graph tables in the memory's transaction; in production the outbox
+ * feeds the Neo4j writer). Names given here are normal forms (see src/graph/normalise.ts); every
+ * value is data, matched literally.
+ */
+export interface GraphStore {
+  /** The entities of the collection whose names are among `names`. */
+  findEntities(collectionId: string, names: string[]): Promise<EntityInfo[]>;
+  /**
+   * Every walk of 1..maxHops edges from the seeds, never revisiting an entity; at each entity
+   * only its `fanout` heaviest edges are followed (ties: neighbour name, relation, direction).
+   * At most `limit` paths.
+   */
+  expand(collectionId: string, seeds: string[], opts: { maxHops: 1 | 2; fanout: number; limit: number }): Promise<GraphPath[]>;
+  /** Which memories mention which of `names`, at most `perEntity` memories each (newest first). */
+  mentions(collectionId: string, names: string[], perEntity: number): Promise<{ entity: string; memory_id: string }[]>;
+  /** Entities by name; `q` keeps names containing it (normal form). */
+  listEntities(collectionId: string, opts: { q?: string; limit: number; cursor?: string }): Promise<Page<EntityInfo>>;
+  /** The entity's edges, heaviest first. */
+  neighbours(collectionId: string, name: string, limit: number): Promise<Neighbour[]>;
 }

@@ -1,7 +1,7 @@
 import { buildApp, type App } from "../../src/app";
 import { createTokenService } from "../../src/auth/tokens";
 import type { Tier } from "../../src/auth/claims";
-import { silentLogger } from "../../src/log";
+import { silentLogger, type Logger } from "../../src/log";
 import { openBackend, type Backend } from "./backend";
 import { sharedEmbedder } from "./embedder";
 import type { Reranker, SearchCache } from "../../src/stores/ports";
@@ -44,6 +44,13 @@ export async function createTestApp(
     cache?: SearchCache;
     rateLimit?: RateLimitPolicy;
     reranker?: Reranker;
+    /** Default: silent. */
+    log?: Logger;
+    /** TTL by popularity and pre-warming, with the backend's popularity counters; default off. */
+    popularity?: { hotTtlSeconds: number; hotThreshold: number; prewarmTop: number };
+    accessLog?: boolean;
+    /** Entity extraction at write time; default auto. */
+    graphExtraction?: "auto" | "off";
   } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
@@ -55,15 +62,21 @@ export async function createTestApp(
     memories: backend.memories,
     vectors: backend.vectors,
     cache: opts.cache ?? backend.cache,
+    graph: backend.graph,
     embedder,
     reranker: opts.reranker,
+    popularity: opts.popularity ? backend.popularity : undefined,
     healthChecks: backend.health,
     rateLimit: opts.rateLimit,
-    log: silentLogger,
+    log: opts.log ?? silentLogger,
     settings: {
+      accessLog: opts.accessLog,
+      graphExtraction: opts.graphExtraction,
       cacheTtlSeconds: opts.cacheTtlSeconds ?? 300,
       hybridCandidates: 50,
       maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,
+      cacheHot: opts.popularity,
+      prewarmTop: opts.popularity?.prewarmTop,
     },
   });
   return {

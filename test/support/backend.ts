@@ -7,6 +7,10 @@ import type { CollectionStore, Embedder, HealthCheck, MemoryStore, SearchCache, 
 import { silentLogger } from "../../src/log";
 import { openEmbeddedStores } from "../../src/stores/embedded";
 import { MemorySearchCache } from "../../src/stores/memory-cache";
+import { TieredSearchCache } from "../../src/stores/tiered-cache";
+import { InProcessPopularity } from "../../src/stores/memory-popularity";
+import { RedisPopularity } from "../../src/stores/redis/popularity";
+import type { GraphStore, SearchPopularity } from "../../src/stores/ports";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 
@@ -15,7 +19,11 @@ export interface Backend {
   collections: CollectionStore;
   memories: MemoryStore;
   vectors: VectorIndex;
+  /** The knowledge graph: SQLite tables, or Neo4j fed by the outbox. */
+  graph: GraphStore;
   cache: SearchCache;
+  /** Popularity counters as the mode's runtime makes them (apps use them only when a test asks). */
+  popularity: SearchPopularity;
   health: HealthCheck[];
   /** Waits until every outbox row is delivered (production); nothing to wait for in embedded. */
   settle(timeoutMs?: number): Promise<void>;
@@ -35,7 +43,9 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       collections: stores.collections,
       memories: stores.memories,
       vectors: stores.vectors,
+      graph: stores.graph,
       cache: new MemorySearchCache({ maxEntries: 1000 }),
+      popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
       health: [stores.health],
       settle: async () => {},
       backlog: async () => ({}),
@@ -80,7 +90,10 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     collections: postgres.collections,
     memories: postgres.memories,
     vectors: milvus.vectors,
-    cache: redis.cache,
+    graph: neo4j.graph,
+    // as production composes it: a worker-local first level in front of Redis
+    cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
+    popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000 }),
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
     settle: async (timeoutMs = 60_000) => {
       if (!(await postgres.outbox.drain(timeoutMs))) {
