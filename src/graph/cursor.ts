@@ -1,16 +1,17 @@
 import { InvalidCursorError } from "../stores/ports";
 
-/** An entity-list cursor: the last name of the page, opaque to clients. */
+/**
+ * An entity-list cursor: the last name of the page, base64url-encoded. Any string of the
+ * documented form is a valid cursor (the page starts after whatever name it decodes to).
+ */
+export const ENTITY_CURSOR_PATTERN = "^[A-Za-z0-9_-]{1,1024}$";
+const ENTITY_CURSOR = new RegExp(ENTITY_CURSOR_PATTERN);
+
 export function encodeEntityCursor(name: string): string {
-  return Buffer.from(JSON.stringify(["e", name])).toString("base64url");
+  return Buffer.from(name, "utf8").toString("base64url");
 }
 
 export function decodeEntityCursor(cursor: string): string {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && value[0] === "e" && typeof value[1] === "string") return value[1];
-  } catch {
-    // falls through
-  }
-  throw new InvalidCursorError();
+  if (!ENTITY_CURSOR.test(cursor)) throw new InvalidCursorError();
+  return Buffer.from(cursor, "base64url").toString("utf8");
 }

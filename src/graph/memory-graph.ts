@@ -1,20 +1,5 @@
-import { invalidField } from "../http/problem";
 import type { GraphInput, Memory, MemoryGraph } from "../stores/ports";
 import { type ExtractionMode, graphFacts } from "./extract";
-import { normaliseName, normaliseRelation } from "./normalise";
-
-/** 422 naming the field when a supplied name or label normalises to nothing (e.g. "'s" or "..."). */
-export function checkGraphInput(prefix: string, input: GraphInput): void {
-  input.entities?.forEach((e, j) => {
-    if (normaliseName(e.name) === "") throw invalidField(`${prefix}entities[${j}].name`, "must contain a letter or digit");
-  });
-  input.relations?.forEach((r, j) => {
-    for (const key of ["source", "target"] as const) {
-      if (normaliseName(r[key]) === "") throw invalidField(`${prefix}relations[${j}].${key}`, "must contain a letter or digit");
-    }
-    if (normaliseRelation(r.relation) === "") throw invalidField(`${prefix}relations[${j}].relation`, "must contain a letter or digit");
-  });
-}
 
 /** What the client supplied, only the parts it gave. */
 export function suppliedOf(input: GraphInput): GraphInput | undefined {

@@ -11,19 +11,24 @@ const EDGE_PUNCTUATION = /^[\s"“”‘’'`(\[{<,;:!?.]+|[\s"“”‘’'`)\]
 const POSSESSIVE = /(?:['’]s|s['’]|['’])$/u;
 
 export function normaliseName(raw: string): string {
-  let name = raw.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+  const collapsed = raw.normalize("NFKC").toLowerCase().replace(/\s+/gu, " ").trim();
+  let name = collapsed;
   for (let i = 0; i < 3; i++) {
     const before = name;
     name = name.replace(EDGE_PUNCTUATION, "");
     if (POSSESSIVE.test(name)) name = name.replace(/s['’]$/u, "s").replace(/['’]s?$/u, "");
     if (name === before) break;
   }
-  return name.slice(0, MAX_ENTITY_NAME);
+  // A name of nothing but punctuation ("...", "'s") is still a name: kept as written.
+  return (name || collapsed).slice(0, MAX_ENTITY_NAME);
 }
+
+/** A label without a letter or digit ("->", "=") says no more than that two entities are related. */
+export const GENERIC_RELATION = "RELATED_TO";
 
 /** A relation label: upper case words joined by underscores (`lives in` → `LIVES_IN`). */
 export function normaliseRelation(raw: string): string {
-  return raw
+  const label = raw
     .normalize("NFKC")
     .trim()
     .replace(/['’]s$/u, "")
@@ -32,6 +37,7 @@ export function normaliseRelation(raw: string): string {
     .join("_")
     .toUpperCase()
     .slice(0, 64);
+  return label || GENERIC_RELATION;
 }
 
 /** Entity types are free-form but compared in lower case. */

@@ -1,4 +1,6 @@
 import { t } from "elysia";
+import { PageSizeParam } from "../http/query-params";
+import { ENTITY_CURSOR_PATTERN } from "./cursor";
 
 /** Bounds on the entities and relations a client may supply with one memory. */
 export const GRAPH_INPUT_LIMITS = {
@@ -22,7 +24,7 @@ export const EntityInput = t.Object(
 export const RelationInput = t.Object(
   {
     source: Name,
-    relation: t.String({ minLength: 1, maxLength: GRAPH_INPUT_LIMITS.relationChars, pattern: "[\\p{L}\\p{N}]" }),
+    relation: t.String({ minLength: 1, maxLength: GRAPH_INPUT_LIMITS.relationChars, pattern: "\\S" }),
     target: Name,
   },
   { additionalProperties: false },
@@ -74,6 +76,6 @@ export const EntityDetailSchema = t.Object({
 
 export const ListEntitiesQuery = t.Object({
   q: t.Optional(t.String({ maxLength: GRAPH_INPUT_LIMITS.nameChars })),
-  limit: t.Optional(t.String({ description: "page size, 1-1000 (default 100)" })),
-  cursor: t.Optional(t.String({ maxLength: 1024 })),
+  limit: t.Optional(PageSizeParam),
+  cursor: t.Optional(t.String({ maxLength: 1024, pattern: ENTITY_CURSOR_PATTERN, description: "next_cursor of the previous page" })),
 });

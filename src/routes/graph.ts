@@ -1,3 +1,4 @@
+import { parsePageSize } from "../http/query-params";
 import { Elysia } from "elysia";
 import type { AuthPlugin } from "../auth/plugin";
 import { invalidField, notFound, ProblemError } from "../http/problem";
@@ -17,13 +18,6 @@ export interface GraphRoutesDeps {
 /** Neighbours and mentioning memories shown on an entity's page. */
 const DETAIL_LIMIT = 50;
 
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 100;
-  const value = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= 1 && value <= 1000)) throw invalidField("query.limit", "must be an integer from 1 to 1000");
-  return value;
-}
-
 /** The knowledge graph of a collection: its entities, and one entity's neighbours and memories. */
 export function graphRoutes(deps: GraphRoutesDeps) {
   const owned = async (userId: string, collectionId: string): Promise<GraphStore> => {
@@ -38,7 +32,7 @@ export function graphRoutes(deps: GraphRoutesDeps) {
     .get(
       "/",
       async ({ principal, params, query }) => {
-        const limit = parseLimit(query.limit);
+        const limit = parsePageSize(query.limit);
         const graph = await owned(principal.userId, params.collection_id);
         const q = query.q === undefined ? undefined : normaliseName(query.q);
         try {

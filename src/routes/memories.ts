@@ -1,10 +1,11 @@
+import { parsePageSize } from "../http/query-params";
 import { Elysia, t } from "elysia";
 import type { CollectionStore, Embedder, Memory, MemoryGraph, MemoryStore, MemoryWrite } from "../stores/ports";
 import { InvalidCursorError } from "../stores/ports";
 import type { AuthPlugin } from "../auth/plugin";
 import { invalidField, notFound, ProblemError } from "../http/problem";
 import { checkMetadata } from "./metadata-limits";
-import { checkGraphInput, memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
+import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
 import type { ExtractionMode } from "../graph/extract";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
 import {
@@ -26,15 +27,6 @@ export interface MemoryRoutesDeps {
   bumpGeneration: (collectionId: string) => Promise<void>;
   /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
   graphExtraction?: ExtractionMode;
-}
-
-function parsePageSize(raw: string | undefined): number {
-  if (raw === undefined) return 100;
-  const value = /^\d{1,7}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= 1 && value <= LIMITS.pageSize)) {
-    throw invalidField("query.limit", `must be an integer from 1 to ${LIMITS.pageSize}`);
-  }
-  return value;
 }
 
 export const presentMemory = (memory: Memory) => ({
@@ -63,7 +55,6 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         const seen = new Set<string>();
         items.forEach((item, i) => {
           checkMetadata(`memories[${i}].metadata`, item.metadata);
-          checkGraphInput(`memories[${i}].`, item);
           if (item.id === undefined) return;
           if (seen.has(item.id)) throw invalidField(`memories[${i}].id`, `duplicate id "${item.id}" in this batch`);
           seen.add(item.id);
@@ -106,7 +97,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           });
           return { memories: page.items.map(presentMemory), next_cursor: page.next_cursor };
         } catch (error) {
-          if (error instanceof InvalidCursorError) throw invalidField("cursor", "is not a cursor this API returned");
+          if (error instanceof InvalidCursorError) throw invalidField("query.cursor", "is not a cursor this API returned");
           throw error;
         }
       },
@@ -139,7 +130,6 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           });
         }
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
-        checkGraphInput("", body);
         await ownedCollection(principal.userId, params.collection_id);
         // The graph is recomputed from the memory's new state: its content, and what the client
         // supplies now or supplied before.

@@ -1,5 +1,9 @@
 import { t } from "elysia";
 import { EntitiesInput, RelationsInput } from "../graph/schemas";
+import { PageSizeParam } from "../http/query-params";
+import { SearchFilters } from "../search/filter-schema";
+import { documentedAs } from "../http/documented";
+import { SEQ_CURSOR_PATTERN } from "../stores/seq-cursor";
 
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
@@ -58,23 +62,22 @@ export const AddMemoriesBody = t.Object(
   { additionalProperties: false },
 );
 
-export const PatchMemoryBody = t.Object(
-  {
-    content: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.contentChars })),
-    metadata: t.Optional(MetadataSchema),
-    entities: t.Optional(EntitiesInput),
-    relations: t.Optional(RelationsInput),
-  },
-  { additionalProperties: false },
+const patchFields = {
+  content: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.contentChars })),
+  metadata: t.Optional(MetadataSchema),
+  entities: t.Optional(EntitiesInput),
+  relations: t.Optional(RelationsInput),
+};
+
+// An empty patch is refused by the route, with a message saying what a patch may change.
+export const PatchMemoryBody = documentedAs(
+  t.Object(patchFields, { additionalProperties: false }),
+  t.Object(patchFields, { additionalProperties: false, minProperties: 1 }),
 );
 
-// `limit` stays a string here: Elysia coerces numeric query parameters one by one and its
-// error then no longer says which parameter failed, so the route parses it (parsePageSize).
 export const ListMemoriesQuery = t.Object({
-  limit: t.Optional(
-    t.String({ pattern: "^(?:[1-9][0-9]{0,2}|1000)$", description: `page size, 1-${LIMITS.pageSize} (default 100)` }),
-  ),
-  cursor: t.Optional(t.String({ maxLength: 256 })),
+  limit: t.Optional(PageSizeParam),
+  cursor: t.Optional(t.String({ maxLength: 256, pattern: SEQ_CURSOR_PATTERN, description: "next_cursor of the previous page" })),
 });
 
 export const MemorySchema = t.Object({
@@ -95,12 +98,9 @@ export const SearchBody = t.Object(
     search_type: t.Optional(
       t.Union([t.Literal("semantic"), t.Literal("keyword"), t.Literal("hybrid"), t.Literal("graph")], { default: "semantic" }),
     ),
-    filters: t.Optional(
-      t.Record(t.String(), t.Unknown(), {
-        description:
-          '{"metadata": {key: value | {"$in": [...]} | {"$gte": x, "$lte": y}}, "created_after": ISO, "created_before": ISO}',
-      }),
-    ),
+    // Validated by parseFilters, whose messages name the failing key and operator; documented
+    // exactly (filter-schema.ts).
+    filters: t.Optional(documentedAs(t.Record(t.String(), t.Unknown()), SearchFilters)),
     rerank: t.Optional(t.Boolean({ default: false })),
   },
   { additionalProperties: false },

@@ -1,5 +1,6 @@
 import type { MetadataCondition, Scalar, SearchFilter } from "../stores/ports";
 import { invalidField } from "../http/problem";
+import { ISO_DATE_PATTERN, MAX_FILTER_CONDITIONS, MAX_IN_VALUES, METADATA_KEY_PATTERN } from "./filter-schema";
 
 /**
  * Parses the `filters` of a search request into a SearchFilter. The operator language is
@@ -7,9 +8,7 @@ import { invalidField } from "../http/problem";
  * in the t schema, to give messages that name the exact key and operator.
  */
 
-const KEY_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$/;
-const MAX_CONDITIONS = 32;
-const MAX_IN_VALUES = 256;
+const KEY_PATTERN = new RegExp(METADATA_KEY_PATTERN);
 const OPERATORS = ["$in", "$gte", "$lte"] as const;
 
 const isScalar = (v: unknown): v is Scalar =>
@@ -43,20 +42,26 @@ export function parseFilters(raw: unknown): SearchFilter {
   return filter;
 }
 
+const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$/;
+
+/** An ISO_DATE_PATTERN string as an instant: UTC unless it has an offset (Date.parse would take local time). */
 function parseTimestamp(field: string, value: unknown): string {
-  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw invalidField(field, "must be an ISO-8601 date-time string");
-  }
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalidField(field, "must be an ISO-8601 date-time string");
-  return new Date(ms).toISOString();
+  const m = typeof value === "string" && new RegExp(ISO_DATE_PATTERN).test(value) ? ISO_DATE.exec(value) : null;
+  if (!m) throw invalidField(field, "must be an ISO-8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T09:30:00Z");
+  const [, y, mo, d, h = "0", mi = "0", sec = "0", frac = "", zone = "Z"] = m;
+  const offsetMinutes = zone === "Z" ? 0 : (zone[0] === "-" ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Number(frac.padEnd(3, "0").slice(0, 3)));
+  // Date.UTC maps years 0-99 to 1900-1999; the year is the year written
+  const date = new Date(ms - offsetMinutes * 60_000);
+  if (Number(y) < 100) date.setUTCFullYear(date.getUTCFullYear() - 1900);
+  return date.toISOString();
 }
 
 function parseMetadata(raw: unknown): MetadataCondition[] {
   if (!isPlainObject(raw)) throw invalidField("filters.metadata", "must be an object of key: condition");
   const entries = Object.entries(raw);
-  if (entries.length > MAX_CONDITIONS) {
-    throw invalidField("filters.metadata", `at most ${MAX_CONDITIONS} conditions`);
+  if (entries.length > MAX_FILTER_CONDITIONS) {
+    throw invalidField("filters.metadata", `at most ${MAX_FILTER_CONDITIONS} conditions`);
   }
   return entries.map(([key, condition]) => parseCondition(key, condition));
 }

@@ -1,19 +1,20 @@
 import { InvalidCursorError } from "./ports.ts";
 
 /**
- * Opaque, URL-safe pagination cursors holding a position (`seq`, a non-negative integer) under
- * an adapter's scheme tag, so a cursor of another scheme or adapter is rejected, not misread.
+ * Pagination cursors holding a position (`seq`, a non-negative integer): the position in
+ * decimal. Clients treat it as opaque, but its form is documented (SEQ_CURSOR_PATTERN) and every
+ * string of that form is a valid cursor (a position past the end is an empty page), so the
+ * OpenAPI document promises exactly what the API accepts.
  */
-export function encodeSeqCursor(tag: string, seq: number | string): string {
-  return Buffer.from(`${tag}:${seq}`, "utf8").toString("base64url");
+export const SEQ_CURSOR_PATTERN = "^(?:0|[1-9][0-9]{0,15})$";
+const SEQ_CURSOR = new RegExp(SEQ_CURSOR_PATTERN);
+
+export function encodeSeqCursor(seq: number | string): string {
+  return String(seq);
 }
 
-/** The `seq` (decimal text, at most `maxDigits` digits) of a cursor; else InvalidCursorError. */
-export function decodeSeqCursor(tag: string, cursor: string, maxDigits: number): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) throw new InvalidCursorError();
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  const prefix = `${tag}:`;
-  const digits = text.startsWith(prefix) ? text.slice(prefix.length) : "";
-  if (!new RegExp(`^(0|[1-9][0-9]{0,${maxDigits - 1}})$`).test(digits)) throw new InvalidCursorError();
-  return digits;
+/** The `seq` (decimal text, at most 16 digits) of a cursor; else InvalidCursorError. */
+export function decodeSeqCursor(cursor: string): string {
+  if (!SEQ_CURSOR.test(cursor)) throw new InvalidCursorError();
+  return cursor;
 }

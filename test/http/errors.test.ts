@@ -72,10 +72,10 @@ describe("malformed and invalid input", () => {
     expect(reply.body.field).toBe("query.limit");
   });
 
-  test("a garbage cursor is a 422 naming cursor", async () => {
+  test("a garbage cursor is a 422 naming query.cursor", async () => {
     const reply = await t.call("GET", `/v1/collections/${cid}/memories?cursor=bogus`, { token });
     expectProblem(reply, 422, "validation_failed");
-    expect(reply.body.field).toBe("cursor");
+    expect(reply.body.field).toBe("query.cursor");
   });
 
   test("a body over the limit is a 413", async () => {

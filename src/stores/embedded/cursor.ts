@@ -1,14 +1,7 @@
-import { InvalidCursorError } from "../ports.ts";
 import { decodeSeqCursor, encodeSeqCursor } from "../seq-cursor.ts";
 
-const TAG = "sq1";
+/** The cursor for the position after `seq`. */
+export const encodeCursor = (seq: number): string => encodeSeqCursor(seq);
 
-/** An opaque, URL-safe cursor for the position after `seq`. */
-export const encodeCursor = (seq: number): string => encodeSeqCursor(TAG, seq);
-
-/** The `seq` a cursor from `encodeCursor` holds; anything else is an InvalidCursorError. */
-export function decodeCursor(cursor: string): number {
-  const seq = Number(decodeSeqCursor(TAG, cursor, 16));
-  if (!Number.isSafeInteger(seq)) throw new InvalidCursorError();
-  return seq;
-}
+/** The `seq` a cursor holds (16 digits at most: always a safe integer); else an InvalidCursorError. */
+export const decodeCursor = (cursor: string): number => Number(decodeSeqCursor(cursor));
