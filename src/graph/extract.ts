@@ -72,6 +72,8 @@ const COMMON_STARTERS = new Set(
 const CONNECTORS = new Set(["of", "de", "da", "del", "van", "von", "der", "la", "le", "du", "dos", "y"]);
 
 const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}'’-]*/gu;
+/** A possessive at the end of a mention: "Alice's", and "James'" (a bare apostrophe after s). */
+const POSSESSIVE = /(?:['’]s|(?<=s)['’])$/u;
 
 function isCapitalised(word: string): boolean {
   return /^\p{Lu}/u.test(word);
@@ -107,7 +109,7 @@ function properNouns(text: string, taken: Uint8Array): Mention[] {
       const next = words[j + 1];
       if (next === undefined || taken[next.start] === 1) break;
       const gap = text.slice(words[j]!.end, next.start);
-      if (/['’]s$/u.test(words[j]!.word)) break; // "Alice's Bob" is two names
+      if (POSSESSIVE.test(words[j]!.word)) break; // "Alice's Bob" is two names
       if (gap === " " && isCapitalised(next.word)) {
         j++;
         continue;
@@ -172,7 +174,7 @@ function relationBetween(a: Mention, between: string, b: Mention): FactRelation 
   const target = normaliseName(b.text);
   if (source === target || source === "" || target === "") return null;
   // "Alice's manager is Priya"
-  if (/['’]s$/u.test(a.text) && words.length >= 2 && words.length <= 3 && BE.test(words[words.length - 1]!)) {
+  if (POSSESSIVE.test(a.text) && words.length >= 2 && words.length <= 3 && BE.test(words[words.length - 1]!)) {
     return { source, relation: normaliseRelation(words.slice(0, -1).join(" ")), target };
   }
   // "Priya is the manager of Alice"
@@ -211,7 +213,7 @@ export function extractFromText(text: string): GraphFacts {
   const entities = new Map<string, FactEntity>();
   for (const m of mentions) {
     const name = normaliseName(m.text);
-    if (!entities.has(name)) entities.set(name, { name, display: m.text.replace(/['’]s$/u, "").trim(), type: m.type });
+    if (!entities.has(name)) entities.set(name, { name, display: m.text.replace(POSSESSIVE, "").trim(), type: m.type });
   }
   return { entities: [...entities.values()], relations: sortedUniqueRelations(relations) };
 }
