@@ -82,8 +82,12 @@ export class MemoryClient {
     this.doFetch = options.fetch ?? fetch;
   }
 
-  addMemories(collectionId: string, memories: MemoryInput[]): Promise<{ ids: string[] }> {
-    return this.request("POST", `/v1/collections/${encodeURIComponent(collectionId)}/memories`, { memories });
+  /**
+   * `retryStatuses` narrows which answers are retried for this call (429 and 503 by default): an
+   * importer that splits a batch the API could not finish in time retries only 429 here.
+   */
+  addMemories(collectionId: string, memories: MemoryInput[], call: { retryStatuses?: readonly number[] } = {}): Promise<{ ids: string[] }> {
+    return this.request("POST", `/v1/collections/${encodeURIComponent(collectionId)}/memories`, { memories }, call.retryStatuses);
   }
 
   listMemories(collectionId: string, page: { limit?: number; cursor?: string } = {}): Promise<{ memories: StoredMemory[]; next_cursor: string | null }> {
@@ -122,13 +126,13 @@ export class MemoryClient {
     return this.request("POST", "/v1/search", body);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, retryStatuses: readonly number[] = [429, 503]): Promise<T> {
     const retries = this.options.retries ?? 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once<T>(method, path, body);
       } catch (error) {
-        const retryable = error instanceof MemoryApiError && (error.status === 429 || error.status === 503);
+        const retryable = error instanceof MemoryApiError && retryStatuses.includes(error.status);
         if (!retryable || attempt >= retries) throw error;
         const waitMs = Math.min((error.retryAfter ?? 2 ** attempt) * 1000, this.options.maxRetryDelayMs ?? 60_000);
         this.options.onRetry?.(error, waitMs);

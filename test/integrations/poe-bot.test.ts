@@ -37,7 +37,8 @@ interface StepResult {
 }
 
 async function poeClient(url: string, steps: Record<string, unknown>[], key = ACCESS_KEY): Promise<StepResult[]> {
-  const proc = Bun.spawn([python, join(import.meta.dir, "poe_client.py"), JSON.stringify({ url, key, steps })], { stdout: "pipe", stderr: "pipe" });
+  // bounded: a client that hangs is killed (and the test fails) instead of holding the suite
+  const proc = Bun.spawn([python, join(import.meta.dir, "poe_client.py"), JSON.stringify({ url, key, steps })], { stdout: "pipe", stderr: "pipe", timeout: 45_000 });
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`poe_client.py failed (${code}):\n${stderr}`);
   return JSON.parse(stdout);
@@ -56,8 +57,22 @@ async function startBotProcess(env: Record<string, string>): Promise<void> {
   if (!botLog.includes("Poe bot listening")) throw new Error(`the bot did not start:\n${botLog}`);
 }
 
+/** The venv with fastapi-poe (installed from PyPI once, cached in .cache/venv-poe), or a clear failure. */
+async function poePython(): Promise<string> {
+  if (!Bun.which("python3")) {
+    throw new Error("the Poe bot tests need python3 (3.8+ with the venv module) on PATH to install fastapi-poe from PyPI into .cache/venv-poe; none was found");
+  }
+  try {
+    return await ensurePythonVenv("poe");
+  } catch (error) {
+    throw new Error(
+      `the Poe bot tests could not install fastapi-poe into .cache/venv-poe (python3 -m venv, then pip from PyPI; needs the network once): ${(error as Error).message}`,
+    );
+  }
+}
+
 beforeAll(async () => {
-  python = await ensurePythonVenv("poe");
+  python = await poePython();
   api = await startMemoryApi();
   // the bot's long-lived token, minted like the README says
   token = api.mint(`poe-${crypto.randomUUID()}`, "pro", { days: 365 });

@@ -29,7 +29,10 @@ interface DataSourceObject {
   object: "data_source";
   id: string;
   title: RichText[];
+  /** The database the data source belongs to. */
   parent?: Parent;
+  /** The database's own parent (a page, usually). */
+  database_parent?: Parent;
 }
 
 interface List<T> {
@@ -127,8 +130,10 @@ export async function pagesFromNotionApi(client: Client, problems: PageProblem[]
   }
   const live = [...pageObjects.values()].filter((p) => !p.in_trash && !p.archived);
 
+  const sourceOf = (parent: Parent): DataSourceObject | undefined =>
+    parent.data_source_id ? dataSources.get(parent.data_source_id) : [...dataSources.values()].find((s) => s.parent?.database_id === parent.database_id);
   const dataSourceTitle = (parent: Parent) => {
-    const source = parent.data_source_id ? dataSources.get(parent.data_source_id) : [...dataSources.values()].find((s) => s.parent?.database_id === parent.database_id);
+    const source = sourceOf(parent);
     return source ? plain(source.title).trim() || "Untitled database" : undefined;
   };
   const pathOf = (page: PageObject): string[] => {
@@ -142,8 +147,9 @@ export async function pagesFromNotionApi(client: Client, problems: PageProblem[]
       } else if (parent.type === "data_source_id" || parent.type === "database_id") {
         const title = dataSourceTitle(parent);
         if (title) parts.unshift(title);
-        const source: DataSourceObject | undefined = parent.data_source_id ? dataSources.get(parent.data_source_id) : undefined;
-        parent = source?.parent?.type === "page_id" ? source.parent : undefined;
+        const source = sourceOf(parent);
+        // the page holding the database: `database_parent` (API 2025-09-03), `parent` before it
+        parent = [source?.database_parent, source?.parent].find((p): p is Parent => p?.type === "page_id");
       } else parent = undefined;
     }
     return parts;

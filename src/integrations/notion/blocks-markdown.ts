@@ -96,8 +96,13 @@ interface PropertyValue {
   [payload: string]: unknown;
 }
 
-/** A page property → a plain metadata value; undefined when empty or not representable. */
-export function propertyPlainValue(property: PropertyValue): string | number | boolean | string[] | undefined {
+/**
+ * A page property → a plain metadata value; undefined when empty or not representable. Lists
+ * (multi-select, people) are joined with ", " as Notion's CSV export writes them, so a page has
+ * the same metadata whichever way it was imported (and metadata filters, which compare scalars,
+ * work on them).
+ */
+export function propertyPlainValue(property: PropertyValue): string | number | boolean | undefined {
   const v = property[property.type];
   switch (property.type) {
     case "title":
@@ -112,7 +117,7 @@ export function propertyPlainValue(property: PropertyValue): string | number | b
       return (v as { name?: string } | null)?.name ?? undefined;
     case "multi_select": {
       const names = ((v as { name: string }[] | null) ?? []).map((o) => o.name);
-      return names.length > 0 ? names : undefined;
+      return names.length > 0 ? names.join(", ") : undefined;
     }
     case "date":
       return (v as { start?: string } | null)?.start ?? undefined;
@@ -124,7 +129,7 @@ export function propertyPlainValue(property: PropertyValue): string | number | b
       return typeof v === "string" && v ? v : undefined;
     case "people": {
       const names = ((v as { name?: string }[] | null) ?? []).map((p) => p.name ?? "").filter(Boolean);
-      return names.length > 0 ? names : undefined;
+      return names.length > 0 ? names.join(", ") : undefined;
     }
     case "formula": {
       const f = v as { type: string; [k: string]: unknown } | null;

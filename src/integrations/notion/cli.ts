@@ -18,8 +18,18 @@ import { progressPrinter } from "./progress";
 
 const USAGE = `usage: bun run import:notion <export.zip | folder> --collection ID [--chunk-chars N] [--prune]
        bun run import:notion --api --collection ID [--chunk-chars N] [--prune]
-  env: MEMORY_API_URL (http://127.0.0.1:8000), MEMORY_API_TOKEN (required), NOTION_TOKEN (--api),
-       NOTION_CHUNK_CHARS (1000), NOTION_BATCH_SIZE (1000), NOTION_REQUESTS_PER_SECOND (3)`;
+
+  <export.zip | folder>  a Notion "Markdown & CSV" export, zipped or unpacked
+  --api                  read the pages and databases shared with the integration instead
+  --collection ID        the Memory API collection to import into (required)
+  --chunk-chars N        longest chunk in characters, 200..20000 (default NOTION_CHUNK_CHARS, 1000)
+  --prune                also delete the memories of Notion pages absent from this import
+  -h, --help             this text
+
+  env: MEMORY_API_URL (http://127.0.0.1:8000), MEMORY_API_TOKEN (required; bun run token -- --sub USER),
+       NOTION_TOKEN (required with --api), NOTION_API_URL (Notion's own), NOTION_REQUESTS_PER_SECOND (3),
+       NOTION_MAX_RETRIES (5), NOTION_CHUNK_CHARS (1000), NOTION_BATCH_SIZE (1000)
+  exit: 0 all imported; 1 some pages could not be read (the rest was imported); 2 nothing was done`;
 
 function fail(message: string, code = 2): never {
   console.error(`import:notion: ${message}`);
@@ -48,9 +58,10 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (!values.collection) fail(`--collection is required\n${USAGE}`);
 if (values.api && positionals.length > 0) fail(`give either an export or --api, not both\n${USAGE}`);
 if (!values.api && positionals.length !== 1) fail(`give one export (.zip or folder), or --api\n${USAGE}`);
+if (!values.collection) fail(`--collection ID is required (a collection of MEMORY_API_TOKEN's user; POST /v1/collections creates one)\n${USAGE}`);
+const collectionId = values.collection;
 
 let config;
 try {
@@ -65,6 +76,25 @@ if (values["chunk-chars"] !== undefined) {
   if (!Number.isInteger(chunkChars) || chunkChars < 200 || chunkChars > 20_000) fail("--chunk-chars must be an integer between 200 and 20000");
 }
 
+// a local export is read (and a bad one refused) before anything is asked of the Memory API
+const problems: PageProblem[] = [];
+let pages: Iterable<NotionPage> | AsyncIterable<NotionPage> = [];
+let pagesTotal: number | undefined;
+if (!values.api) {
+  const source = positionals[0]!;
+  try {
+    const files = readExport(source);
+    if (files.length === 0) fail(`${source} holds no .md or .csv file: is it a Notion "Markdown & CSV" export?`);
+    const fromExport = pagesFromExport(files);
+    problems.push(...fromExport.problems);
+    pages = fromExport.pages;
+    pagesTotal = fromExport.pages.length;
+  } catch (error) {
+    if (error instanceof ExportError) fail(error.message);
+    throw error;
+  }
+}
+
 const memory = new MemoryClient({
   baseUrl: config.memoryApiUrl,
   token: config.memoryApiToken,
@@ -74,19 +104,17 @@ const memory = new MemoryClient({
 });
 
 try {
-  await memory.getCollection(values.collection);
+  await memory.getCollection(collectionId);
 } catch (error) {
   if (error instanceof MemoryApiError) {
-    if (error.status === 404) fail(`collection ${values.collection} not found for this token`);
+    if (error.status === 404) fail(`collection ${collectionId} not found for this token`);
     if (error.status === 401) fail(`the Memory API refused MEMORY_API_TOKEN (401: ${error.detail})`);
+    if (error.status === 0) fail(`cannot reach the Memory API at ${config.memoryApiUrl} (${error.detail}); is it running? Is MEMORY_API_URL right?`);
     fail(error.message);
   }
   throw error;
 }
 
-const problems: PageProblem[] = [];
-let pages: Iterable<NotionPage> | AsyncIterable<NotionPage>;
-let pagesTotal: number | undefined;
 let rateLimited = 0;
 if (values.api) {
   const client = notionClient({
@@ -105,34 +133,23 @@ if (values.api) {
     pages = listed.pages;
     pagesTotal = listed.total;
   } catch (error) {
-    fail(`cannot list what is shared with the integration: ${(error as Error).message}`);
-  }
-} else {
-  const source = positionals[0]!;
-  try {
-    const files = readExport(source);
-    const fromExport = pagesFromExport(files);
-    if (files.length === 0) fail(`${source} holds no .md or .csv file: is it a Notion "Markdown & CSV" export?`);
-    problems.push(...fromExport.problems);
-    pages = fromExport.pages;
-    pagesTotal = fromExport.pages.length;
-  } catch (error) {
-    if (error instanceof ExportError) fail(error.message);
-    throw error;
+    fail(`cannot list what is shared with the integration (${config.notionApiUrl ?? "https://api.notion.com"}): ${(error as Error).message}`);
   }
 }
-console.error(`import:notion: importing ${pagesTotal ?? "?"} pages into collection ${values.collection}`);
+console.error(`import:notion: importing ${pagesTotal ?? "?"} pages into collection ${collectionId}`);
 
 let summary: ImportSummary;
 try {
   summary = await importPages(memory, pages, {
-    collectionId: values.collection,
+    collectionId,
     chunkChars,
     batchSize: config.batchSize,
     prune: values.prune,
     pagesTotal,
     problems,
     onProgress: progressPrinter((text) => process.stderr.write(text), process.stderr.isTTY === true),
+    onBatchShrunk: (size, error) =>
+      console.error(`import:notion: the Memory API could not finish a batch in time (${error.status || error.code}); sending batches of ${size} from now on`),
   });
 } catch (error) {
   if (process.stderr.isTTY) process.stderr.write("\n");

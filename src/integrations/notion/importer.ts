@@ -6,11 +6,14 @@
  * chunks it already holds. Then for each page: chunks whose content and metadata are unchanged
  * are not sent at all (no re-embedding), new or changed ones are upserted in batches of up to
  * 1,000, and the page's chunks with an index at or past its new chunk count are deleted, once
- * the batch holding the page is acknowledged. One listing per import costs
+ * the batch holding the page is acknowledged. Batches are sized to the API's measured speed
+ * (batch-size.ts): at most `batchSize`, halved when the API could not finish one in time.
+ * One listing per import costs
  * ⌈memories / 1000⌉ requests, where probing ids one by one would cost at least one per page.
  * With `prune`, Notion pages that are absent from the import are deleted too.
  */
-import { MemoryClient, type MemoryInput } from "../memory-client";
+import { MemoryApiError, MemoryClient, type MemoryInput } from "../memory-client";
+import { BatchSizer } from "./batch-size";
 import { SOURCE, fingerprint, memoryId, pageMemories, parseMemoryId } from "./memories";
 import type { NotionPage, PageProblem } from "./page";
 
@@ -20,12 +23,15 @@ export interface ImportOptions {
   batchSize: number;
   prune?: boolean;
   onProgress?: (progress: ImportProgress) => void;
+  /** Told when a batch was too slow for the API and is sent again in halves. */
+  onBatchShrunk?: (size: number, error: MemoryApiError) => void;
 }
 
 export interface ImportProgress {
   pagesDone: number;
   pagesTotal: number | undefined;
   chunks: number;
+  /** Memories the API has acknowledged so far (added or updated). */
   written: number;
   elapsedMs: number;
 }
@@ -68,6 +74,8 @@ export async function importPages(
   const seen = new Set<string>();
   const summary = { pages: 0, chunks: 0, added: 0, updated: 0, unchanged: 0, removed: 0 };
 
+  let written = 0;
+  const sizer = new BatchSizer(options.batchSize);
   let batch: MemoryInput[] = [];
   /** Pages whose chunks are in `batch`: their stale chunks go once it is written. */
   let pending: { page: NotionPage; count: number }[] = [];
@@ -77,7 +85,7 @@ export async function importPages(
       pagesDone: summary.pages,
       pagesTotal: options.pagesTotal,
       chunks: summary.chunks,
-      written: summary.added + summary.updated,
+      written,
       elapsedMs: performance.now() - started,
     });
 
@@ -88,8 +96,31 @@ export async function importPages(
     }
   };
 
+  /** Writes memories in requests of the sizer's size; a request the API could not finish is halved. */
+  const send = async (memories: MemoryInput[]) => {
+    for (let at = 0; at < memories.length; ) {
+      const piece = memories.slice(at, at + sizer.size);
+      const sentAt = performance.now();
+      try {
+        // a single memory gets the client's usual retries; a larger piece is split instead
+        await client.addMemories(options.collectionId, piece, piece.length > 1 ? { retryStatuses: [429] } : {});
+      } catch (error) {
+        const tooSlow = error instanceof MemoryApiError && (error.status === 503 || (error.status === 0 && error.code === "timeout"));
+        if (!tooSlow || piece.length === 1) throw error;
+        sizer.shrink(piece.length);
+        options.onBatchShrunk?.(sizer.size, error);
+        // upserts by id: sending again what the API may still be writing is harmless
+        await Bun.sleep(Math.min((error.retryAfter ?? 1) * 1000, 30_000));
+        continue;
+      }
+      sizer.observe(piece.length, performance.now() - sentAt);
+      written += piece.length;
+      at += piece.length;
+    }
+  };
+
   const flush = async () => {
-    if (batch.length > 0) await client.addMemories(options.collectionId, batch);
+    await send(batch);
     for (const { page, count } of pending) await removeStale(page.id, count);
     batch = [];
     pending = [];
@@ -119,11 +150,11 @@ export async function importPages(
         summary.unchanged++;
         continue;
       } else summary.updated++;
-      if (batch.length >= options.batchSize) await flush();
+      if (batch.length >= sizer.size) await flush();
       batch.push(memory);
     }
     pending.push({ page, count: memories.length });
-    if (batch.length >= options.batchSize) await flush();
+    if (batch.length >= sizer.size) await flush();
     else if (summary.pages % 25 === 0) progress();
   }
   await flush();

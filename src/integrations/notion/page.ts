@@ -8,7 +8,7 @@ export interface NotionPage {
   /** The page body as Markdown (without the title heading). */
   markdown: string;
   /** A database row's properties (name → plain value); absent for a plain page. */
-  properties?: Record<string, string | number | boolean | string[]>;
+  properties?: Record<string, string | number | boolean>;
   /** The title of the database the page is a row of. */
   database?: string;
 }

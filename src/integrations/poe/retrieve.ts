@@ -2,7 +2,8 @@
  * What the bot searches for one question: the configured collection, hybrid, reranked when the
  * token is premium. Hybrid scores (rank fusion) say nothing about relevance on their own, so a
  * semantic search of the same question runs beside it: when no memory reaches `minSimilarity`
- * (cosine), nothing relevant is stored; otherwise the hybrid hits that reach it are quoted.
+ * (cosine), nothing relevant is stored; otherwise the hybrid hits that reach it are quoted, in
+ * hybrid (or reranked) order, at most topK of them.
  */
 import { isPremium, isTier } from "../../auth/claims";
 import { MemoryApiError, type MemoryClient, type SearchHit } from "../memory-client";
@@ -48,9 +49,12 @@ export class Retriever {
 
   async retrieve(question: string): Promise<Retrieved> {
     const { collectionId, topK, minSimilarity } = this.settings;
+    // both lists are wider than topK: the relevance filter must run before the cut to topK, or a
+    // relevant memory that the reranker puts just below an irrelevant one would be lost
+    const wide = Math.max(10, topK * 3);
     const [hybrid, semantic] = await Promise.all([
-      this.hybrid(question),
-      this.client.search({ query: question, collection_id: collectionId, search_type: "semantic", top_k: Math.max(10, topK * 3) }),
+      this.hybrid(question, wide),
+      this.client.search({ query: question, collection_id: collectionId, search_type: "semantic", top_k: wide }),
     ]);
     const similar = new Set(semantic.results.filter((r) => r.score >= minSimilarity).map((r) => r.id));
     if (similar.size === 0) return { hits: [], reranked: hybrid.reranked };
@@ -58,8 +62,8 @@ export class Retriever {
     return { hits: (relevant.length > 0 ? relevant : hybrid.results.slice(0, 1)).slice(0, topK), reranked: hybrid.reranked };
   }
 
-  private async hybrid(question: string) {
-    const request = { query: question, collection_id: this.settings.collectionId, search_type: "hybrid" as const, top_k: this.settings.topK };
+  private async hybrid(question: string, topK: number) {
+    const request = { query: question, collection_id: this.settings.collectionId, search_type: "hybrid" as const, top_k: topK };
     if (!this.rerank) return this.client.search(request);
     try {
       return await this.client.search({ ...request, rerank: true });
