@@ -132,23 +132,32 @@ export async function startBenchNginx(port: number, upstreams: number[]): Promis
   return child;
 }
 
-/** `bun run cluster` (src/cluster.ts) with `env`; resolves once every worker and nginx answer /ready. */
+/**
+ * `bun run cluster` (src/cluster.ts) with `env`; resolves once every worker and nginx answer /ready.
+ * Its output goes to `.stack/bench/<logName>.log` (default "cluster"; a restarted cluster gets its own).
+ */
 export async function startCluster(opts: {
   env: Record<string, string | undefined>;
+  logName?: string;
   ports: number[];
   nginxUrl: string;
   timeoutMs?: number;
   progress?: (line: string) => void;
 }): Promise<Child> {
-  const child = spawnLogged("cluster", [process.execPath, "run", join(ROOT, "src", "cluster.ts")], { env: opts.env });
+  const child = spawnLogged(opts.logName ?? "cluster", [process.execPath, "run", join(ROOT, "src", "cluster.ts")], { env: opts.env });
   child.graceMs = 40_000; // the supervisor drains its workers (30 s at most) before exiting
   const began = Date.now();
   const timeout = opts.timeoutMs ?? 240_000;
-  for (const port of opts.ports) {
-    await waitHttp(`http://127.0.0.1:${port}/ready`, timeout - (Date.now() - began), undefined, child);
-    opts.progress?.(`  worker :${port} ready after ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  try {
+    for (const port of opts.ports) {
+      await waitHttp(`http://127.0.0.1:${port}/ready`, timeout - (Date.now() - began), undefined, child);
+      opts.progress?.(`  worker :${port} ready after ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    }
+    // nginx may still hold a worker as failed (max_fails/fail_timeout) from before it was up
+    await waitHttp(`${opts.nginxUrl}/ready`, 30_000, undefined, child);
+  } catch (error) {
+    await stopChild(child); // a cluster that never got ready must not keep its ports
+    throw error;
   }
-  // nginx may still hold a worker as failed (max_fails/fail_timeout) from before it was up
-  await waitHttp(`${opts.nginxUrl}/ready`, 30_000, undefined, child);
   return child;
 }

@@ -26,7 +26,15 @@ export interface RunReport {
   data: Record<string, unknown>;
   scenarios: ScenarioResult[];
   targets: Target[];
+  /** Comparisons the issue asks to report that have no goal (e.g. the mix's hit rate with and without pre-warming). */
+  findings?: Finding[];
   notes: string[];
+}
+
+export interface Finding {
+  name: string;
+  measured: string;
+  values: Record<string, number | null>;
 }
 
 const by = (results: ScenarioResult[], name: string) => results.find((r) => r.name === name);
@@ -120,6 +128,31 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
   return targets;
 }
 
+const hitRate = (r: ScenarioResult | undefined) => (r ? ((r.extra?.cache_hit_rate as number | null | undefined) ?? null) : undefined);
+const pct1 = (x: number | null | undefined) => (x === null || x === undefined ? "n/a" : `${(100 * x).toFixed(1)}%`);
+
+export function evaluateFindings(results: ScenarioResult[]): Finding[] {
+  const findings: Finding[] = [];
+  const withIt = by(results, "mix-90-10");
+  const without = by(results, "mix-90-10-no-prewarm");
+  if (withIt || without) {
+    const a = hitRate(withIt);
+    const b = hitRate(without);
+    findings.push({
+      name: "90/10 mix cache hit rate",
+      measured:
+        `${withIt ? pct1(a) : "not run"} with popularity TTL + pre-warming, ${without ? pct1(b) : "not run"} without` +
+        (withIt && without ? ` (searches ${Math.round(searchRps(withIt))}/s vs. ${Math.round(searchRps(without))}/s)` : ""),
+      values: { with_prewarm: a ?? null, without_prewarm: b ?? null },
+    });
+  }
+  return findings;
+}
+
+function searchRps(r: ScenarioResult): number {
+  return ((r.extra?.search as { rps?: number } | undefined)?.rps ?? 0);
+}
+
 function statusText(r: ScenarioResult): string {
   const parts = Object.entries(r.status).map(([c, n]) => `${c}:${n}`);
   if (r.error_count) parts.push(`err:${r.error_count}`);
@@ -178,6 +211,12 @@ export function markdown(report: RunReport): string {
   lines.push("| --- | --- | --- | --- |");
   for (const t of report.targets) lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.met === null ? "not run" : t.met ? "✅ met" : "❌ missed"} |`);
   lines.push("");
+  if (report.findings?.length) {
+    lines.push("## Findings");
+    lines.push("");
+    for (const f of report.findings) lines.push(`- ${f.name}: ${f.measured}.`);
+    lines.push("");
+  }
   lines.push("## Scenario notes");
   lines.push("");
   for (const r of report.scenarios) {

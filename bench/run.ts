@@ -21,8 +21,8 @@ import { loadConfig, ConfigError } from "../src/config";
 import { ensureCollection, ingest, FULL_COUNT, QUICK_COUNT, DEFAULT_SEED, type IngestReport } from "./generate";
 import { ensureOha, ROOT } from "./oha";
 import { BENCH_DIR, portInUse, startBenchNginx, startCluster, startHello, stopAll, stopChild, type Child } from "./processes";
-import { evaluateTargets, RESULTS_DIR, writeReport, type RunReport } from "./report";
-import { SCENARIOS, SCENARIO_NAMES, type Ctx, type ScenarioResult } from "./scenarios";
+import { evaluateFindings, evaluateTargets, RESULTS_DIR, writeReport, type RunReport } from "./report";
+import { SCENARIOS, SCENARIO_NAMES, type Ctx, type Scenario, type ScenarioResult } from "./scenarios";
 import { machine, startMeter } from "./system";
 
 const say = (line: string) => console.error(line);
@@ -242,13 +242,15 @@ async function main(): Promise<void> {
     RATE_LIMIT_ENTERPRISE: HIGH,
     RERANK_CANDIDATES: "50",
   };
-  let config;
-  try {
-    config = loadConfig(clusterEnv);
-  } catch (error) {
-    if (error instanceof ConfigError) throw new Error(`the cluster's settings are invalid: ${error.message}`);
-    throw error;
-  }
+  const checkedConfig = (env: Record<string, string | undefined>) => {
+    try {
+      return loadConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new Error(`the cluster's settings are invalid: ${error.message}`);
+      throw error;
+    }
+  };
+  const config = checkedConfig(clusterEnv);
   redis = new Redis(config.production.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   let redisDown = false;
   redis.on("error", (error) => {
@@ -259,18 +261,45 @@ async function main(): Promise<void> {
   redis.on("ready", () => (redisDown = false));
   await redis.connect();
 
+  // One cluster at a time: the normal one, or one with a scenario's env overrides (clusterEnv),
+  // restarted only when the overrides change, so the scenarios after it get the normal one back.
   let cluster: Child | undefined;
+  let clusterOverrides: Record<string, string> = {};
+  const clusterLogs: string[] = [];
+  const overridesOf = (s: Scenario) => s.clusterEnv?.(config) ?? {};
+  const sameOverrides = (a: Record<string, string>, b: Record<string, string>) =>
+    Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+  const useCluster = async (overrides: Record<string, string>): Promise<Child> => {
+    if (cluster && sameOverrides(overrides, clusterOverrides)) return cluster;
+    const env = { ...clusterEnv, ...overrides };
+    checkedConfig(env); // a bad override fails here, before the running cluster is stopped
+    if (cluster) {
+      say("cluster: restarting with other settings (SIGTERM, workers drain)");
+      await stopChild(cluster);
+      cluster = undefined;
+    }
+    const logName = clusterLogs.length ? `cluster-${clusterLogs.length + 1}` : "cluster";
+    clusterLogs.push(logName);
+    const settings = Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(" ");
+    say(
+      `cluster: starting src/cluster.ts (2 workers :${WORKER_PORTS.join(", :")}, production mode, rate limits ${HIGH}/min` +
+        `${settings ? `; ${settings}` : ""}); log ${join(BENCH_DIR, `${logName}.log`)}`,
+    );
+    const t0 = Date.now();
+    cluster = await startCluster({ env, logName, ports: WORKER_PORTS, nginxUrl: NGINX, progress: say });
+    clusterOverrides = overrides;
+    say(`cluster: ready via nginx after ${((Date.now() - t0) / 1000).toFixed(1)} s (supervisor pid ${cluster.proc.pid})`);
+    return cluster;
+  };
+
   const results: ScenarioResult[] = [];
   const state = readState();
   let dataInfo: Record<string, unknown> = { memories: memories, how: "not needed" };
   const notes: string[] = [];
   try {
-    if (needCluster) {
-      say(`cluster: starting src/cluster.ts (2 workers :${WORKER_PORTS.join(", :")}, production mode, rate limits ${HIGH}/min); log ${join(BENCH_DIR, "cluster.log")}`);
-      const t0 = Date.now();
-      cluster = await startCluster({ env: clusterEnv, ports: WORKER_PORTS, nginxUrl: NGINX, progress: say });
-      say(`cluster: ready via nginx after ${((Date.now() - t0) / 1000).toFixed(1)} s (supervisor pid ${cluster.proc.pid})`);
-    }
+    // started with the settings of the first scenario that needs it (no restart when that one has overrides)
+    const firstOnCluster = selected.find((s) => s.needs === "cluster");
+    if (firstOnCluster) await useCluster(overridesOf(firstOnCluster));
     let ctx: Ctx | undefined;
     const tokens = needCluster
       ? { enterprise: await mintToken(secret, "bench-enterprise", "enterprise"), free: await mintToken(secret, "bench-free", "free") }
@@ -349,8 +378,11 @@ async function main(): Promise<void> {
       }
       say(`[${i}/${total}] ${scenario.name}: ${scenario.title}`);
       try {
+        const overrides = scenario.needs === "cluster" ? overridesOf(scenario) : {};
+        if (scenario.needs === "cluster") ctx.clusterPid = (await useCluster(overrides)).proc.pid;
         const rows = await scenario.run(ctx);
         for (const r of rows) {
+          if (Object.keys(overrides).length) r.extra = { ...r.extra, cluster_env: overrides };
           if (scenario.baseline && r.name === scenario.name) {
             r.baseline = scenario.baseline;
             const base = results.find((b) => b.name === scenario.baseline);
@@ -385,27 +417,30 @@ async function main(): Promise<void> {
     "Uncached scenarios: oha sends one body unless given -Z (a file of bodies, one picked at random per request). Each uncached scenario gets its own file of distinct generated queries (60k quick / 300k full, seeded per run) and first bumps the collection's generation through the API (an upsert of one marker memory), so nothing from an earlier run or scenario is served from the cache; the share actually computed is measured from the Redis cache keys written under that generation.",
     "Rerank, mix and the isolation premium load use bench/loader.ts (a Bun closed-loop loader, same JSON shape as oha): rerank needs each query sent once and its answers read (reranked or degraded), the mix needs a 90/10 request mix and to count \"cached\":true. It costs more CPU per request than oha.",
     "search-uncached-500rps offers a fixed 500 req/s (open loop, oha -q with --latency-correction): its p99 answers the ≥ 500 rps / p99 < 100 ms target; search-uncached-semantic is closed-loop at 100 connections, where p99 is mostly queueing (100 / rps).",
+    "mix-90-10-no-prewarm sends the same requests as mix-90-10 (same bodies, loader seed, connections and duration) to a cluster restarted with CACHE_PREWARM_TOP=0, CACHE_PREWARM_COLLECTIONS=0 and CACHE_HOT_TTL_SECONDS = CACHE_TTL_SECONDS (no pre-warming, one TTL for every answer); the normal cluster is started again before the next scenario that needs it. The popularity counters are still kept (production always wires them), they just change nothing.",
     "isolation offers the free-tier cached search at a fixed rate (25% of the cached-search rps of this run) alone, then again beside 16 connections of premium rerank searches; the rise of its p99 is the isolation figure.",
   );
 
   // what the API itself complained about during the run (dependency hiccups, cache bypasses…)
   if (needCluster) {
     const counts = new Map<string, number>();
-    try {
-      for (const line of readFileSync(join(BENCH_DIR, "cluster.log"), "utf8").split("\n")) {
-        if (!line.startsWith("{")) continue;
-        try {
-          const entry = JSON.parse(line) as { level?: string; msg?: string };
-          if (entry.level === "warn" || entry.level === "error") {
-            const key = `${entry.level}: ${entry.msg}`;
-            counts.set(key, (counts.get(key) ?? 0) + 1);
-          }
-        } catch {}
-      }
-    } catch {}
+    for (const logName of clusterLogs) {
+      try {
+        for (const line of readFileSync(join(BENCH_DIR, `${logName}.log`), "utf8").split("\n")) {
+          if (!line.startsWith("{")) continue;
+          try {
+            const entry = JSON.parse(line) as { level?: string; msg?: string };
+            if (entry.level === "warn" || entry.level === "error") {
+              const key = `${entry.level}: ${entry.msg}`;
+              counts.set(key, (counts.get(key) ?? 0) + 1);
+            }
+          } catch {}
+        }
+      } catch {}
+    }
     if (counts.size) {
       const list = [...counts].map(([k, n]) => `${n}× "${k}"`).join(", ");
-      notes.push(`The cluster logged during the run (.stack/bench/cluster.log): ${list}.`);
+      notes.push(`The cluster logged during the run (${clusterLogs.map((l) => `.stack/bench/${l}.log`).join(", ")}): ${list}.`);
       say(`cluster log: ${list}`);
     }
   }
@@ -416,10 +451,11 @@ async function main(): Promise<void> {
     quick,
     duration_per_scenario_s: durationSeconds,
     machine: machine(oha),
-    cluster: { workers: WORKER_PORTS.length, ports: WORKER_PORTS, mode: "production", rate_limits_per_min: Number(HIGH), rerank_candidates: 50, nginx: NGINX },
+    cluster: { workers: WORKER_PORTS.length, ports: WORKER_PORTS, mode: "production", rate_limits_per_min: Number(HIGH), rerank_candidates: 50, nginx: NGINX, starts: clusterLogs.length },
     data: dataInfo,
     scenarios: results,
     targets: evaluateTargets(results),
+    findings: evaluateFindings(results),
     notes,
   };
   report.machine.load_average_at_start = m.load_average_at_start;

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Redis from "ioredis";
+import type { Config } from "../src/config";
 import { generateMemory, generateQueries } from "./generate";
 import { runLoaderProcess, type LoaderSource } from "./loader";
 import { runOha, type LoadResult, type OhaSpec } from "./oha";
@@ -65,6 +66,13 @@ export interface Scenario {
   needs: "hello" | "cluster";
   /** the scenario whose rps this one is compared with */
   baseline?: string;
+  /**
+   * Env overrides for the cluster this scenario runs against, given the run's base config;
+   * absent = the normal cluster. run.ts restarts the cluster when a scenario's overrides differ
+   * from those of the running one, so the next scenario without overrides gets the normal
+   * cluster back (and consecutive scenarios with the same overrides share one restart).
+   */
+  clusterEnv?(base: Config): Record<string, string>;
   run(ctx: Ctx): Promise<ScenarioResult[]>;
 }
 
@@ -230,6 +238,50 @@ async function rerankScenario(ctx: Ctx, name: string, title: string, connections
   return [result];
 }
 
+const MIX_TITLE = "90% searches (200 popular queries) / 10% writes (1-memory upserts), Bun loader";
+const hitRateText = (rate: number | null) => (rate === null ? "n/a" : `${(100 * rate).toFixed(1)}%`);
+
+/**
+ * The 90/10 read/write mix: 100 connections of the Bun loader, 90% searches drawn from 200
+ * popular queries, 10% one-memory upserts from a bounded pool of ids. The bodies and the
+ * loader's seed depend only on the run, so every scenario built on it sends the same requests
+ * (mix-90-10 and mix-90-10-no-prewarm differ only in the cluster they run against).
+ */
+async function mixScenario(ctx: Ctx, name: string, title: string): Promise<ScenarioResult> {
+  mkdirSync(ctx.bodiesDir, { recursive: true });
+  const searches = join(ctx.bodiesDir, "mix-searches.jsonl");
+  const writes = join(ctx.bodiesDir, "mix-writes.jsonl");
+  const popular = generateQueries(200, "mix-popular");
+  writeFileSync(searches, popular.map((query) => JSON.stringify({ query, collection_id: ctx.collection.id, top_k: 10 })).join("\n") + "\n");
+  // a bounded pool of ids: the writes are upserts, so the collection does not grow run after run
+  const lines: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const m = generateMemory(i, `mix-writes:${ctx.runSeed}`, "mix");
+    lines.push(JSON.stringify({ memories: [m] }));
+  }
+  writeFileSync(writes, lines.join("\n") + "\n");
+  const headers = auth(ctx.tokens.enterprise);
+  const sources: LoaderSource[] = [
+    { name: "search", weight: 90, method: "POST", url: `${ctx.urls.nginx}/v1/search`, headers, bodiesFile: searches, pick: "random" },
+    { name: "write", weight: 10, method: "POST", url: `${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, headers, bodiesFile: writes, pick: "random" },
+  ];
+  const { load, cpu } = await loaderMeasured(ctx, sources, 100);
+  const result = toResult(name, title, `${ctx.urls.nginx}/v1/search + /memories`, 100, load, cpu);
+  const per = load.extra?.perSource as Record<string, { requests: number; rps: number; p99_ms: number; cached_true: number; status: Record<string, number> }>;
+  const searchOk = per.search?.status["200"] ?? 0;
+  const hitRate = searchOk ? per.search!.cached_true / searchOk : null;
+  result.extra = {
+    cache_hit_rate: hitRate,
+    search: { rps: per.search?.rps, p99_ms: per.search?.p99_ms, requests: per.search?.requests },
+    write: { rps: per.write?.rps, p99_ms: per.write?.p99_ms, requests: per.write?.requests },
+  };
+  result.notes.push(
+    `cache hit rate ${hitRateText(hitRate)} of searches (answers saying "cached":true); every write bumps the collection generation`,
+    `searches ${Math.round(per.search?.rps ?? 0)}/s p99 ${per.search?.p99_ms?.toFixed(1)} ms; writes ${Math.round(per.write?.rps ?? 0)}/s p99 ${per.write?.p99_ms?.toFixed(1)} ms`,
+  );
+  return result;
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: "hello-direct",
@@ -312,39 +364,30 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "mix-90-10",
-    title: "90% searches (200 popular queries) / 10% writes (1-memory upserts), Bun loader",
+    title: MIX_TITLE,
     needs: "cluster",
     async run(ctx) {
-      mkdirSync(ctx.bodiesDir, { recursive: true });
-      const searches = join(ctx.bodiesDir, "mix-searches.jsonl");
-      const writes = join(ctx.bodiesDir, "mix-writes.jsonl");
-      const popular = generateQueries(200, "mix-popular");
-      writeFileSync(searches, popular.map((query) => JSON.stringify({ query, collection_id: ctx.collection.id, top_k: 10 })).join("\n") + "\n");
-      // a bounded pool of ids: the writes are upserts, so the collection does not grow run after run
-      const lines: string[] = [];
-      for (let i = 0; i < 1000; i++) {
-        const m = generateMemory(i, `mix-writes:${ctx.runSeed}`, "mix");
-        lines.push(JSON.stringify({ memories: [m] }));
-      }
-      writeFileSync(writes, lines.join("\n") + "\n");
-      const headers = auth(ctx.tokens.enterprise);
-      const sources: LoaderSource[] = [
-        { name: "search", weight: 90, method: "POST", url: `${ctx.urls.nginx}/v1/search`, headers, bodiesFile: searches, pick: "random" },
-        { name: "write", weight: 10, method: "POST", url: `${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, headers, bodiesFile: writes, pick: "random" },
-      ];
-      const { load, cpu } = await loaderMeasured(ctx, sources, 100);
-      const result = toResult(this.name, this.title, `${ctx.urls.nginx}/v1/search + /memories`, 100, load, cpu);
-      const per = load.extra?.perSource as Record<string, { requests: number; rps: number; p99_ms: number; cached_true: number; status: Record<string, number> }>;
-      const searchOk = per.search?.status["200"] ?? 0;
-      const hitRate = searchOk ? per.search!.cached_true / searchOk : null;
-      result.extra = {
-        cache_hit_rate: hitRate,
-        search: { rps: per.search?.rps, p99_ms: per.search?.p99_ms, requests: per.search?.requests },
-        write: { rps: per.write?.rps, p99_ms: per.write?.p99_ms, requests: per.write?.requests },
-      };
+      return [await mixScenario(ctx, this.name, this.title)];
+    },
+  },
+  {
+    name: "mix-90-10-no-prewarm",
+    title: "the same mix against a cluster without popularity TTLs or pre-warming (CACHE_PREWARM_TOP=0, CACHE_PREWARM_COLLECTIONS=0, hot TTL = TTL)",
+    needs: "cluster",
+    clusterEnv: (base) => ({
+      CACHE_PREWARM_TOP: "0",
+      CACHE_PREWARM_COLLECTIONS: "0",
+      CACHE_HOT_TTL_SECONDS: String(base.cacheTtlSeconds), // one TTL for every answer
+    }),
+    async run(ctx) {
+      const result = await mixScenario(ctx, this.name, this.title);
+      const withIt = ctx.results.find((r) => r.name === "mix-90-10");
+      const rate = withIt?.extra?.cache_hit_rate as number | null | undefined;
+      result.extra = { ...result.extra, cache_hit_rate_with_prewarm: rate ?? null };
       result.notes.push(
-        `cache hit rate ${hitRate === null ? "n/a" : (100 * hitRate).toFixed(1) + "%"} of searches (answers saying "cached":true); every write bumps the collection generation`,
-        `searches ${Math.round(per.search?.rps ?? 0)}/s p99 ${per.search?.p99_ms?.toFixed(1)} ms; writes ${Math.round(per.write?.rps ?? 0)}/s p99 ${per.write?.p99_ms?.toFixed(1)} ms`,
+        rate === undefined || rate === null
+          ? "mix-90-10 (with popularity TTL + pre-warming) was not measured in this run: no side-by-side hit rate"
+          : `vs. mix-90-10 with popularity TTL + pre-warming: ${hitRateText(rate)} with, ${hitRateText(result.extra.cache_hit_rate as number | null)} without`,
       );
       return [result];
     },
