@@ -88,12 +88,21 @@ export class PgPool {
       throw translateError(error);
     }
     let broken: Error | undefined;
+    // A checked-out connection that the server closes (PostgreSQL stopped mid-query) emits
+    // 'error' on the client; unheard, that event would crash the process. The query in flight
+    // fails on its own; the connection is destroyed on release.
+    const onError = (error: Error) => {
+      broken = error;
+      this.log.warn("postgres connection lost while in use", { error: describeError(error) });
+    };
+    client.on("error", onError);
     try {
       return await fn(client);
     } catch (error) {
       if (isConnectionBroken(error)) broken = error as Error;
       throw translateError(error);
     } finally {
+      client.off("error", onError);
       client.release(broken);
     }
   }
