@@ -21,6 +21,7 @@ import { searchRoutes } from "./routes/search";
 import { graphRoutes } from "./routes/graph";
 import type { ExtractionMode } from "./graph/extract";
 import { createSearchPipeline } from "./search/pipeline";
+import { PendingGenerations } from "./search/pending-generations";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { httpMetricsPlugin } from "./metrics/http";
 import { metricsRoutes } from "./routes/metrics";
@@ -69,7 +70,13 @@ export interface AppDeps {
 }
 
 export function buildApp(deps: AppDeps) {
+  const pendingGenerations = new PendingGenerations({
+    cache: deps.cache,
+    log: deps.log,
+    onBumped: (collectionId) => pipeline.prewarmer.afterWrite(collectionId),
+  });
   const pipeline = createSearchPipeline({
+    pendingGenerations,
     collections: deps.collections,
     memories: deps.memories,
     vectors: deps.vectors,
@@ -94,16 +101,9 @@ export function buildApp(deps: AppDeps) {
   });
 
   // A write is acknowledged once durable; if the cache cannot record the new generation, the
-  // cache (not the write) is what must give way, so the failure is logged and the write stands.
-  const bumpGeneration = async (collectionId: string) => {
-    try {
-      await deps.cache.bumpGeneration(collectionId);
-    } catch (error) {
-      deps.log.error("could not bump collection generation", { collection_id: collectionId, error });
-      return;
-    }
-    pipeline.prewarmer.afterWrite(collectionId);
-  };
+  // cache (not the write) is what must give way: the bump is retried until it lands, and
+  // meanwhile this collection's searches bypass the cache.
+  const bumpGeneration = (collectionId: string) => pendingGenerations.bump(collectionId);
 
   const metrics = deps.metrics ?? createMetrics();
   metrics.setSources({ search: () => pipeline.stats });

@@ -18,6 +18,7 @@ import { ProblemError, invalidField, notFound } from "../http/problem";
 import { cacheKeyFor, searchDescriptor } from "./cache-key";
 import type { PopularityTracker } from "./popularity";
 import { Prewarmer } from "./prewarm";
+import type { PendingGenerations } from "./pending-generations";
 import { parseFilters } from "./filters";
 import { reciprocalRankFusion } from "./fusion";
 import { SingleFlight } from "./single-flight";
@@ -63,6 +64,8 @@ export interface SearchPipelineDeps {
   popularity?: PopularityTracker;
   /** Popular searches recomputed per collection after a write; 0 or unset = off. */
   prewarmTop?: number;
+  /** Collections whose last write has not yet bumped the cache generation: their searches bypass the cache. */
+  pendingGenerations?: Pick<PendingGenerations, "has">;
 }
 
 export interface SearchOutcome {
@@ -256,7 +259,9 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
           `reranking needs a premium plan (pro or enterprise); this token's tier is ${principal.tier}`,
         );
       }
-      const generation = await cacheCall("generation", () => deps.cache.generation(request.collection_id), -1);
+      const generation = deps.pendingGenerations?.has(request.collection_id)
+        ? -1
+        : await cacheCall("generation", () => deps.cache.generation(request.collection_id), -1);
       const descriptor = searchDescriptor({
         user: principal.userId,
         query: request.query,
