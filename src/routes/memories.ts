@@ -51,21 +51,20 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
     .post(
       "/",
       async ({ principal, params, body, set }) => {
-        const items = body.memories;
-        const seen = new Set<string>();
-        items.forEach((item, i) => {
-          checkMetadata(`memories[${i}].metadata`, item.metadata);
-          if (item.id === undefined) return;
-          if (seen.has(item.id)) throw invalidField(`memories[${i}].id`, `duplicate id "${item.id}" in this batch`);
-          seen.add(item.id);
-        });
+        body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
         await ownedCollection(principal.userId, params.collection_id);
+        const ids = body.memories.map((item) => item.id ?? Bun.randomUUIDv7());
+        // The batch is applied in order: an id given twice ends as its last version (in the
+        // place of its first), as two requests one after the other would leave it.
+        const latest = new Map<string, (typeof body.memories)[number]>();
+        body.memories.forEach((item, i) => latest.set(ids[i]!, item));
+        const unique = [...latest];
         const embeddings = await deps.embedder.embed(
-          items.map((m) => m.content),
+          unique.map(([, item]) => item.content),
           "document",
         );
-        const writes: MemoryWrite[] = items.map((item, i) => ({
-          id: item.id ?? Bun.randomUUIDv7(),
+        const writes: MemoryWrite[] = unique.map(([id, item], i) => ({
+          id,
           content: item.content,
           metadata: item.metadata ?? {},
           embedding: embeddings[i]!,
@@ -74,7 +73,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         await deps.memories.upsert(params.collection_id, writes);
         await deps.bumpGeneration(params.collection_id);
         set.status = 201;
-        return { ids: writes.map((w) => w.id) };
+        return { ids };
       },
       {
         body: AddMemoriesBody,
@@ -82,7 +81,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
-          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at.",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version.",
         ),
       },
     )

@@ -34,7 +34,6 @@ describe("malformed and invalid input", () => {
     ["memory content empty", "POST", "/v1/collections/CID/memories", { memories: [{ content: "ok" }, { content: "" }] }, "memories[1].content"],
     ["memory metadata not an object", "POST", "/v1/collections/CID/memories", { memories: [{ content: "a", metadata: [1] }] }, "memories[0].metadata"],
     ["memory id with a slash", "POST", "/v1/collections/CID/memories", { memories: [{ content: "a", id: "a/b" }] }, "memories[0].id"],
-    ["duplicate ids in one batch", "POST", "/v1/collections/CID/memories", { memories: [{ content: "a", id: "x" }, { content: "b", id: "x" }] }, "memories[1].id"],
     ["metadata too deep", "POST", "/v1/collections/CID/memories", { memories: [{ content: "a", metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } }] }, "memories[0].metadata"],
     ["too many memories", "POST", "/v1/collections/CID/memories", { memories: Array.from({ length: 1001 }, () => ({ content: "a" })) }, "memories"],
     ["search without query", "POST", "/v1/search", { collection_id: "CID" }, "query"],

@@ -114,6 +114,23 @@ describe("memories", () => {
     expect(listed.body.memories).toHaveLength(1);
   });
 
+  test("an id given twice in one batch ends as its last version, in the place of its first", async () => {
+    const cid = await newCollection(t, alice);
+    const added = await t.call("POST", `/v1/collections/${cid}/memories`, {
+      token: alice,
+      body: { memories: [{ id: "x", content: "first draft" }, { id: "y", content: "other" }, { id: "x", content: "final text", metadata: { v: 2 } }] },
+    });
+    expect(added.status).toBe(201);
+    expect(added.body.ids).toEqual(["x", "y", "x"]);
+    const listed = await t.call("GET", `/v1/collections/${cid}/memories`, { token: alice });
+    expect(listed.body.memories.map((m: { id: string; content: string }) => [m.id, m.content])).toEqual([
+      ["x", "final text"],
+      ["y", "other"],
+    ]);
+    const found = await t.call("POST", "/v1/search", { token: alice, body: { query: "first draft", collection_id: cid, search_type: "keyword" } });
+    expect(found.body.results).toEqual([]);
+  });
+
   test("cursor pagination walks every memory once, in insertion order", async () => {
     const cid = await newCollection(t, alice);
     const contents = Array.from({ length: 25 }, (_, i) => `note number ${i}`);
