@@ -5,7 +5,7 @@ import { silentLogger } from "../../src/log.ts";
 import { compileExpression } from "../../src/stores/milvus/expression.ts";
 import { type MilvusIndex, openMilvusIndex } from "../../src/stores/milvus/index.ts";
 import { numberLiteral, stringLiteral } from "../../src/stores/milvus/literals.ts";
-import type { MilvusConnection } from "../../src/stores/milvus/connection.ts";
+import { MilvusConnection } from "../../src/stores/milvus/connection.ts";
 import { projectMetadata } from "../../src/stores/milvus/projection.ts";
 import { MilvusVectorIndex } from "../../src/stores/milvus/vector-index.ts";
 import { DependencyUnavailableError, type IndexedMemory, type Metadata, type SearchFilter } from "../../src/stores/ports.ts";
@@ -359,5 +359,39 @@ describe("milvus unreachable", () => {
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(3000);
+  });
+});
+
+describe("milvus fail-fast after a timeout (no server)", () => {
+  const hang = () => new Promise<never>(() => {});
+  const open = () =>
+    new MilvusConnection({
+      address: "127.0.0.1:1", // nothing listens: the SDK's background connect fails, calls here use their own `run`
+      collection: "memories",
+      timeoutMs: 200,
+      loadTimeoutMs: 1000,
+      log: silentLogger,
+    });
+
+  test("after a search timed out, searches are refused at once while one probes; a success ends it", async () => {
+    const conn = open();
+    const first = await conn.call("search", hang, { failFast: true }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(DependencyUnavailableError);
+
+    const settled: string[] = [];
+    const probe = conn.call("search", hang, { failFast: true }).catch((e: unknown) => (settled.push("probe"), e));
+    const refused = conn.call("search", async () => 1, { failFast: true }).catch((e: unknown) => (settled.push("refused"), e));
+    // calls off the request path (writes, loads) are never refused
+    expect(await conn.call("insert", async () => "written")).toBe("written");
+    const [probeError, refusedError] = await Promise.all([probe, refused]);
+    expect(settled).toEqual(["refused", "probe"]);
+    expect(refusedError).toBeInstanceOf(DependencyUnavailableError);
+    expect(String((refusedError as Error & { cause?: Error }).cause ?? refusedError)).toContain("not answering");
+    expect(probeError).toBeInstanceOf(DependencyUnavailableError);
+
+    // the next search probes again; it succeeds, and searches flow again
+    expect(await conn.call("search", async () => 42, { failFast: true })).toBe(42);
+    expect(await Promise.all([conn.call("search", async () => 1, { failFast: true }), conn.call("search", async () => 2, { failFast: true })])).toEqual([1, 2]);
+    conn.close();
   });
 });

@@ -15,6 +15,12 @@ export interface ConnectionOptions {
 
 export interface CallOptions<T> {
   timeoutMs?: number;
+  /**
+   * Request-path calls (searches): once a call has timed out, such calls are refused at once with
+   * a 503 while one of them at a time probes whether Milvus answers again, instead of each
+   * request waiting out the timeout (a restarted Milvus accepts calls long before it serves).
+   */
+  failFast?: boolean;
   /** Where the answer keeps its status; checked (and translated) inside the call. */
   status?: (answer: T) => MilvusStatus | undefined;
 }
@@ -39,6 +45,9 @@ export class MilvusConnection {
   warmed = false;
   private reloading: Promise<void> | undefined;
   private closed = false;
+  /** A call timed out and no call has succeeded since. */
+  private stalled = false;
+  private probing = false;
 
   constructor(options: ConnectionOptions) {
     this.collection = options.collection;
@@ -75,15 +84,21 @@ export class MilvusConnection {
   async call<T>(what: string, run: (timeout: number) => Promise<T>, options: CallOptions<T> = {}): Promise<T> {
     if (this.closed) throw new DependencyUnavailableError("milvus", 2, new Error("the milvus connection is closed"));
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    let probe = false;
+    if (options.failFast && this.stalled) {
+      if (this.probing) throw new DependencyUnavailableError("milvus", 2, new Error(`milvus is not answering (a ${what} timed out); retry shortly`));
+      this.probing = probe = true;
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new DependencyUnavailableError("milvus", 2, new Error(`milvus ${what} took longer than ${timeoutMs} ms`))),
-        timeoutMs,
-      );
+      timer = setTimeout(() => {
+        this.stalled = true;
+        reject(new DependencyUnavailableError("milvus", 2, new Error(`milvus ${what} took longer than ${timeoutMs} ms`)));
+      }, timeoutMs);
     });
     try {
       const answer = await Promise.race([run(timeoutMs), deadline]);
+      this.stalled = false;
       if (options.status !== undefined) checkStatus(options.status(answer), what);
       return answer;
     } catch (error) {
@@ -93,6 +108,7 @@ export class MilvusConnection {
       throw translated;
     } finally {
       clearTimeout(timer);
+      if (probe) this.probing = false;
     }
   }
 

@@ -166,7 +166,7 @@ export class MilvusVectorIndex implements VectorIndex {
           consistency_level: this.options.consistency,
           timeout,
         }),
-      { status: nested },
+      { status: nested, failFast: true },
     );
     // one query vector: a flat list of hits; several: one list per vector, in order (a vector
     // with no hit leaves a hole)
@@ -191,7 +191,7 @@ export class MilvusVectorIndex implements VectorIndex {
           consistency_level: this.options.consistency,
           timeout,
         }),
-      { status: nested },
+      { status: nested, failFast: true },
     );
     let queryNorm = 0;
     for (let i = 0; i < vector.length; i++) queryNorm += vector[i]! * vector[i]!;
