@@ -42,6 +42,16 @@ describe("request ids and logs", () => {
   afterAll(() => t.close());
 
   test("a given X-Request-Id is echoed and tags the access line and the pipeline's own warning", async () => {
+    const first = await t.call("POST", "/v1/search", {
+      token,
+      body: { query: SECRET_QUERY, collection_id: cid, search_type: "keyword" },
+      headers: { "x-request-id": "search:req-0" },
+    });
+    expect(first.status).toBe(200);
+    await afterResponses();
+    const ofFirst = lines().filter((l) => l.request_id === "search:req-0");
+    expect(ofFirst.map((l) => l.msg)).toContain("search cache unavailable, bypassing it"); // logged inside the pipeline
+
     const added = await t.call("POST", `/v1/collections/${cid}/memories`, {
       token,
       body: { memories: [{ content: SECRET_CONTENT }] },
@@ -62,13 +72,12 @@ describe("request ids and logs", () => {
     await afterResponses();
 
     const ofSearch = lines().filter((l) => l.request_id === "search:req-2");
-    expect(ofSearch.map((l) => l.msg)).toContain("search cache unavailable, bypassing it"); // logged inside the pipeline
     const access = ofSearch.find((l) => l.msg === "request")!;
     expect(access).toMatchObject({ level: "info", method: "POST", route: "/v1/search", status: 200 });
     expect(typeof access.duration_ms).toBe("number");
 
     const ofWrite = lines().filter((l) => l.request_id === "write-req.1");
-    expect(ofWrite.map((l) => l.msg)).toContain("could not bump collection generation");
+    expect(ofWrite.map((l) => l.msg)).toContain("could not bump collection generation; its searches bypass the cache until it lands");
     expect(ofWrite.find((l) => l.msg === "request")).toMatchObject({ status: 201, route: expect.stringMatching(/^\/v1\/collections\/:collection_id\/memories\/?$/) });
   });
 
