@@ -1,7 +1,7 @@
 import { parsePageSize } from "../http/query-params";
 import { Elysia, t } from "elysia";
 import type { CollectionStore, Embedder, Memory, MemoryGraph, MemoryStore, MemoryWrite } from "../stores/ports";
-import { InvalidCursorError } from "../stores/ports";
+import { CollectionNotFoundError, InvalidCursorError } from "../stores/ports";
 import type { AuthPlugin } from "../auth/plugin";
 import { invalidField, notFound, ProblemError } from "../http/problem";
 import { checkMetadata } from "./metadata-limits";
@@ -70,7 +70,13 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           embedding: embeddings[i]!,
           graph: memoryGraph(item.content, suppliedOf(item), extraction),
         }));
-        await deps.memories.upsert(params.collection_id, writes);
+        try {
+          await deps.memories.upsert(params.collection_id, writes);
+        } catch (error) {
+          // deleted while this request embedded its memories
+          if (error instanceof CollectionNotFoundError) throw notFound("collection");
+          throw error;
+        }
         await deps.bumpGeneration(params.collection_id);
         set.status = 201;
         return { ids };

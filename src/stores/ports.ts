@@ -91,6 +91,13 @@ export class DuplicateNameError extends Error {
   }
 }
 
+/** Thrown by MemoryStore.upsert when the collection does not exist (deleted while the write was on its way). */
+export class CollectionNotFoundError extends Error {
+  constructor(readonly collectionId: string) {
+    super(`collection ${collectionId} does not exist`);
+  }
+}
+
 /** Thrown by MemoryStore.list when a cursor was not produced by this store. */
 export class InvalidCursorError extends Error {
   constructor() {
@@ -103,7 +110,10 @@ export class InvalidCursorError extends Error {
  * is responsible for getting it into its vector index (same transaction, or an outbox).
  */
 export interface MemoryStore {
-  /** Inserts or replaces (by id, within the collection) all of `items` atomically. */
+  /**
+   * Inserts or replaces (by id, within the collection) all of `items` atomically; a collection
+   * that does not exist is a CollectionNotFoundError.
+   */
   upsert(collectionId: string, items: MemoryWrite[]): Promise<void>;
   get(collectionId: string, id: string): Promise<Memory | null>;
   /** Insertion order; `cursor` is opaque and comes from a previous page. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { InvalidCursorError, type Memory, type SearchFilter } from "../../src/stores/ports.ts";
+import { CollectionNotFoundError, InvalidCursorError, type Memory, type SearchFilter } from "../../src/stores/ports.ts";
 import { declareFilterTests } from "./filter-cases.ts";
 import { ids, newCollection, settle, sleep, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
 import { axisVector, queryVector, similar } from "./vectors.ts";
@@ -160,6 +160,14 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         const error = await f.memories.list(id, { limit: 10, cursor }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(InvalidCursorError);
       }
+    });
+
+    test("an upsert into a collection that no longer exists is a CollectionNotFoundError and writes nothing", async () => {
+      const c = await newCollection(f);
+      expect(await f.collections.delete(c.owner, c.id)).toBe(true);
+      const error = await f.memories.upsert(c.id, [write("m1", "too late", vec(1))]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CollectionNotFoundError);
+      expect(await f.memories.get(c.id, "m1")).toBeNull();
     });
 
     test("patch changes only the fields given", async () => {

@@ -10,6 +10,7 @@ import type {
   SearchFilter,
 } from "../ports.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { CollectionNotFoundError } from "../ports.ts";
 import type { StatementCache } from "./database.ts";
 import { assertEmbedding, clampCount } from "../checks.ts";
 import { compileFilter } from "./filters.ts";
@@ -154,7 +155,12 @@ export class EmbeddedMemoryStore implements MemoryStore {
       assertEmbedding(item.embedding, this.dimensions, `items[${i}].embedding`);
       return { item, metadata: metadataJson(item.metadata, `items[${i}].metadata`) };
     });
-    this.writeBatch.immediate(collectionId, rows, new Date().toISOString());
+    try {
+      this.writeBatch.immediate(collectionId, rows, new Date().toISOString());
+    } catch (error) {
+      if (error instanceof Error && /FOREIGN KEY constraint failed/.test(error.message)) throw new CollectionNotFoundError(collectionId);
+      throw error;
+    }
   }
 
   async get(collectionId: string, id: string): Promise<Memory | null> {

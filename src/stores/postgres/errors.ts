@@ -71,6 +71,11 @@ export function isRetryable(error: unknown): boolean {
   return code === "40P01" || code === "40001";
 }
 
+/** A row that references a missing one (a memory of a collection deleted meanwhile). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return codeOf(error) === "23503";
+}
+
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return (
     codeOf(error) === "23505" && (error as { constraint?: unknown }).constraint === constraint

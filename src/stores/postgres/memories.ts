@@ -16,6 +16,8 @@ import { keywordText, tsquerySql } from "./keyword.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";
 import { assertNoNul, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
+import { CollectionNotFoundError } from "../ports.ts";
+import { isForeignKeyViolation } from "./errors.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 export const MAX_KEYWORD_HITS = 10_000;
@@ -98,19 +100,24 @@ export class PostgresMemoryStore implements MemoryStore {
       RETURNING m.collection_id, m.id`;
     const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs];
     const targets = this.outbox.targets;
-    if (targets.length === 0) {
-      await this.pool.query({ name: "memories.upsert", text: insert }, values);
-      return;
+    try {
+      if (targets.length === 0) {
+        await this.pool.query({ name: "memories.upsert", text: insert }, values);
+        return;
+      }
+      const { rows } = await this.pool.query<{ queued: string[] | null }>(
+        {
+          name: "memories.upsert+outbox",
+          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$8")})
+                 SELECT array_agg(id::text) AS queued FROM queued`,
+        },
+        [...values, targets],
+      );
+      await this.outbox.deliverNow(rows[0]?.queued ?? []);
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new CollectionNotFoundError(collectionId);
+      throw error;
     }
-    const { rows } = await this.pool.query<{ queued: string[] | null }>(
-      {
-        name: "memories.upsert+outbox",
-        text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$8")})
-               SELECT array_agg(id::text) AS queued FROM queued`,
-      },
-      [...values, targets],
-    );
-    await this.outbox.deliverNow(rows[0]?.queued ?? []);
   }
 
   async get(collectionId: string, id: string): Promise<Memory | null> {
