@@ -1,6 +1,6 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { toOpenAPISchema } from "@elysiajs/openapi";
-import { ProblemSchema } from "../routes/schemas";
+import { LIMITS, ProblemSchema } from "../routes/schemas";
 import { DOCUMENTED_AS } from "./documented";
 
 /**
@@ -87,20 +87,33 @@ function substituteDocumented(node: unknown): unknown {
 }
 
 const NO_NUL = { not: { pattern: "\\u0000" } };
-const JSON_VALUE_REF = { $ref: "#/components/schemas/JsonValue" };
 
-/** Any JSON value the stores can keep: none of its strings or keys holds U+0000. */
-const JSON_VALUE: Json = {
-  description: "any JSON value without U+0000 (NUL) in its strings or keys",
-  anyOf: [
-    { type: "null" },
-    { type: "boolean" },
-    { type: "number" },
-    { type: "string", ...NO_NUL },
-    { type: "array", items: JSON_VALUE_REF },
-    { type: "object", propertyNames: NO_NUL, additionalProperties: JSON_VALUE_REF },
-  ],
-};
+/** Containers a metadata value may nest: the metadata object itself is the first of LIMITS.metadataDepth levels. */
+const METADATA_VALUE_DEPTH = LIMITS.metadataDepth - 1;
+const metadataValueRef = (depth: number) => ({ $ref: `#/components/schemas/MetadataValue${depth}` });
+
+/**
+ * A metadata value the API accepts: any JSON without U+0000 in its strings or keys (no store can
+ * keep it), nesting at most `depth` arrays or objects (checkMetadata's bound).
+ */
+function metadataValueSchemas(): Json {
+  const schemas: Json = {};
+  for (let depth = 0; depth <= METADATA_VALUE_DEPTH; depth++) {
+    const scalars = [{ type: "null" }, { type: "boolean" }, { type: "number" }, { type: "string", ...NO_NUL }];
+    const containers =
+      depth === 0
+        ? []
+        : [
+            { type: "array", items: metadataValueRef(depth - 1) },
+            { type: "object", propertyNames: NO_NUL, additionalProperties: metadataValueRef(depth - 1) },
+          ];
+    schemas[`MetadataValue${depth}`] = {
+      description: `a JSON value without U+0000 in its strings or keys, nesting at most ${depth} arrays or objects`,
+      anyOf: [...scalars, ...containers],
+    };
+  }
+  return schemas;
+}
 
 /**
  * Every string a client sends is refused with a 422 when it holds U+0000 (errors.ts: no store can
@@ -110,7 +123,8 @@ function forbidNul(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(forbidNul);
   if (node === null || typeof node !== "object") return node;
   const schema = node as Json;
-  if (Object.keys(schema).length === 0) return JSON_VALUE_REF;
+  // t.Unknown(): only metadata values are free-form
+  if (Object.keys(schema).length === 0) return metadataValueRef(METADATA_VALUE_DEPTH);
   const out: Json = {};
   for (const [key, value] of Object.entries(schema)) {
     out[key] = ["properties", "patternProperties"].includes(key)
@@ -119,7 +133,8 @@ function forbidNul(node: unknown): unknown {
         ? forbidNul(value)
         : value;
   }
-  if (schema.type === "string" && !schema.not) Object.assign(out, NO_NUL);
+  const types: unknown[] = Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (types.includes("string") && !schema.not) Object.assign(out, NO_NUL);
   if (schema.type === "object" && (schema.patternProperties || (schema.additionalProperties && schema.additionalProperties !== false))) {
     out.propertyNames = NO_NUL;
   }
@@ -177,7 +192,7 @@ export function completeDocument(generated: Json, info: { title: string; version
     ],
     paths: numbersAsNumbers(substituteDocumented(paths)),
     components: {
-      schemas: { ...generated.components?.schemas, Problem: numbersAsNumbers(JSON.parse(problemJson)), JsonValue: JSON_VALUE },
+      schemas: { ...generated.components?.schemas, Problem: numbersAsNumbers(JSON.parse(problemJson)), ...metadataValueSchemas() },
       securitySchemes: {
         bearer: {
           type: "http",
