@@ -103,7 +103,12 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     top: deps.prewarmTop ?? 0,
     log: deps.log,
     async warm(collectionId, descriptor) {
-      const d = JSON.parse(descriptor) as { user: string; query: string; search_type: SearchType; filters: unknown; top_k: number; rerank: boolean };
+      let d: { user: string; query: string; search_type: SearchType; filters: unknown; top_k: number; rerank: boolean };
+      try {
+        d = JSON.parse(descriptor) as typeof d;
+      } catch {
+        return "skipped"; // not one of ours (another writer of the counters)
+      }
       if (d.rerank) return "skipped";
       const principal: Principal = { userId: d.user, tier: "free", exp: Number.POSITIVE_INFINITY };
       try {

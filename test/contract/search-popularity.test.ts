@@ -16,6 +16,15 @@ describe.if(run)("real Redis", () => {
   runSearchPopularityContract("redis SearchPopularity", async (options) => {
     const redis = createRedisClient(productionConfig.redisUrl, silentLogger);
     await redis.connect();
-    return { popularity: new RedisPopularity(redis, options), cleanup: async () => redis.disconnect() };
+    // its own key prefix: the contract's made-up searches must not look popular to a real deployment
+    const prefix = `memory-api-test:pop:${crypto.randomUUID()}:`;
+    return {
+      popularity: new RedisPopularity(redis, { ...options, prefix }),
+      cleanup: async () => {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
   });
 });

@@ -93,7 +93,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     graph: neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
-    popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000 }),
+    popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
     settle: async (timeoutMs = 60_000) => {
       if (!(await postgres.outbox.drain(timeoutMs))) {
