@@ -86,7 +86,8 @@ function substituteDocumented(node: unknown): unknown {
   return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, substituteDocumented(v)]));
 }
 
-const NO_NUL = { not: { pattern: "\\u0000" } };
+// `type` inside `not`: a bare pattern holds for every non-string, so its negation would refuse null
+const NO_NUL = { not: { type: "string", pattern: "\\u0000" } };
 
 /** Containers a metadata value may nest: the metadata object itself is the first of LIMITS.metadataDepth levels. */
 const METADATA_VALUE_DEPTH = LIMITS.metadataDepth - 1;
