@@ -71,6 +71,14 @@ async function main() {
   const apiPort = Number(process.env.FUZZ_PORT ?? 18310);
   const st = await ensureSchemathesis();
 
+  // a server left over from an earlier run would answer in this one's place
+  for (const port of [apiPort, apiPort + 1]) {
+    try {
+      Bun.serve({ hostname: "127.0.0.1", port, fetch: () => new Response() }).stop(true);
+    } catch {
+      throw new Error(`port ${port} is in use (an earlier fuzz run's server?); free it or set FUZZ_PORT`);
+    }
+  }
   const dataDir = mkdtempSync(join(tmpdir(), "memory-api-fuzz-"));
   const secret = "fuzz-secret-of-at-least-thirty-two-characters";
   const server = Bun.spawn([process.execPath, "run", "src/index.ts"], {
