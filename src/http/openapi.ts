@@ -117,8 +117,8 @@ function metadataValueSchemas(): Json {
 }
 
 /**
- * Every string a client sends is refused with a 422 when it holds U+0000 (errors.ts: no store can
- * keep it); the request schemas say so, and free-form values (t.Unknown) become JsonValue.
+ * Every string of a request body is refused with a 422 when it holds U+0000 (errors.ts: no store can
+ * keep it); the request schemas say so, and free-form values (t.Unknown) become MetadataValue4.
  */
 function forbidNul(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(forbidNul);
@@ -155,7 +155,6 @@ export function completeDocument(generated: Json, info: { title: string; version
       // Every body is read as JSON whatever its Content-Type: the generator's form encodings would be false.
       const body = operation.requestBody?.content?.["application/json"];
       if (body) operation.requestBody.content = { "application/json": { ...body, schema: forbidNul(substituteDocumented(body.schema)) } };
-      for (const parameter of operation.parameters ?? []) parameter.schema = forbidNul(parameter.schema);
       for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {
         const schema = response.content?.["application/json"]?.schema;
         const isProblem = schema !== undefined && JSON.stringify(schema) === problemJson;
