@@ -1,4 +1,4 @@
-import { InvalidCursorError } from "../stores/ports";
+import { InvalidCursorError, type EntityInfo, type Page } from "../stores/ports";
 
 /**
  * An entity-list cursor: the last name of the page, base64url-encoded. Any string of the
@@ -14,4 +14,12 @@ export function encodeEntityCursor(name: string): string {
 export function decodeEntityCursor(cursor: string): string {
   if (!ENTITY_CURSOR.test(cursor)) throw new InvalidCursorError();
   return Buffer.from(cursor, "base64url").toString("utf8");
+}
+
+/** One page of a name-ordered entity listing, from the page's rows plus one (which says there is more). */
+export function entityPage(rows: EntityInfo[], limit: number): Page<EntityInfo> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  const last = items[items.length - 1];
+  return { items, next_cursor: more && last !== undefined ? encodeEntityCursor(last.name) : null };
 }

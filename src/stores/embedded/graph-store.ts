@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { decodeEntityCursor, encodeEntityCursor } from "../../graph/cursor.ts";
+import { decodeEntityCursor, entityPage } from "../../graph/cursor.ts";
 import { clampCount } from "../checks.ts";
 import { type EntityInfo, GRAPH_CO_OCCURS, type GraphPath, type GraphStep, type GraphStore, type Neighbour, type Page } from "../ports.ts";
 
@@ -129,10 +129,7 @@ export class EmbeddedGraphStore implements GraphStore {
     const after = opts.cursor === undefined ? "" : decodeEntityCursor(opts.cursor);
     const limit = Math.max(1, clampCount(opts.limit, 1000));
     const rows = this.listStmt.all(collectionId, after, opts.q ?? "", limit + 1);
-    const more = rows.length > limit;
-    if (more) rows.pop();
-    const last = rows[rows.length - 1];
-    return { items: rows, next_cursor: more && last !== undefined ? encodeEntityCursor(last.name) : null };
+    return entityPage(rows, limit);
   }
 
   async neighbours(collectionId: string, name: string, limit: number): Promise<Neighbour[]> {

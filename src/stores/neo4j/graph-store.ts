@@ -1,5 +1,5 @@
 import neo4j, { type Driver } from "neo4j-driver";
-import { decodeEntityCursor, encodeEntityCursor } from "../../graph/cursor.ts";
+import { decodeEntityCursor, entityPage } from "../../graph/cursor.ts";
 import { clampCount } from "../checks.ts";
 import { type EntityInfo, GRAPH_CO_OCCURS, type GraphPath, type GraphStore, type Neighbour, type Page } from "../ports.ts";
 import { translated } from "./errors.ts";
@@ -105,10 +105,7 @@ export class Neo4jGraphStore implements GraphStore {
     const after = opts.cursor === undefined ? "" : decodeEntityCursor(opts.cursor);
     const limit = Math.max(1, clampCount(opts.limit, 1000));
     const rows = await this.read<EntityInfo>(LIST, { collection_id: collectionId, after, q: opts.q ?? "", limit: neo4j.int(limit + 1) });
-    const more = rows.length > limit;
-    if (more) rows.pop();
-    const last = rows[rows.length - 1];
-    return { items: rows, next_cursor: more && last !== undefined ? encodeEntityCursor(last.name) : null };
+    return entityPage(rows, limit);
   }
 
   async neighbours(collectionId: string, name: string, limit: number): Promise<Neighbour[]> {
