@@ -14,19 +14,13 @@
  * must not be summed).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { SearchStats } from "../search/pipeline";
 import pkg from "../../package.json";
 
 export const METRIC_PREFIX = "memory_api_";
 
 /** The search pipeline's running totals (`pipeline.stats`). */
-export interface SearchCounters {
-  hits: number;
-  misses: number;
-  sharedMisses: number;
-  cacheErrors: number;
-  reranked: number;
-  rerankFallbacks: number;
-}
+export type SearchCounters = SearchStats;
 
 /** What the embedder reports (`OnnxEmbedder.stats()`); the fields metrics read. */
 export interface EmbedderFigures {
