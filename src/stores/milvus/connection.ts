@@ -48,6 +48,9 @@ export class MilvusConnection {
   /** A call timed out and no call has succeeded since. */
   private stalled = false;
   private probing = false;
+  /** SDK calls not settled yet (the channel must outlive them: see close). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
 
   constructor(options: ConnectionOptions) {
     this.collection = options.collection;
@@ -97,7 +100,13 @@ export class MilvusConnection {
       }, timeoutMs);
     });
     try {
-      const answer = await Promise.race([run(timeoutMs), deadline]);
+      const sdkCall = run(timeoutMs);
+      this.inFlight.add(sdkCall);
+      void sdkCall.then(
+        () => this.inFlight.delete(sdkCall),
+        () => this.inFlight.delete(sdkCall),
+      );
+      const answer = await Promise.race([sdkCall, deadline]);
       this.stalled = false;
       if (options.status !== undefined) checkStatus(options.status(answer), what);
       return answer;
@@ -188,13 +197,26 @@ export class MilvusConnection {
       });
   }
 
-  close(): void {
-    if (this.closed) return;
+  /**
+   * Closes the channel once no SDK call is in flight. The SDK's interceptor re-sends a call that
+   * failed with DEADLINE_EXCEEDED or UNAVAILABLE (whatever maxRetries says) and throws, uncaught,
+   * when the channel is shut down by then: a connection given up during start-up (Milvus still
+   * coming up) crashed the process that way. Calls stop being accepted at once.
+   */
+  close(): Promise<void> {
+    if (this.closed) return this.closing ?? Promise.resolve();
     this.closed = true; // a reload under way fails on its next call
-    try {
-      this.client.closeConnection();
-    } catch {
-      // already closed
-    }
+    const settled = Promise.allSettled([...this.inFlight]);
+    // a call ends within its deadline and is re-sent once at most; a load (longer) still in flight
+    // is not waited for beyond that. Unref'd: an exiting process does not wait for this.
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, 2 * this.timeoutMs + 1000).unref());
+    this.closing = Promise.race([settled, bound]).then(() => {
+      try {
+        this.client.closeConnection();
+      } catch {
+        // already closed
+      }
+    });
+    return this.closing;
   }
 }

@@ -45,9 +45,10 @@ export function translateError(error: unknown, what: string): Error {
   if (error instanceof DependencyUnavailableError) return error;
   const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  // gRPC 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE (the SDK sometimes wraps the
-  // gRPC error in a plain Error, keeping only its message).
-  if (code === 4 || code === 8 || code === 14 || UNAVAILABLE_TEXT.test(message)) {
+  // gRPC 1 CANCELLED (the call was cut when Milvus went away, e.g. while it restarts),
+  // 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE (the SDK sometimes wraps the gRPC
+  // error in a plain Error, keeping only its message).
+  if (code === 1 || code === 4 || code === 8 || code === 14 || UNAVAILABLE_TEXT.test(message) || /^1 CANCELLED/.test(message)) {
     return new DependencyUnavailableError("milvus", 2, error);
   }
   return error instanceof Error ? error : new Error(`milvus ${what}: ${message}`);
