@@ -38,6 +38,8 @@ export interface LoaderSpec {
   maxRequests?: number;
   timeoutSeconds?: number;
   seed?: string;
+  /** Open loop: requests start on a fixed schedule of this many a second (connections = most in flight). */
+  ratePerSecond?: number;
   output: string;
 }
 
@@ -106,7 +108,15 @@ export async function runLoader(spec: LoaderSpec): Promise<void> {
 
   const lane = async () => {
     while (performance.now() < deadline && issued < maxRequests) {
-      issued++;
+      const slot = issued++;
+      if (spec.ratePerSecond) {
+        const wait = began + (slot * 1000) / spec.ratePerSecond - performance.now();
+        if (wait > 0) await Bun.sleep(wait);
+        if (performance.now() >= deadline) {
+          issued--; // never sent
+          break;
+        }
+      }
       const s = choose();
       const body = bodyOf(s);
       const t0 = performance.now();

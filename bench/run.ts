@@ -309,7 +309,7 @@ async function main(): Promise<void> {
     if (needCluster) {
       const main = await ensureData(state, { owner: "bench-enterprise", token: tokens.enterprise, name: `bench-${memories}`, count: memories, seed: DEFAULT_SEED });
       collection = { id: main.entry.id, memories };
-      const needsFree = selected.some((s) => s.name === "isolation");
+      const needsFree = selected.some((s) => s.name.startsWith("isolation"));
       if (needsFree) {
         const free = await ensureData(state, { owner: "bench-free", token: tokens.free, name: `bench-free-${FREE_MEMORIES}`, count: FREE_MEMORIES, seed: DEFAULT_SEED });
         freeCollection = { id: free.entry.id, memories: FREE_MEMORIES };
@@ -351,6 +351,7 @@ async function main(): Promise<void> {
         direct: `http://127.0.0.1:${WORKER_PORTS[0]}`,
         helloDirect: `http://127.0.0.1:${HELLO_PORTS[0]}`,
         helloNginx: `http://127.0.0.1:${HELLO_NGINX_PORT}`,
+        workers: WORKER_PORTS.map((port) => `http://127.0.0.1:${port}`),
       },
       tokens,
       collection,
@@ -415,10 +416,10 @@ async function main(): Promise<void> {
     "oha on this box reaches less than wrk did for the same hello (DESIGN.md's 111–122k rps direct / 51–56k via nginx were wrk's); compare ratios to the baselines measured in the same run, not to those absolute figures.",
     "Rate limits were raised to 100,000,000/min for every tier (RATE_LIMIT_*), so the limiter still runs its Redis script per request but never rejects: budgets do not distort throughput. The isolation scenario therefore uses a real free-tier token.",
     "Uncached scenarios: oha sends one body unless given -Z (a file of bodies, one picked at random per request). Each uncached scenario gets its own file of distinct generated queries (60k quick / 300k full, seeded per run) and first bumps the collection's generation through the API (an upsert of one marker memory), so nothing from an earlier run or scenario is served from the cache; the share actually computed is measured from the Redis cache keys written under that generation.",
-    "Rerank, mix and the isolation premium load use bench/loader.ts (a Bun closed-loop loader, same JSON shape as oha): rerank needs each query sent once and its answers read (reranked or degraded), the mix needs a 90/10 request mix and to count \"cached\":true. It costs more CPU per request than oha.",
+    "Rerank, mix and the isolation premium load use bench/loader.ts (a Bun loader, closed loop or at a fixed rate, same JSON shape as oha): rerank needs each query sent once and its answers read (reranked or degraded), the mix needs a 90/10 request mix and to count \"cached\":true. It costs more CPU per request than oha.",
     "search-uncached-500rps offers a fixed 500 req/s (open loop, oha -q with --latency-correction): its p99 answers the ≥ 500 rps / p99 < 100 ms target; search-uncached-semantic is closed-loop at 100 connections, where p99 is mostly queueing (100 / rps).",
     "mix-90-10-no-prewarm sends the same requests as mix-90-10 (same bodies, loader seed, connections and duration) to a cluster restarted with CACHE_PREWARM_TOP=0, CACHE_PREWARM_COLLECTIONS=0 and CACHE_HOT_TTL_SECONDS = CACHE_TTL_SECONDS (no pre-warming, one TTL for every answer); the normal cluster is started again before the next scenario that needs it. The popularity counters are still kept (production always wires them), they just change nothing.",
-    "isolation offers the free-tier cached search at a fixed rate (25% of the cached-search rps of this run) alone, then again beside 16 connections of premium rerank searches; the rise of its p99 is the isolation figure.",
+    "isolation offers the free-tier cached search at a fixed rate (25% of the cached-search rps of this run) alone, then beside an open-loop premium rerank load (16 unique rerank searches a second, 50 candidates each, at most 16 in flight: about three times what the reranker can score beside the free tier, so it is busy throughout), in 3 interleaved rounds; the rise of the median round's p99 is the isolation figure. A closed loop is not used for the premium side: reranking sheds what it cannot finish in time, so a closed loop turns into a flood of fast unreranked (uncached) searches, which measures uncached-search load, not reranking. isolation-no-inference repeats it against a cluster without a reranker: the same premium requests retrieve and hydrate their 50 candidates but run no inference, which separates the cost of the premium searches themselves from that of the cross-encoder.",
   );
 
   // what the API itself complained about during the run (dependency hiccups, cache bypasses…)

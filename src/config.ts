@@ -3,6 +3,9 @@
  * validates every variable and throws a ConfigError naming each bad one.
  */
 
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+
 export type Mode = "embedded" | "production";
 
 export interface Config {
@@ -59,6 +62,12 @@ export interface Config {
     idleScheduling: boolean;
     /** Nice value of the inference thread when idle scheduling is off. */
     nice: number;
+    /** Inference threads running at once on this machine, all workers together; 0 = uncapped. */
+    cpuSlots: number;
+    /** Folder of the lock files behind `cpuSlots` (the same for every worker of the machine). */
+    cpuSlotsDir: string;
+    /** Share of the time inference may compute while request threads want the CPU (0, 1]. */
+    contendedDuty: number;
   };
   cluster: {
     /** Worker processes of `bun run cluster`; 0 = one per core. */
@@ -117,6 +126,21 @@ class Reader {
       return fallback;
     }
     const value = Number(raw.trim());
+    if (value < min || value > max) {
+      this.problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw.trim());
+    if (!/^\s*-?(?:\d+\.?\d*|\.\d+)\s*$/.test(raw) || !Number.isFinite(value)) {
+      this.problems.push(`${name} must be a number, got "${raw}"`);
+      return fallback;
+    }
     if (value < min || value > max) {
       this.problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
       return fallback;
@@ -208,6 +232,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxWaitMs: r.int("RERANK_MAX_WAIT_MS", 1000, 1, 600_000),
       idleScheduling: r.bool("RERANK_IDLE_SCHEDULING", true),
       nice: r.int("RERANK_NICE", 10, 0, 19),
+      // cores - 1: idle-class threads that fill every core still slow the others down
+      cpuSlots: r.int("RERANK_CPU_SLOTS", Math.max(1, availableParallelism() - 1), 0, 1024),
+      cpuSlotsDir: r.string("RERANK_CPU_SLOTS_DIR", join(tmpdir(), "memory-api-cpu-slots")),
+      contendedDuty: r.number("RERANK_CONTENDED_DUTY", 0.1, 0.01, 1),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
       ? {

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { ConfigError, loadConfig } from "../src/config";
 
 describe("config", () => {
@@ -26,5 +27,15 @@ describe("config", () => {
 
   test("production mode requires a shared JWT secret", () => {
     expect(() => loadConfig({ MEMORY_MODE: "production" })).toThrow(/JWT_SECRET is required/);
+  });
+
+  test("reranker CPU limits: cores − 1 slots and a 10% contended duty by default; bad values are named", () => {
+    const c = loadConfig({});
+    expect(c.reranker.cpuSlots).toBe(Math.max(1, availableParallelism() - 1));
+    expect(c.reranker.contendedDuty).toBe(0.1);
+    expect(loadConfig({ RERANK_CPU_SLOTS: "0", RERANK_CONTENDED_DUTY: "0.5" }).reranker).toMatchObject({ cpuSlots: 0, contendedDuty: 0.5 });
+    expect(() => loadConfig({ RERANK_CONTENDED_DUTY: "0" })).toThrow("RERANK_CONTENDED_DUTY must be between 0.01 and 1, got 0");
+    expect(() => loadConfig({ RERANK_CONTENDED_DUTY: "half" })).toThrow('RERANK_CONTENDED_DUTY must be a number, got "half"');
+    expect(() => loadConfig({ RERANK_CPU_SLOTS: "-1" })).toThrow("RERANK_CPU_SLOTS must be between 0 and 1024, got -1");
   });
 });

@@ -43,6 +43,9 @@ export interface RerankerFigures {
   batches: number;
   pairsScored: number;
   rejected: number;
+  timedOut: number;
+  shed: number;
+  msPerPair: number;
 }
 
 export interface PoolFigures {
@@ -225,6 +228,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   counterFrom(name("reranker_batches_total"), "Rerank batches run (pairs_total / batches_total = mean batch size).", () => reranker()?.batches);
   counterFrom(name("reranker_pairs_total"), "Pairs scored by the cross-encoder.", () => reranker()?.pairsScored);
   counterFrom(name("reranker_rejections_total"), "Rerank requests refused because the queue was full.", () => reranker()?.rejected);
+  counterFrom(name("reranker_shed_total"), "Rerank requests answered unreranked at once: the work ahead would outlast RERANK_MAX_WAIT_MS.", () => reranker()?.shed);
+  counterFrom(name("reranker_timeouts_total"), "Rerank requests answered unreranked after waiting RERANK_MAX_WAIT_MS.", () => reranker()?.timedOut);
+  gaugeFrom(name("reranker_pair_seconds"), "Recent cross-encoder cost per pair (moving average).", () => {
+    const ms = reranker()?.msPerPair;
+    return ms === undefined ? undefined : ms / 1000;
+  });
 
   /** A counter mirroring a running total kept elsewhere (read at scrape time). */
   function counterFrom(metric: string, help: string, read: () => number | undefined): void {

@@ -13,7 +13,8 @@ import {
   type PreTrainedTokenizer,
 } from "@huggingface/transformers";
 import { basename, dirname } from "node:path";
-import { lowerThreadPriority, useIdleScheduling } from "./thread-priority";
+import { lowerThreadPriority, threadCpuClock, useIdleScheduling } from "./thread-priority";
+import { CpuSlots } from "./cpu-slots";
 
 export interface InitMessage {
   type: "init";
@@ -31,6 +32,14 @@ export interface InitMessage {
   idleScheduling: boolean;
   /** Most pairs in one inference call: a batch is sorted by length and run in slices this big. */
   sliceRows: number;
+  /** Machine-wide inference slots (see cpu-slots.ts); absent = uncapped. */
+  cpuSlots?: { dir: string; count: number };
+  /**
+   * Share of the time this thread computes while other threads want the CPU (0 < duty ≤ 1):
+   * after a slice during which it waited for a CPU, it pauses so that it computed `duty` of
+   * the time. 1 = never pause.
+   */
+  contendedDuty: number;
 }
 
 export interface ScoreMessage {
@@ -43,7 +52,7 @@ export interface ScoreMessage {
 export type ToWorker = InitMessage | ScoreMessage;
 
 export type FromWorker =
-  | { type: "ready"; numLabels: number; maxLength: number; scheduling: "idle" | "nice" | "normal" }
+  | { type: "ready"; numLabels: number; maxLength: number; scheduling: "idle" | "nice" | "normal"; cpuSlots: number | null }
   | { type: "init-error"; message: string }
   | { type: "scores"; id: number; scores: Float64Array; inferenceMs: number }
   | { type: "score-error"; id: number; message: string };
@@ -56,6 +65,10 @@ let maxLength = 512;
 let numLabels = 1;
 let sliceRows = 16;
 let scheduling: "idle" | "nice" | "normal" = "normal";
+let slots: CpuSlots | null = null;
+let contendedDuty = 1;
+let cpuClock: (() => number) | null = null;
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
 function post(message: FromWorker): void {
   self.postMessage(message);
@@ -66,6 +79,9 @@ async function init(msg: InitMessage): Promise<void> {
   if (msg.idleScheduling && useIdleScheduling()) scheduling = "idle";
   else if (lowerThreadPriority(msg.nice)) scheduling = "nice";
   sliceRows = msg.sliceRows;
+  if (msg.cpuSlots) slots = CpuSlots.open(msg.cpuSlots.dir, msg.cpuSlots.count);
+  contendedDuty = msg.contendedDuty;
+  if (contendedDuty < 1) cpuClock = threadCpuClock();
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(msg.modelDir);
@@ -130,6 +146,22 @@ function encode(queries: string[], documents: string[]): Record<string, Tensor> 
 }
 
 /**
+ * Even at the lowest priority, a thread that computes while request threads run slows them
+ * (caches, memory bandwidth: bench/README.md, "Tier isolation"). The share of the slice just
+ * run that this thread spent waiting for a CPU tells how much other threads want it; the pause
+ * that follows grows with that share, so that under full contention the thread computes only
+ * `contendedDuty` of the time, a brief contention costs a brief pause, and on an otherwise idle
+ * machine it never pauses.
+ */
+function yieldIfContended(wallMs: number, cpuMs: number): void {
+  if (wallMs <= 0 || cpuMs <= 0) return;
+  const contention = (wallMs - cpuMs) / wallMs;
+  if (!(contention > 0.1)) return;
+  const pauseMs = Math.min(1000, cpuMs * (1 / contendedDuty - 1) * contention);
+  Atomics.wait(pauseCell, 0, 0, pauseMs);
+}
+
+/**
  * Scores a batch in slices of pairs of similar length: each slice is padded only to its own
  * longest pair, so one long memory does not make every other pair pay for its padding.
  */
@@ -146,7 +178,16 @@ async function score(msg: ScoreMessage): Promise<void> {
       slice.map((i) => msg.queries[i]!),
       slice.map((i) => msg.documents[i]!),
     );
-    const { logits } = (await model!(inputs)) as { logits: Tensor };
+    const slot = slots?.acquire();
+    const wallStart = performance.now();
+    const cpuStart = cpuClock?.() ?? 0;
+    let logits: Tensor;
+    try {
+      ({ logits } = (await model!(inputs)) as { logits: Tensor });
+    } finally {
+      if (slot !== undefined) slots!.release(slot);
+    }
+    if (cpuClock) yieldIfContended(performance.now() - wallStart, cpuClock() - cpuStart);
     const data = logits.data as Float32Array;
     for (let r = 0; r < slice.length; r++) {
       // 1 label: the logit is the score. 2 labels: relevant minus not-relevant logit.
@@ -162,7 +203,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
   if (msg.type === "init") {
     init(msg).then(
-      () => post({ type: "ready", numLabels, maxLength, scheduling }),
+      () => post({ type: "ready", numLabels, maxLength, scheduling, cpuSlots: slots?.size ?? null }),
       (err: unknown) => post({ type: "init-error", message: err instanceof Error ? err.message : String(err) }),
     );
   } else if (msg.type === "score") {

@@ -48,6 +48,17 @@ export interface OnnxRerankerOptions {
   nice?: number;
   /** Seconds a rejected caller is told to wait (Retry-After). Default 1. */
   retryAfterSeconds?: number;
+  /**
+   * Machine-wide cap on inference threads running at once, shared by every process using the
+   * same folder of lock files (see cpu-slots.ts). Absent = uncapped.
+   */
+  cpuSlots?: { dir: string; count: number };
+  /**
+   * Share of the time the inference thread may compute while other threads want the CPU;
+   * it pauses after a slice it had to wait for a CPU in (see rerank-worker.ts). Default 1
+   * (never pause).
+   */
+  contendedDuty?: number;
 }
 
 /** Live figures for /metrics. */
@@ -64,6 +75,10 @@ export interface RerankerStats {
   lastInferenceMs: number;
   /** Calls that gave up waiting (maxWaitMs) and were answered unreranked. */
   timedOut: number;
+  /** Calls turned away at once because the work ahead of them would outlast maxWaitMs. */
+  shed: number;
+  /** Recent inference cost per pair (ms, moving average); 0 before the first batch. */
+  msPerPair: number;
   batches: number;
   pairsScored: number;
   rejected: number;
@@ -73,6 +88,8 @@ export interface OnnxReranker extends Reranker {
   stats(): RerankerStats;
   /** How the inference thread is scheduled: "idle" (SCHED_IDLE), "nice", or "normal" (neither could be set). */
   readonly scheduling: "idle" | "nice" | "normal";
+  /** The machine-wide inference slots in force, or null when uncapped. */
+  readonly cpuSlots: number | null;
 }
 
 interface Pending {
@@ -141,6 +158,10 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
   const sliceRows = positiveInt(opts.sliceRows ?? 16, "sliceRows");
   const maxWaitMs = positiveInt(opts.maxWaitMs ?? 1000, "maxWaitMs");
   const threads = positiveInt(opts.threads ?? 1, "threads");
+  const contendedDuty = opts.contendedDuty ?? 1;
+  if (!(contendedDuty > 0 && contendedDuty <= 1)) {
+    throw new Error(`reranker option contendedDuty must be in (0, 1], got ${contendedDuty}`);
+  }
   const retryAfter = opts.retryAfterSeconds ?? 1;
 
   const worker = new Worker(new URL("./rerank-worker.ts", import.meta.url).href, { type: "module" });
@@ -159,6 +180,8 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
     lastBatchPairs: 0,
     lastInferenceMs: 0,
     timedOut: 0,
+    shed: 0,
+    msPerPair: 0,
     batches: 0,
     pairsScored: 0,
     rejected: 0,
@@ -175,11 +198,13 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
 
   // Start-up: wait for the worker to load the model (or say why it could not).
   let scheduling: OnnxReranker["scheduling"] = "normal";
+  let cpuSlots: number | null = null;
   await new Promise<void>((resolveReady, rejectReady) => {
     worker.onmessage = (event: MessageEvent<FromWorker>) => {
       const msg = event.data;
       if (msg.type === "ready") {
         scheduling = msg.scheduling;
+        cpuSlots = msg.cpuSlots;
         resolveReady();
       }
       else if (msg.type === "init-error") rejectReady(new Error(`reranker model ${modelDir} failed to load: ${msg.message}`));
@@ -194,6 +219,8 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       nice: opts.nice ?? 10,
       idleScheduling: opts.idleScheduling ?? true,
       sliceRows,
+      cpuSlots: opts.cpuSlots,
+      contendedDuty,
     });
   }).catch((err: Error) => {
     worker.terminate();
@@ -242,6 +269,8 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       stats.pairsScored += batch.pairs;
       stats.lastBatchPairs = batch.pairs;
       stats.lastInferenceMs = msg.inferenceMs;
+      const perPair = msg.inferenceMs / Math.max(1, batch.pairs);
+      stats.msPerPair = stats.msPerPair === 0 ? perPair : 0.7 * stats.msPerPair + 0.3 * perPair;
       let k = 0;
       for (const seg of batch.segments) {
         for (let i = 0; i < seg.count; i++) seg.req.scores[seg.from + i] = msg.scores[k++]!;
@@ -269,6 +298,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
   return {
     model: basename(modelDir),
     scheduling,
+    cpuSlots,
 
     score(query: string, documents: string[]): Promise<number[]> {
       if (closed) return Promise.reject(new Error("reranker is closed"));
@@ -276,6 +306,15 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       if (documents.length === 0) return Promise.resolve([]);
       if (queue.length >= maxQueue) {
         stats.rejected++;
+        return Promise.reject(new QueueFullError("reranker", retryAfter));
+      }
+      // Work that would only time out is not started: past the point where the pairs ahead
+      // (at the recent cost per pair) outlast maxWaitMs, a caller is answered unreranked at
+      // once, and the thread spends its time on calls that can still finish in time. An idle
+      // reranker always takes the call, so the cost estimate keeps being measured.
+      const ahead = queuedPairs() + (inFlight?.pairs ?? 0);
+      if (ahead > 0 && (ahead + documents.length) * stats.msPerPair > maxWaitMs) {
+        stats.shed++;
         return Promise.reject(new QueueFullError("reranker", retryAfter));
       }
       return new Promise<number[]>((resolveScores, rejectScores) => {

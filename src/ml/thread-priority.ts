@@ -40,3 +40,25 @@ export function useIdleScheduling(): boolean {
     return false;
   }
 }
+
+const CLOCK_THREAD_CPUTIME_ID = 3;
+
+/**
+ * A clock of the CPU time the calling thread has used, in ms (Linux), or null where it cannot
+ * be read. Compared with wall time it tells how long the thread waited for a CPU meanwhile.
+ */
+export function threadCpuClock(): (() => number) | null {
+  if (process.platform !== "linux") return null;
+  try {
+    const libc = dlopen("libc.so.6", { clock_gettime: { args: ["i32", "ptr"], returns: "i32" } });
+    const timespec = new BigInt64Array(2);
+    const at = ptr(timespec);
+    const read = () => {
+      if (libc.symbols.clock_gettime(CLOCK_THREAD_CPUTIME_ID, at) !== 0) return Number.NaN;
+      return Number(timespec[0]!) * 1000 + Number(timespec[1]!) / 1e6;
+    };
+    return Number.isNaN(read()) ? null : read;
+  } catch {
+    return null;
+  }
+}

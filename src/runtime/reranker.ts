@@ -21,11 +21,23 @@ export async function openReranker(config: Config, log: Logger): Promise<OnnxRer
       maxWaitMs: config.reranker.maxWaitMs,
       idleScheduling: config.reranker.idleScheduling,
       nice: config.reranker.nice,
+      cpuSlots:
+        config.reranker.cpuSlots > 0 ? { dir: config.reranker.cpuSlotsDir, count: config.reranker.cpuSlots } : undefined,
+      contendedDuty: config.reranker.contendedDuty,
     });
     if (reranker.scheduling === "normal") {
       log.warn("could not lower the reranker thread's priority: reranking competes with other tiers for the CPU");
     }
-    log.info("reranker loaded", { model: reranker.model, scheduling: reranker.scheduling });
+    if (config.reranker.cpuSlots > 0 && reranker.cpuSlots === null) {
+      log.warn("could not open the reranker's CPU slots: inference is not capped machine-wide", {
+        dir: config.reranker.cpuSlotsDir,
+      });
+    }
+    log.info("reranker loaded", {
+      model: reranker.model,
+      scheduling: reranker.scheduling,
+      cpu_slots: reranker.cpuSlots,
+    });
     return reranker;
   } catch (error) {
     log.error("the reranker could not load: reranking is off", { dir: config.reranker.modelDir, error: String(error) });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkModelDir, createOnnxReranker, type OnnxReranker } from "../../src/ml/reranker.ts";
 import { QueueFullError } from "../../src/stores/ports.ts";
+import { CpuSlots } from "../../src/ml/cpu-slots.ts";
 
 const MODEL_DIR = new URL("../../models/reranker", import.meta.url).pathname;
 const HAVE_MODEL = existsSync(join(MODEL_DIR, "onnx", "model_quantized.onnx"));
@@ -208,5 +209,63 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
     } finally {
       await patient.close();
     }
+  });
+
+  test("inference waits for a machine-wide CPU slot: none is scored while another holder has it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rerank-slots-"));
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs: 60_000, cpuSlots: { dir, count: 1 } });
+    const other = CpuSlots.open(dir, 1)!;
+    try {
+      expect(reranker.cpuSlots).toBe(1);
+      const slot = other.acquire(); // as another worker's reranker would
+      let settled = false;
+      const scoring = reranker.score("where is the key", ["the key is under the mat", "bananas are yellow"]).finally(() => {
+        settled = true;
+      });
+      await Bun.sleep(300); // ample for two pairs on an idle slot
+      expect(settled).toBe(false);
+      expect(reranker.stats().inFlightPairs).toBe(2);
+      other.release(slot);
+      const scores = await scoring;
+      expect(scores[0]!).toBeGreaterThan(scores[1]!);
+    } finally {
+      other.close();
+      await reranker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a call the work ahead would make miss maxWaitMs is shed at once (unreranked), not queued to time out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rerank-shed-"));
+    const maxWaitMs = 2_000;
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs, cpuSlots: { dir, count: 1 } });
+    const other = CpuSlots.open(dir, 1)!;
+    try {
+      await reranker.score("warm up", ["one memory", "another memory", "a third memory"]);
+      const msPerPair = reranker.stats().msPerPair;
+      expect(msPerPair).toBeGreaterThan(0);
+      const slot = other.acquire(); // keeps the first call in flight
+      const first = reranker.score("q", ["a", "b", "c", "d"]);
+      // pairs enough that, behind the 4 in flight, they cannot finish within maxWaitMs at the measured cost
+      const many = Array.from({ length: Math.ceil(maxWaitMs / msPerPair) + 1 }, (_, i) => `memory ${i}`);
+      const shedAt = reranker.stats().shed;
+      await expect(reranker.score("q", many)).rejects.toBeInstanceOf(QueueFullError);
+      expect(reranker.stats().shed).toBe(shedAt + 1);
+      expect(reranker.stats().timedOut).toBe(0);
+      // a small call still fits and is queued, not shed
+      const small = reranker.score("q", ["e"]);
+      other.release(slot);
+      expect(await first).toHaveLength(4);
+      expect(await small).toHaveLength(1);
+    } finally {
+      other.close();
+      await reranker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("contendedDuty must be in (0, 1]", async () => {
+    await expect(createOnnxReranker({ modelDir: MODEL_DIR, contendedDuty: 0 })).rejects.toThrow("contendedDuty must be in (0, 1]");
+    await expect(createOnnxReranker({ modelDir: MODEL_DIR, contendedDuty: 1.5 })).rejects.toThrow("contendedDuty must be in (0, 1]");
   });
 });
