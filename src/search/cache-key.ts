@@ -20,9 +20,19 @@ export interface SearchKeyInput {
   rerank: boolean;
 }
 
-/** What determines an answer, as a string: the popularity counter's member and the key's input. */
+/**
+ * What determines an answer, as a string: the popularity counter's member and the key's input.
+ * Equal to `canonicalJson(input)`, built without sorting the fixed keys (it runs on every
+ * search, and the generic walk was 8% of a cached search's CPU).
+ */
 export function searchDescriptor(input: SearchKeyInput): string {
-  return canonicalJson(input);
+  const s = JSON.stringify;
+  return (
+    `{"collection_id":${s(input.collection_id)},` +
+    (input.filters === undefined ? "" : `"filters":${canonicalJson(input.filters)},`) +
+    `"query":${s(input.query)},"rerank":${s(input.rerank)},"search_type":${s(input.search_type)},` +
+    `"top_k":${s(input.top_k)},"user":${s(input.user)}}`
+  );
 }
 
 export function cacheKeyFor(collectionId: string, descriptor: string, generation: number): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { canonicalJson, searchCacheKey } from "../../src/search/cache-key";
+import { canonicalJson, searchCacheKey, searchDescriptor } from "../../src/search/cache-key";
 import { reciprocalRankFusion } from "../../src/search/fusion";
 import { parseFilters } from "../../src/search/filters";
 import { SingleFlight } from "../../src/search/single-flight";
@@ -16,6 +16,20 @@ describe("cache keys", () => {
       expect(searchCacheKey({ ...base, ...change }, 0)).not.toBe(same);
     }
     expect(searchCacheKey(base, 1)).not.toBe(same);
+  });
+
+  test("the descriptor is the canonical JSON of its input, whatever the strings and filters", () => {
+    const inputs = [
+      base,
+      { ...base, filters: null },
+      { ...base, filters: undefined },
+      { ...base, query: 'quotes " and \\ and \u2028 and ünïcode', user: "a\nb", rerank: true, top_k: 1 },
+      { ...base, filters: { metadata: { z: [1, "x", { b: null, a: true }] }, created_after: "2026-01-01" } },
+    ];
+    for (const input of inputs) {
+      expect(searchDescriptor(input)).toBe(canonicalJson(input));
+      expect(JSON.parse(searchDescriptor(input))).toEqual(JSON.parse(canonicalJson(input)));
+    }
   });
 });
 
