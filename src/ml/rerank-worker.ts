@@ -40,6 +40,11 @@ export interface InitMessage {
    * the time. 1 = never pause.
    */
   contendedDuty: number;
+  /**
+   * Int32 slot 0 counts latency-sensitive requests started by the main thread
+   * (`noteForegroundWork`); absent = no such signal (contention is judged by CPU waits alone).
+   */
+  foreground?: SharedArrayBuffer;
 }
 
 export interface ScoreMessage {
@@ -68,6 +73,22 @@ let scheduling: "idle" | "nice" | "normal" = "normal";
 let slots: CpuSlots | null = null;
 let contendedDuty = 1;
 let cpuClock: (() => number) | null = null;
+let foreground: Int32Array | null = null;
+/** When foreground requests were last seen to start (ms, performance.now()), and the count then. */
+let foregroundSeenAt = Number.NEGATIVE_INFINITY;
+let foregroundTicks = 0;
+
+/** Whether foreground requests started since the last look (and if so, notes when). */
+function foregroundStarted(): boolean {
+  if (!foreground) return false;
+  const ticks = Atomics.load(foreground, 0);
+  if (ticks === foregroundTicks) return false;
+  foregroundTicks = ticks;
+  foregroundSeenAt = performance.now();
+  return true;
+}
+/** Within this long of the last foreground request, inference takes a CPU slot and yields. */
+const FOREGROUND_WINDOW_MS = 1000;
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
 function post(message: FromWorker): void {
@@ -82,6 +103,7 @@ async function init(msg: InitMessage): Promise<void> {
   if (msg.cpuSlots) slots = CpuSlots.open(msg.cpuSlots.dir, msg.cpuSlots.count);
   contendedDuty = msg.contendedDuty;
   if (contendedDuty < 1) cpuClock = threadCpuClock();
+  if (msg.foreground) foreground = new Int32Array(msg.foreground);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(msg.modelDir);
@@ -147,17 +169,21 @@ function encode(queries: string[], documents: string[]): Record<string, Tensor> 
 
 /**
  * Even at the lowest priority, a thread that computes while request threads run slows them
- * (caches, memory bandwidth: bench/README.md, "Tier isolation"). The share of the slice just
- * run that this thread spent waiting for a CPU tells how much other threads want it; the pause
- * that follows grows with that share, so that under full contention the thread computes only
- * `contendedDuty` of the time, a brief contention costs a brief pause, and on an otherwise idle
- * machine it never pauses.
+ * (caches, memory bandwidth: bench/README.md, "Tier isolation"). After a slice during which it
+ * waited for a CPU (others wanted it), it pauses:
+ * - with the foreground signal, only if latency-sensitive requests started meanwhile, and then
+ *   long enough that it computes `contendedDuty` of the time; the premium tier's own work
+ *   (retrieval of other rerank searches) never makes it pause;
+ * - without it, for a time that grows with the share of the slice spent waiting, so a brief
+ *   contention costs a brief pause.
+ * On an otherwise idle machine it never pauses.
  */
-function yieldIfContended(wallMs: number, cpuMs: number): void {
-  if (wallMs <= 0 || cpuMs <= 0) return;
+function yieldIfContended(wallMs: number, cpuMs: number, othersActive: boolean | null): void {
+  if (wallMs <= 0 || cpuMs <= 0 || othersActive === false) return;
   const contention = (wallMs - cpuMs) / wallMs;
   if (!(contention > 0.1)) return;
-  const pauseMs = Math.min(1000, cpuMs * (1 / contendedDuty - 1) * contention);
+  const share = othersActive ? 1 : contention;
+  const pauseMs = Math.min(1000, cpuMs * (1 / contendedDuty - 1) * share);
   Atomics.wait(pauseCell, 0, 0, pauseMs);
 }
 
@@ -178,7 +204,11 @@ async function score(msg: ScoreMessage): Promise<void> {
       slice.map((i) => msg.queries[i]!),
       slice.map((i) => msg.documents[i]!),
     );
-    const slot = slots?.acquire();
+    // Without a foreground signal every slice is capped; with one, only while other work runs.
+    foregroundStarted();
+    const capped = !foreground || performance.now() - foregroundSeenAt < FOREGROUND_WINDOW_MS;
+    const slot = capped ? slots?.acquire() : undefined;
+    foregroundStarted(); // what started while waiting for the slot is not this slice's doing
     const wallStart = performance.now();
     const cpuStart = cpuClock?.() ?? 0;
     let logits: Tensor;
@@ -187,7 +217,8 @@ async function score(msg: ScoreMessage): Promise<void> {
     } finally {
       if (slot !== undefined) slots!.release(slot);
     }
-    if (cpuClock) yieldIfContended(performance.now() - wallStart, cpuClock() - cpuStart);
+    const othersActive = foreground ? foregroundStarted() : null;
+    if (cpuClock) yieldIfContended(performance.now() - wallStart, cpuClock() - cpuStart, othersActive);
     const data = logits.data as Float32Array;
     for (let r = 0; r < slice.length; r++) {
       // 1 label: the logit is the score. 2 labels: relevant minus not-relevant logit.

@@ -79,6 +79,8 @@ export interface RerankerStats {
   shed: number;
   /** Recent inference cost per pair (ms, moving average); 0 before the first batch. */
   msPerPair: number;
+  /** Latency-sensitive requests noted (`noteForegroundWork`): reranking yields to them. */
+  foregroundNoted: number;
   batches: number;
   pairsScored: number;
   rejected: number;
@@ -90,6 +92,7 @@ export interface OnnxReranker extends Reranker {
   readonly scheduling: "idle" | "nice" | "normal";
   /** The machine-wide inference slots in force, or null when uncapped. */
   readonly cpuSlots: number | null;
+  noteForegroundWork(): void;
 }
 
 interface Pending {
@@ -165,6 +168,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
   const retryAfter = opts.retryAfterSeconds ?? 1;
 
   const worker = new Worker(new URL("./rerank-worker.ts", import.meta.url).href, { type: "module" });
+  const foreground = new Int32Array(new SharedArrayBuffer(4));
   const send = (msg: ToWorker) => worker.postMessage(msg);
 
   const queue: Pending[] = [];
@@ -182,6 +186,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
     timedOut: 0,
     shed: 0,
     msPerPair: 0,
+    foregroundNoted: 0,
     batches: 0,
     pairsScored: 0,
     rejected: 0,
@@ -221,6 +226,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       sliceRows,
       cpuSlots: opts.cpuSlots,
       contendedDuty,
+      foreground: foreground.buffer as SharedArrayBuffer,
     });
   }).catch((err: Error) => {
     worker.terminate();
@@ -300,6 +306,10 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
     scheduling,
     cpuSlots,
 
+    noteForegroundWork(): void {
+      Atomics.add(foreground, 0, 1);
+    },
+
     score(query: string, documents: string[]): Promise<number[]> {
       if (closed) return Promise.reject(new Error("reranker is closed"));
       if (broken) return Promise.reject(broken);
@@ -352,6 +362,7 @@ export async function createOnnxReranker(opts: OnnxRerankerOptions): Promise<Onn
       return {
         ...stats,
         queueDepth: queue.length,
+        foregroundNoted: Atomics.load(foreground, 0),
         queuedPairs: queuedPairs(),
         inFlightPairs: inFlight?.pairs ?? 0,
       };

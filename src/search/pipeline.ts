@@ -257,6 +257,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
      */
     async search(principal: Principal, request: SearchRequest, origin: "client" | "prewarm" = "client"): Promise<SearchOutcome> {
       const filter = parseFilters(request.filters);
+      if (!request.rerank && origin === "client") deps.reranker?.noteForegroundWork?.();
       if (request.rerank && !isPremium(principal.tier)) {
         throw new ProblemError(
           403,

@@ -64,6 +64,19 @@ describe("premium reranking through the API", () => {
     expect(unreranked.body.reranked).toBe(false);
   });
 
+  test("searches that are not reranked, of any tier, tell the reranker to yield; rerank searches do not", async () => {
+    const { t, pro, cid, reranker } = ctx;
+    const free = await t.token("premium-user", "free");
+    const noted = () => reranker.stats().foregroundNoted;
+    const at = noted();
+    expect((await t.call("POST", "/v1/search", { token: free, body: { query: "the cat's pills", collection_id: cid } })).status).toBe(200);
+    expect((await t.call("POST", "/v1/search", { token: pro, body: { query: "the parking level", collection_id: cid } })).status).toBe(200);
+    expect(noted()).toBe(at + 2);
+    const reranked = await t.call("POST", "/v1/search", { token: pro, body: { query: "the parking level", collection_id: cid, rerank: true } });
+    expect(reranked.status).toBe(200);
+    expect(noted()).toBe(at + 2);
+  });
+
   test("enterprise may rerank; free and starter get 403", async () => {
     const { t, cid } = ctx;
     const enterprise = await t.token("premium-user", "enterprise");
