@@ -115,16 +115,22 @@ function toResult(
 }
 
 type CpuUse = { busy: number; cores: Partial<Record<Role | "unattributed", number>> };
+type Measured = { load: LoadResult; cpu: CpuUse };
 
 function clientCores(load: LoadResult): number | undefined {
   return load.clientCpuSeconds === undefined ? undefined : Math.round((load.clientCpuSeconds / load.seconds) * 100) / 100;
 }
 
 /** oha with an optional unmeasured warm-up first (JIT, connection pools, cache priming). */
-async function ohaMeasured(ctx: Ctx, spec: Omit<OhaSpec, "durationSeconds">, warmup = true): Promise<{ load: LoadResult; cpu: CpuUse }> {
+async function ohaMeasured(
+  ctx: Ctx,
+  spec: Omit<OhaSpec, "durationSeconds">,
+  warmup = true,
+  durationSeconds = ctx.durationSeconds,
+): Promise<Measured> {
   if (warmup && ctx.warmupSeconds > 0) await runOha(ctx.oha, { ...spec, durationSeconds: ctx.warmupSeconds });
   const meter = startMeter(ctx.clusterPid);
-  const load = await runOha(ctx.oha, { ...spec, durationSeconds: ctx.durationSeconds });
+  const load = await runOha(ctx.oha, { ...spec, durationSeconds });
   return { load, cpu: meter.stop(clientCores(load)) };
 }
 
@@ -278,18 +284,14 @@ async function isolation(ctx: Ctx, name: string, premiumTitle: string): Promise<
   await freshGeneration(ctx);
   const source = rerankSource(ctx, name, ISOLATION_ROUNDS * (seconds + 4) * PREMIUM_RATE + 1000);
   const before = await rerankCounters(ctx);
-  const alone: { load: LoadResult; cpu: CpuUse }[] = [];
-  const together: { load: LoadResult; cpu: CpuUse }[] = [];
-  const premium: { load: LoadResult; cpu: CpuUse }[] = [];
+  const alone: Measured[] = [];
+  const together: Measured[] = [];
+  const premium: Measured[] = [];
   for (let round = 0; round < ISOLATION_ROUNDS; round++) {
-    let meter = startMeter(ctx.clusterPid);
-    const a = await runOha(ctx.oha, { ...free, durationSeconds: seconds });
-    alone.push({ load: a, cpu: meter.stop(clientCores(a)) });
+    alone.push(await ohaMeasured(ctx, free, false, seconds));
     const premiumRun = loaderMeasured(ctx, [source], PREMIUM_CONNECTIONS, seconds + 3, PREMIUM_RATE);
     await Bun.sleep(1500); // the premium load is up to speed before the free tier is measured
-    meter = startMeter(ctx.clusterPid);
-    const t = await runOha(ctx.oha, { ...free, durationSeconds: seconds });
-    together.push({ load: t, cpu: meter.stop(clientCores(t)) });
+    together.push(await ohaMeasured(ctx, free, false, seconds));
     premium.push(await premiumRun);
   }
   const after = await rerankCounters(ctx);

@@ -125,12 +125,7 @@ class Reader {
       this.problems.push(`${name} must be an integer, got "${raw}"`);
       return fallback;
     }
-    const value = Number(raw.trim());
-    if (value < min || value > max) {
-      this.problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
-      return fallback;
-    }
-    return value;
+    return this.inRange(name, Number(raw.trim()), fallback, min, max);
   }
 
   number(name: string, fallback: number, min: number, max: number): number {
@@ -141,11 +136,13 @@ class Reader {
       this.problems.push(`${name} must be a number, got "${raw}"`);
       return fallback;
     }
-    if (value < min || value > max) {
-      this.problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
-      return fallback;
-    }
-    return value;
+    return this.inRange(name, value, fallback, min, max);
+  }
+
+  private inRange(name: string, value: number, fallback: number, min: number, max: number): number {
+    if (value >= min && value <= max) return value;
+    this.problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+    return fallback;
   }
 
   bool(name: string, fallback: boolean): boolean {

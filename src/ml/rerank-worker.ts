@@ -35,16 +35,13 @@ export interface InitMessage {
   /** Machine-wide inference slots (see cpu-slots.ts); absent = uncapped. */
   cpuSlots?: { dir: string; count: number };
   /**
-   * Share of the time this thread computes while other threads want the CPU (0 < duty ≤ 1):
-   * after a slice during which it waited for a CPU, it pauses so that it computed `duty` of
-   * the time. 1 = never pause.
+   * Share of the time this thread computes while foreground requests run and the CPU is
+   * contended (0 < duty ≤ 1): after such a slice it pauses so that it computed `duty` of the
+   * time. 1 = never pause.
    */
   contendedDuty: number;
-  /**
-   * Int32 slot 0 counts latency-sensitive requests started by the main thread
-   * (`noteForegroundWork`); absent = no such signal (contention is judged by CPU waits alone).
-   */
-  foreground?: SharedArrayBuffer;
+  /** Int32 slot 0 counts latency-sensitive requests started by the main thread (`noteForegroundWork`). */
+  foreground: SharedArrayBuffer;
 }
 
 export interface ScoreMessage {
@@ -73,14 +70,13 @@ let scheduling: "idle" | "nice" | "normal" = "normal";
 let slots: CpuSlots | null = null;
 let contendedDuty = 1;
 let cpuClock: (() => number) | null = null;
-let foreground: Int32Array | null = null;
+let foreground = new Int32Array(new SharedArrayBuffer(4));
 /** When foreground requests were last seen to start (ms, performance.now()), and the count then. */
 let foregroundSeenAt = Number.NEGATIVE_INFINITY;
 let foregroundTicks = 0;
 
 /** Whether foreground requests started since the last look (and if so, notes when). */
 function foregroundStarted(): boolean {
-  if (!foreground) return false;
   const ticks = Atomics.load(foreground, 0);
   if (ticks === foregroundTicks) return false;
   foregroundTicks = ticks;
@@ -103,7 +99,7 @@ async function init(msg: InitMessage): Promise<void> {
   if (msg.cpuSlots) slots = CpuSlots.open(msg.cpuSlots.dir, msg.cpuSlots.count);
   contendedDuty = msg.contendedDuty;
   if (contendedDuty < 1) cpuClock = threadCpuClock();
-  if (msg.foreground) foreground = new Int32Array(msg.foreground);
+  foreground = new Int32Array(msg.foreground);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(msg.modelDir);
@@ -169,22 +165,15 @@ function encode(queries: string[], documents: string[]): Record<string, Tensor> 
 
 /**
  * Even at the lowest priority, a thread that computes while request threads run slows them
- * (caches, memory bandwidth: bench/README.md, "Tier isolation"). After a slice during which it
- * waited for a CPU (others wanted it), it pauses:
- * - with the foreground signal, only if latency-sensitive requests started meanwhile, and then
- *   long enough that it computes `contendedDuty` of the time; the premium tier's own work
- *   (retrieval of other rerank searches) never makes it pause;
- * - without it, for a time that grows with the share of the slice spent waiting, so a brief
- *   contention costs a brief pause.
- * On an otherwise idle machine it never pauses.
+ * (caches, memory bandwidth: bench/README.md, "Tier isolation"). After a slice during which
+ * latency-sensitive requests started and this thread waited for a CPU, it pauses long enough
+ * that it computes only `contendedDuty` of the time. The premium tier's own work (retrieval of
+ * other rerank searches) never makes it pause, nor does an otherwise idle machine.
  */
-function yieldIfContended(wallMs: number, cpuMs: number, othersActive: boolean | null): void {
-  if (wallMs <= 0 || cpuMs <= 0 || othersActive === false) return;
-  const contention = (wallMs - cpuMs) / wallMs;
-  if (!(contention > 0.1)) return;
-  const share = othersActive ? 1 : contention;
-  const pauseMs = Math.min(1000, cpuMs * (1 / contendedDuty - 1) * share);
-  Atomics.wait(pauseCell, 0, 0, pauseMs);
+function yieldIfContended(wallMs: number, cpuMs: number, othersActive: boolean): void {
+  if (!othersActive || wallMs <= 0 || cpuMs <= 0) return;
+  if (!((wallMs - cpuMs) / wallMs > 0.1)) return;
+  Atomics.wait(pauseCell, 0, 0, Math.min(1000, cpuMs * (1 / contendedDuty - 1)));
 }
 
 /**
@@ -204,9 +193,9 @@ async function score(msg: ScoreMessage): Promise<void> {
       slice.map((i) => msg.queries[i]!),
       slice.map((i) => msg.documents[i]!),
     );
-    // Without a foreground signal every slice is capped; with one, only while other work runs.
+    // capped (a machine-wide slot) only while foreground requests run
     foregroundStarted();
-    const capped = !foreground || performance.now() - foregroundSeenAt < FOREGROUND_WINDOW_MS;
+    const capped = performance.now() - foregroundSeenAt < FOREGROUND_WINDOW_MS;
     const slot = capped ? slots?.acquire() : undefined;
     foregroundStarted(); // what started while waiting for the slot is not this slice's doing
     const wallStart = performance.now();
@@ -217,7 +206,7 @@ async function score(msg: ScoreMessage): Promise<void> {
     } finally {
       if (slot !== undefined) slots!.release(slot);
     }
-    const othersActive = foreground ? foregroundStarted() : null;
+    const othersActive = foregroundStarted();
     if (cpuClock) yieldIfContended(performance.now() - wallStart, cpuClock() - cpuStart, othersActive);
     const data = logits.data as Float32Array;
     for (let r = 0; r < slice.length; r++) {

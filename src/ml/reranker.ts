@@ -49,14 +49,14 @@ export interface OnnxRerankerOptions {
   /** Seconds a rejected caller is told to wait (Retry-After). Default 1. */
   retryAfterSeconds?: number;
   /**
-   * Machine-wide cap on inference threads running at once, shared by every process using the
-   * same folder of lock files (see cpu-slots.ts). Absent = uncapped.
+   * Machine-wide cap on inference threads running at once while foreground requests run
+   * (`noteForegroundWork` within the last second), shared by every process using the same
+   * folder of lock files (see cpu-slots.ts). Absent = uncapped.
    */
   cpuSlots?: { dir: string; count: number };
   /**
-   * Share of the time the inference thread may compute while other threads want the CPU;
-   * it pauses after a slice it had to wait for a CPU in (see rerank-worker.ts). Default 1
-   * (never pause).
+   * Share of the time the inference thread may compute while foreground requests run and the
+   * CPU is contended; it pauses after such a slice (see rerank-worker.ts). Default 1 (never pause).
    */
   contendedDuty?: number;
 }

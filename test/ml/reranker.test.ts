@@ -212,11 +212,22 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
     }
   });
 
-  test("while other tiers' searches run, inference waits for a machine-wide CPU slot: none is scored while another holder has it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rerank-slots-"));
-    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs: 60_000, cpuSlots: { dir, count: 1 } });
+  /** A reranker capped at one machine-wide slot, and `other`: another holder of that slot (as another worker's reranker). */
+  async function withSharedSlot(maxWaitMs: number, body: (reranker: OnnxReranker, other: CpuSlots) => Promise<void>) {
+    const dir = mkdtempSync(join(tmpdir(), "rerank-slot-"));
+    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs, cpuSlots: { dir, count: 1 } });
     const other = CpuSlots.open(dir, 1)!;
     try {
+      await body(reranker, other);
+    } finally {
+      other.close();
+      await reranker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("while other tiers' searches run, inference waits for a machine-wide CPU slot: none is scored while another holder has it", async () => {
+    await withSharedSlot(60_000, async (reranker, other) => {
       expect(reranker.cpuSlots).toBe(1);
       const slot = other.acquire(); // as another worker's reranker would
       reranker.noteForegroundWork(); // a free-tier search started
@@ -230,19 +241,12 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
       other.release(slot);
       const scores = await scoring;
       expect(scores[0]!).toBeGreaterThan(scores[1]!);
-    } finally {
-      other.close();
-      await reranker.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("a call the work ahead would make miss maxWaitMs is shed at once (unreranked), not queued to time out", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rerank-shed-"));
     const maxWaitMs = 2_000;
-    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs, cpuSlots: { dir, count: 1 } });
-    const other = CpuSlots.open(dir, 1)!;
-    try {
+    await withSharedSlot(maxWaitMs, async (reranker, other) => {
       await reranker.score("warm up", ["one memory", "another memory", "a third memory"]);
       const msPerPair = reranker.stats().msPerPair;
       expect(msPerPair).toBeGreaterThan(0);
@@ -260,28 +264,17 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
       other.release(slot);
       expect(await first).toHaveLength(4);
       expect(await small).toHaveLength(1);
-    } finally {
-      other.close();
-      await reranker.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("with no other tiers' work, inference does not wait for a slot (it uses the idle cores fully)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rerank-free-"));
-    const reranker = await createOnnxReranker({ modelDir: MODEL_DIR, maxWaitMs: 60_000, cpuSlots: { dir, count: 1 } });
-    const other = CpuSlots.open(dir, 1)!;
-    try {
+    await withSharedSlot(60_000, async (reranker, other) => {
       const slot = other.acquire();
       // would hang (and time the test out) if it waited for the held slot
       const scores = await reranker.score("where is the key", ["the key is under the mat", "bananas are yellow"]);
       expect(scores[0]!).toBeGreaterThan(scores[1]!);
       other.release(slot);
-    } finally {
-      other.close();
-      await reranker.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("contendedDuty must be in (0, 1]", async () => {
