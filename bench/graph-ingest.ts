@@ -19,7 +19,7 @@ import { createTokenService } from "../src/auth/tokens";
 import { graphFacts, type ExtractionMode } from "../src/graph/extract";
 import { memoryGraph } from "../src/graph/memory-graph";
 import { openEmbeddedStores } from "../src/stores/embedded";
-import type { MemoryWrite } from "../src/stores/ports";
+import type { MemoryWrite } from "../src/domain/memory";
 import { ensureCollection, generateMemories, ingest, QUICK_COUNT, type IngestReport } from "./generate";
 import { ROOT } from "./oha";
 import { BENCH_DIR, stopChild, waitHttp, type Child } from "./processes";

@@ -11,7 +11,8 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../src/log.ts";
 import { openMilvusIndex } from "../src/stores/milvus/index.ts";
 import { openNeo4jGraph } from "../src/stores/neo4j/index.ts";
-import type { IndexedMemory, SearchFilter } from "../src/stores/ports.ts";
+import type { SearchFilter } from "../src/domain/search.ts";
+import type { IndexedMemory } from "../src/ports/index-writer.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -1,15 +1,13 @@
 import { Elysia } from "elysia";
-import type {
-  CollectionStore,
-  Embedder,
-  HealthCheck,
-  MemoryStore,
-  Reranker,
-  SearchCache,
-  SearchPopularity,
-  VectorIndex,
-  GraphStore,
-} from "./stores/ports";
+import type { CollectionStore } from "./ports/collection-store";
+import type { Embedder } from "./ports/embedder";
+import type { GraphStore } from "./ports/graph-store";
+import type { HealthCheck } from "./ports/health-check";
+import type { MemoryStore } from "./ports/memory-store";
+import type { Reranker } from "./ports/reranker";
+import type { SearchCache } from "./ports/search-cache";
+import type { SearchPopularity } from "./ports/search-popularity";
+import type { VectorIndex } from "./ports/vector-index";
 import type { TokenService } from "./auth/tokens";
 import { authPlugin, type RateLimitPolicy } from "./auth/plugin";
 import type { Logger } from "./log";

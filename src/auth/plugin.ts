@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { ProblemError } from "../http/problem";
 import type { TokenService } from "./tokens";
-import type { RateLimiter } from "../stores/ports";
+import type { RateLimiter } from "../ports/rate-limiter";
 import type { Tier } from "./claims";
 
 export interface RateLimitPolicy {

@@ -11,8 +11,8 @@
  *   "Priya lives in Lisbon"             → (priya, LIVES_IN, lisbon)   (one to three words between)
  * Client-supplied entities and relations are always kept, and win on type.
  */
-import type { FactEntity, FactRelation, GraphFacts, GraphInput } from "../stores/ports";
-import { isStopword } from "../search/stopwords";
+import type { FactEntity, FactRelation, GraphFacts, GraphInput } from "../domain/graph";
+import { isStopword } from "../domain/stopwords";
 import { normaliseName, normaliseRelation, normaliseType } from "./normalise";
 
 /** Bounds on what one memory contributes (a huge text cannot explode the graph). */

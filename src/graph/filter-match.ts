@@ -1,4 +1,5 @@
-import type { Memory, Scalar, SearchFilter } from "../stores/ports";
+import type { Memory, Scalar } from "../domain/memory";
+import type { SearchFilter } from "../domain/search";
 
 /**
  * A SearchFilter evaluated on a hydrated memory, with the stores' semantics: values compare with

@@ -1,4 +1,5 @@
-import type { GraphInput, Memory, MemoryGraph } from "../stores/ports";
+import type { GraphInput, MemoryGraph } from "../domain/graph";
+import type { Memory } from "../domain/memory";
 import { type ExtractionMode, graphFacts } from "./extract";
 
 /** What the client supplied, only the parts it gave. */

@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { PageSizeParam } from "../http/query-params";
-import { ENTITY_CURSOR_PATTERN } from "./cursor";
+import { ENTITY_CURSOR_PATTERN } from "../domain/entity-cursor";
 
 /** Bounds on the entities and relations a client may supply with one memory. */
 export const GRAPH_INPUT_LIMITS = {

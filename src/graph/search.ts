@@ -12,9 +12,15 @@
  * A query that names no entity of the collection gets no results (not a semantic fallback: an
  * empty answer says "the graph does not know these names", which a client can act on).
  */
-import type { Embedder, GraphPath, GraphStore, Hit, Memory, MemoryStore, SearchFilter, VectorIndex } from "../stores/ports";
-import { GRAPH_CO_OCCURS } from "../stores/ports";
-import { isStopword } from "../search/stopwords";
+import type { GraphPath } from "../domain/graph";
+import type { Memory } from "../domain/memory";
+import type { Hit, SearchFilter } from "../domain/search";
+import type { Embedder } from "../ports/embedder";
+import type { GraphStore } from "../ports/graph-store";
+import type { MemoryStore } from "../ports/memory-store";
+import type { VectorIndex } from "../ports/vector-index";
+import { GRAPH_CO_OCCURS } from "../domain/graph";
+import { isStopword } from "../domain/stopwords";
 import { extractFromText } from "./extract";
 import { matchesFilter } from "./filter-match";
 import { normaliseName, stem } from "./normalise";

@@ -1,5 +1,5 @@
 import { Elysia, ValidationError } from "elysia";
-import { DependencyUnavailableError, QueueFullError } from "../stores/ports";
+import { DependencyUnavailableError, QueueFullError } from "../domain/errors";
 import { enterRequestScope, type Logger } from "../log";
 import { ProblemError, problemResponse } from "./problem";
 

@@ -5,7 +5,7 @@
  * latency and failures under (dependency, operation). Applied where the runtime wires the
  * adapters, so the HTTP layer and the pipeline still see only the port interfaces.
  */
-import { DuplicateNameError, InvalidCursorError } from "../stores/ports";
+import { DuplicateNameError, InvalidCursorError } from "../domain/errors";
 import type { Metrics } from "./metrics";
 
 type AsyncMethodKeys<T> = {

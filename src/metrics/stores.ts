@@ -4,7 +4,12 @@
  * queues) registered for scrape-time reading. Operation labels name the port method, so the
  * label set is fixed by the code, never by input.
  */
-import type { CollectionStore, IndexWriter, MemoryStore, RateLimiter, SearchCache, VectorIndex } from "../stores/ports";
+import type { CollectionStore } from "../ports/collection-store";
+import type { IndexWriter } from "../ports/index-writer";
+import type { MemoryStore } from "../ports/memory-store";
+import type { RateLimiter } from "../ports/rate-limiter";
+import type { SearchCache } from "../ports/search-cache";
+import type { VectorIndex } from "../ports/vector-index";
 import { instrumentCalls } from "./instrument";
 import type { EmbedderFigures, Metrics, PoolFigures, RerankerFigures } from "./metrics";
 

@@ -8,7 +8,8 @@
  * wait behind an ingest) leaves on the next macrotask after the first text arrives, or as
  * soon as the previous batch returns, so under load batches fill up by themselves.
  */
-import { QueueFullError, type Embedder } from "../stores/ports.ts";
+import { QueueFullError } from "../domain/errors.ts";
+import type { Embedder } from "../ports/embedder.ts";
 import { checkModelFolder, loaderLocation, type ModelFolder } from "./model-folder.ts";
 import { Lru } from "./lru.ts";
 import type { EmbedRequest, FromWorker, InitMessage } from "./embed-worker.ts";

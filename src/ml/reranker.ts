@@ -13,7 +13,8 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { QueueFullError, type Reranker } from "../stores/ports.ts";
+import { QueueFullError } from "../domain/errors.ts";
+import type { Reranker } from "../ports/reranker.ts";
 import type { FromWorker, ToWorker } from "./rerank-worker.ts";
 
 export interface OnnxRerankerOptions {

@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
-import type { Collection, CollectionStore } from "../stores/ports";
-import { DuplicateNameError } from "../stores/ports";
+import type { Collection } from "../domain/collection";
+import type { CollectionStore } from "../ports/collection-store";
+import { DuplicateNameError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError, notFound } from "../http/problem";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";

@@ -5,7 +5,10 @@ import { invalidField, notFound, ProblemError } from "../http/problem";
 import { AUTHENTICATED, describeRoute, problems } from "../http/openapi";
 import { EntityDetailSchema, EntityPageSchema, ListEntitiesQuery } from "../graph/schemas";
 import { normaliseName } from "../graph/normalise";
-import { type CollectionStore, type GraphStore, InvalidCursorError, type MemoryStore } from "../stores/ports";
+import { InvalidCursorError } from "../domain/errors";
+import type { CollectionStore } from "../ports/collection-store";
+import type { GraphStore } from "../ports/graph-store";
+import type { MemoryStore } from "../ports/memory-store";
 
 export interface GraphRoutesDeps {
   auth: AuthPlugin;

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { DependencyStatus, HealthCheck } from "../stores/ports";
+import type { DependencyStatus, HealthCheck } from "../ports/health-check";
 import pkg from "../../package.json";
 import { problems } from "../http/openapi";
 import { HealthSchema, ReadinessSchema } from "./schemas";

@@ -1,7 +1,11 @@
 import { parsePageSize } from "../http/query-params";
 import { Elysia, t } from "elysia";
-import type { CollectionStore, Embedder, Memory, MemoryGraph, MemoryStore, MemoryWrite } from "../stores/ports";
-import { CollectionNotFoundError, InvalidCursorError } from "../stores/ports";
+import type { MemoryGraph } from "../domain/graph";
+import type { Memory, MemoryWrite } from "../domain/memory";
+import type { CollectionStore } from "../ports/collection-store";
+import type { Embedder } from "../ports/embedder";
+import type { MemoryStore } from "../ports/memory-store";
+import { CollectionNotFoundError, InvalidCursorError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
 import { invalidField, notFound, ProblemError } from "../http/problem";
 import { checkMetadata } from "./metadata-limits";

@@ -1,4 +1,4 @@
-import type { Metadata } from "../stores/ports";
+import type { Metadata } from "../domain/memory";
 import { invalidField } from "../http/problem";
 import { LIMITS } from "./schemas";
 

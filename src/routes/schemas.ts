@@ -3,7 +3,7 @@ import { EntitiesInput, RelationsInput } from "../graph/schemas";
 import { PageSizeParam } from "../http/query-params";
 import { SearchFilters } from "../search/filter-schema";
 import { documentedAs } from "../http/documented";
-import { SEQ_CURSOR_PATTERN } from "../stores/seq-cursor";
+import { SEQ_CURSOR_PATTERN } from "../domain/seq-cursor";
 
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 

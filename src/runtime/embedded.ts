@@ -8,10 +8,10 @@ import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
 import { openReranker } from "./reranker";
 import { appSettings, embedderHealth, embedderOptions } from "./shared";
-import { InProcessRateLimiter } from "../stores/memory-rate-limiter";
+import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
 import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
-import { InProcessPopularity } from "../stores/memory-popularity";
+import { InProcessPopularity } from "../stores/in-process/popularity";
 
 export interface Runtime {
   deps: AppDeps;

@@ -8,7 +8,7 @@ import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
 import { RedisRateLimiter } from "../stores/redis/rate-limiter";
 import { RedisPopularity } from "../stores/redis/popularity";
-import { TieredSearchCache } from "../stores/tiered-cache";
+import { TieredSearchCache } from "../stores/in-process/tiered-cache";
 import { openMilvusIndex } from "../stores/milvus";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";

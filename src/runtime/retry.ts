@@ -1,5 +1,5 @@
 import type { Logger } from "../log";
-import { DependencyUnavailableError } from "../stores/ports";
+import { DependencyUnavailableError } from "../domain/errors";
 
 const describe = (error: unknown): string =>
   error instanceof DependencyUnavailableError && error.cause !== undefined

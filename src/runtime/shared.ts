@@ -1,7 +1,8 @@
 import type { AppDeps } from "../app";
 import type { Config } from "../config";
 import type { OnnxEmbedderOptions } from "../ml/embedder";
-import type { Embedder, HealthCheck } from "../stores/ports";
+import type { Embedder } from "../ports/embedder";
+import type { HealthCheck } from "../ports/health-check";
 
 /** What both runtimes build the same way from the configuration. */
 export const embedderOptions = (config: Config): OnnxEmbedderOptions => ({

@@ -1,4 +1,5 @@
-import type { MetadataCondition, Scalar, SearchFilter } from "../stores/ports";
+import type { Scalar } from "../domain/memory";
+import type { MetadataCondition, SearchFilter } from "../domain/search";
 import { invalidField } from "../http/problem";
 import { ISO_DATE_PATTERN, MAX_FILTER_CONDITIONS, MAX_IN_VALUES, METADATA_KEY_PATTERN } from "./filter-schema";
 

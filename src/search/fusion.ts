@@ -1,4 +1,4 @@
-import type { Hit } from "../stores/ports";
+import type { Hit } from "../domain/search";
 
 /** The usual constant of reciprocal rank fusion (Cormack et al., 2009). */
 export const RRF_K = 60;

@@ -1,5 +1,5 @@
 import type { Logger } from "../log";
-import type { SearchCache } from "../stores/ports";
+import type { SearchCache } from "../ports/search-cache";
 
 /**
  * Generation bumps that failed (the cache was unreachable when a write was acknowledged), retried

@@ -1,16 +1,13 @@
-import { QueueFullError } from "../stores/ports";
-import type {
-  CollectionStore,
-  Embedder,
-  Hit,
-  Memory,
-  MemoryStore,
-  Reranker,
-  SearchCache,
-  SearchFilter,
-  VectorIndex,
-  GraphStore,
-} from "../stores/ports";
+import { QueueFullError } from "../domain/errors";
+import type { Memory } from "../domain/memory";
+import type { Hit, SearchFilter } from "../domain/search";
+import type { CollectionStore } from "../ports/collection-store";
+import type { Embedder } from "../ports/embedder";
+import type { GraphStore } from "../ports/graph-store";
+import type { MemoryStore } from "../ports/memory-store";
+import type { Reranker } from "../ports/reranker";
+import type { SearchCache } from "../ports/search-cache";
+import type { VectorIndex } from "../ports/vector-index";
 import type { Principal } from "../auth/claims";
 import { isPremium } from "../auth/claims";
 import type { Logger } from "../log";

@@ -1,5 +1,5 @@
 import type { Logger } from "../log";
-import type { SearchPopularity } from "../stores/ports";
+import type { SearchPopularity } from "../ports/search-popularity";
 
 export interface CacheLifetimes {
   /** TTL of an answer to a rarely asked search. */

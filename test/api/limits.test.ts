@@ -8,7 +8,7 @@ import { buildApp } from "../../src/app";
 import { createTokenService } from "../../src/auth/tokens";
 import { silentLogger } from "../../src/log";
 import { LIMITS } from "../../src/routes/schemas";
-import type { VectorIndex } from "../../src/stores/ports";
+import type { VectorIndex } from "../../src/ports/vector-index";
 import { createTestApp, newCollection, TEST_SECRET, toReply, type TestApp } from "../support/app";
 import { openBackend, type Backend } from "../support/backend";
 import { sharedEmbedder } from "../support/embedder";

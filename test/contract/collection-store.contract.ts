@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { DuplicateNameError } from "../../src/stores/ports.ts";
+import { DuplicateNameError } from "../../src/domain/errors.ts";
 import { ids, newOwner, settle, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
 import { queryVector, similar } from "./vectors.ts";
 

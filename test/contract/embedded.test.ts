@@ -3,7 +3,7 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemorySearchCache } from "../../src/stores/memory-cache.ts";
+import { MemorySearchCache } from "../../src/stores/in-process/cache.ts";
 import { openEmbeddedStores } from "../../src/stores/embedded/index.ts";
 import { runCollectionStoreContract } from "./collection-store.contract.ts";
 import type { StoreFactory } from "./fixture.ts";

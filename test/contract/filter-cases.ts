@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import type { Metadata, SearchFilter } from "../../src/stores/ports.ts";
+import type { Metadata } from "../../src/domain/memory.ts";
+import type { SearchFilter } from "../../src/domain/search.ts";
 import { newCollection, settle, sleep, type StoreFixture, write } from "./fixture.ts";
 import { similar } from "./vectors.ts";
 

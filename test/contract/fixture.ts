@@ -1,4 +1,7 @@
-import type { CollectionStore, MemoryStore, MemoryWrite, Metadata, VectorIndex } from "../../src/stores/ports.ts";
+import type { MemoryWrite, Metadata } from "../../src/domain/memory.ts";
+import type { CollectionStore } from "../../src/ports/collection-store.ts";
+import type { MemoryStore } from "../../src/ports/memory-store.ts";
+import type { VectorIndex } from "../../src/ports/vector-index.ts";
 
 /**
  * What the store contracts run against: a fresh (or freshly namespaced) set of stores.

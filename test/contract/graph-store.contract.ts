@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { graphFacts } from "../../src/graph/extract.ts";
 import { normaliseName } from "../../src/graph/normalise.ts";
-import type { CollectionStore, GraphInput, GraphPath, GraphStore, MemoryStore, MemoryWrite } from "../../src/stores/ports.ts";
+import type { GraphInput, GraphPath } from "../../src/domain/graph.ts";
+import type { MemoryWrite } from "../../src/domain/memory.ts";
+import type { CollectionStore } from "../../src/ports/collection-store.ts";
+import type { GraphStore } from "../../src/ports/graph-store.ts";
+import type { MemoryStore } from "../../src/ports/memory-store.ts";
 import { newOwner } from "./fixture.ts";
 import { axisVector } from "./vectors.ts";
 

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { CollectionNotFoundError, InvalidCursorError, type Memory, type SearchFilter } from "../../src/stores/ports.ts";
+import { CollectionNotFoundError, InvalidCursorError } from "../../src/domain/errors.ts";
+import type { Memory } from "../../src/domain/memory.ts";
+import type { SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
 import { ids, newCollection, settle, sleep, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
 import { axisVector, queryVector, similar } from "./vectors.ts";

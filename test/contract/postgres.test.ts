@@ -6,14 +6,10 @@ import { translateError } from "../../src/stores/postgres/errors.ts";
 import { migrate, MIGRATIONS } from "../../src/stores/postgres/migrations.ts";
 import { PgPool } from "../../src/stores/postgres/pool.ts";
 import { openPostgresStores, type PostgresStores } from "../../src/stores/postgres/index.ts";
-import {
-  DependencyUnavailableError,
-  type Hit,
-  type IndexedMemory,
-  type IndexWriter,
-  type SearchFilter,
-  type VectorIndex,
-} from "../../src/stores/ports.ts";
+import { DependencyUnavailableError } from "../../src/domain/errors.ts";
+import type { Hit, SearchFilter } from "../../src/domain/search.ts";
+import type { IndexedMemory, IndexWriter } from "../../src/ports/index-writer.ts";
+import type { VectorIndex } from "../../src/ports/vector-index.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
 import { runCollectionStoreContract } from "./collection-store.contract.ts";
 import type { StoreFactory } from "./fixture.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { RateLimiter } from "../../src/stores/ports";
+import type { RateLimiter } from "../../src/ports/rate-limiter";
 
 /** The RateLimiter contract (GCRA semantics). Keys are fresh UUIDs, so a shared Redis works. */
 export function runRateLimiterContract(name: string, factory: () => Promise<{ limiter: RateLimiter; cleanup(): Promise<void> }>) {

@@ -1,6 +1,6 @@
 import { describe } from "bun:test";
 import { silentLogger } from "../../src/log";
-import { InProcessRateLimiter } from "../../src/stores/memory-rate-limiter";
+import { InProcessRateLimiter } from "../../src/stores/in-process/rate-limiter";
 import { createRedisClient } from "../../src/stores/redis/client";
 import { RedisRateLimiter } from "../../src/stores/redis/rate-limiter";
 import { productionConfig, servicesAvailable } from "../support/services";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { SearchCache } from "../../src/stores/ports.ts";
+import type { SearchCache } from "../../src/ports/search-cache.ts";
 import { sleep } from "./fixture.ts";
 
 export interface CacheFixture {

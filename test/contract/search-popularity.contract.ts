@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { SearchPopularity } from "../../src/stores/ports.ts";
+import type { SearchPopularity } from "../../src/ports/search-popularity.ts";
 
 export interface PopularityFixture {
   popularity: SearchPopularity;

@@ -1,6 +1,6 @@
 import { describe } from "bun:test";
 import { silentLogger } from "../../src/log";
-import { InProcessPopularity } from "../../src/stores/memory-popularity";
+import { InProcessPopularity } from "../../src/stores/in-process/popularity";
 import { createRedisClient } from "../../src/stores/redis/client";
 import { RedisPopularity } from "../../src/stores/redis/popularity";
 import { productionConfig, servicesAvailable } from "../support/services";

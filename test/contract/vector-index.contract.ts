@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import type { SearchFilter } from "../../src/stores/ports.ts";
+import type { SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
 import { ids, newCollection, settle, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
 import { queryVector, similar } from "./vectors.ts";

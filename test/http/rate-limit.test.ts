@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/log";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
-import { InProcessRateLimiter } from "../../src/stores/memory-rate-limiter";
+import { InProcessRateLimiter } from "../../src/stores/in-process/rate-limiter";
 import { createRedisClient } from "../../src/stores/redis/client";
 import { RedisRateLimiter } from "../../src/stores/redis/rate-limiter";
 import { createTestApp, type TestApp } from "../support/app";

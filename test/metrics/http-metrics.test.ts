@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
-import { InProcessRateLimiter } from "../../src/stores/memory-rate-limiter";
+import { InProcessRateLimiter } from "../../src/stores/in-process/rate-limiter";
 import type { Tier } from "../../src/auth/claims";
 import { afterResponses, parseExposition, type Exposition } from "./exposition";
 

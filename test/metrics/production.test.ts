@@ -10,7 +10,7 @@ import { createTokenService } from "../../src/auth/tokens";
 import { silentLogger } from "../../src/log";
 import { createMetrics } from "../../src/metrics/metrics";
 import { timedCache, timedCollections, timedMemories, timedRateLimiter, timedVectors, timedWriter, watch } from "../../src/metrics/stores";
-import type { IndexWriter } from "../../src/stores/ports";
+import type { IndexWriter } from "../../src/ports/index-writer";
 import { sharedEmbedder } from "../support/embedder";
 import { productionConfig, servicesAvailable } from "../support/services";
 import { toReply, TEST_SECRET } from "../support/app";

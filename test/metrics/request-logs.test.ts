@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
 import { createLogger } from "../../src/log";
-import type { SearchCache } from "../../src/stores/ports";
+import type { SearchCache } from "../../src/ports/search-cache";
 import { afterResponses } from "./exposition";
 
 const SECRET_CONTENT = "the vault code is 7314-SECRET-CONTENT";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createOnnxEmbedder, embedderStats, type OnnxEmbedder } from "../../src/ml/embedder";
 import { ModelFolderError } from "../../src/ml/model-folder";
-import { QueueFullError } from "../../src/stores/ports";
+import { QueueFullError } from "../../src/domain/errors";
 import { sharedEmbedder, TEST_MODEL_DIR } from "../support/embedder";
 
 const dot = (a: Float32Array, b: Float32Array) => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkModelDir, createOnnxReranker, type OnnxReranker } from "../../src/ml/reranker.ts";
-import { QueueFullError } from "../../src/stores/ports.ts";
+import { QueueFullError } from "../../src/domain/errors.ts";
 import { CpuSlots } from "../../src/ml/cpu-slots.ts";
 
 const MODEL_DIR = new URL("../../models/reranker", import.meta.url).pathname;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { SearchCache } from "../../src/stores/ports";
+import type { SearchCache } from "../../src/ports/search-cache";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
 
 /** A cache whose every call fails, as a Redis that went away does. */
@@ -38,7 +38,7 @@ test("with the cache down, writes are acknowledged and searches answer (uncached
 
 test("a write acknowledged while the cache was down is seen once the cache is back, not its pre-outage answers", async () => {
   // a real in-process cache that can be switched off, keeping its entries (as Redis keeps its data across a restart)
-  const { MemorySearchCache } = await import("../../src/stores/memory-cache");
+  const { MemorySearchCache } = await import("../../src/stores/in-process/cache");
   const inner = new MemorySearchCache({ maxEntries: 1000 });
   let down = false;
   const guard = <T>(call: () => Promise<T>) => (down ? Promise.reject(new Error("Connection is closed.")) : call());

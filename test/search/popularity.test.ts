@@ -5,8 +5,8 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
-import { MemorySearchCache } from "../../src/stores/memory-cache";
-import type { SearchCache } from "../../src/stores/ports";
+import { MemorySearchCache } from "../../src/stores/in-process/cache";
+import type { SearchCache } from "../../src/ports/search-cache";
 
 const apps: TestApp[] = [];
 afterEach(async () => {

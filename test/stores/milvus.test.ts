@@ -8,7 +8,10 @@ import { numberLiteral, stringLiteral } from "../../src/stores/milvus/literals.t
 import { MilvusConnection } from "../../src/stores/milvus/connection.ts";
 import { projectMetadata } from "../../src/stores/milvus/projection.ts";
 import { MilvusVectorIndex } from "../../src/stores/milvus/vector-index.ts";
-import { DependencyUnavailableError, type IndexedMemory, type Metadata, type SearchFilter } from "../../src/stores/ports.ts";
+import { DependencyUnavailableError } from "../../src/domain/errors.ts";
+import type { Metadata } from "../../src/domain/memory.ts";
+import type { SearchFilter } from "../../src/domain/search.ts";
+import type { IndexedMemory } from "../../src/ports/index-writer.ts";
 import { queryVector, similar } from "../contract/vectors.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
 

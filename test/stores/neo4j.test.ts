@@ -3,7 +3,8 @@ import { type AddressInfo, createServer, type Socket } from "node:net";
 import { silentLogger } from "../../src/log.ts";
 import { contentHash } from "../../src/stores/neo4j/content-hash.ts";
 import { type Neo4jGraph, openNeo4jGraph } from "../../src/stores/neo4j/index.ts";
-import { DependencyUnavailableError, type IndexedMemory } from "../../src/stores/ports.ts";
+import { DependencyUnavailableError } from "../../src/domain/errors.ts";
+import type { IndexedMemory } from "../../src/ports/index-writer.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
 
 const URI = productionConfig.neo4jUri;

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import pg from "pg";
 import { createLogger, type Logger } from "../../src/log.ts";
 import { openPostgresStores, type PostgresStoreOptions, type PostgresStores } from "../../src/stores/postgres/index.ts";
-import type { IndexedMemory, IndexWriter, Memory, MemoryWrite } from "../../src/stores/ports.ts";
+import type { Memory, MemoryWrite } from "../../src/domain/memory.ts";
+import type { IndexedMemory, IndexWriter } from "../../src/ports/index-writer.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
-import { MemorySearchCache } from "../../src/stores/memory-cache";
-import { TieredSearchCache } from "../../src/stores/tiered-cache";
-import type { SearchCache } from "../../src/stores/ports";
+import { MemorySearchCache } from "../../src/stores/in-process/cache";
+import { TieredSearchCache } from "../../src/stores/in-process/tiered-cache";
+import type { SearchCache } from "../../src/ports/search-cache";
 
 /** A shared level that counts what reaches it. */
 function countingShared() {

@@ -4,7 +4,8 @@ import type { Tier } from "../../src/auth/claims";
 import { silentLogger, type Logger } from "../../src/log";
 import { openBackend, type Backend } from "./backend";
 import { sharedEmbedder } from "./embedder";
-import type { Reranker, SearchCache } from "../../src/stores/ports";
+import type { Reranker } from "../../src/ports/reranker";
+import type { SearchCache } from "../../src/ports/search-cache";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";

@@ -3,14 +3,20 @@
  * PostgreSQL (a schema of its own per app), Milvus, Neo4j and Redis, exactly as production
  * composes them. The API suites run unchanged on either.
  */
-import type { CollectionStore, Embedder, HealthCheck, MemoryStore, SearchCache, VectorIndex } from "../../src/stores/ports";
+import type { CollectionStore } from "../../src/ports/collection-store";
+import type { Embedder } from "../../src/ports/embedder";
+import type { HealthCheck } from "../../src/ports/health-check";
+import type { MemoryStore } from "../../src/ports/memory-store";
+import type { SearchCache } from "../../src/ports/search-cache";
+import type { VectorIndex } from "../../src/ports/vector-index";
 import { silentLogger } from "../../src/log";
 import { openEmbeddedStores } from "../../src/stores/embedded";
-import { MemorySearchCache } from "../../src/stores/memory-cache";
-import { TieredSearchCache } from "../../src/stores/tiered-cache";
-import { InProcessPopularity } from "../../src/stores/memory-popularity";
+import { MemorySearchCache } from "../../src/stores/in-process/cache";
+import { TieredSearchCache } from "../../src/stores/in-process/tiered-cache";
+import { InProcessPopularity } from "../../src/stores/in-process/popularity";
 import { RedisPopularity } from "../../src/stores/redis/popularity";
-import type { GraphStore, SearchPopularity } from "../../src/stores/ports";
+import type { GraphStore } from "../../src/ports/graph-store";
+import type { SearchPopularity } from "../../src/ports/search-popularity";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 

@@ -4,7 +4,7 @@
  * The model folder comes from EMBEDDING_MODEL_DIR, default models/all-minilm-l6-v2
  * (`bun run scripts/fetch-models.ts` creates it).
  */
-import type { Embedder } from "../../src/stores/ports";
+import type { Embedder } from "../../src/ports/embedder";
 import { createOnnxEmbedder, type OnnxEmbedder } from "../../src/ml/embedder";
 
 export const TEST_MODEL_DIR = process.env.EMBEDDING_MODEL_DIR || "models/all-minilm-l6-v2";

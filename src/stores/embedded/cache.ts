@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
-import type { SearchCache } from "../ports.ts";
-import { MemorySearchCache, type MemorySearchCacheOptions } from "../memory-cache.ts";
+import type { SearchCache } from "../../ports/search-cache.ts";
+import { MemorySearchCache, type MemorySearchCacheOptions } from "../in-process/cache.ts";
 
 /**
  * The embedded mode's `SearchCache`: values live in this process (an LRU with TTL), while the

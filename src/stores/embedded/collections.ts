@@ -1,5 +1,7 @@
 import type { Database } from "bun:sqlite";
-import { type Collection, type CollectionStore, DuplicateNameError } from "../ports.ts";
+import type { Collection } from "../../domain/collection.ts";
+import { DuplicateNameError } from "../../domain/errors.ts";
+import type { CollectionStore } from "../../ports/collection-store.ts";
 
 const COLUMNS = "id, owner, name, description, created_at";
 

@@ -1,4 +1,4 @@
-import { decodeSeqCursor, encodeSeqCursor } from "../seq-cursor.ts";
+import { decodeSeqCursor, encodeSeqCursor } from "../../domain/seq-cursor.ts";
 
 /** The cursor for the position after `seq`. */
 export const encodeCursor = (seq: number): string => encodeSeqCursor(seq);

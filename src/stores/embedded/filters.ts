@@ -1,5 +1,6 @@
 import type { SQLQueryBindings } from "bun:sqlite";
-import type { MetadataCondition, Scalar, SearchFilter } from "../ports.ts";
+import type { Scalar } from "../../domain/memory.ts";
+import type { MetadataCondition, SearchFilter } from "../../domain/search.ts";
 
 /** A parameterised SQL boolean expression and its bindings, in order. */
 export interface SqlFragment {

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { GraphFacts } from "../ports.ts";
+import type { GraphFacts } from "../../domain/graph.ts";
 
 /**
  * Replaces one memory's rows in the graph tables; called inside the memory's write transaction

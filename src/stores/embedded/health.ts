@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { DependencyStatus, HealthCheck } from "../ports.ts";
+import type { DependencyStatus, HealthCheck } from "../../ports/health-check.ts";
 
 /** `/ready` probe: a trivial query on the embedded database. */
 export class EmbeddedHealthCheck implements HealthCheck {

@@ -1,4 +1,8 @@
-import type { CollectionStore, GraphStore, HealthCheck, MemoryStore, VectorIndex } from "../ports.ts";
+import type { CollectionStore } from "../../ports/collection-store.ts";
+import type { GraphStore } from "../../ports/graph-store.ts";
+import type { HealthCheck } from "../../ports/health-check.ts";
+import type { MemoryStore } from "../../ports/memory-store.ts";
+import type { VectorIndex } from "../../ports/vector-index.ts";
 import { EmbeddedGraphStore } from "./graph-store.ts";
 import { EmbeddedSearchCache } from "./cache.ts";
 import { EmbeddedCollectionStore } from "./collections.ts";

@@ -1,4 +1,4 @@
-import { isStopword } from "../../search/stopwords";
+import { isStopword } from "../../domain/stopwords";
 
 /** Most words of a query that reach FTS5: bounds the work one request can cause. */
 export const MAX_QUERY_TERMS = 32;

@@ -1,18 +1,11 @@
 import type { Database } from "bun:sqlite";
-import type {
-  Hit,
-  KeywordOptions,
-  Memory,
-  MemoryPatch,
-  MemoryStore,
-  MemoryWrite,
-  Page,
-  SearchFilter,
-} from "../ports.ts";
+import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory.ts";
+import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
+import type { MemoryStore } from "../../ports/memory-store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { CollectionNotFoundError } from "../ports.ts";
+import { CollectionNotFoundError } from "../../domain/errors.ts";
 import type { StatementCache } from "./database.ts";
-import { assertEmbedding, clampCount } from "../checks.ts";
+import { assertEmbedding, clampCount } from "../shared/checks.ts";
 import { compileFilter } from "./filters.ts";
 import { toFtsQuery } from "./keyword.ts";
 import { EmbeddedGraphWriter } from "./graph-writer.ts";

@@ -1,7 +1,8 @@
 import type { Database } from "bun:sqlite";
-import type { Hit, SearchFilter, VectorIndex } from "../ports.ts";
+import type { Hit, SearchFilter } from "../../domain/search.ts";
+import type { VectorIndex } from "../../ports/vector-index.ts";
 import type { StatementCache } from "./database.ts";
-import { assertEmbedding, clampCount } from "../checks.ts";
+import { assertEmbedding, clampCount } from "../shared/checks.ts";
 import { compileFilter, isEmptyFilter } from "./filters.ts";
 
 /** vec0's largest `k`. */

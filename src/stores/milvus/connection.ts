@@ -1,6 +1,6 @@
 import { ConsistencyLevelEnum, LoadState, MilvusClient } from "@zilliz/milvus2-sdk-node";
 import type { Logger } from "../../log.ts";
-import { DependencyUnavailableError } from "../ports.ts";
+import { DependencyUnavailableError } from "../../domain/errors.ts";
 import { checkStatus, CollectionNotLoadedError, type MilvusStatus, translateError } from "./errors.ts";
 
 export interface ConnectionOptions {

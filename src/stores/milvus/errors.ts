@@ -1,4 +1,4 @@
-import { DependencyUnavailableError } from "../ports.ts";
+import { DependencyUnavailableError } from "../../domain/errors.ts";
 
 /** The answer status every Milvus call carries. */
 export interface MilvusStatus {

@@ -1,4 +1,5 @@
-import type { MetadataCondition, Scalar, SearchFilter } from "../ports.ts";
+import type { Scalar } from "../../domain/memory.ts";
+import type { MetadataCondition, SearchFilter } from "../../domain/search.ts";
 import { integerLiteral, numberLiteral, stringLiteral } from "./literals.ts";
 import { kindOf, projectedKey, type ScalarKind } from "./projection.ts";
 import { FIELD } from "./schema.ts";

@@ -1,5 +1,5 @@
 import { LoadState } from "@zilliz/milvus2-sdk-node";
-import type { DependencyStatus, HealthCheck } from "../ports.ts";
+import type { DependencyStatus, HealthCheck } from "../../ports/health-check.ts";
 import type { MilvusConnection } from "./connection.ts";
 
 /** Bound on one readiness probe: /ready must answer even when Milvus hangs. */

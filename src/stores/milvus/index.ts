@@ -1,5 +1,7 @@
 import type { Logger } from "../../log.ts";
-import type { HealthCheck, IndexWriter, VectorIndex } from "../ports.ts";
+import type { HealthCheck } from "../../ports/health-check.ts";
+import type { IndexWriter } from "../../ports/index-writer.ts";
+import type { VectorIndex } from "../../ports/vector-index.ts";
 import { MilvusConnection } from "./connection.ts";
 import { MilvusHealthCheck } from "./health.ts";
 import { ensureCollection } from "./schema.ts";

@@ -1,4 +1,4 @@
-import type { Metadata, Scalar } from "../ports.ts";
+import type { Metadata, Scalar } from "../../domain/memory.ts";
 
 /**
  * The `metadata` JSON field holds a typed projection of a memory's metadata, built for filters:

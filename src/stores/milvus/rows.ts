@@ -1,5 +1,5 @@
 import { DataType } from "@zilliz/milvus2-sdk-node";
-import type { IndexedMemory } from "../ports.ts";
+import type { IndexedMemory } from "../../ports/index-writer.ts";
 import { projectMetadata } from "./projection.ts";
 import { FIELD, MAX_JSON_BYTES, assertIds, primaryKey } from "./schema.ts";
 import { timestampMs } from "./expression.ts";

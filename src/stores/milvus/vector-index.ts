@@ -1,7 +1,8 @@
 import type { ConsistencyLevelEnum } from "@zilliz/milvus2-sdk-node";
 import type { Logger } from "../../log.ts";
-import { clampCount } from "../checks.ts";
-import type { Hit, SearchFilter, VectorIndex } from "../ports.ts";
+import { clampCount } from "../shared/checks.ts";
+import type { Hit, SearchFilter } from "../../domain/search.ts";
+import type { VectorIndex } from "../../ports/vector-index.ts";
 import { type MilvusConnection, nested } from "./connection.ts";
 import { compileExpression } from "./expression.ts";
 import { FIELD } from "./schema.ts";

@@ -1,6 +1,6 @@
 import { ConsistencyLevelEnum, promisify } from "@zilliz/milvus2-sdk-node";
 import type { Logger } from "../../log.ts";
-import type { IndexedMemory, IndexWriter } from "../ports.ts";
+import type { IndexedMemory, IndexWriter } from "../../ports/index-writer.ts";
 import { type MilvusConnection, nested } from "./connection.ts";
 import { stringLiteral } from "./literals.ts";
 import { insertRequest } from "./rows.ts";

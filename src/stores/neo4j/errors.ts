@@ -1,5 +1,5 @@
 import { isRetriableError } from "neo4j-driver";
-import { DependencyUnavailableError } from "../ports.ts";
+import { DependencyUnavailableError } from "../../domain/errors.ts";
 
 const UNAVAILABLE_TEXT = /Connection acquisition timed out|Failed to connect|ECONNREFUSED|ECONNRESET|EPIPE|connection.*(closed|lost|terminated)|Pool is closed|took longer than/i;
 

@@ -1,7 +1,9 @@
 import neo4j, { type Driver } from "neo4j-driver";
-import { decodeEntityCursor, entityPage } from "../../graph/cursor.ts";
-import { clampCount } from "../checks.ts";
-import { type EntityInfo, GRAPH_CO_OCCURS, type GraphPath, type GraphStore, type Neighbour, type Page } from "../ports.ts";
+import { decodeEntityCursor, entityPage } from "../../domain/entity-cursor.ts";
+import { clampCount } from "../shared/checks.ts";
+import { type EntityInfo, GRAPH_CO_OCCURS, type GraphPath, type Neighbour } from "../../domain/graph.ts";
+import type { Page } from "../../domain/memory.ts";
+import type { GraphStore } from "../../ports/graph-store.ts";
 import { translated } from "./errors.ts";
 
 const MAX_SEEDS = 50;

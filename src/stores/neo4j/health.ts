@@ -1,5 +1,5 @@
 import type { Driver } from "neo4j-driver";
-import type { DependencyStatus, HealthCheck } from "../ports.ts";
+import type { DependencyStatus, HealthCheck } from "../../ports/health-check.ts";
 
 /** Bound on one readiness probe: /ready must answer even when Neo4j hangs. */
 const CHECK_TIMEOUT_MS = 2000;

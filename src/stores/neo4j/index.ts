@@ -1,6 +1,8 @@
 import neo4j, { type Driver } from "neo4j-driver";
 import type { Logger } from "../../log.ts";
-import type { GraphStore, HealthCheck, IndexWriter } from "../ports.ts";
+import type { GraphStore } from "../../ports/graph-store.ts";
+import type { HealthCheck } from "../../ports/health-check.ts";
+import type { IndexWriter } from "../../ports/index-writer.ts";
 import { Neo4jGraphStore } from "./graph-store.ts";
 import { translated } from "./errors.ts";
 import { Neo4jHealthCheck } from "./health.ts";

@@ -1,5 +1,6 @@
 import neo4j, { type Driver } from "neo4j-driver";
-import type { GraphFacts, IndexedMemory, IndexWriter } from "../ports.ts";
+import type { GraphFacts } from "../../domain/graph.ts";
+import type { IndexedMemory, IndexWriter } from "../../ports/index-writer.ts";
 import { contentHash } from "./content-hash.ts";
 import { DELETE, DELETE_COLLECTION_BATCHES, DELETE_COLLECTION_NODE, UPSERT } from "./cypher.ts";
 import { translated } from "./errors.ts";

@@ -1,4 +1,6 @@
-import { type Collection, type CollectionStore, DuplicateNameError } from "../ports.ts";
+import type { Collection } from "../../domain/collection.ts";
+import { DuplicateNameError } from "../../domain/errors.ts";
+import type { CollectionStore } from "../../ports/collection-store.ts";
 import { isUniqueViolation } from "./errors.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";

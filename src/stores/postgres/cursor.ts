@@ -1,4 +1,4 @@
-import { decodeSeqCursor, encodeSeqCursor } from "../seq-cursor.ts";
+import { decodeSeqCursor, encodeSeqCursor } from "../../domain/seq-cursor.ts";
 
 /** The cursor for the position after `seq` (a bigint, as text). */
 export const encodeCursor = (seq: string): string => encodeSeqCursor(seq);

@@ -1,4 +1,4 @@
-import { DependencyUnavailableError } from "../ports.ts";
+import { DependencyUnavailableError } from "../../domain/errors.ts";
 
 /** Socket-level failures: the database cannot be reached or went away mid-query. */
 const NETWORK_CODES = new Set([

@@ -1,4 +1,5 @@
-import type { MetadataCondition, Scalar, SearchFilter } from "../ports.ts";
+import type { Scalar } from "../../domain/memory.ts";
+import type { MetadataCondition, SearchFilter } from "../../domain/search.ts";
 
 /**
  * Compiles a SearchFilter into a parameterised WHERE fragment, with the embedded adapter's

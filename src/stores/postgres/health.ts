@@ -1,4 +1,4 @@
-import type { DependencyStatus, HealthCheck } from "../ports.ts";
+import type { DependencyStatus, HealthCheck } from "../../ports/health-check.ts";
 import { describeError } from "./errors.ts";
 import type { PgPool } from "./pool.ts";
 

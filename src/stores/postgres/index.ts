@@ -1,5 +1,8 @@
 import type { Logger } from "../../log.ts";
-import type { CollectionStore, HealthCheck, IndexWriter, MemoryStore } from "../ports.ts";
+import type { CollectionStore } from "../../ports/collection-store.ts";
+import type { HealthCheck } from "../../ports/health-check.ts";
+import type { IndexWriter } from "../../ports/index-writer.ts";
+import type { MemoryStore } from "../../ports/memory-store.ts";
 import { PostgresCollectionStore } from "./collections.ts";
 import { PostgresHealthCheck } from "./health.ts";
 import { PostgresMemoryStore } from "./memories.ts";

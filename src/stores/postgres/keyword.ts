@@ -1,4 +1,4 @@
-import { isStopword } from "../../search/stopwords.ts";
+import { isStopword } from "../../domain/stopwords.ts";
 
 /** Most words of a query that reach PostgreSQL: bounds the work one request can cause. */
 export const MAX_QUERY_TERMS = 32;

@@ -1,22 +1,15 @@
-import type {
-  Hit,
-  KeywordOptions,
-  Memory,
-  MemoryPatch,
-  MemoryStore,
-  MemoryWrite,
-  Page,
-  SearchFilter,
-} from "../ports.ts";
+import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory.ts";
+import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
+import type { MemoryStore } from "../../ports/memory-store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { assertEmbedding, clampCount } from "../checks.ts";
+import { assertEmbedding, clampCount } from "../shared/checks.ts";
 import { encodeEmbedding, encodeEmbeddings } from "./embedding.ts";
 import { compileFilter, SqlParams } from "./filters.ts";
 import { keywordText, tsquerySql } from "./keyword.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";
 import { assertNoNul, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
-import { CollectionNotFoundError } from "../ports.ts";
+import { CollectionNotFoundError } from "../../domain/errors.ts";
 import { isForeignKeyViolation } from "./errors.ts";
 
 export const MAX_PAGE_SIZE = 1000;

@@ -1,10 +1,12 @@
 import type pg from "pg";
 import type { Logger } from "../../log.ts";
-import type { GraphFacts, IndexedMemory, IndexWriter } from "../ports.ts";
+import type { GraphFacts } from "../../domain/graph.ts";
+import type { IndexedMemory, IndexWriter } from "../../ports/index-writer.ts";
 import { decodeEmbedding } from "./embedding.ts";
 import { describeError } from "./errors.ts";
 import type { PgPool } from "./pool.ts";
 import { isoSql } from "./rows.ts";
+import { Semaphore } from "../shared/semaphore.ts";
 
 /**
  * The transactional outbox: every write to `memories` / `collections` inserts, in the same
@@ -95,43 +97,6 @@ export function queueSql(op: OutboxOp, from: string, targetsParam: string): stri
   return `INSERT INTO outbox (target, op, collection_id, memory_id)
     SELECT t.target, '${op}', w.collection_id::uuid, w.id FROM ${from} AS w CROSS JOIN unnest(${targetsParam}::text[]) AS t(target)
     RETURNING id`;
-}
-
-/** A counting semaphore whose waits are bounded. */
-class Semaphore {
-  private readonly waiters: (() => void)[] = [];
-
-  constructor(private free: number) {}
-
-  /** Takes a slot; false if none freed up within `timeoutMs`. */
-  acquire(timeoutMs: number): Promise<boolean> {
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const grant = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        const i = this.waiters.indexOf(grant);
-        if (i >= 0) this.waiters.splice(i, 1);
-        resolve(false);
-      }, timeoutMs);
-      this.waiters.push(grant);
-    });
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    if (next !== undefined) next();
-    else this.free++;
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class Outbox {
@@ -263,7 +228,7 @@ export class Outbox {
           this.log.debug("outbox drain round failed", { target, error: describeError(error) });
         }
       }
-      if (delivered === 0) await sleep(20);
+      if (delivered === 0) await Bun.sleep(20);
     }
   }
 

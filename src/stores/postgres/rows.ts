@@ -1,4 +1,4 @@
-import type { Memory } from "../ports.ts";
+import type { Memory } from "../../domain/memory.ts";
 
 /** SQL for a timestamptz column as the ISO-8601 text JS produces (`Date#toISOString`, UTC, ms). */
 export function isoSql(column: string): string {

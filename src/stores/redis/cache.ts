@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { SearchCache } from "../ports";
+import type { SearchCache } from "../../ports/search-cache";
 
 /** The search cache and collection generations in Redis, shared by every worker. */
 export class RedisSearchCache implements SearchCache {

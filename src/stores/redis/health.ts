@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { DependencyStatus, HealthCheck } from "../ports";
+import type { DependencyStatus, HealthCheck } from "../../ports/health-check";
 
 export class RedisHealthCheck implements HealthCheck {
   constructor(private readonly redis: Redis) {}

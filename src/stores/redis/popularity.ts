@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import type { PopularSearch, SearchPopularity } from "../ports";
+import type { PopularSearch, SearchPopularity } from "../../ports/search-popularity";
 
 /**
  * Decaying counters in sorted sets, on Redis' clock. Instead of decaying every member, each

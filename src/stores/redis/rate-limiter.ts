@@ -1,7 +1,7 @@
 import type Redis from "ioredis";
 import type { Logger } from "../../log";
-import { InProcessRateLimiter } from "../memory-rate-limiter";
-import type { RateDecision, RateLimiter } from "../ports";
+import { InProcessRateLimiter } from "../in-process/rate-limiter";
+import type { RateDecision, RateLimiter } from "../../ports/rate-limiter";
 
 /**
  * GCRA in Redis, atomic in one Lua script, on Redis' clock, so every worker spends one budget.

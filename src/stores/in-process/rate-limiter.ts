@@ -1,5 +1,5 @@
-import { gcraStep } from "./gcra";
-import type { RateDecision, RateLimiter } from "./ports";
+import { gcraStep } from "../shared/gcra";
+import type { RateDecision, RateLimiter } from "../../ports/rate-limiter";
 
 const PERIOD_MS = 60_000;
 

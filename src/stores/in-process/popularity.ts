@@ -1,4 +1,4 @@
-import type { PopularSearch, SearchPopularity } from "./ports";
+import type { PopularSearch, SearchPopularity } from "../../ports/search-popularity";
 
 export interface PopularityOptions {
   /** A count loses half its weight every `halfLifeMs`. */

@@ -1,4 +1,4 @@
-import type { SearchCache } from "./ports.ts";
+import type { SearchCache } from "../../ports/search-cache.ts";
 
 export interface MemorySearchCacheOptions {
   /** Most entries kept; the least recently used one goes first. Default 10,000. */

@@ -1,4 +1,6 @@
-import { InvalidCursorError, type EntityInfo, type Page } from "../stores/ports";
+import { InvalidCursorError } from "./errors";
+import type { EntityInfo } from "./graph";
+import type { Page } from "./memory";
 
 /**
  * An entity-list cursor: the last name of the page, base64url-encoded. Any string of the

@@ -1,4 +1,4 @@
-import type { RateDecision } from "./ports";
+import type { RateDecision } from "../../ports/rate-limiter";
 
 /**
  * The generic cell rate algorithm, one step. `tatMs` is the key's theoretical arrival time

@@ -1,5 +1,5 @@
-import { MemorySearchCache } from "./memory-cache";
-import type { SearchCache } from "./ports";
+import { MemorySearchCache } from "./cache";
+import type { SearchCache } from "../../ports/search-cache";
 
 /**
  * A worker-local first level in front of a shared cache (Redis). Answers are immutable per key

@@ -1,4 +1,4 @@
-import { InvalidCursorError } from "./ports.ts";
+import { InvalidCursorError } from "./errors.ts";
 
 /**
  * Pagination cursors holding a position (`seq`, a non-negative integer): the position in

@@ -1,0 +1,36 @@
+/** Domain errors: thrown below the HTTP layer, turned into problems by src/http/errors.ts alone. */
+
+/** Thrown by CollectionStore.create when the owner already has a collection of that name. */
+export class DuplicateNameError extends Error {
+  constructor(readonly collectionName: string) {
+    super(`a collection named "${collectionName}" already exists`);
+  }
+}
+
+/** Thrown by MemoryStore.upsert when the collection does not exist (deleted while the write was on its way). */
+export class CollectionNotFoundError extends Error {
+  constructor(readonly collectionId: string) {
+    super(`collection ${collectionId} does not exist`);
+  }
+}
+
+/** Thrown by MemoryStore.list when a cursor was not produced by this store. */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super("cursor is not valid");
+  }
+}
+
+/** Thrown by a bounded queue (embedder, reranker) that is full; the HTTP layer answers 503 + Retry-After. */
+export class QueueFullError extends Error {
+  constructor(readonly queue: string, readonly retryAfterSeconds = 1) {
+    super(`${queue} queue is full`);
+  }
+}
+
+/** A dependency needed for this request is down; the HTTP layer answers 503 + Retry-After. */
+export class DependencyUnavailableError extends Error {
+  constructor(readonly dependency: string, readonly retryAfterSeconds = 2, cause?: unknown) {
+    super(`${dependency} is unavailable`, { cause });
+  }
+}

@@ -1,0 +1,10 @@
+import type { Collection } from "../domain/collection.ts";
+
+export interface CollectionStore {
+  create(owner: string, input: { name: string; description: string | null }): Promise<Collection>;
+  list(owner: string): Promise<Collection[]>;
+  /** The collection if it exists AND belongs to `owner`, else null. */
+  get(owner: string, id: string): Promise<Collection | null>;
+  /** Deletes the collection and all its memories; false if not the owner's. */
+  delete(owner: string, id: string): Promise<boolean>;
+}
