@@ -34,3 +34,25 @@ export class DependencyUnavailableError extends Error {
     super(`${dependency} is unavailable`, { cause });
   }
 }
+
+/** What the caller asked for does not exist, or is not theirs: the two look the same from outside. */
+export class NotFoundError extends Error {
+  /** `what` names the resource ("collection", "memory"); `detail` replaces the default message. */
+  constructor(readonly what: string, detail?: string) {
+    super(detail ?? `${what} not found`);
+  }
+}
+
+/** A value the caller gave is not acceptable; `field` is its dotted path (e.g. `filters.metadata.a`). */
+export class InvalidInputError extends Error {
+  constructor(readonly field: string, readonly reason: string) {
+    super(`${field}: ${reason}`);
+  }
+}
+
+/** A premium feature (reranking) asked for by a tier that does not have it. */
+export class PremiumRequiredError extends Error {
+  constructor(readonly feature: string, readonly tier: string) {
+    super(`${feature} needs a premium plan (pro or enterprise); this token's tier is ${tier}`);
+  }
+}

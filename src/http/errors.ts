@@ -1,7 +1,16 @@
 import { Elysia, ValidationError } from "elysia";
-import { DependencyUnavailableError, QueueFullError } from "../domain/errors";
+import {
+  CollectionNotFoundError,
+  DependencyUnavailableError,
+  DuplicateNameError,
+  InvalidCursorError,
+  InvalidInputError,
+  NotFoundError,
+  PremiumRequiredError,
+  QueueFullError,
+} from "../domain/errors";
 import { enterRequestScope, type Logger } from "../log";
-import { ProblemError, problemResponse } from "./problem";
+import { ProblemError, problemResponse, type ProblemCode } from "./problem";
 
 const decoder = new TextDecoder();
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
@@ -49,6 +58,25 @@ function describeValidation(error: ValidationError): { field: string; detail: st
     if (options.length > 0) message = `must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
   }
   return { field, detail: `${field}: ${message}` };
+}
+
+/** The problem a domain error stands for (errors with headers, such as 503s, are mapped in the plugin). */
+function domainProblem(error: unknown): { status: number; code: ProblemCode; detail: string; field?: string } | null {
+  if (error instanceof NotFoundError) return { status: 404, code: "not_found", detail: error.message };
+  // A collection deleted while a write to it was on its way: from outside, it is not there.
+  if (error instanceof CollectionNotFoundError) return { status: 404, code: "not_found", detail: "collection not found" };
+  if (error instanceof InvalidInputError) {
+    return { status: 422, code: "validation_failed", detail: error.message, field: error.field };
+  }
+  // Every cursor arrives as the `cursor` query parameter.
+  if (error instanceof InvalidCursorError) {
+    return { status: 422, code: "validation_failed", detail: "query.cursor: is not a cursor this API returned", field: "query.cursor" };
+  }
+  if (error instanceof DuplicateNameError) {
+    return { status: 409, code: "conflict", detail: `name: ${error.message}`, field: "name" };
+  }
+  if (error instanceof PremiumRequiredError) return { status: 403, code: "premium_required", detail: error.message };
+  return null;
 }
 
 /**
@@ -112,6 +140,8 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
         Object.assign(headers, error.extra.headers);
         return respond(error.status, error.code, error.detail, error.extra.field);
       }
+      const domain = domainProblem(error);
+      if (domain) return respond(domain.status, domain.code, domain.detail, domain.field);
       if (error instanceof QueueFullError) {
         headers["retry-after"] = String(error.retryAfterSeconds);
         return respond(503, "overloaded", `${error.message}; retry shortly`);

@@ -1,6 +1,7 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { toOpenAPISchema } from "@elysiajs/openapi";
-import { LIMITS, ProblemSchema } from "../routes/schemas";
+import { LIMITS } from "../domain/limits";
+import { ProblemSchema } from "../routes/schemas";
 import { DOCUMENTED_AS } from "./documented";
 
 /**

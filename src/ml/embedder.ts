@@ -11,7 +11,7 @@
 import { QueueFullError } from "../domain/errors.ts";
 import type { Embedder } from "../ports/embedder.ts";
 import { checkModelFolder, loaderLocation, type ModelFolder } from "./model-folder.ts";
-import { Lru } from "./lru.ts";
+import { LRUCache } from "lru-cache";
 import type { EmbedRequest, FromWorker, InitMessage } from "./embed-worker.ts";
 
 export interface OnnxEmbedderOptions {
@@ -75,7 +75,8 @@ class WorkerEmbedder implements OnnxEmbedder {
 
   private readonly queries: Slot[] = [];
   private readonly documents: Slot[] = [];
-  private readonly cache: Lru<string, Float32Array>;
+  /** Query embeddings by prefixed text; null when the cache is sized 0. */
+  private readonly cache: LRUCache<string, Float32Array> | null;
   private readonly pendingQueries = new Map<string, Promise<Float32Array>>();
   private inFlight: { id: number; slots: Slot[] } | null = null;
   private flushScheduled = false;
@@ -93,7 +94,7 @@ class WorkerEmbedder implements OnnxEmbedder {
   ) {
     this.model = folder.spec.name;
     this.dimensions = folder.spec.dimensions;
-    this.cache = new Lru(queryCacheSize);
+    this.cache = queryCacheSize > 0 ? new LRUCache<string, Float32Array>({ max: queryCacheSize }) : null;
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
     worker.addEventListener("error", (e: ErrorEvent) => this.die(new Error(`embed worker crashed: ${e.message}`)));
     worker.addEventListener("close", () => this.die(new Error("embed worker exited")));
@@ -108,7 +109,7 @@ class WorkerEmbedder implements OnnxEmbedder {
     for (let i = 0; i < texts.length; i++) {
       const text = prefix + texts[i];
       if (kind === "query") {
-        const cached = this.cache.get(text);
+        const cached = this.cache?.get(text);
         if (cached) {
           this.counters.hits++;
           out[i] = cached.slice();
@@ -134,7 +135,7 @@ class WorkerEmbedder implements OnnxEmbedder {
         const p = new Promise<Float32Array>((resolve, reject) => lane.push({ text, resolve, reject }));
         if (kind === "query") {
           const cached = p.then((v) => {
-            this.cache.set(text, v.slice());
+            this.cache?.set(text, v.slice());
             return v;
           });
           cached.then(
@@ -165,7 +166,7 @@ class WorkerEmbedder implements OnnxEmbedder {
       textsEmbedded: c.textsEmbedded,
       queryCacheHits: c.hits,
       queryCacheMisses: c.misses,
-      queryCacheEntries: this.cache.size,
+      queryCacheEntries: this.cache?.size ?? 0,
     };
   }
 

@@ -1,9 +1,8 @@
 import { Elysia, t } from "elysia";
 import type { Collection } from "../domain/collection";
 import type { CollectionStore } from "../ports/collection-store";
-import { DuplicateNameError } from "../domain/errors";
+import { NotFoundError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
-import { ProblemError, notFound } from "../http/problem";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
 import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
 
@@ -22,24 +21,18 @@ export const presentCollection = ({ id, name, description, created_at }: Collect
 });
 
 export function collectionRoutes(deps: CollectionRoutesDeps) {
-  return new Elysia({ prefix: "/v1/collections", normalize: false })
+  return new Elysia({ name: "collection-routes", prefix: "/v1/collections", normalize: false })
     .use(deps.auth)
     .post(
       "/",
       async ({ principal, body, set }) => {
-        try {
-          const collection = await deps.collections.create(principal.userId, {
-            name: body.name.trim(),
-            description: body.description ?? null,
-          });
-          set.status = 201;
-          return presentCollection(collection);
-        } catch (error) {
-          if (error instanceof DuplicateNameError) {
-            throw new ProblemError(409, "conflict", `name: ${error.message}`, { field: "name" });
-          }
-          throw error;
-        }
+        // A name the owner already uses is a DuplicateNameError: a 409.
+        const collection = await deps.collections.create(principal.userId, {
+          name: body.name.trim(),
+          description: body.description ?? null,
+        });
+        set.status = 201;
+        return presentCollection(collection);
       },
       {
         body: CreateCollectionBody,
@@ -61,7 +54,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
       "/:collection_id",
       async ({ principal, params }) => {
         const collection = await deps.collections.get(principal.userId, params.collection_id);
-        if (!collection) throw notFound("collection");
+        if (!collection) throw new NotFoundError("collection");
         return presentCollection(collection);
       },
       {
@@ -73,7 +66,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
       "/:collection_id",
       async ({ principal, params, set }) => {
         const deleted = await deps.collections.delete(principal.userId, params.collection_id);
-        if (!deleted) throw notFound("collection");
+        if (!deleted) throw new NotFoundError("collection");
         await deps.bumpGeneration(params.collection_id);
         set.status = 204;
       },

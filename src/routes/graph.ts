@@ -1,11 +1,10 @@
 import { parsePageSize } from "../http/query-params";
 import { Elysia } from "elysia";
 import type { AuthPlugin } from "../auth/plugin";
-import { invalidField, notFound, ProblemError } from "../http/problem";
 import { AUTHENTICATED, describeRoute, problems } from "../http/openapi";
 import { EntityDetailSchema, EntityPageSchema, ListEntitiesQuery } from "../graph/schemas";
 import { normaliseName } from "../graph/normalise";
-import { InvalidCursorError } from "../domain/errors";
+import { NotFoundError } from "../domain/errors";
 import type { CollectionStore } from "../ports/collection-store";
 import type { GraphStore } from "../ports/graph-store";
 import type { MemoryStore } from "../ports/memory-store";
@@ -25,12 +24,12 @@ const DETAIL_LIMIT = 50;
 export function graphRoutes(deps: GraphRoutesDeps) {
   const owned = async (userId: string, collectionId: string): Promise<GraphStore> => {
     const collection = await deps.collections.get(userId, collectionId);
-    if (!collection) throw notFound("collection");
-    if (!deps.graph) throw new ProblemError(404, "not_found", "this server keeps no knowledge graph");
+    if (!collection) throw new NotFoundError("collection");
+    if (!deps.graph) throw new NotFoundError("graph", "this server keeps no knowledge graph");
     return deps.graph;
   };
 
-  return new Elysia({ prefix: "/v1/collections/:collection_id/entities", normalize: false })
+  return new Elysia({ name: "graph-routes", prefix: "/v1/collections/:collection_id/entities", normalize: false })
     .use(deps.auth)
     .get(
       "/",
@@ -38,17 +37,12 @@ export function graphRoutes(deps: GraphRoutesDeps) {
         const limit = parsePageSize(query.limit);
         const graph = await owned(principal.userId, params.collection_id);
         const q = query.q === undefined ? undefined : normaliseName(query.q);
-        try {
-          const page = await graph.listEntities(params.collection_id, {
-            limit,
-            ...(q ? { q } : {}),
-            ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-          });
-          return { entities: page.items, next_cursor: page.next_cursor };
-        } catch (error) {
-          if (error instanceof InvalidCursorError) throw invalidField("query.cursor", "is not a cursor this API returned");
-          throw error;
-        }
+        const page = await graph.listEntities(params.collection_id, {
+          limit,
+          ...(q ? { q } : {}),
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        });
+        return { entities: page.items, next_cursor: page.next_cursor };
       },
       {
         query: ListEntitiesQuery,
@@ -62,7 +56,7 @@ export function graphRoutes(deps: GraphRoutesDeps) {
         const graph = await owned(principal.userId, params.collection_id);
         const name = normaliseName(params.name);
         const [entity] = name === "" ? [] : await graph.findEntities(params.collection_id, [name]);
-        if (!entity) throw notFound("entity");
+        if (!entity) throw new NotFoundError("entity");
         const [neighbours, mentions] = await Promise.all([
           graph.neighbours(params.collection_id, name, DETAIL_LIMIT),
           graph.mentions(params.collection_id, [name], DETAIL_LIMIT),

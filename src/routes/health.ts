@@ -10,7 +10,7 @@ export interface HealthRoutesDeps {
 
 export function healthRoutes(deps: HealthRoutesDeps) {
   const healthy = JSON.stringify({ status: "healthy", version: pkg.version });
-  return new Elysia()
+  return new Elysia({ name: "health-routes" })
     .get(
       "/health",
       () => new Response(healthy, { headers: { "content-type": "application/json" } }),

@@ -5,9 +5,10 @@ import type { Memory, MemoryWrite } from "../domain/memory";
 import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
-import { CollectionNotFoundError, InvalidCursorError } from "../domain/errors";
+import { NotFoundError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
-import { invalidField, notFound, ProblemError } from "../http/problem";
+import { ProblemError } from "../http/problem";
+import { LIMITS } from "../domain/limits";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
 import type { ExtractionMode } from "../graph/extract";
@@ -15,7 +16,6 @@ import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/opena
 import {
   AddedMemoriesSchema,
   AddMemoriesBody,
-  LIMITS,
   ListMemoriesQuery,
   MemoryPageSchema,
   MemorySchema,
@@ -46,11 +46,11 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
   const extraction = deps.graphExtraction ?? "auto";
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
-    if (!collection) throw notFound("collection");
+    if (!collection) throw new NotFoundError("collection");
     return collection;
   };
 
-  return new Elysia({ prefix: "/v1/collections/:collection_id/memories", normalize: false })
+  return new Elysia({ name: "memory-routes", prefix: "/v1/collections/:collection_id/memories", normalize: false })
     .use(deps.auth)
     .post(
       "/",
@@ -74,13 +74,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           embedding: embeddings[i]!,
           graph: memoryGraph(item.content, suppliedOf(item), extraction),
         }));
-        try {
-          await deps.memories.upsert(params.collection_id, writes);
-        } catch (error) {
-          // deleted while this request embedded its memories
-          if (error instanceof CollectionNotFoundError) throw notFound("collection");
-          throw error;
-        }
+        // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
+        await deps.memories.upsert(params.collection_id, writes);
         await deps.bumpGeneration(params.collection_id);
         set.status = 201;
         return { ids };
@@ -99,16 +94,11 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/",
       async ({ principal, params, query }) => {
         await ownedCollection(principal.userId, params.collection_id);
-        try {
-          const page = await deps.memories.list(params.collection_id, {
-            limit: parsePageSize(query.limit),
-            cursor: query.cursor,
-          });
-          return { memories: page.items.map(presentMemory), next_cursor: page.next_cursor };
-        } catch (error) {
-          if (error instanceof InvalidCursorError) throw invalidField("query.cursor", "is not a cursor this API returned");
-          throw error;
-        }
+        const page = await deps.memories.list(params.collection_id, {
+          limit: parsePageSize(query.limit),
+          cursor: query.cursor,
+        });
+        return { memories: page.items.map(presentMemory), next_cursor: page.next_cursor };
       },
       {
         query: ListMemoriesQuery,
@@ -121,7 +111,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       async ({ principal, params }) => {
         await ownedCollection(principal.userId, params.collection_id);
         const memory = await deps.memories.get(params.collection_id, params.memory_id);
-        if (!memory) throw notFound("memory");
+        if (!memory) throw new NotFoundError("memory");
         return presentMemory(memory);
       },
       {
@@ -145,7 +135,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         let graph: MemoryGraph | undefined;
         if (graphChange) {
           const current = await deps.memories.get(params.collection_id, params.memory_id);
-          if (!current) throw notFound("memory");
+          if (!current) throw new NotFoundError("memory");
           const before = current.graph?.supplied ?? {};
           const supplied = suppliedOf({ entities: body.entities ?? before.entities, relations: body.relations ?? before.relations });
           graph = memoryGraph(body.content ?? current.content, supplied, extraction) ?? { entities: [], relations: [] };
@@ -158,7 +148,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           embedding,
           graph,
         });
-        if (!updated) throw notFound("memory");
+        if (!updated) throw new NotFoundError("memory");
         await deps.bumpGeneration(params.collection_id);
         return presentMemory(updated);
       },
@@ -173,7 +163,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       async ({ principal, params, set }) => {
         await ownedCollection(principal.userId, params.collection_id);
         const deleted = await deps.memories.delete(params.collection_id, params.memory_id);
-        if (!deleted) throw notFound("memory");
+        if (!deleted) throw new NotFoundError("memory");
         await deps.bumpGeneration(params.collection_id);
         set.status = 204;
       },

@@ -1,6 +1,6 @@
 import type { Metadata } from "../domain/memory";
-import { invalidField } from "../http/problem";
-import { LIMITS } from "./schemas";
+import { InvalidInputError } from "../domain/errors";
+import { LIMITS } from "../domain/limits";
 
 function depthOf(value: unknown): number {
   if (value === null || typeof value !== "object") return 0;
@@ -15,13 +15,13 @@ function depthOf(value: unknown): number {
 /** Metadata is free-form JSON, bounded in size and depth so it cannot be used to exhaust the stores. */
 export function checkMetadata(field: string, metadata: Metadata | undefined): Metadata {
   if (metadata === undefined) return {};
-  if (Array.isArray(metadata)) throw invalidField(field, "must be a JSON object, not an array");
+  if (Array.isArray(metadata)) throw new InvalidInputError(field, "must be a JSON object, not an array");
   const bytes = Buffer.byteLength(JSON.stringify(metadata));
   if (bytes > LIMITS.metadataBytes) {
-    throw invalidField(field, `metadata is ${bytes} bytes; at most ${LIMITS.metadataBytes} are allowed`);
+    throw new InvalidInputError(field, `metadata is ${bytes} bytes; at most ${LIMITS.metadataBytes} are allowed`);
   }
   if (depthOf(metadata) > LIMITS.metadataDepth) {
-    throw invalidField(field, `metadata nests deeper than ${LIMITS.metadataDepth} levels`);
+    throw new InvalidInputError(field, `metadata nests deeper than ${LIMITS.metadataDepth} levels`);
   }
   return metadata;
 }

@@ -1,24 +1,13 @@
 import { t } from "elysia";
 import { EntitiesInput, RelationsInput } from "../graph/schemas";
 import { PageSizeParam } from "../http/query-params";
-import { SearchFilters } from "../search/filter-schema";
 import { documentedAs } from "../http/documented";
 import { SEQ_CURSOR_PATTERN } from "../domain/seq-cursor";
 
+import { LIMITS } from "../domain/limits";
+
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
-export const LIMITS = {
-  collectionName: 128,
-  description: 1024,
-  contentChars: 65_536,
-  memoriesPerRequest: 1000,
-  idChars: 128,
-  queryChars: 4096,
-  topK: 100,
-  pageSize: 1000,
-  metadataBytes: 16_384,
-  metadataDepth: 5,
-} as const;
 
 const MemoryId = t.String({
   minLength: 1,
@@ -90,21 +79,6 @@ export const MemorySchema = t.Object({
   relations: t.Optional(RelationsInput),
 });
 
-export const SearchBody = t.Object(
-  {
-    query: t.String({ minLength: 1, maxLength: LIMITS.queryChars, pattern: "\\S" }),
-    collection_id: t.String({ minLength: 1, maxLength: 64 }),
-    top_k: t.Optional(t.Integer({ minimum: 1, maximum: LIMITS.topK, default: 10 })),
-    search_type: t.Optional(
-      t.Union([t.Literal("semantic"), t.Literal("keyword"), t.Literal("hybrid"), t.Literal("graph")], { default: "semantic" }),
-    ),
-    // Validated by parseFilters, whose messages name the failing key and operator; documented
-    // exactly (filter-schema.ts).
-    filters: t.Optional(documentedAs(t.Record(t.String(), t.Unknown()), SearchFilters)),
-    rerank: t.Optional(t.Boolean({ default: false })),
-  },
-  { additionalProperties: false },
-);
 
 export const ProblemSchema = t.Object({
   type: t.String(),
@@ -129,26 +103,7 @@ export const MemoryPageSchema = t.Object({
   next_cursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null at the end" }),
 });
 
-export const SearchResultSchema = t.Object({
-  id: t.String(),
-  content: t.String(),
-  metadata: t.Record(t.String(), t.Unknown()),
-  score: t.Number(),
-  created_at: t.String(),
-  path: t.Optional(t.Array(t.String(), { description: "graph search: entity, RELATION, entity, ... that led here" })),
-});
 
-export const SearchAnswerSchema = t.Object({
-  cached: t.Boolean(),
-  took_ms: t.Number(),
-  results: t.Array(SearchResultSchema),
-  search_type: t.String(),
-  top_k: t.Integer(),
-  reranked: t.Boolean(),
-  rerank_reason: t.Optional(
-    t.String({ description: "why `rerank: true` was not honoured: reranker_busy, reranker_not_configured" }),
-  ),
-});
 
 export const HealthSchema = t.Object({ status: t.Literal("healthy"), version: t.String() });
 

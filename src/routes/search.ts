@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { AuthPlugin } from "../auth/plugin";
 import { renderAnswer, type SearchPipeline } from "../search/pipeline";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
-import { SearchAnswerSchema, SearchBody } from "./schemas";
+import { SearchAnswerSchema, SearchBody, withSearchDefaults } from "../search/request";
 
 export interface SearchRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
@@ -11,18 +11,11 @@ export interface SearchRoutesDeps {
 }
 
 export function searchRoutes(deps: SearchRoutesDeps) {
-  return new Elysia({ prefix: "/v1", normalize: false }).use(deps.auth).post(
+  return new Elysia({ name: "search-routes", prefix: "/v1", normalize: false }).use(deps.auth).post(
     "/search",
     async ({ principal, body }) => {
       const started = performance.now();
-      const outcome = await deps.pipeline.search(principal, {
-        query: body.query,
-        collection_id: body.collection_id,
-        top_k: body.top_k ?? 10,
-        search_type: body.search_type ?? "semantic",
-        filters: body.filters,
-        rerank: body.rerank ?? false,
-      });
+      const outcome = await deps.pipeline.search(principal, withSearchDefaults(body));
       return new Response(renderAnswer(outcome, performance.now() - started), {
         headers: { "content-type": "application/json" },
       });

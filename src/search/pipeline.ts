@@ -1,4 +1,4 @@
-import { QueueFullError } from "../domain/errors";
+import { NotFoundError, InvalidInputError, PremiumRequiredError, QueueFullError } from "../domain/errors";
 import type { Memory } from "../domain/memory";
 import type { Hit, SearchFilter } from "../domain/search";
 import type { CollectionStore } from "../ports/collection-store";
@@ -11,37 +11,18 @@ import type { VectorIndex } from "../ports/vector-index";
 import type { Principal } from "../auth/claims";
 import { isPremium } from "../auth/claims";
 import type { Logger } from "../log";
-import { ProblemError, invalidField, notFound } from "../http/problem";
 import { cacheKeyFor, searchDescriptor } from "./cache-key";
 import type { PopularityTracker } from "./popularity";
 import { Prewarmer } from "./prewarm";
 import type { PendingGenerations } from "./pending-generations";
-import { parseFilters } from "./filters";
-import { reciprocalRankFusion } from "./fusion";
+import { parseFilters } from "./filters/parse";
 import { SingleFlight } from "./single-flight";
-import { graphSearch } from "../graph/search";
-
-export const SEARCH_TYPES = ["semantic", "keyword", "hybrid", "graph"] as const;
-export type SearchType = (typeof SEARCH_TYPES)[number];
-
-export interface SearchRequest {
-  query: string;
-  collection_id: string;
-  top_k: number;
-  search_type: SearchType;
-  filters?: unknown;
-  rerank: boolean;
-}
-
-export interface SearchResult {
-  id: string;
-  content: string;
-  metadata: Memory["metadata"];
-  score: number;
-  created_at: string;
-  /** Graph search: the entity path that led to this memory. */
-  path?: string[];
-}
+import { graphRetriever } from "./retrievers/graph";
+import { hybridRetriever } from "./retrievers/hybrid";
+import { keywordRetriever } from "./retrievers/keyword";
+import type { Retriever } from "./retrievers/retriever";
+import { semanticRetriever } from "./retrievers/semantic";
+import type { SearchRequest, SearchResult, SearchType } from "./request";
 
 export interface SearchPipelineDeps {
   collections: CollectionStore;
@@ -92,6 +73,15 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<string>();
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
   const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
+  const { embedder, vectors, memories } = deps;
+  const retrievers: Record<SearchType, Retriever> = {
+    semantic: semanticRetriever({ embedder, vectors }),
+    keyword: keywordRetriever({ memories }),
+    hybrid: hybridRetriever({ embedder, vectors, memories, candidates: deps.hybridCandidates }),
+    graph: deps.graph
+      ? graphRetriever({ graph: deps.graph, vectors, memories, embedder, semanticPool: deps.hybridCandidates })
+      : () => Promise.reject(new InvalidInputError("search_type", "graph search is not available on this server")),
+  };
 
   // Background recomputation of popular searches after a write. Reranked searches are not
   // pre-warmed: they would take the premium tier's inference capacity for guesses.
@@ -100,7 +90,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     top: deps.prewarmTop ?? 0,
     log: deps.log,
     async warm(collectionId, descriptor) {
-      let d: { user: string; query: string; search_type: SearchType; filters: unknown; top_k: number; rerank: boolean };
+      let d: { user: string; query: string; search_type: SearchType; filters: SearchRequest["filters"] | null; top_k: number; rerank: boolean };
       try {
         d = JSON.parse(descriptor) as typeof d;
       } catch {
@@ -115,7 +105,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
           "prewarm",
         );
       } catch (error) {
-        if (error instanceof ProblemError && error.status === 404) return "gone";
+        if (error instanceof NotFoundError) return "gone";
         throw error;
       }
       return "warmed";
@@ -146,32 +136,6 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     }
   };
 
-  async function retrieve(request: SearchRequest, filter: SearchFilter, k: number): Promise<Hit[]> {
-    const { collection_id: cid, query } = request;
-    switch (request.search_type) {
-      case "semantic": {
-        const [vector] = await deps.embedder.embed([query], "query");
-        return deps.vectors.search(cid, vector!, k, filter);
-      }
-      case "keyword":
-        return deps.memories.keywordSearch(cid, query, k, filter);
-      case "hybrid": {
-        const pool = Math.max(k, deps.hybridCandidates);
-        const [vector] = await deps.embedder.embed([query], "query");
-        const [semantic, keyword] = await Promise.all([
-          deps.vectors.search(cid, vector!, pool, filter),
-          deps.memories.keywordSearch(cid, query, pool, filter, { minTermsMatched: 2 }),
-        ]);
-        return reciprocalRankFusion([semantic, keyword], k);
-      }
-      case "graph": {
-        if (!deps.graph) throw invalidField("search_type", "graph search is not available on this server");
-        const { graph, vectors, memories, embedder } = deps;
-        return graphSearch({ graph, vectors, memories, embedder, semanticPool: deps.hybridCandidates }, cid, query, k, filter);
-      }
-    }
-  }
-
   /** Reorders hits by the cross-encoder, or says why it cannot right now. */
   async function rerank(query: string, hits: Hit[], byId: Map<string, Memory>): Promise<Hit[] | string> {
     if (!deps.reranker) return "reranker_not_configured";
@@ -198,9 +162,9 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     filter: SearchFilter,
   ): Promise<{ body: string; cacheable: boolean }> {
     const collection = await deps.collections.get(principal.userId, request.collection_id);
-    if (!collection) throw notFound("collection");
+    if (!collection) throw new NotFoundError("collection");
     const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
-    let hits = await retrieve(request, filter, k);
+    let hits = await retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k, filter });
     const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
     const memories = await deps.memories.hydrate(
       request.collection_id,
@@ -256,11 +220,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       const filter = parseFilters(request.filters);
       if (!request.rerank && origin === "client") deps.reranker?.noteForegroundWork?.();
       if (request.rerank && !isPremium(principal.tier)) {
-        throw new ProblemError(
-          403,
-          "premium_required",
-          `reranking needs a premium plan (pro or enterprise); this token's tier is ${principal.tier}`,
-        );
+        throw new PremiumRequiredError("reranking", principal.tier);
       }
       const generation = deps.pendingGenerations?.has(request.collection_id)
         ? -1

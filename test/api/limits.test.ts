@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildApp } from "../../src/app";
 import { createTokenService } from "../../src/auth/tokens";
 import { silentLogger } from "../../src/log";
-import { LIMITS } from "../../src/routes/schemas";
+import { LIMITS } from "../../src/domain/limits";
 import type { VectorIndex } from "../../src/ports/vector-index";
 import { createTestApp, newCollection, TEST_SECRET, toReply, type TestApp } from "../support/app";
 import { openBackend, type Backend } from "../support/backend";

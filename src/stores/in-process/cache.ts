@@ -1,28 +1,22 @@
+import { LRUCache } from "lru-cache";
 import type { SearchCache } from "../../ports/search-cache.ts";
 
 export interface MemorySearchCacheOptions {
   /** Most entries kept; the least recently used one goes first. Default 10,000. */
   maxEntries?: number;
-  /** Milliseconds clock; injectable for tests. Default `Date.now`. */
+  /** Milliseconds clock; injectable for tests. Default: lru-cache's own (performance.now). */
   now?: () => number;
 }
 
-interface Entry {
-  value: string;
-  expiresAt: number;
-}
-
 /**
- * In-process `SearchCache`: an LRU with per-entry TTL and a bound on entries, plus collection
- * generation counters. Independent of any store, so production mode can put it in front of
- * Redis as the first level. The `*Sync` methods are the hot path for such a first level;
- * the async methods implement the port.
+ * In-process `SearchCache`: an LRU (lru-cache) with per-entry TTL and a bound on entries, plus
+ * collection generation counters. Independent of any store, so production mode can put it in
+ * front of Redis as the first level. The `*Sync` methods are the hot path for such a first
+ * level; the async methods implement the port.
  */
 export class MemorySearchCache implements SearchCache {
   readonly maxEntries: number;
-  private readonly now: () => number;
-  // A Map iterates in insertion order: re-inserting on access keeps the LRU entry first.
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, string>;
   private readonly generations = new Map<string, number>();
 
   constructor(options: MemorySearchCacheOptions = {}) {
@@ -31,7 +25,12 @@ export class MemorySearchCache implements SearchCache {
       throw new RangeError(`maxEntries must be a positive integer, got ${max}`);
     }
     this.maxEntries = max;
-    this.now = options.now ?? Date.now;
+    const now = options.now;
+    this.entries = new LRUCache<string, string>({
+      max,
+      // An injected clock is read on every check (the default caches it for a millisecond).
+      ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
+    });
   }
 
   /** Entries held, expired ones not yet evicted included. */
@@ -40,27 +39,15 @@ export class MemorySearchCache implements SearchCache {
   }
 
   getSync(key: string): string | null {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return null;
-    if (entry.expiresAt <= this.now()) {
-      this.entries.delete(key);
-      return null;
-    }
-    // Mark as most recently used.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.value;
+    return this.entries.get(key) ?? null;
   }
 
   setSync(key: string, value: string, ttlSeconds: number): void {
-    this.entries.delete(key);
-    if (!(ttlSeconds > 0)) return; // zero, negative or NaN: nothing to keep
-    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.entries.delete(oldest.value);
+    if (!(ttlSeconds > 0)) {
+      this.entries.delete(key); // zero, negative or NaN: nothing to keep
+      return;
     }
+    this.entries.set(key, value, { ttl: ttlSeconds * 1000 });
   }
 
   deleteSync(key: string): boolean {

@@ -12,18 +12,19 @@
  * A query that names no entity of the collection gets no results (not a semantic fallback: an
  * empty answer says "the graph does not know these names", which a client can act on).
  */
-import type { GraphPath } from "../domain/graph";
-import type { Memory } from "../domain/memory";
-import type { Hit, SearchFilter } from "../domain/search";
-import type { Embedder } from "../ports/embedder";
-import type { GraphStore } from "../ports/graph-store";
-import type { MemoryStore } from "../ports/memory-store";
-import type { VectorIndex } from "../ports/vector-index";
-import { GRAPH_CO_OCCURS } from "../domain/graph";
-import { isStopword } from "../domain/stopwords";
-import { extractFromText } from "./extract";
-import { matchesFilter } from "./filter-match";
-import { normaliseName, stem } from "./normalise";
+import type { GraphPath } from "../../domain/graph";
+import type { Memory } from "../../domain/memory";
+import type { Hit, SearchFilter } from "../../domain/search";
+import type { Embedder } from "../../ports/embedder";
+import type { GraphStore } from "../../ports/graph-store";
+import type { MemoryStore } from "../../ports/memory-store";
+import type { VectorIndex } from "../../ports/vector-index";
+import { GRAPH_CO_OCCURS } from "../../domain/graph";
+import { isStopword } from "../../domain/stopwords";
+import { extractFromText } from "../../graph/extract";
+import { matchesFilter } from "../filters/match";
+import { normaliseName, stem } from "../../graph/normalise";
+import type { Retriever } from "./retriever";
 
 export const GRAPH_LIMITS = {
   maxCandidates: 400,
@@ -150,4 +151,9 @@ export async function graphSearch(deps: GraphSearchDeps, collectionId: string, q
     hits.push({ id, score: Math.round(score * 1e6) / 1e6, path: best.path });
   }
   return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+}
+
+/** search_type "graph" as a retriever. */
+export function graphRetriever(deps: GraphSearchDeps): Retriever {
+  return ({ collectionId, query, k, filter }) => graphSearch(deps, collectionId, query, k, filter);
 }

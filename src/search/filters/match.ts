@@ -1,5 +1,5 @@
-import type { Memory, Scalar } from "../domain/memory";
-import type { SearchFilter } from "../domain/search";
+import type { Memory, Scalar } from "../../domain/memory";
+import type { SearchFilter } from "../../domain/search";
 
 /**
  * A SearchFilter evaluated on a hydrated memory, with the stores' semantics: values compare with

@@ -1,0 +1,12 @@
+import type { Hit, SearchFilter } from "../../domain/search";
+
+/** What every retriever is asked: the `k` best hits of a collection for a query, within a filter. */
+export interface Retrieval {
+  collectionId: string;
+  query: string;
+  k: number;
+  filter: SearchFilter;
+}
+
+/** One way of finding memories (semantic, keyword, hybrid, graph); higher scores are better. */
+export type Retriever = (retrieval: Retrieval) => Promise<Hit[]>;
