@@ -202,7 +202,7 @@ export interface ImportRun {
 
 export async function runImport(folder: string, collectionId: string, apiUrl: string, token: string): Promise<ImportRun> {
   const started = performance.now();
-  const proc = Bun.spawn([process.execPath, "run", "src/integrations/notion/cli.ts", folder, "--collection", collectionId], {
+  const proc = Bun.spawn([process.execPath, "run", "clients/notion/cli.ts", folder, "--collection", collectionId], {
     cwd: ROOT,
     env: { ...(process.env as Record<string, string>), MEMORY_API_URL: apiUrl, MEMORY_API_TOKEN: token },
     stdout: "pipe",

@@ -97,7 +97,7 @@ interface Bot {
 
 async function startBot(env: Record<string, string>): Promise<Bot> {
   const port = freeLoopbackPort();
-  const bot: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([process.execPath, "run", "src/integrations/poe/cli.ts"], {
+  const bot: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn([process.execPath, "run", "clients/poe/cli.ts"], {
     cwd: ROOT,
     env: { ...(process.env as Record<string, string>), ...env, POE_ACCESS_KEY: ACCESS_KEY, POE_BOT_PORT: String(port), LOG_LEVEL: "info" },
     stdout: "pipe",

@@ -5,6 +5,9 @@
 
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError, EnvReader, type Env } from "./env-reader";
+
+export { ConfigError };
 
 export type Mode = "embedded" | "production";
 
@@ -95,91 +98,8 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-class Reader {
-  readonly problems: string[] = [];
-  constructor(private readonly env: Env) {}
-
-  string(name: string, fallback: string): string {
-    const raw = this.env[name];
-    if (raw === undefined || raw === "") return fallback;
-    return raw;
-  }
-
-  optional(name: string): string | undefined {
-    const raw = this.env[name];
-    return raw === undefined || raw === "" ? undefined : raw;
-  }
-
-  int(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.env[name];
-    if (raw === undefined || raw === "") return fallback;
-    if (!/^-?\d+$/.test(raw.trim())) {
-      this.problems.push(`${name} must be an integer, got "${raw}"`);
-      return fallback;
-    }
-    return this.inRange(name, Number(raw.trim()), fallback, min, max);
-  }
-
-  number(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw.trim());
-    if (!/^\s*-?(?:\d+\.?\d*|\.\d+)\s*$/.test(raw) || !Number.isFinite(value)) {
-      this.problems.push(`${name} must be a number, got "${raw}"`);
-      return fallback;
-    }
-    return this.inRange(name, value, fallback, min, max);
-  }
-
-  private inRange(name: string, value: number, fallback: number, min: number, max: number): number {
-    if (value >= min && value <= max) return value;
-    this.problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
-    return fallback;
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const raw = this.env[name];
-    if (raw === undefined || raw === "") return fallback;
-    if (["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
-    if (["0", "false", "no", "off"].includes(raw.toLowerCase())) return false;
-    this.problems.push(`${name} must be true or false, got "${raw}"`);
-    return fallback;
-  }
-
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
-    const raw = this.env[name];
-    if (raw === undefined || raw === "") return fallback;
-    if (!(allowed as readonly string[]).includes(raw)) {
-      this.problems.push(`${name} must be one of ${allowed.join(" | ")}, got "${raw}"`);
-      return fallback;
-    }
-    return raw as T;
-  }
-
-  url(name: string, fallback: string, protocols: string[]): string {
-    const value = this.string(name, fallback);
-    try {
-      const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) {
-        this.problems.push(`${name} must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
-      }
-    } catch {
-      this.problems.push(`${name} is not a valid URL: "${value}"`);
-    }
-    return value;
-  }
-}
-
 export function loadConfig(env: Env = process.env): Config {
-  const r = new Reader(env);
+  const r = new EnvReader(env);
   const mode = r.oneOf<Mode>("MEMORY_MODE", "embedded", ["embedded", "production"]);
   const jwtSecret = r.optional("JWT_SECRET");
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
@@ -259,96 +179,6 @@ export function loadConfig(env: Env = process.env): Config {
       neo4jPassword: r.optional("NEO4J_PASSWORD"),
       neo4jPoolSize: r.int("NEO4J_POOL_SIZE", 50, 1, 1000),
     },
-  };
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return config;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Integrations: separate programs that are clients of the API over HTTP (src/integrations/).
-// Their settings are read here too, so every variable of the project is validated in one place.
-
-export interface NotionImportConfig {
-  memoryApiUrl: string;
-  memoryApiToken: string;
-  /** Required only for `--api`. */
-  notionToken: string | undefined;
-  /** Notion's API unless set (the tests point it at a local server of recorded answers). */
-  notionApiUrl: string | undefined;
-  notionRequestsPerSecond: number;
-  notionMaxRetries: number;
-  chunkChars: number;
-  batchSize: number;
-}
-
-export function loadNotionImportConfig(env: Env = process.env, opts: { api: boolean } = { api: false }): NotionImportConfig {
-  const r = new Reader(env);
-  const memoryApiToken = r.optional("MEMORY_API_TOKEN");
-  if (memoryApiToken === undefined) r.problems.push("MEMORY_API_TOKEN is required (mint one with `bun run token -- --sub USER`)");
-  const notionToken = r.optional("NOTION_TOKEN");
-  if (opts.api && notionToken === undefined) r.problems.push("NOTION_TOKEN is required with --api (the integration's secret from notion.so/my-integrations)");
-  const notionApiUrl = r.optional("NOTION_API_URL");
-  const config: NotionImportConfig = {
-    memoryApiUrl: r.url("MEMORY_API_URL", "http://127.0.0.1:8000", ["http:", "https:"]),
-    memoryApiToken: memoryApiToken ?? "",
-    notionToken,
-    notionApiUrl: notionApiUrl === undefined ? undefined : r.url("NOTION_API_URL", notionApiUrl, ["http:", "https:"]),
-    notionRequestsPerSecond: r.int("NOTION_REQUESTS_PER_SECOND", 3, 1, 100),
-    notionMaxRetries: r.int("NOTION_MAX_RETRIES", 5, 0, 20),
-    chunkChars: r.int("NOTION_CHUNK_CHARS", 1000, 200, 20_000),
-    batchSize: r.int("NOTION_BATCH_SIZE", 1000, 1, 1000),
-  };
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return config;
-}
-
-export interface PoeBotConfig {
-  host: string;
-  port: number;
-  /** The bot's access key from Poe: every request must carry it as `Authorization: Bearer`. */
-  accessKey: string;
-  memoryApiUrl: string;
-  /** The Memory API token the bot searches with (a long-lived one: `bun run token -- --days 365`). */
-  memoryToken: string;
-  collectionId: string;
-  topK: number;
-  /** `auto` reranks when the token's tier is premium (pro, enterprise). */
-  rerank: "auto" | "on" | "off";
-  /** Memories less similar than this (cosine, 0..1) to the question count as not relevant. */
-  minSimilarity: number;
-  searchTimeoutMs: number;
-  introduction: string;
-  logLevel: Config["logLevel"];
-}
-
-export function loadPoeBotConfig(env: Env = process.env): PoeBotConfig {
-  const r = new Reader(env);
-  const required = (name: string, hint: string) => {
-    const value = r.optional(name);
-    if (value === undefined) r.problems.push(`${name} is required (${hint})`);
-    return value ?? "";
-  };
-  const accessKey = required("POE_ACCESS_KEY", "the bot's access key from its page on poe.com");
-  const memoryToken = required("POE_MEMORY_TOKEN", "a Memory API token: `bun run token -- --sub USER --days 365`");
-  const collectionId = required("POE_COLLECTION_ID", "the id of the collection the bot answers from");
-  const minSimilarityRaw = r.string("POE_MIN_SIMILARITY", "0.3");
-  const minSimilarity = Number(minSimilarityRaw);
-  if (!/^\d*\.?\d+$/.test(minSimilarityRaw) || minSimilarity > 1) {
-    r.problems.push(`POE_MIN_SIMILARITY must be a number between 0 and 1, got "${minSimilarityRaw}"`);
-  }
-  const config: PoeBotConfig = {
-    host: r.string("POE_BOT_HOST", "127.0.0.1"),
-    port: r.int("POE_BOT_PORT", 8080, 0, 65535),
-    accessKey,
-    memoryApiUrl: r.url("MEMORY_API_URL", "http://127.0.0.1:8000", ["http:", "https:"]),
-    memoryToken,
-    collectionId,
-    topK: r.int("POE_TOP_K", 3, 1, 10),
-    rerank: r.oneOf("POE_RERANK", "auto", ["auto", "on", "off"] as const),
-    minSimilarity,
-    searchTimeoutMs: r.int("POE_SEARCH_TIMEOUT_MS", 15_000, 100, 600_000),
-    introduction: r.string("POE_INTRODUCTION", "Ask me about anything stored in your memories; I answer with quotes and their sources."),
-    logLevel: r.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

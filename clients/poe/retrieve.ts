@@ -5,24 +5,14 @@
  * (cosine), nothing relevant is stored; otherwise the hybrid hits that reach it are quoted, in
  * hybrid (or reranked) order, at most topK of them.
  */
-import { isPremium, isTier } from "../../auth/claims";
-import { MemoryApiError, type MemoryClient, type SearchHit } from "../memory-client";
+import { MemoryApiError, type MemoryClient, type SearchHit } from "../typescript/memory-client";
+import { isPremiumTier, tokenTier } from "./tier";
 
 export interface RetrieveSettings {
   collectionId: string;
   topK: number;
   rerank: "auto" | "on" | "off";
   minSimilarity: number;
-}
-
-/** The tier claim of a JWT, read without verifying it (the API verifies; this only picks options). */
-export function tokenTier(token: string): string | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { tier?: unknown };
-    return typeof payload.tier === "string" ? payload.tier : payload.tier === undefined ? "free" : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface Retrieved {
@@ -39,8 +29,7 @@ export class Retriever {
     token: string,
     private readonly onRerankRefused: () => void = () => {},
   ) {
-    const tier = tokenTier(token);
-    this.rerank = settings.rerank === "on" || (settings.rerank === "auto" && isTier(tier) && isPremium(tier));
+    this.rerank = settings.rerank === "on" || (settings.rerank === "auto" && isPremiumTier(tokenTier(token)));
   }
 
   get reranking(): boolean {

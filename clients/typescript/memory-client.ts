@@ -1,6 +1,6 @@
 /**
- * A small HTTP client of the Memory API for the integrations. It knows only the public v1
- * contract (paths, JSON shapes, problem+json errors), exactly like any outside client would.
+ * The TypeScript client of the Memory API (the Notion importer and the Poe bot use it). It knows
+ * only the public v1 contract (paths, JSON shapes, problem+json errors), like any outside client.
  */
 
 export interface MemoryInput {

@@ -1,5 +1,5 @@
 /**
- * The integrations are clients over HTTP, so their tests run a real Memory API process
+ * The clients (clients/) talk to the API over HTTP, so their tests run a real Memory API process
  * (`src/index.ts`, embedded with a fresh DATA_DIR, or production on the real services when
  * TEST_BACKEND=production) on a port in 18200-18299, and talk to it like any client.
  */
@@ -38,7 +38,7 @@ export interface MemoryApiProcess {
 }
 
 export async function startMemoryApi(extraEnv: Record<string, string> = {}): Promise<MemoryApiProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "memory-api-integrations-"));
+  const dataDir = mkdtempSync(join(tmpdir(), "memory-api-clients-"));
   const port = freePort();
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),

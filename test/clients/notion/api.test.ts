@@ -6,9 +6,9 @@
  * re-import changes nothing; a page whose blocks cannot be read is named and the rest imported.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { IDS } from "../fixtures/notion-api/responses";
+import { IDS } from "../../fixtures/notion-api/responses";
 import { startFakeNotion, type FakeNotion } from "./fake-notion";
-import { allMemories, newCollection, runScript, startMemoryApi, type CliRun, type MemoryApiProcess } from "./support";
+import { allMemories, newCollection, runScript, startMemoryApi, type CliRun, type MemoryApiProcess } from "../support";
 
 const NOTION_TOKEN = "ntn_recorded_test_integration_secret_0123456789";
 const RPS = 20;
@@ -38,7 +38,7 @@ function fakeNotion(faults: Parameters<typeof startFakeNotion>[0]["faults"] = []
 }
 
 const importApi = (fake: FakeNotion, collectionId: string, extraEnv: Record<string, string> = {}): Promise<CliRun> =>
-  runScript("src/integrations/notion/cli.ts", ["--api", "--collection", collectionId], { ...env, NOTION_API_URL: fake.url, ...extraEnv });
+  runScript("clients/notion/cli.ts", ["--api", "--collection", collectionId], { ...env, NOTION_API_URL: fake.url, ...extraEnv });
 
 describe("import:notion --api against recorded Notion responses", () => {
   let fake: FakeNotion;

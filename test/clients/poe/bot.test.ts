@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { ensurePythonVenv } from "../../scripts/python-venv";
-import { createLogger } from "../../src/log";
-import { MemoryClient } from "../../src/integrations/memory-client";
-import { buildPoeBot } from "../../src/integrations/poe/bot";
-import { ROOT, freePort, newCollection, runScript, startMemoryApi, type MemoryApiProcess } from "./support";
+import { ensurePythonVenv } from "../../../scripts/python-venv";
+import { createLogger } from "../../../src/log";
+import { MemoryClient } from "../../../clients/typescript/memory-client";
+import { buildPoeBot } from "../../../clients/poe/bot";
+import { ROOT, freePort, newCollection, runScript, startMemoryApi, type MemoryApiProcess } from "../support";
 
 const ACCESS_KEY = "poe-access-key-0123456789abcdef0123";
 let python = "";
@@ -47,7 +47,7 @@ async function poeClient(url: string, steps: Record<string, unknown>[], key = AC
 async function startBotProcess(env: Record<string, string>): Promise<void> {
   const port = freePort();
   botUrl = `http://127.0.0.1:${port}/`;
-  bot = Bun.spawn([process.execPath, "run", "src/integrations/poe/cli.ts"], { cwd: ROOT, env: { ...env, POE_BOT_PORT: String(port) }, stdout: "pipe", stderr: "pipe" });
+  bot = Bun.spawn([process.execPath, "run", "clients/poe/cli.ts"], { cwd: ROOT, env: { ...env, POE_BOT_PORT: String(port) }, stdout: "pipe", stderr: "pipe" });
   const decoder = new TextDecoder();
   void (async () => {
     for await (const chunk of bot!.stderr) botLog += decoder.decode(chunk);
@@ -77,7 +77,7 @@ beforeAll(async () => {
   // the bot's long-lived token, minted like the README says
   token = api.mint(`poe-${crypto.randomUUID()}`, "pro", { days: 365 });
   cid = await newCollection(api, token);
-  const imported = await runScript("src/integrations/notion/cli.ts", [join(ROOT, "test/fixtures/notion-export"), "--collection", cid], {
+  const imported = await runScript("clients/notion/cli.ts", [join(ROOT, "test/fixtures/notion-export"), "--collection", cid], {
     ...api.env,
     MEMORY_API_URL: api.url,
     MEMORY_API_TOKEN: token,

@@ -12,7 +12,7 @@
  * ⌈memories / 1000⌉ requests, where probing ids one by one would cost at least one per page.
  * With `prune`, Notion pages that are absent from the import are deleted too.
  */
-import { MemoryApiError, MemoryClient, type MemoryInput } from "../memory-client";
+import { MemoryApiError, MemoryClient, type MemoryInput } from "../typescript/memory-client";
 import { BatchSizer } from "./batch-size";
 import { SOURCE, fingerprint, memoryId, pageMemories, parseMemoryId } from "./memories";
 import type { NotionPage, PageProblem } from "./page";

@@ -12,7 +12,7 @@
  *
  * Faults can be injected per path: a 429 with Retry-After (Notion's rate limit), or an error.
  */
-import { BLOCK_PAGES, QUERY_PAGES, SEARCH_PAGES } from "../fixtures/notion-api/responses";
+import { BLOCK_PAGES, QUERY_PAGES, SEARCH_PAGES } from "../../fixtures/notion-api/responses";
 
 export const NOTION_VERSION = "2025-09-03";
 

@@ -7,9 +7,10 @@
  * 1: some pages could not be read (the rest was imported); 2: nothing could be done.
  */
 import { parseArgs } from "node:util";
-import { ConfigError, loadNotionImportConfig } from "../../config";
-import { MemoryApiError, MemoryClient } from "../memory-client";
+import { ConfigError } from "../../src/env-reader";
+import { MemoryApiError, MemoryClient } from "../typescript/memory-client";
 import { pagesFromNotionApi, notionClient } from "./api-pages";
+import { loadNotionImportConfig } from "./config";
 import { ExportError, readExport } from "./export-files";
 import { pagesFromExport } from "./export-pages";
 import { importPages, type ImportSummary } from "./importer";

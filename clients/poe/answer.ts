@@ -2,7 +2,7 @@
  * Search results → a concise Markdown answer: the best memories quoted (for a long memory, the
  * sentences that share the most words with the question), each with its source.
  */
-import type { SearchHit } from "../memory-client";
+import type { SearchHit } from "../typescript/memory-client";
 
 const SNIPPET_CHARS = 320;
 const SMALL_WORDS = new Set("the and for are was were what when where which who whom how why does did do is in on at of to a an my our your with from that this it be can i me we you".split(" "));

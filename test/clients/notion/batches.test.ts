@@ -4,10 +4,10 @@
  * forever, later batches follow the measured speed, and every memory arrives exactly once per id.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { MemoryClient } from "../../src/integrations/memory-client";
-import { BatchSizer } from "../../src/integrations/notion/batch-size";
-import { importPages } from "../../src/integrations/notion/importer";
-import type { NotionPage } from "../../src/integrations/notion/page";
+import { MemoryClient } from "../../../clients/typescript/memory-client";
+import { BatchSizer } from "../../../clients/notion/batch-size";
+import { importPages } from "../../../clients/notion/importer";
+import type { NotionPage } from "../../../clients/notion/page";
 
 describe("BatchSizer", () => {
   test("starts small, grows at most twofold towards the target, never past the maximum", () => {

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { zipSync } from "fflate";
-import { ROOT, allMemories, newCollection, runScript, startMemoryApi, type MemoryApiProcess } from "./support";
+import { ROOT, allMemories, newCollection, runScript, startMemoryApi, type MemoryApiProcess } from "../support";
 
 const FIXTURE = join(ROOT, "test/fixtures/notion-export");
 const ONBOARDING = "Team Wiki 0a1b2c3d4e5f60718293a4b5c6d7e8f9/Engineering Onboarding 11111111111111111111111111111111.md";
@@ -32,7 +32,7 @@ let api: MemoryApiProcess;
 let token = "";
 let cid = "";
 let env: Record<string, string> = {};
-const importNotion = (...args: string[]) => runScript("src/integrations/notion/cli.ts", args, env);
+const importNotion = (...args: string[]) => runScript("clients/notion/cli.ts", args, env);
 
 beforeAll(async () => {
   api = await startMemoryApi();
@@ -158,7 +158,7 @@ describe("import:notion from an export", () => {
     expect(noCollection.code).toBe(2);
     expect(noCollection.stderr).toContain("collection does-not-exist not found");
 
-    const noToken = await runScript("src/integrations/notion/cli.ts", [FIXTURE, "--collection", cid], { ...env, MEMORY_API_TOKEN: "" });
+    const noToken = await runScript("clients/notion/cli.ts", [FIXTURE, "--collection", cid], { ...env, MEMORY_API_TOKEN: "" });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain("MEMORY_API_TOKEN is required");
   });

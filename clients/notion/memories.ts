@@ -1,7 +1,7 @@
 /** A page → the memories it is stored as: one per chunk, ids `<page id>:<chunk>`. */
 import { chunkMarkdown } from "./chunk";
 import type { NotionPage } from "./page";
-import type { MemoryInput } from "../memory-client";
+import type { MemoryInput } from "../typescript/memory-client";
 
 export const SOURCE = "notion";
 const RESERVED = new Set(["source", "page_title", "page_path", "page_id", "chunk", "chunks", "database"]);

@@ -1,11 +1,12 @@
 /**
  * `bun run poe-bot`: serves the Poe server bot (POE_BOT_PORT, 8080) answering from the Memory API.
- * Configured by environment variables (see loadPoeBotConfig in src/config.ts).
+ * Configured by environment variables (see loadPoeBotConfig in clients/poe/config.ts).
  */
-import { ConfigError, loadPoeBotConfig } from "../../config";
-import { createLogger } from "../../log";
-import { MemoryApiError, MemoryClient } from "../memory-client";
+import { ConfigError } from "../../src/env-reader";
+import { createLogger } from "../../src/log";
+import { MemoryApiError, MemoryClient } from "../typescript/memory-client";
 import { buildPoeBot } from "./bot";
+import { loadPoeBotConfig } from "./config";
 
 const USAGE = `usage: bun run poe-bot
   Serves a Poe server bot (Poe's server-bot protocol) that answers from a Memory API collection.

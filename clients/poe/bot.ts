@@ -4,9 +4,9 @@
  * a query is answered from the Memory API as a stream that always ends with `done`.
  */
 import { Elysia } from "elysia";
-import type { PoeBotConfig } from "../../config";
-import type { Logger } from "../../log";
-import type { MemoryClient } from "../memory-client";
+import type { Logger } from "../../src/log";
+import type { MemoryClient } from "../typescript/memory-client";
+import type { PoeBotConfig } from "./config";
 import { composeAnswer } from "./answer";
 import { PoeRequest, encodeEvent, lastUserMessage, type BotEvent, type QueryRequest, type SettingsResponse } from "./protocol";
 import { Retriever, explainFailure } from "./retrieve";
