@@ -98,6 +98,30 @@ export interface Config {
   };
 }
 
+/**
+ * The defaults of the settings that name a port or another process: constants (no env is read),
+ * and what `scripts/stack` starts the services with, so a server with no variables set finds them.
+ */
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8000,
+  /** The first worker of `bun run cluster`; the others follow. */
+  clusterBasePort: 8001,
+  postgres: { port: 5432, user: "memory", password: "memory", database: "memory" },
+  redis: { port: 6379 },
+  milvus: { port: 19530 },
+  neo4j: { port: 7687 },
+} as const;
+
+/** How each service's address is written, in the server's defaults and the stack's `env`. */
+export const serviceUrls = {
+  postgres: (host: string, db: { port: number; user: string; password: string; database: string }) =>
+    `postgres://${db.user}:${db.password}@${host}:${db.port}/${db.database}`,
+  redis: (host: string, port: number) => `redis://${host}:${port}`,
+  milvus: (host: string, port: number) => `${host}:${port}`,
+  neo4j: (host: string, port: number) => `bolt://${host}:${port}`,
+};
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new EnvReader(env);
   const mode = r.oneOf<Mode>("MEMORY_MODE", "embedded", ["embedded", "production"]);
@@ -110,8 +134,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const config: Config = {
     mode,
-    host: r.string("HOST", "127.0.0.1"),
-    port: r.int("PORT", 8000, 0, 65535),
+    host: r.string("HOST", DEFAULTS.host),
+    port: r.int("PORT", DEFAULTS.port, 0, 65535),
     dataDir: r.string("DATA_DIR", "./data"),
     jwtSecret,
     cacheTtlSeconds: r.int("CACHE_TTL_SECONDS", 300, 0, 86_400),
@@ -138,7 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     cluster: {
       workers: r.int("CLUSTER_WORKERS", 0, 0, 256),
-      basePort: r.int("CLUSTER_BASE_PORT", 8001, 1, 65_000),
+      basePort: r.int("CLUSTER_BASE_PORT", DEFAULTS.clusterBasePort, 1, 65_000),
     },
     reranker: {
       modelDir: r.string("RERANKER_MODEL_DIR", "models/reranker"),
@@ -167,14 +191,14 @@ export function loadConfig(env: Env = process.env): Config {
     },
     graphExtraction: r.oneOf("GRAPH_EXTRACTION", "auto", ["auto", "off"] as const),
     production: {
-      databaseUrl: r.url("DATABASE_URL", "postgres://memory:memory@127.0.0.1:5432/memory", [
+      databaseUrl: r.url("DATABASE_URL", serviceUrls.postgres(DEFAULTS.host, DEFAULTS.postgres), [
         "postgres:",
         "postgresql:",
       ]),
       pgPoolSize: r.int("PG_POOL_SIZE", 50, 1, 1000),
-      redisUrl: r.url("REDIS_URL", "redis://127.0.0.1:6379", ["redis:", "rediss:"]),
-      milvusAddress: r.string("MILVUS_ADDRESS", "127.0.0.1:19530"),
-      neo4jUri: r.url("NEO4J_URI", "bolt://127.0.0.1:7687", ["bolt:", "neo4j:", "bolt+s:", "neo4j+s:"]),
+      redisUrl: r.url("REDIS_URL", serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port), ["redis:", "rediss:"]),
+      milvusAddress: r.string("MILVUS_ADDRESS", serviceUrls.milvus(DEFAULTS.host, DEFAULTS.milvus.port)),
+      neo4jUri: r.url("NEO4J_URI", serviceUrls.neo4j(DEFAULTS.host, DEFAULTS.neo4j.port), ["bolt:", "neo4j:", "bolt+s:", "neo4j+s:"]),
       neo4jUser: r.optional("NEO4J_USER"),
       neo4jPassword: r.optional("NEO4J_PASSWORD"),
       neo4jPoolSize: r.int("NEO4J_POOL_SIZE", 50, 1, 1000),

@@ -4,6 +4,7 @@
 // compatibility table maps to Milvus 2.3; compose.yaml runs milvusdb/milvus of the same version.
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
 import { StackError, ensureDir, httpProbe, run, runStreaming, say, startDetached, tcpProbe, which } from "./process.ts";
@@ -144,4 +145,4 @@ export const milvus: Service = {
   },
 };
 
-export const milvusAddress = () => `${HOST}:${cfg.port}`;
+export const milvusAddress = () => serviceUrls.milvus(HOST, cfg.port);

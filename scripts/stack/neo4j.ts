@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
 import { StackError, ensureDir, runStreaming, say, startDetached, tcpProbe, which } from "./process.ts";
@@ -85,4 +86,4 @@ export const neo4j: Service = {
     ),
 };
 
-export const neo4jUri = () => `bolt://${HOST}:${cfg.port}`;
+export const neo4jUri = () => serviceUrls.neo4j(HOST, cfg.port);

@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
 import { StackError, asUser, ensureDir, isRoot, run, say, startDetached, userIds } from "./process.ts";
@@ -131,4 +132,4 @@ export const postgres: Service = {
   },
 };
 
-export const postgresUrl = () => `postgres://${cfg.user}:${cfg.password}@${HOST}:${cfg.port}/${cfg.database}`;
+export const postgresUrl = () => serviceUrls.postgres(HOST, cfg);

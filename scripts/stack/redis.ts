@@ -2,6 +2,7 @@
 // the `redis` system user the package creates (as ourselves when not root).
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
 import { asUser, ensureDir, isRoot, startDetached, tcpProbe, userIds } from "./process.ts";
@@ -66,4 +67,4 @@ export const redis: Service = {
   probe: () => tcpProbe(HOST, cfg.port, "PING\r\n", (r) => r.toString().startsWith("+PONG")),
 };
 
-export const redisUrl = () => `redis://${HOST}:${cfg.port}`;
+export const redisUrl = () => serviceUrls.redis(HOST, cfg.port);
