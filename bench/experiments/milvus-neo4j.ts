@@ -4,15 +4,15 @@
  * unfiltered and filtered, with recall against exact cosine. Uses its own Milvus collection
  * and Neo4j collection id, removed at the end.
  *
- *   bun run bench/milvus-neo4j.ts [--max 100000] [--queries 200]
+ *   bun run bench/experiments/milvus-neo4j.ts [--max 100000] [--queries 200]
  */
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
 import { parseArgs } from "node:util";
-import { createLogger } from "../src/log.ts";
-import { openMilvusIndex } from "../src/stores/milvus/index.ts";
-import { openNeo4jGraph } from "../src/stores/neo4j/index.ts";
-import type { SearchFilter } from "../src/domain/search.ts";
-import type { IndexedMemory } from "../src/ports/index-writer.ts";
+import { createLogger } from "../../src/log.ts";
+import { openMilvusIndex } from "../../src/stores/milvus/index.ts";
+import { openNeo4jGraph } from "../../src/stores/neo4j/index.ts";
+import type { SearchFilter } from "../../src/domain/search.ts";
+import type { IndexedMemory } from "../../src/ports/index-writer.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 /**
- * `bun run bench/notion-import.ts [--pages N] [--seed S] [--keep]`: the Notion importer's rate.
+ * `bun run bench/experiments/notion-import.ts [--pages N] [--seed S] [--keep]`: the Notion importer's rate.
  *
  *   1. generates a deterministic N-page (1,000 by default) Notion "Markdown & CSV" export folder
  *      in a temp dir: a root page, team pages, sub-pages nested up to three levels, and a
@@ -10,19 +10,19 @@
  *      the first import, then a re-import of the same export (nothing to write);
  *   4. prints and writes bench/results/notion-import.json.
  *
- * bench/poe-answer.ts reuses the generator and the embedded API of this file.
+ * bench/experiments/poe-answer.ts reuses the generator and the embedded API of this file.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
-import { createTokenService } from "../src/auth/tokens";
-import type { Tier } from "../src/auth/claims";
-import { Rng } from "./prng";
-import { CITIES, FIRST_NAMES, LAST_NAMES, PROJECTS, ROLES, SYSTEMS, TECH, TEMPLATES, TOPICS } from "./vocabulary";
+import { createTokenService } from "../../src/auth/tokens";
+import type { Tier } from "../../src/auth/claims";
+import { Rng } from "../prng";
+import { CITIES, FIRST_NAMES, LAST_NAMES, PROJECTS, ROLES, SYSTEMS, TECH, TEMPLATES, TOPICS } from "../vocabulary";
 
-export const ROOT = resolve(import.meta.dir, "..");
+export const ROOT = resolve(import.meta.dir, "../..");
 export const RESULTS_DIR = join(ROOT, "bench", "results");
 const say = (line: string) => console.error(line);
 
@@ -249,7 +249,7 @@ export async function runNotionImportBench(pages: number, seed?: string, keepExp
     }
     const result = {
       generated_at: new Date().toISOString(),
-      command: `bun run bench/notion-import.ts --pages ${pages}`,
+      command: `bun run bench/experiments/notion-import.ts --pages ${pages}`,
       // other work on the box slows the embedder: the load average says how busy it was
       machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "unknown", bun: Bun.version, load_average_at_start: loadAtStart, load_average_at_end: loadavg().map((x) => round(x)) },
       mode: "embedded",
@@ -305,7 +305,7 @@ if (import.meta.main) {
     options: { pages: { type: "string" }, seed: { type: "string" }, keep: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
   });
   if (values.help) {
-    console.log("usage: bun run bench/notion-import.ts [--pages N (1000)] [--seed S] [--keep (the generated export)]");
+    console.log("usage: bun run bench/experiments/notion-import.ts [--pages N (1000)] [--seed S] [--keep (the generated export)]");
     process.exit(0);
   }
   const bench = await runNotionImportBench(pagesOption(values.pages), values.seed, values.keep);

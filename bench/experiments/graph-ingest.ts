@@ -7,7 +7,7 @@
  * extraction alone (graphFacts over the same texts) and the embedded store's upsert of the same
  * memories (random vectors, no model) with and without their graph facts.
  *
- *   bun run bench/graph-ingest.ts [--count N (5000)] [--rounds R (2)] [--concurrency C (2)]
+ *   bun run bench/experiments/graph-ingest.ts [--count N (5000)] [--rounds R (2)] [--concurrency C (2)]
  *
  * Prints progress to stderr, the result as JSON to stdout, and writes bench/results/graph-ingest.json.
  */
@@ -15,16 +15,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, createWriteStream } from
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createTokenService } from "../src/auth/tokens";
-import { graphFacts, type ExtractionMode } from "../src/graph/extract";
-import { memoryGraph } from "../src/graph/memory-graph";
-import { openEmbeddedStores } from "../src/stores/embedded";
-import type { MemoryWrite } from "../src/domain/memory";
-import { ensureCollection, generateMemories, ingest, QUICK_COUNT, type IngestReport } from "./generate";
-import { ROOT } from "./oha";
-import { BENCH_DIR, stopChild, waitHttp, type Child } from "./processes";
-import { RESULTS_DIR } from "./report";
-import { machine } from "./system";
+import { createTokenService } from "../../src/auth/tokens";
+import { graphFacts, type ExtractionMode } from "../../src/graph/extract";
+import { memoryGraph } from "../../src/graph/memory-graph";
+import { openEmbeddedStores } from "../../src/stores/embedded";
+import type { MemoryWrite } from "../../src/domain/memory";
+import { ensureCollection, generateMemories, ingest, QUICK_COUNT, type IngestReport } from "../generate";
+import { ROOT } from "../oha";
+import { BENCH_DIR, stopChild, waitHttp, type Child } from "../processes";
+import { RESULTS_DIR } from "../report";
+import { machine } from "../system";
 
 const say = (line: string) => console.error(line);
 const { values } = parseArgs({
@@ -37,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("usage: bun run bench/graph-ingest.ts [--count N] [--rounds R] [--concurrency C]");
+  console.log("usage: bun run bench/experiments/graph-ingest.ts [--count N] [--rounds R] [--concurrency C]");
   process.exit(0);
 }
 const count = Number(values.count);
@@ -192,7 +192,7 @@ try {
   const off = rate("off");
   const result = {
     date: new Date().toISOString(),
-    command: `bun run bench/graph-ingest.ts --count ${count} --rounds ${rounds} --concurrency ${concurrency}`,
+    command: `bun run bench/experiments/graph-ingest.ts --count ${count} --rounds ${rounds} --concurrency ${concurrency}`,
     machine: atStart,
     mode: "embedded",
     count,

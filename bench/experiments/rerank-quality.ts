@@ -1,16 +1,16 @@
 /**
- * `bun run bench/rerank-quality.ts`: reranking quality through the public API on held-out
+ * `bun run bench/experiments/rerank-quality.ts`: reranking quality through the public API on held-out
  * labelled data (test/fixtures/rerank-heldout.json: the training generator's eval split, whose
  * names, relations and wordings the model never saw). Prints MRR@10, R@1 and R@5 for hybrid
  * search with and without the premium rerank. Embedded stores, the real models, in-process.
  */
-import { buildApp } from "../src/app";
-import { createTokenService } from "../src/auth/tokens";
-import { silentLogger } from "../src/log";
-import { createOnnxEmbedder } from "../src/ml/embedder";
-import { createOnnxReranker } from "../src/ml/reranker";
-import { openEmbeddedStores } from "../src/stores/embedded";
-import heldout from "../test/fixtures/rerank-heldout.json";
+import { buildApp } from "../../src/app";
+import { createTokenService } from "../../src/auth/tokens";
+import { silentLogger } from "../../src/log";
+import { createOnnxEmbedder } from "../../src/ml/embedder";
+import { createOnnxReranker } from "../../src/ml/reranker";
+import { openEmbeddedStores } from "../../src/stores/embedded";
+import heldout from "../../test/fixtures/rerank-heldout.json";
 
 const embedder = await createOnnxEmbedder({ modelDir: "models/all-minilm-l6-v2" });
 const reranker = await createOnnxReranker({ modelDir: process.env.RERANKER_MODEL_DIR ?? "models/reranker" });

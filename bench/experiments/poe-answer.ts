@@ -1,7 +1,7 @@
 /**
- * `bun run bench/poe-answer.ts [--pages N]`: the Poe bot's answer time, end to end.
+ * `bun run bench/experiments/poe-answer.ts [--pages N]`: the Poe bot's answer time, end to end.
  *
- * Runs bench/notion-import.ts's import first (a generated N-page export, 1,000 by default, into
+ * Runs bench/experiments/notion-import.ts's import first (a generated N-page export, 1,000 by default, into
  * an embedded Memory API; it writes bench/results/notion-import.json too), then starts
  * `bun run poe-bot` against that API twice over: with a starter-tier token (hybrid search, no
  * rerank) and with a pro-tier one (hybrid + the cross-encoder rerank, what `POE_RERANK=auto`
@@ -151,7 +151,7 @@ if (import.meta.main) {
     options: { pages: { type: "string" }, help: { type: "boolean", short: "h" } },
   });
   if (values.help) {
-    console.log("usage: bun run bench/poe-answer.ts [--pages N (1000)]");
+    console.log("usage: bun run bench/experiments/poe-answer.ts [--pages N (1000)]");
     process.exit(0);
   }
   const pages = pagesOption(values.pages);
@@ -184,9 +184,9 @@ if (import.meta.main) {
     const summary = (tier: string, pass: Timing["pass"]) => stats(runs[tier]!.filter((t) => t.pass === pass));
     const result = {
       generated_at: new Date().toISOString(),
-      command: `bun run bench/poe-answer.ts --pages ${pages}`,
+      command: `bun run bench/experiments/poe-answer.ts --pages ${pages}`,
       machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "unknown", bun: Bun.version, load_average_at_start: loadAtStart, load_average_at_end: loadavg().map((x) => round(x, 2)) },
-      memory_api: "embedded, same process as bench/notion-import.ts",
+      memory_api: "embedded, same process as bench/experiments/notion-import.ts",
       collection: { pages: (bench.result.export as { pages: number }).pages, memories: (bench.result.first_import as { chunks: number }).chunks },
       measured: "request → done event, over HTTP to `bun run poe-bot` (top_k 3; hybrid + a semantic relevance check per question)",
       starter_hybrid: { cold: summary("starter", "cold"), cached: summary("starter", "cached") },
