@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
-import { ids, newCollection, settle, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
+import { fixturePerTest, ids, newCollection, settle, type StoreFactory, write } from "./contract-setup.ts";
 import { queryVector, similar } from "./vectors.ts";
 
 const NO_FILTER: SearchFilter = { metadata: [] };
@@ -9,13 +9,7 @@ const NO_FILTER: SearchFilter = { metadata: [] };
 /** The VectorIndex contract; memories are written through the fixture's MemoryStore. */
 export function runVectorIndexContract(name: string, factory: StoreFactory): void {
   describe(name, () => {
-    let f: StoreFixture;
-    beforeEach(async () => {
-      f = await factory();
-    });
-    afterEach(async () => {
-      await f.cleanup();
-    });
+    const f = fixturePerTest(factory);
 
     test("hits come most similar first, scored by cosine similarity", async () => {
       const { id } = await newCollection(f);

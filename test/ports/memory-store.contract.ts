@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { CollectionNotFoundError, InvalidCursorError } from "../../src/domain/errors.ts";
 import type { Memory } from "../../src/domain/memory.ts";
 import type { SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
-import { ids, newCollection, settle, sleep, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
+import { fixturePerTest, ids, newCollection, settle, sleep, type StoreFactory, write } from "./contract-setup.ts";
 import { axisVector, queryVector, similar } from "./vectors.ts";
 
 const NO_FILTER: SearchFilter = { metadata: [] };
@@ -11,13 +11,7 @@ const NO_FILTER: SearchFilter = { metadata: [] };
 /** The MemoryStore contract: CRUD, batches, pagination, hydration and keyword search. */
 export function runMemoryStoreContract(name: string, factory: StoreFactory): void {
   describe(name, () => {
-    let f: StoreFixture;
-    beforeEach(async () => {
-      f = await factory();
-    });
-    afterEach(async () => {
-      await f.cleanup();
-    });
+    const f = fixturePerTest(factory);
     const vec = (axis: number) => axisVector(f.dimensions, axis);
 
     test("upsert creates; get reads content, metadata and timestamps back", async () => {

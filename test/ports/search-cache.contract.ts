@@ -1,10 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { SearchCache } from "../../src/ports/search-cache.ts";
-import { sleep } from "./fixture.ts";
+import { fixturePerTest, type Opened, sleep } from "./contract-setup.ts";
 
-export interface CacheFixture {
+export interface CacheFixture extends Opened {
   cache: SearchCache;
-  cleanup(): Promise<void>;
 }
 
 export interface CacheCapabilities {
@@ -22,13 +21,7 @@ export function runSearchCacheContract(
   capabilities: CacheCapabilities = {},
 ): void {
   describe(name, () => {
-    let fx: CacheFixture;
-    beforeEach(async () => {
-      fx = await factory();
-    });
-    afterEach(async () => {
-      await fx.cleanup();
-    });
+    const fx = fixturePerTest(factory);
     const key = (label: string) => `contract:${label}:${crypto.randomUUID()}`;
 
     test("a missing key is null; a set key reads back; set replaces", async () => {

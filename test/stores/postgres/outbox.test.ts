@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import pg from "pg";
-import { createLogger, type Logger } from "../../src/log.ts";
-import { openPostgresStores, type PostgresStoreOptions, type PostgresStores } from "../../src/stores/postgres/index.ts";
-import type { Memory, MemoryWrite } from "../../src/domain/memory.ts";
-import type { IndexedMemory, IndexWriter } from "../../src/ports/index-writer.ts";
-import { productionConfig, servicesAvailable } from "../support/services.ts";
+import { createLogger, type Logger } from "../../../src/log.ts";
+import { openPostgresStores, type PostgresStoreOptions, type PostgresStores } from "../../../src/stores/postgres/index.ts";
+import type { Memory, MemoryWrite } from "../../../src/domain/memory.ts";
+import type { IndexedMemory, IndexWriter } from "../../../src/ports/index-writer.ts";
+import { productionConfig, servicesAvailable } from "../../support/services.ts";
+import { RUN_ID } from "../service-setup.ts";
 
 /**
  * The transactional outbox's own logic, with a recording IndexWriter that can fail, hang or be
@@ -12,7 +13,7 @@ import { productionConfig, servicesAvailable } from "../support/services.ts";
  */
 
 const URL = productionConfig.databaseUrl;
-const SCHEMA = `outbox_${process.pid}_${Date.now().toString(36)}`;
+const SCHEMA = `outbox_${RUN_ID}`;
 const DIMENSIONS = 8;
 const MARKER = "TOPSECRETCONTENT";
 

@@ -1,18 +1,12 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { DuplicateNameError } from "../../src/domain/errors.ts";
-import { ids, newOwner, settle, type StoreFactory, type StoreFixture, write } from "./fixture.ts";
+import { fixturePerTest, ids, newOwner, settle, type StoreFactory, write } from "./contract-setup.ts";
 import { queryVector, similar } from "./vectors.ts";
 
 /** The CollectionStore contract; the fixture's memories and vectors are used for cascades. */
 export function runCollectionStoreContract(name: string, factory: StoreFactory): void {
   describe(name, () => {
-    let f: StoreFixture;
-    beforeEach(async () => {
-      f = await factory();
-    });
-    afterEach(async () => {
-      await f.cleanup();
-    });
+    const f = fixturePerTest(factory);
 
     test("create returns the collection and get/list read it back", async () => {
       const owner = newOwner();

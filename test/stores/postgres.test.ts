@@ -1,24 +1,25 @@
-import { afterAll, describe, expect, test } from "bun:test";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import { describe, expect, test } from "bun:test";
 import pg from "pg";
 import { silentLogger } from "../../src/log.ts";
 import { translateError } from "../../src/stores/postgres/errors.ts";
 import { migrate, MIGRATIONS } from "../../src/stores/postgres/migrations.ts";
 import { PgPool } from "../../src/stores/postgres/pool.ts";
-import { openPostgresStores, type PostgresStores } from "../../src/stores/postgres/index.ts";
+import { openPostgresStores } from "../../src/stores/postgres/index.ts";
 import { DependencyUnavailableError } from "../../src/domain/errors.ts";
 import type { Hit, SearchFilter } from "../../src/domain/search.ts";
 import type { IndexedMemory, IndexWriter } from "../../src/ports/index-writer.ts";
 import type { VectorIndex } from "../../src/ports/vector-index.ts";
+import { runCollectionStoreContract } from "../ports/collection-store.contract.ts";
+import type { StoreFactory } from "../ports/contract-setup.ts";
+import { runMemoryStoreContract } from "../ports/memory-store.contract.ts";
+import { axisVector } from "../ports/vectors.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
-import { runCollectionStoreContract } from "./collection-store.contract.ts";
-import type { StoreFactory } from "./fixture.ts";
-import { runMemoryStoreContract } from "./memory-store.contract.ts";
-import { axisVector } from "./vectors.ts";
+import { silentServer } from "../support/silent-server.ts";
+import { dropSchema, RUN_ID, sharedOutboxStores } from "./service-setup.ts";
 
 const DIMENSIONS = 384;
 const URL = productionConfig.databaseUrl;
-const SCHEMA = `contract_${process.pid}_${Date.now().toString(36)}`;
+const SCHEMA = `contract_${RUN_ID}`;
 
 /**
  * A derived index fed only through the outbox, kept in memory: the suites' `vectors` searches
@@ -63,42 +64,6 @@ class InMemoryIndex implements IndexWriter, VectorIndex {
 
 const run = await servicesAvailable("postgres contract", ["postgres"]);
 
-let shared: { stores: PostgresStores; index: InMemoryIndex } | undefined;
-
-/** One set of stores for the file (its own schema); suites use fresh owners and collections. */
-const postgres: StoreFactory = async () => {
-  if (shared === undefined) {
-    const index = new InMemoryIndex();
-    const stores = await openPostgresStores({
-      url: URL,
-      schema: SCHEMA,
-      poolSize: 10,
-      log: silentLogger,
-      writers: [index],
-      dimensions: DIMENSIONS,
-    });
-    shared = { stores, index };
-  }
-  const { stores, index } = shared;
-  return {
-    collections: stores.collections,
-    memories: stores.memories,
-    vectors: index,
-    dimensions: DIMENSIONS,
-    settle: async () => {
-      expect(await stores.outbox.drain(5000)).toBe(true);
-    },
-    cleanup: async () => {},
-  };
-};
-
-async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
-}
-
 describe("postgres error translation", () => {
   const withCode = (code: string, message = "x") => Object.assign(new Error(message), { code });
 
@@ -139,19 +104,15 @@ describe("postgres unreachable", () => {
   });
 
   test("a server that accepts but never answers is a DependencyUnavailableError after the connection timeout", async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => void sockets.push(socket)); // accepts, never speaks
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const port = (silent.address() as AddressInfo).port;
+    const silent = await silentServer();
     const started = performance.now();
     const error = await openPostgresStores({
-      url: `postgres://memory:memory@127.0.0.1:${port}/memory`,
+      url: `postgres://memory:memory@127.0.0.1:${silent.port}/memory`,
       log: silentLogger,
       writers: [],
       connectionTimeoutMs: 300,
     }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
-    for (const s of sockets) s.destroy();
     silent.close();
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(elapsed).toBeGreaterThanOrEqual(250);
@@ -160,10 +121,21 @@ describe("postgres unreachable", () => {
 });
 
 describe.if(run)("postgres stores", () => {
-  afterAll(async () => {
-    await shared?.stores.close();
-    await dropSchema(SCHEMA);
+  /** One set of stores for the file (its own schema); suites use fresh owners and collections. */
+  const shared = sharedOutboxStores({
+    schema: SCHEMA,
+    poolSize: 10,
+    dimensions: DIMENSIONS,
+    drainMs: 5000,
+    openIndexes: async () => {
+      const index = new InMemoryIndex();
+      return { indexes: index, writers: [index], close: async () => {} };
+    },
   });
+  const postgres: StoreFactory = async () => {
+    const fixture = await shared();
+    return { ...fixture, vectors: fixture.indexes };
+  };
 
   runCollectionStoreContract("postgres CollectionStore", postgres);
   runMemoryStoreContract("postgres MemoryStore", postgres);

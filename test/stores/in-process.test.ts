@@ -1,7 +1,32 @@
 import { expect, test } from "bun:test";
-import { MemorySearchCache } from "../../src/stores/in-process/cache";
-import { TieredSearchCache } from "../../src/stores/in-process/tiered-cache";
-import type { SearchCache } from "../../src/ports/search-cache";
+import type { SearchCache } from "../../src/ports/search-cache.ts";
+import { MemorySearchCache } from "../../src/stores/in-process/cache.ts";
+import { InProcessPopularity } from "../../src/stores/in-process/popularity.ts";
+import { InProcessRateLimiter } from "../../src/stores/in-process/rate-limiter.ts";
+import { TieredSearchCache } from "../../src/stores/in-process/tiered-cache.ts";
+import { runRateLimiterContract } from "../ports/rate-limiter.contract.ts";
+import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
+import { runSearchPopularityContract } from "../ports/search-popularity.contract.ts";
+
+const nothingToClean = async () => {};
+
+/** The in-process LRU on its own, bounded at 5 for the LRU test. */
+runSearchCacheContract("in-process SearchCache", async () => ({ cache: new MemorySearchCache({ maxEntries: 5 }), cleanup: nothingToClean }), {
+  lruMaxEntries: 5,
+});
+/**
+ * The tiered cache over an in-process shared level (test/stores/redis.test.ts runs it over Redis,
+ * as production composes it). Not an LRU to the contract: what its first level evicts, the
+ * shared level still answers.
+ */
+runSearchCacheContract("tiered SearchCache (over an in-process shared level)", async () => ({
+  cache: new TieredSearchCache(new MemorySearchCache(), { maxEntries: 5, maxTtlSeconds: 60 }),
+  cleanup: nothingToClean,
+}));
+runSearchPopularityContract("in-process SearchPopularity", async (options) => ({ popularity: new InProcessPopularity(options), cleanup: nothingToClean }));
+runRateLimiterContract("in-process RateLimiter", async () => ({ limiter: new InProcessRateLimiter(), cleanup: nothingToClean }));
+
+// TieredSearchCache specifics: what reaches the shared level, and the first level's bounds.
 
 /** A shared level that counts what reaches it. */
 function countingShared() {

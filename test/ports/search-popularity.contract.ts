@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import type { SearchPopularity } from "../../src/ports/search-popularity.ts";
+import { type Opened, openPerTest } from "./contract-setup.ts";
 
-export interface PopularityFixture {
+export interface PopularityFixture extends Opened {
   popularity: SearchPopularity;
-  cleanup(): Promise<void>;
 }
 
 /** Builds a counter with the given half-life and bound on searches kept per collection. */
@@ -12,18 +12,11 @@ export type PopularityFactory = (options: { halfLifeMs: number; maxPerCollection
 /** The SearchPopularity contract. Collection ids are fresh UUIDs, so a shared Redis works. */
 export function runSearchPopularityContract(name: string, factory: PopularityFactory): void {
   describe(name, () => {
-    const opened: PopularityFixture[] = [];
-    const open = async (options: { halfLifeMs: number; maxPerCollection?: number }) => {
-      const fixture = await factory(options);
-      opened.push(fixture);
-      return fixture.popularity;
-    };
+    const openFixture = openPerTest(factory);
+    const open = async (options: { halfLifeMs: number; maxPerCollection?: number }) => (await openFixture(options)).popularity;
     let cid: string;
     beforeEach(() => {
       cid = `pop-${crypto.randomUUID()}`;
-    });
-    afterEach(async () => {
-      for (const fixture of opened.splice(0)) await fixture.cleanup();
     });
     const counts = (entries: Record<string, number>) => new Map(Object.entries(entries));
 

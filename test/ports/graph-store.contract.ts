@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { beforeEach, describe, expect, test } from "bun:test";
 import { graphFacts } from "../../src/graph/extract.ts";
 import { normaliseName } from "../../src/graph/normalise.ts";
 import type { GraphInput, GraphPath } from "../../src/domain/graph.ts";
@@ -6,18 +6,17 @@ import type { MemoryWrite } from "../../src/domain/memory.ts";
 import type { CollectionStore } from "../../src/ports/collection-store.ts";
 import type { GraphStore } from "../../src/ports/graph-store.ts";
 import type { MemoryStore } from "../../src/ports/memory-store.ts";
-import { newOwner } from "./fixture.ts";
+import { fixturePerTest, newOwner, type Opened } from "./contract-setup.ts";
 import { axisVector } from "./vectors.ts";
 
 /** What the graph contract runs against: the memory store that writes the graph, and the graph's read side. */
-export interface GraphFixture {
+export interface GraphFixture extends Opened {
   collections: CollectionStore;
   memories: MemoryStore;
   graph: GraphStore;
   dimensions: number;
   /** Resolves once every write so far reached the graph (production: the outbox drained). */
   settle(): Promise<void>;
-  cleanup(): Promise<void>;
 }
 
 export type GraphFactory = () => Promise<GraphFixture>;
@@ -28,14 +27,10 @@ const render = (p: GraphPath) =>
 /** The GraphStore contract: every adapter (SQLite tables, Neo4j through the outbox) must pass it. */
 export function runGraphStoreContract(name: string, factory: GraphFactory): void {
   describe(name, () => {
-    let f: GraphFixture;
+    const f = fixturePerTest(factory);
     let cid: string;
     beforeEach(async () => {
-      f = await factory();
       cid = (await f.collections.create(newOwner(), { name: "graph", description: null })).id;
-    });
-    afterEach(async () => {
-      await f.cleanup();
     });
 
     let axis = 0;

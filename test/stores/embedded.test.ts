@@ -3,25 +3,25 @@ import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemorySearchCache } from "../../src/stores/in-process/cache.ts";
 import { openEmbeddedStores } from "../../src/stores/embedded/index.ts";
-import { runCollectionStoreContract } from "./collection-store.contract.ts";
-import type { StoreFactory } from "./fixture.ts";
-import { runMemoryStoreContract } from "./memory-store.contract.ts";
-import { runSearchCacheContract } from "./search-cache.contract.ts";
-import { runVectorIndexContract } from "./vector-index.contract.ts";
-import { axisVector } from "./vectors.ts";
+import { runCollectionStoreContract } from "../ports/collection-store.contract.ts";
+import type { StoreFixture } from "../ports/contract-setup.ts";
+import { type GraphFixture, runGraphStoreContract } from "../ports/graph-store.contract.ts";
+import { runMemoryStoreContract } from "../ports/memory-store.contract.ts";
+import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
+import { runVectorIndexContract } from "../ports/vector-index.contract.ts";
+import { axisVector } from "../ports/vectors.ts";
 
 const DIMENSIONS = 384;
 
-/** A fresh in-memory database per test. */
-const embedded: StoreFactory = async () => {
+/**
+ * A fresh in-memory database per test; the graph tables are written in the memories'
+ * transactions, so every write is visible at once.
+ */
+const embedded = async (): Promise<StoreFixture & GraphFixture> => {
   const stores = openEmbeddedStores({ path: ":memory:", dimensions: DIMENSIONS });
-  return { ...stores, dimensions: DIMENSIONS, cleanup: async () => stores.close() };
+  return { ...stores, dimensions: DIMENSIONS, settle: async () => {}, cleanup: async () => stores.close() };
 };
-
-/** The in-process LRU on its own, bounded at 5 for the LRU test. */
-const inProcessCache = async () => ({ cache: new MemorySearchCache({ maxEntries: 5 }), cleanup: async () => {} });
 
 /** The embedded mode's cache: in-process values, generations in the database. */
 const embeddedCache = async () => {
@@ -32,7 +32,7 @@ const embeddedCache = async () => {
 runCollectionStoreContract("embedded CollectionStore", embedded);
 runMemoryStoreContract("embedded MemoryStore", embedded);
 runVectorIndexContract("embedded VectorIndex", embedded);
-runSearchCacheContract("in-process SearchCache", inProcessCache, { lruMaxEntries: 5 });
+runGraphStoreContract("embedded GraphStore (SQLite)", embedded);
 runSearchCacheContract("embedded SearchCache", embeddedCache, { lruMaxEntries: 5 });
 
 // Embedded specifics: the file, its migrations, and sharing it between processes.

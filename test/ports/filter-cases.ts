@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import type { Metadata } from "../../src/domain/memory.ts";
 import type { SearchFilter } from "../../src/domain/search.ts";
-import { newCollection, settle, sleep, type StoreFixture, write } from "./fixture.ts";
+import { newCollection, settle, sleep, type StoreFixture, write } from "./contract-setup.ts";
 import { similar } from "./vectors.ts";
 
 /** A search under test: the ids it returns for `filter` (k large enough for all matches). */
