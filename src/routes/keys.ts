@@ -47,7 +47,10 @@ export function keyRoutes(deps: KeyRoutesDeps) {
           );
         }
         for (const [i, id] of (collections ?? []).entries()) {
-          if (!(await deps.collections.get(principal.userId, id))) throw invalidField(`collections[${i}]`, `no collection ${id} of yours`);
+          // as everywhere: another user's collection is the same as none (never reveal that it exists)
+          if (!(await deps.collections.get(principal.userId, id))) {
+            throw new ProblemError(404, "not_found", `collections[${i}]: collection ${id} not found`, { field: `collections[${i}]` });
+          }
         }
         if ((await deps.keys.count(principal.userId)) >= KEY_LIMITS.keysPerUser) {
           throw new ProblemError(409, "conflict", `you hold ${KEY_LIMITS.keysPerUser} API keys, the most allowed; revoke one first`);
@@ -69,7 +72,7 @@ export function keyRoutes(deps: KeyRoutesDeps) {
       },
       {
         body: CreateKeyBody,
-        response: { 201: CreatedKeySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 409) },
+        response: { 201: CreatedKeySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute(
           "keys",
           "Make an API key (its secret is in this answer only)",
