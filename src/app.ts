@@ -142,11 +142,7 @@ export function buildApp(deps: AppDeps) {
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
     .use(searchRoutes({ auth, pipeline }))
-    .use(
-      credentials && deps.apiKeys
-        ? keyRoutes({ auth, keys: deps.apiKeys, collections: deps.collections, onRevoked: (id) => credentials.keys.forget(id) })
-        : new Elysia({ name: "no-api-keys" }),
-    )
+    .use(keyRoutes({ auth, keys: deps.apiKeys, collections: deps.collections, onRevoked: (id) => credentials?.keys.forget(id) }))
     .use(apiDocs({ title: "Memory API", version: pkg.version }));
   return Object.assign(app, { pipeline, metrics });
 }

@@ -11,7 +11,8 @@ import { CreatedKeySchema, CreateKeyBody, KEY_LIMITS, KeyIdParams, KeyListSchema
 export interface KeyRoutesDeps {
   /** Resolves `principal` (401 otherwise), spends the budget; an API key needs the admin scope here. */
   auth: AuthPlugin;
-  keys: ApiKeyStore;
+  /** Absent: the routes answer 404 (this server keeps no API keys). */
+  keys?: ApiKeyStore;
   collections: CollectionStore;
   /** Called after a revocation: this worker refuses the key at once (the others within the bound). */
   onRevoked: (keyId: string) => void;
@@ -30,11 +31,17 @@ export const presentKey = (key: ApiKey) => ({
 
 /** The caller's API keys: make one (its secret shown once), list them, revoke one. */
 export function keyRoutes(deps: KeyRoutesDeps) {
+  const store = (): ApiKeyStore => {
+    if (!deps.keys) throw new ProblemError(404, "not_found", "this server keeps no API keys");
+    return deps.keys;
+  };
+
   return new Elysia({ prefix: "/v1/keys", normalize: false })
     .use(deps.auth)
     .post(
       "/",
       async ({ principal, body, set }) => {
+        const keys = store();
         const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
         if (expiresAt !== null && !(expiresAt > Date.now())) throw invalidField("expires_at", "must be a date-time in the future");
         const collections = body.collections ?? null;
@@ -52,11 +59,11 @@ export function keyRoutes(deps: KeyRoutesDeps) {
             throw new ProblemError(404, "not_found", `collections[${i}]: collection ${id} not found`, { field: `collections[${i}]` });
           }
         }
-        if ((await deps.keys.count(principal.userId)) >= KEY_LIMITS.keysPerUser) {
+        if ((await keys.count(principal.userId)) >= KEY_LIMITS.keysPerUser) {
           throw new ProblemError(409, "conflict", `you hold ${KEY_LIMITS.keysPerUser} API keys, the most allowed; revoke one first`);
         }
         const minted = mintApiKey();
-        const created = await deps.keys.create({
+        const created = await keys.create({
           id: minted.id,
           owner: principal.userId,
           name: body.name.trim(),
@@ -82,16 +89,16 @@ export function keyRoutes(deps: KeyRoutesDeps) {
     )
     .get(
       "/",
-      async ({ principal }) => ({ keys: (await deps.keys.list(principal.userId)).map(presentKey) }),
+      async ({ principal }) => ({ keys: (await store().list(principal.userId)).map(presentKey) }),
       {
-        response: { 200: KeyListSchema, ...problems(...AUTHENTICATED) },
+        response: { 200: KeyListSchema, ...problems(...AUTHENTICATED, 404) },
         detail: describeRoute("keys", "List your API keys (never their secrets)"),
       },
     )
     .get(
       "/:key_id",
       async ({ principal, params }) => {
-        const key = await deps.keys.get(principal.userId, params.key_id);
+        const key = await store().get(principal.userId, params.key_id);
         if (!key) throw notFound("API key");
         return presentKey(key);
       },
@@ -104,7 +111,7 @@ export function keyRoutes(deps: KeyRoutesDeps) {
     .delete(
       "/:key_id",
       async ({ principal, params, set }) => {
-        if (!(await deps.keys.delete(principal.userId, params.key_id))) throw notFound("API key");
+        if (!(await store().delete(principal.userId, params.key_id))) throw notFound("API key");
         deps.onRevoked(params.key_id);
         set.status = 204;
       },
