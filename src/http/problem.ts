@@ -5,6 +5,7 @@ export type ProblemCode =
   | "validation_failed"
   | "unauthorized"
   | "premium_required"
+  | "forbidden"
   | "not_found"
   | "conflict"
   | "payload_too_large"
@@ -19,6 +20,7 @@ const TITLES: Record<ProblemCode, string> = {
   validation_failed: "Invalid request",
   unauthorized: "Authentication required",
   premium_required: "Premium plan required",
+  forbidden: "Forbidden",
   not_found: "Not found",
   conflict: "Conflict",
   payload_too_large: "Request body too large",

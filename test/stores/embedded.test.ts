@@ -8,6 +8,7 @@ import { runCollectionStoreContract } from "../ports/collection-store.contract.t
 import type { StoreFixture } from "../ports/contract-setup.ts";
 import { type GraphFixture, runGraphStoreContract } from "../ports/graph-store.contract.ts";
 import { runMemoryStoreContract } from "../ports/memory-store.contract.ts";
+import { runApiKeyStoreContract } from "../ports/api-key-store.contract.ts";
 import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
 import { runVectorIndexContract } from "../ports/vector-index.contract.ts";
 import { axisVector } from "../ports/vectors.ts";
@@ -34,6 +35,10 @@ runMemoryStoreContract("embedded MemoryStore", embedded);
 runVectorIndexContract("embedded VectorIndex", embedded);
 runGraphStoreContract("embedded GraphStore (SQLite)", embedded);
 runSearchCacheContract("embedded SearchCache", embeddedCache, { lruMaxEntries: 5 });
+runApiKeyStoreContract("embedded ApiKeyStore", async () => {
+  const stores = openEmbeddedStores({ path: ":memory:", dimensions: 8 });
+  return { keys: stores.apiKeys, cleanup: async () => stores.close() };
+});
 
 // Embedded specifics: the file, its migrations, and sharing it between processes.
 

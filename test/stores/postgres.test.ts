@@ -12,6 +12,7 @@ import type { VectorIndex } from "../../src/ports/vector-index.ts";
 import { runCollectionStoreContract } from "../ports/collection-store.contract.ts";
 import type { StoreFactory } from "../ports/contract-setup.ts";
 import { runMemoryStoreContract } from "../ports/memory-store.contract.ts";
+import { runApiKeyStoreContract } from "../ports/api-key-store.contract.ts";
 import { axisVector } from "../ports/vectors.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
 import { silentServer } from "../support/silent-server.ts";
@@ -139,6 +140,7 @@ describe.if(run)("postgres stores", () => {
 
   runCollectionStoreContract("postgres CollectionStore", postgres);
   runMemoryStoreContract("postgres MemoryStore", postgres);
+  runApiKeyStoreContract("postgres ApiKeyStore", async () => ({ keys: (await shared()).stores.apiKeys, cleanup: async () => {} }));
 
   // Postgres specifics: migrations, the pool, failure modes.
 
