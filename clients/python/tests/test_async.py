@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from helpers import settle
 from memory_api import (
     AsyncMemoryClient,
     EntityRef,
@@ -59,6 +60,7 @@ def test_every_operation_async_and_parity_with_sync(base_url: str, tokens: "dict
 
             # the same searches through both clients answer alike
             with MemoryClient(base_url, tokens["pro"], timeout=60) as sync:
+                settle(sync, collection.id, seen, ["marco", "atlas"])
                 for search_type in ("semantic", "keyword", "hybrid", "graph"):
                     query = "where is the car parked?" if search_type != "graph" else "what does Marco work on?"
                     got = await api.search(collection.id, query, search_type=search_type, top_k=3)  # type: ignore[arg-type]

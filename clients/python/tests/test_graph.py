@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import settle
 from memory_api import Collection, EntityRef, MemoryClient, NotFound, Relation
 
 
@@ -22,6 +23,7 @@ def test_entities_list_iterate_and_detail(client: MemoryClient, collection: Coll
         relations=[Relation("Marco", "REVIEWS", "Borealis")],
     )
 
+    settle(client, collection.id, entities=["priya", "atlas", "marco", "borealis"])
     names = [e.name for e in client.iter_entities(collection.id)]
     for name in ("priya", "atlas", "marco", "borealis"):
         assert name in names
@@ -46,6 +48,7 @@ def test_entities_list_iterate_and_detail(client: MemoryClient, collection: Coll
 
     # a name that needs encoding in a URL path
     client.add_memory(collection.id, "Met Ana at Café Zoë.", entities=[EntityRef("Café Zoë / Lisbon", "place")])
+    settle(client, collection.id, entities=["café zoë / lisbon"])
     assert client.get_entity(collection.id, "café zoë / lisbon").entity.display == "Café Zoë / Lisbon"
 
     with pytest.raises(NotFound):

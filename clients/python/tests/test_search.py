@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 
+from helpers import settle
 from memory_api import Collection, EntityRef, MemoryClient, NewMemory, Relation
 
 NOTES = [
@@ -28,6 +29,7 @@ NOTES = [
 @pytest.fixture()
 def notes(client: MemoryClient, collection: Collection) -> Iterator[Collection]:
     client.add_memories(collection.id, NOTES)
+    settle(client, collection.id, [n.id for n in NOTES if n.id], ["priya", "atlas", "marco"])
     yield collection
 
 
@@ -113,6 +115,7 @@ def test_a_write_is_seen_by_the_next_search(client: MemoryClient, notes: Collect
     assert again.cached is True
     assert again.results == before.results
     client.add_memory(notes.id, "The wifi password at the cabin is pinecone42.", id="wifi")
+    settle(client, notes.id, ["wifi"])
     after = client.search(notes.id, query, top_k=1)
     assert after.cached is False
     assert after.results[0].id == "wifi"
