@@ -31,11 +31,18 @@ async function run(cmd: string[], env: Record<string, string> = {}, timeout = 24
   return { stdout, stderr, code };
 }
 
-/** The venv with the pinned test dependencies, and the client installed from the repo path (each run: the source may have changed). */
+/**
+ * The venv with the pinned test dependencies, and the client installed from the repo path (each
+ * run: the source may have changed). PYTHON_CLIENT_TEST_PYTHON names another interpreter (one
+ * with httpx and pytest, e.g. of another Python version) to install it into and test with.
+ */
 async function clientPython(): Promise<string> {
-  if (!Bun.which("python3")) throw new Error("the Python client tests need python3 (3.9+ with the venv module) on PATH");
-  const venvPython = await ensurePythonVenv("python-client");
-  const install = await run([venvPython, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-deps", "--no-build-isolation", "--force-reinstall", PACKAGE]);
+  const given = process.env.PYTHON_CLIENT_TEST_PYTHON;
+  if (!given && !Bun.which("python3")) throw new Error("the Python client tests need python3 (3.9+ with the venv module) on PATH");
+  const venvPython = given || (await ensurePythonVenv("python-client"));
+  // the venv has the pinned build backend; another interpreter builds in isolation (from PyPI)
+  const isolation = given ? [] : ["--no-build-isolation"];
+  const install = await run([venvPython, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", "--no-deps", ...isolation, "--force-reinstall", PACKAGE]);
   if (install.code !== 0) throw new Error(`pip install ${PACKAGE} failed:\n${install.stdout}${install.stderr}`);
   return venvPython;
 }

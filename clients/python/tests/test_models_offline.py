@@ -11,6 +11,9 @@ from memory_api.models import format_time, parse_time
 
 def test_times() -> None:
     assert parse_time("2026-11-25T09:00:00.000Z") == datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
+    assert parse_time("2026-11-25T09:00:00.1234567Z") == datetime(2026, 11, 25, 9, 0, 0, 123456, tzinfo=timezone.utc)
+    assert parse_time("2026-11-25T10:00:00.5+01:00") == datetime(2026, 11, 25, 9, 0, 0, 500000, tzinfo=timezone.utc)
+    assert parse_time("2026-11-25T09:00:00") == datetime(2026, 11, 25, 9, tzinfo=timezone.utc)
     assert format_time(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05Z"
     assert format_time(datetime(2026, 1, 2, 4, 4, 5, tzinfo=timezone(timedelta(hours=1)))) == "2026-01-02T03:04:05Z"
     assert format_time("2026-01-02") == "2026-01-02"

@@ -6,6 +6,7 @@ Timestamps are timezone-aware datetimes (UTC).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Union
@@ -16,9 +17,14 @@ SearchType = Literal["semantic", "keyword", "hybrid", "graph"]
 Metadata = Dict[str, Any]
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 def parse_time(value: str) -> datetime:
     """An ISO-8601 timestamp of the API (`2026-11-25T09:00:00.000Z`) as an aware datetime."""
     text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    # Python before 3.11 reads only 3 or 6 digits of a fraction
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
