@@ -24,7 +24,7 @@ def test_every_operation_async_and_parity_with_sync(base_url: str, tokens: "dict
     async def scenario() -> None:
         async with AsyncMemoryClient(base_url, tokens["pro"], timeout=60) as api:
             assert (await api.health()).status == "healthy"
-            assert (await api.ready()).ready
+            assert (await api.ready()).dependencies
 
             collection = await api.create_collection(f"py-async-{uuid.uuid4()}", "async")
             assert collection in await api.list_collections()

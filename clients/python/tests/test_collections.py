@@ -15,10 +15,11 @@ def test_health_and_ready_need_no_token(base_url: str) -> None:
         health = anonymous.health()
         assert health.status == "healthy"
         assert health.version
+        # a 503 (a dependency not ready, e.g. on a loaded machine) is an answer too, not an error
         readiness = anonymous.ready()
-        assert readiness.ready
-        assert readiness.status in ("ready", "degraded")
         assert readiness.dependencies and all(d.name for d in readiness.dependencies)
+        assert readiness.ready == (readiness.status in ("ready", "degraded"))
+        assert readiness.ready == all(d.ready or d.optional for d in readiness.dependencies)
 
 
 def test_create_list_get_delete(client: MemoryClient) -> None:
