@@ -11,6 +11,8 @@ import { join, resolve } from "node:path";
 export const PYTHON_VENVS = {
   /** The official Poe server-bot library; its client calls a bot the way Poe's servers do. */
   poe: ["fastapi-poe==0.0.83"],
+  /** The Python client's dependency, its test runner, and its build backend (it is installed from clients/python without build isolation). */
+  "python-client": ["httpx==0.28.1", "pytest==8.4.2", "hatchling==1.27.0"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type VenvName = keyof typeof PYTHON_VENVS;
