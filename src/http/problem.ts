@@ -6,6 +6,7 @@ export type ProblemCode =
   | "unauthorized"
   | "premium_required"
   | "not_found"
+  | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
@@ -20,6 +21,7 @@ const TITLES: Record<ProblemCode, string> = {
   unauthorized: "Authentication required",
   premium_required: "Premium plan required",
   not_found: "Not found",
+  method_not_allowed: "Method not allowed",
   conflict: "Conflict",
   payload_too_large: "Request body too large",
   unsupported_media_type: "Unsupported media type",
