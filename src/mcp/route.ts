@@ -11,7 +11,6 @@ import { Elysia } from "elysia";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError } from "../http/problem";
-import { AUTHENTICATED, describeRoute, problems } from "../http/openapi";
 import { inAppCaller } from "./api-caller";
 import { createMcpServer } from "./server";
 
@@ -51,14 +50,9 @@ export function mcpRoutes(deps: McpRoutesDeps) {
           await server.close();
         }
       },
-      {
-        detail: describeRoute(
-          "mcp",
-          "Model Context Protocol (Streamable HTTP)",
-          "JSON-RPC messages of MCP (initialize, tools/list, tools/call, resources/list, resources/read, ...), answered as JSON. Send `Accept: application/json, text/event-stream`. Tools call this API with your token, so each tool call counts against your rate limit like the request it makes; MCP messages themselves do not. See docs/agents.md.",
-        ),
-        response: problems(...AUTHENTICATED, 400, 413),
-      },
+      // Not in /openapi.json: its contract is the MCP specification (the tools describe themselves
+      // in tools/list), and a REST description of one JSON-RPC endpoint would promise nothing useful.
+      { detail: { hide: true } },
     )
     .get("/mcp", notAllowed, { detail: { hide: true } })
     .delete("/mcp", notAllowed, { detail: { hide: true } });
