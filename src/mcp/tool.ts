@@ -42,7 +42,9 @@ export const toolError = (text: string): CallToolResult => ({ isError: true, con
 /** A refusal of the API, worded so a model can act on it (fix a field, wait, stop). */
 export function describeProblem(problem: ApiProblem): string {
   if (problem.status === 0) return `The Memory API could not be reached: ${problem.detail}.`;
-  const wait = problem.retryAfterSeconds === undefined ? "" : ` Retry after ${problem.retryAfterSeconds} s.`;
+  const seconds = problem.retryAfterSeconds;
+  // the 429's detail already says how long; other retryable answers get the wait from Retry-After
+  const wait = seconds === undefined || problem.detail.includes(`${seconds} s`) ? "" : ` Retry after ${seconds} s.`;
   return `The Memory API refused the request (${problem.status} ${problem.code}): ${problem.detail}.${wait}`;
 }
 

@@ -71,4 +71,4 @@ test.skipIf(!available)("the SDK's client works through nginx; an unauthenticate
   });
   expect(anonymous.status).toBe(401);
   expect(await anonymous.json()).toMatchObject({ code: "unauthorized" });
-});
+}, 30_000);
