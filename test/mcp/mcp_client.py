@@ -64,6 +64,8 @@ async def scenario(config, transport):
         created = await client.call_tool("create_collection", {"name": f"py-{transport}-{uuid.uuid4()}"})
         cid = created.structured_content["id"]
         seen["create_collection"] = {"is_error": created.is_error, "text_has_id": cid in text_of(created)}
+        listed = await client.call_tool("list_collections", {})
+        seen["list_collections"] = [c["id"] for c in listed.structured_content["collections"]].count(cid)
 
         added = await client.call_tool(
             "add_memories",

@@ -76,6 +76,7 @@ for (const transport of ["http", "stdio"] as const) {
     test("uses every tool; structured results validate against the output schemas its SDK checks them with", () => {
       const seen = report[transport];
       expect(seen.create_collection).toEqual({ is_error: false, text_has_id: true });
+      expect(seen.list_collections).toBe(1);
       expect(seen.add_memories.ids).toHaveLength(4);
       expect(seen.add_memories.ids[1]).toBe("invoice-42");
       expect(seen.search.semantic).toMatchObject({ search_type: "semantic", top: "Marta prefers window seats on long flights." });
