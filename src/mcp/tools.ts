@@ -9,15 +9,15 @@ import {
   CollectionListSchema,
   CollectionSchema,
   CreateCollectionBody,
-  LIMITS,
   MemoryPageSchema,
   MemorySchema,
   MetadataSchema,
   NewMemory,
-  SearchAnswerSchema,
 } from "../routes/schemas";
+import { LIMITS } from "../domain/limits";
+import { SearchAnswerSchema } from "../search/request";
 import { EntitiesInput, EntityDetailSchema, EntityPageSchema, GRAPH_INPUT_LIMITS, RelationsInput } from "../graph/schemas";
-import { SearchFilters } from "../search/filter-schema";
+import { SearchFilters } from "../search/filters/schema";
 import { MAX_PAGE_SIZE } from "../http/query-params";
 import { segment } from "./api-caller";
 import { defineTool, type McpTool } from "./tool";
