@@ -30,6 +30,7 @@ import type { Tier } from "./auth/claims";
 import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
+import { mcpRoutes } from "./mcp/route";
 import pkg from "../package.json";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
@@ -143,6 +144,9 @@ export function buildApp(deps: AppDeps) {
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
     .use(searchRoutes({ auth, pipeline }))
     .use(keyRoutes({ auth, keys: deps.apiKeys, collections: deps.collections, onRevoked: (id) => credentials?.keys.forget(id) }))
+    // MCP over Streamable HTTP: its tools call this app's own routes with the caller's token, and
+    // those calls spend the rate-limit budget; the MCP messages themselves are only authenticated.
+    .use(mcpRoutes({ auth: authPlugin(credentials?.tokens ?? deps.tokens), handle: (request: Request): Promise<Response> => app.handle(request) }))
     .use(apiDocs({ title: "Memory API", version: pkg.version }));
   return Object.assign(app, { pipeline, metrics });
 }

@@ -353,3 +353,24 @@ export function loadPoeBotConfig(env: Env = process.env): PoeBotConfig {
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }
+
+/** `bun run mcp`: the MCP server on stdio, a client of the API like the other integrations. */
+export interface McpStdioConfig {
+  memoryApiUrl: string;
+  memoryApiToken: string;
+  /** Per API request a tool makes; a slower answer is a tool error. */
+  timeoutMs: number;
+}
+
+export function loadMcpStdioConfig(env: Env = process.env): McpStdioConfig {
+  const r = new Reader(env);
+  const memoryApiToken = r.optional("MEMORY_API_TOKEN");
+  if (memoryApiToken === undefined) r.problems.push("MEMORY_API_TOKEN is required (mint one with `bun run token -- --sub USER --days 30`)");
+  const config: McpStdioConfig = {
+    memoryApiUrl: r.url("MEMORY_API_URL", "http://127.0.0.1:8000", ["http:", "https:"]),
+    memoryApiToken: memoryApiToken ?? "",
+    timeoutMs: r.int("MEMORY_API_TIMEOUT_MS", 30_000, 100, 600_000),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}

@@ -12,6 +12,9 @@ export function requiredScope(method: string, route: string): ApiKeyScope {
   if (route === "/v1/keys" || route.startsWith("/v1/keys/")) return "admin";
   if (method === "GET" || method === "HEAD") return "read";
   if (method === "POST" && route === "/v1/search") return "read";
+  // MCP messages only read; each tool call is a request to the API's own routes with the same
+  // credentials, so a write tool still needs the write scope there.
+  if (route === "/mcp") return "read";
   if (route.startsWith("/v1/")) return "write";
   return "admin";
 }

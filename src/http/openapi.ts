@@ -64,7 +64,7 @@ type Json = Record<string, any>;
  * Elysia's t.Integer/t.Numeric also accept numeric strings, and the generator documents that as
  * `anyOf: [{type: string, format: integer}, {type: integer}]`; the contract is a JSON number.
  */
-function numbersAsNumbers(node: unknown): unknown {
+export function numbersAsNumbers(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(numbersAsNumbers);
   if (node === null || typeof node !== "object") return node;
   const schema = node as Json;

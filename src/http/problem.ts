@@ -7,6 +7,7 @@ export type ProblemCode =
   | "premium_required"
   | "forbidden"
   | "not_found"
+  | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
@@ -22,6 +23,7 @@ const TITLES: Record<ProblemCode, string> = {
   premium_required: "Premium plan required",
   forbidden: "Forbidden",
   not_found: "Not found",
+  method_not_allowed: "Method not allowed",
   conflict: "Conflict",
   payload_too_large: "Request body too large",
   unsupported_media_type: "Unsupported media type",

@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { API_KEY_ID_PATTERN } from "../auth/api-key-format";
-import { LIMITS } from "./schemas";
+import { LIMITS } from "../domain/limits";
 
 /** Request and response schemas of /v1/keys. */
 
