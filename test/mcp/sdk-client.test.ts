@@ -367,3 +367,35 @@ test("text renderings are plain text, never JSON dumps", async () => {
   const text = textOf(result as never);
   expect(text).toMatch(/^1 memory:\n- id \S+ \(created [^)]+\)\n {3}I parked on level 4 of the airport garage, row G\.\n {3}metadata: \{"kind":"travel","year":2026\}\n\(no more memories\)$/);
 }, TIMEOUT_MS);
+
+describe("API keys over MCP", () => {
+  /** A key made through the API by a JWT holder; its secret is only in this answer. */
+  async function makeKey(jwt: string, body: Record<string, unknown>): Promise<string> {
+    const res = await fetch(`${server.api.url}/v1/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { key: string }).key;
+  }
+
+  for (const transport of TRANSPORTS) {
+    test(`a read-only key searches over ${transport}, and a write tool is refused with the missing scope named`, async () => {
+      const user = newUser("keyholder");
+      const jwt = await server.token(user, "pro");
+      const { client: owner } = await client(transport, jwt);
+      const created = await callOk(owner, "create_collection", { name: `keys ${transport}` });
+      const collectionId = created.structured.id as string;
+      await callOk(owner, "add_memories", { collection_id: collectionId, memories: [{ content: "The spare key is under the blue flowerpot." }] });
+
+      const key = await makeKey(jwt, { name: "reader", scopes: ["read"] });
+      const { client: reader } = await client(transport, key);
+      const found = await callOk(reader, "search_memories", { collection_id: collectionId, query: "where is the spare key?", search_type: "keyword" });
+      expect(found.structured.results.length).toBeGreaterThan(0);
+      const refused = await callError(reader, "add_memories", { collection_id: collectionId, memories: [{ content: "x" }] });
+      expect(refused).toContain("403");
+      expect(refused).toContain("write scope");
+    }, TIMEOUT_MS);
+  }
+});
