@@ -4,6 +4,7 @@
  * written last, so an interrupted install is redone and a changed pin reinstalls.
  *
  *   bun run scripts/python-venv.ts poe     # creates .cache/venv-poe with fastapi-poe
+ *   bun run scripts/python-venv.ts mcp     # creates .cache/venv-mcp with the MCP Python SDK
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -11,6 +12,10 @@ import { join, resolve } from "node:path";
 export const PYTHON_VENVS = {
   /** The official Poe server-bot library; its client calls a bot the way Poe's servers do. */
   poe: ["fastapi-poe==0.0.83"],
+  /** The Python client's dependency, its test runner, and its build backend (it is installed from clients/python without build isolation). */
+  "python-client": ["httpx==0.28.1", "pytest==8.4.2", "hatchling==1.27.0"],
+  /** The official MCP Python SDK: a second, independent client of /mcp and `bun run mcp`. */
+  mcp: ["mcp==2.3.0"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type VenvName = keyof typeof PYTHON_VENVS;

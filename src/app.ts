@@ -9,6 +9,9 @@ import type { SearchCache } from "./ports/search-cache";
 import type { SearchPopularity } from "./ports/search-popularity";
 import type { VectorIndex } from "./ports/vector-index";
 import type { TokenService } from "./auth/tokens";
+import type { ApiKeyStore } from "./ports/api-key-store";
+import { withApiKeys } from "./auth/credentials";
+import { keyRoutes } from "./routes/keys";
 import { authPlugin, type RateLimitPolicy } from "./auth/plugin";
 import type { Logger } from "./log";
 import { errorsPlugin } from "./http/errors";
@@ -27,11 +30,14 @@ import type { Tier } from "./auth/claims";
 import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
+import { mcpRoutes } from "./mcp/route";
 import pkg from "../package.json";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
 export interface AppDeps {
   tokens: TokenService;
+  /** API keys (/v1/keys, and `Bearer mapi_...` wherever a JWT is accepted); absent: neither. */
+  apiKeys?: ApiKeyStore;
   collections: CollectionStore;
   memories: MemoryStore;
   vectors: VectorIndex;
@@ -113,7 +119,8 @@ export function buildApp(deps: AppDeps) {
     },
   };
 
-  const auth = authPlugin(deps.tokens, rateLimit);
+  const credentials = deps.apiKeys ? withApiKeys(deps.tokens, deps.apiKeys, deps.log) : undefined;
+  const auth = authPlugin(credentials?.tokens ?? deps.tokens, rateLimit);
 
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
@@ -136,6 +143,10 @@ export function buildApp(deps: AppDeps) {
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
     .use(searchRoutes({ auth, pipeline }))
+    .use(keyRoutes({ auth, keys: deps.apiKeys, collections: deps.collections, onRevoked: (id) => credentials?.keys.forget(id) }))
+    // MCP over Streamable HTTP: its tools call this app's own routes with the caller's token, and
+    // those calls spend the rate-limit budget; the MCP messages themselves are only authenticated.
+    .use(mcpRoutes({ auth: authPlugin(credentials?.tokens ?? deps.tokens), handle: (request: Request): Promise<Response> => app.handle(request) }))
     .use(apiDocs({ title: "Memory API", version: pkg.version }));
   return Object.assign(app, { pipeline, metrics });
 }

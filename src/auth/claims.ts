@@ -1,3 +1,5 @@
+import type { ApiKeyScope } from "../domain/api-key";
+
 export const TIERS = ["free", "starter", "pro", "enterprise"] as const;
 export type Tier = (typeof TIERS)[number];
 
@@ -17,6 +19,15 @@ export interface Principal {
   tier: Tier;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** Present when the request came with an API key: what that key may do (a JWT may do everything). */
+  key?: KeyGrant;
+}
+
+/** An API key's limits: its scopes and its collection allow-list (null = all the owner's). */
+export interface KeyGrant {
+  id: string;
+  scopes: readonly ApiKeyScope[];
+  collections: readonly string[] | null;
 }
 
 /**

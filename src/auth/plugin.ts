@@ -3,6 +3,8 @@ import { ProblemError } from "../http/problem";
 import type { TokenService } from "./tokens";
 import type { RateLimiter } from "../ports/rate-limiter";
 import type { Tier } from "./claims";
+import { looksLikeApiKey } from "./api-key-format";
+import { authorizeKeyRequest } from "./key-access";
 
 export interface RateLimitPolicy {
   limiter: RateLimiter;
@@ -21,6 +23,7 @@ function unauthorized(detail: string): ProblemError {
 
 /** Why an unverifiable token failed, from its (untrusted) payload: only to word the 401. */
 function describeRejection(token: string): string {
+  if (looksLikeApiKey(token)) return "API key is unknown, revoked or expired";
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
     if (typeof payload?.exp === "number" && payload.exp * 1000 < Date.now()) return "token has expired";
@@ -37,7 +40,7 @@ function describeRejection(token: string): string {
  * Routes without auth (/health, /ready, /metrics) are therefore never rate limited.
  */
 export function authPlugin(tokens: TokenService, rateLimit?: RateLimitPolicy) {
-  return new Elysia({ name: "auth", seed: [tokens, rateLimit] }).resolve({ as: "scoped" }, async ({ request, set }) => {
+  return new Elysia({ name: "auth", seed: [tokens, rateLimit] }).resolve({ as: "scoped" }, async ({ request, set, route, params, body }) => {
     const header = request.headers.get("authorization");
     if (!header) throw unauthorized("missing Authorization: Bearer <token> header");
     const match = BEARER.exec(header);
@@ -64,6 +67,8 @@ export function authPlugin(tokens: TokenService, rateLimit?: RateLimitPolicy) {
       }
       Object.assign(set.headers, headers);
     }
+    // after the budget is spent, so that denied requests count too
+    if (principal.key) authorizeKeyRequest(principal, { method: request.method, route, params, body });
     return { principal };
   });
 }

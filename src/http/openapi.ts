@@ -20,8 +20,8 @@ export function problems<const S extends ProblemStatus>(...statuses: S[]): Recor
   return Object.fromEntries(statuses.map((s) => [s, ProblemSchema])) as Record<S, typeof ProblemSchema>;
 }
 
-/** The statuses every authenticated route can answer: bad token, spent budget, a dependency down. */
-export const AUTHENTICATED = [401, 429, 503] as const;
+/** The statuses every authenticated route can answer: bad token, an API key's scope or allow-list, spent budget, a dependency down. */
+export const AUTHENTICATED = [401, 403, 429, 503] as const;
 /** ...and every route with a JSON body: malformed JSON, too large, an invalid field. */
 export const WITH_BODY = [400, 413, 422] as const;
 
@@ -37,7 +37,7 @@ const STATUS_TEXT: Record<string, string> = {
   "204": "Deleted; no content",
   "400": "`invalid_json`: the body is not JSON",
   "401": "`unauthorized`: missing, malformed, expired, tampered, wrong-type or unknown-tier token",
-  "403": "`premium_required`: `rerank: true` from a free or starter token",
+  "403": "`forbidden`: an API key without the route's scope or outside its collection allow-list; `premium_required`: `rerank: true` from a free or starter token",
   "404": "`not_found`: a collection or memory that does not exist for the caller (another user's is the same)",
   "409": "`conflict`: the caller already has a collection of that name",
   "413": "`payload_too_large`: the body is over MAX_BODY_BYTES",
@@ -64,7 +64,7 @@ type Json = Record<string, any>;
  * Elysia's t.Integer/t.Numeric also accept numeric strings, and the generator documents that as
  * `anyOf: [{type: string, format: integer}, {type: integer}]`; the contract is a JSON number.
  */
-function numbersAsNumbers(node: unknown): unknown {
+export function numbersAsNumbers(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(numbersAsNumbers);
   if (node === null || typeof node !== "object") return node;
   const schema = node as Json;
@@ -182,13 +182,14 @@ export function completeDocument(generated: Json, info: { title: string; version
       version: info.version,
       description:
         "Memories (text + JSON metadata) in collections, searched by meaning, by keyword or both. " +
-        "Every /v1 route needs `Authorization: Bearer <JWT HS256>`; errors are RFC 9457 problem+json.",
+        "Every /v1 route needs `Authorization: Bearer <JWT HS256 or API key>`; errors are RFC 9457 problem+json.",
     },
     tags: [
       { name: "collections", description: "a user's collections" },
       { name: "memories", description: "the memories of a collection" },
       { name: "search", description: "semantic, keyword and hybrid search" },
       { name: "graph", description: "the knowledge graph of a collection: entities and their relations" },
+      { name: "keys", description: "your API keys: scoped, revocable credentials for programs" },
       { name: "health", description: "liveness, readiness and metrics; no token" },
     ],
     paths: numbersAsNumbers(substituteDocumented(paths)),
@@ -199,7 +200,9 @@ export function completeDocument(generated: Json, info: { title: string; version
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "HS256; claims sub, exp, iat, type=access, tier (free | starter | pro | enterprise)",
+          description:
+            "HS256; claims sub, exp, iat, type=access, tier (free | starter | pro | enterprise). " +
+            "An API key (mapi_...) from POST /v1/keys is accepted in its place, limited to its scopes and collections.",
         },
       },
     },

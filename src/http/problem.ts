@@ -5,7 +5,9 @@ export type ProblemCode =
   | "validation_failed"
   | "unauthorized"
   | "premium_required"
+  | "forbidden"
   | "not_found"
+  | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
@@ -19,7 +21,9 @@ const TITLES: Record<ProblemCode, string> = {
   validation_failed: "Invalid request",
   unauthorized: "Authentication required",
   premium_required: "Premium plan required",
+  forbidden: "Forbidden",
   not_found: "Not found",
+  method_not_allowed: "Method not allowed",
   conflict: "Conflict",
   payload_too_large: "Request body too large",
   unsupported_media_type: "Unsupported media type",

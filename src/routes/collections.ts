@@ -3,6 +3,7 @@ import type { Collection } from "../domain/collection";
 import type { CollectionStore } from "../ports/collection-store";
 import { NotFoundError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
+import { collectionAllowed } from "../auth/key-access";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
 import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
 
@@ -43,7 +44,9 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
     .get(
       "/",
       async ({ principal }) => ({
-        collections: (await deps.collections.list(principal.userId)).map(presentCollection),
+        collections: (await deps.collections.list(principal.userId))
+          .filter((c) => collectionAllowed(principal, c.id)) // an API key's allow-list
+          .map(presentCollection),
       }),
       {
         response: { 200: CollectionListSchema, ...problems(...AUTHENTICATED) },

@@ -9,14 +9,14 @@ import { LIMITS } from "../domain/limits";
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
 
-const MemoryId = t.String({
+export const MemoryId = t.String({
   minLength: 1,
   maxLength: LIMITS.idChars,
   pattern: "^[A-Za-z0-9][A-Za-z0-9._:\\-]*$",
   description: "client-chosen id (letters, digits, . _ : -); upserts when it exists",
 });
 
-const MetadataSchema = t.Record(t.String(), t.Unknown(), {
+export const MetadataSchema = t.Record(t.String(), t.Unknown(), {
   description: `free-form JSON object, at most ${LIMITS.metadataBytes} bytes and ${LIMITS.metadataDepth} levels deep`,
 });
 

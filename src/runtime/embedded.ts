@@ -34,6 +34,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
   return {
     deps: {
       tokens: createTokenService(jwtSecret),
+      apiKeys: stores.apiKeys,
       collections: timedCollections(metrics, "sqlite", stores.collections),
       memories: timedMemories(metrics, "sqlite", stores.memories),
       vectors: timedVectors(metrics, "sqlite", stores.vectors),

@@ -86,6 +86,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   return {
     deps: {
       tokens: createTokenService(jwtSecret),
+      apiKeys: postgres.apiKeys,
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
       vectors: timedVectors(metrics, "milvus", milvus.vectors),

@@ -1,6 +1,7 @@
 /**
  * `bun run cluster` as a process: two workers on their own ports, sharing one embedded data
- * folder and one JWT secret; a killed worker is restarted; SIGTERM drains and exits.
+ * folder and one JWT secret (and the API keys in it: a revocation reaches the other worker within
+ * a second); a killed worker is restarted; SIGTERM drains and exits.
  * (The production cluster behind nginx is exercised by `npm run bench`.)
  */
 import { afterAll, expect, test } from "bun:test";
@@ -46,6 +47,23 @@ test("two workers start, share the data and one secret, a killed one comes back,
   const { id } = (await created.json()) as { id: string };
   const seen = await fetch(`http://127.0.0.1:${basePort + 1}/v1/collections/${id}`, { headers: auth });
   expect(seen.status).toBe(200); // the other worker: same data, same secret
+
+  // An API key made on one worker works on the other; revoked there, the other refuses it within the bound.
+  const made = await fetch(`http://127.0.0.1:${basePort}/v1/keys`, { method: "POST", headers: auth, body: JSON.stringify({ name: "bot", scopes: ["read"] }) });
+  expect(made.status).toBe(201);
+  const key = (await made.json()) as { id: string; key: string };
+  const withKey = () => fetch(`http://127.0.0.1:${basePort + 1}/v1/collections/${id}`, { headers: { authorization: `Bearer ${key.key}` } });
+  expect((await withKey()).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${basePort}/v1/keys/${key.id}`, { method: "DELETE", headers: auth })).status).toBe(204);
+  const revokedAt = Date.now();
+  for (;;) {
+    const startedAt = Date.now();
+    const status = (await withKey()).status;
+    if (status === 401) break;
+    expect(status).toBe(200);
+    expect(startedAt - revokedAt).toBeLessThan(1000); // API_KEY_CACHE_MS: only a request begun within it may pass
+    await Bun.sleep(25);
+  }
 
   const pid = Number(/"worker":1,"port":\d+,"pid":(\d+)/.exec(log)?.[1]);
   expect(pid).toBeGreaterThan(0);

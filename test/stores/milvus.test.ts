@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MilvusClient } from "@zilliz/milvus2-sdk-node";
-import { type AddressInfo, createServer, type Socket } from "node:net";
 import { silentLogger } from "../../src/log.ts";
 import { compileExpression } from "../../src/stores/milvus/expression.ts";
 import { type MilvusIndex, openMilvusIndex } from "../../src/stores/milvus/index.ts";
@@ -12,13 +11,49 @@ import { DependencyUnavailableError } from "../../src/domain/errors.ts";
 import type { Metadata } from "../../src/domain/memory.ts";
 import type { SearchFilter } from "../../src/domain/search.ts";
 import type { IndexedMemory } from "../../src/ports/index-writer.ts";
-import { queryVector, similar } from "../contract/vectors.ts";
+import { runVectorIndexContract } from "../ports/vector-index.contract.ts";
+import { queryVector, similar } from "../ports/vectors.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
+import { silentServer } from "../support/silent-server.ts";
+import { RUN_ID, sharedOutboxStores } from "./service-setup.ts";
 
 const DIMENSIONS = 16;
 const ADDRESS = productionConfig.milvusAddress;
-const RUN_ID = `${process.pid}_${Date.now().toString(36)}`;
 const NONE: SearchFilter = { metadata: [] };
+
+const CONTRACT_DIMENSIONS = 384;
+/** This run's own Milvus collection and Postgres schema: a shared stack is fine, and both are dropped after. */
+const CONTRACT_COLLECTION = `contract_${RUN_ID}`;
+
+const runContract = await servicesAvailable("milvus contract", ["milvus", "postgres"]);
+
+describe.if(runContract)("milvus", () => {
+  /** PostgreSQL as the source of truth feeding Milvus through its outbox, as in production. */
+  const shared = sharedOutboxStores({
+    schema: `milvus_contract_${RUN_ID}`,
+    poolSize: 6,
+    dimensions: CONTRACT_DIMENSIONS,
+    drainMs: 15_000,
+    openIndexes: async () => {
+      const index = await openMilvusIndex({ address: ADDRESS, collection: CONTRACT_COLLECTION, dimensions: CONTRACT_DIMENSIONS, log: silentLogger });
+      await index.warm();
+      const close = async () => {
+        await index.close();
+        const client = new MilvusClient({ address: ADDRESS, logLevel: "error" });
+        await client.dropCollection({ collection_name: CONTRACT_COLLECTION });
+        client.closeConnection();
+      };
+      return { indexes: index, writers: [index.writer], close };
+    },
+  });
+
+  runVectorIndexContract("milvus VectorIndex (fed by the postgres outbox)", async () => {
+    const fixture = await shared();
+    return { ...fixture, vectors: fixture.indexes.vectors };
+  });
+});
+
+// Milvus specifics: expression literals, the search fallback, the index's life, failure modes.
 
 /** Keys and values that would change an expression if spliced raw. */
 const HOSTILE = [
@@ -350,14 +385,10 @@ describe("milvus unreachable", () => {
   });
 
   test("a server that accepts but never answers: DependencyUnavailableError after the timeout", async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => void sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const port = (silent.address() as AddressInfo).port;
+    const silent = await silentServer();
     const started = performance.now();
-    const error = await openMilvusIndex({ address: `127.0.0.1:${port}`, dimensions: 8, log: silentLogger, timeoutMs: 500 }).catch((e: unknown) => e);
+    const error = await openMilvusIndex({ address: `127.0.0.1:${silent.port}`, dimensions: 8, log: silentLogger, timeoutMs: 500 }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
-    for (const s of sockets) s.destroy();
     silent.close();
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(elapsed).toBeGreaterThanOrEqual(450);

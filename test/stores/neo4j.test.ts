@@ -1,14 +1,64 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import pg from "pg";
 import { silentLogger } from "../../src/log.ts";
 import { contentHash } from "../../src/stores/neo4j/content-hash.ts";
 import { type Neo4jGraph, openNeo4jGraph } from "../../src/stores/neo4j/index.ts";
 import { DependencyUnavailableError } from "../../src/domain/errors.ts";
 import type { IndexedMemory } from "../../src/ports/index-writer.ts";
+import { runGraphStoreContract } from "../ports/graph-store.contract.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
+import { silentServer } from "../support/silent-server.ts";
+import { RUN_ID, sharedOutboxStores } from "./service-setup.ts";
 
 const URI = productionConfig.neo4jUri;
 const auth = { user: productionConfig.neo4jUser, password: productionConfig.neo4jPassword };
+
+const CONTRACT_SCHEMA = `graph_contract_${RUN_ID}`;
+
+/** The ids of the collections a schema holds (what the contract wrote to Neo4j). */
+async function collectionIds(schema: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: productionConfig.databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string }>(`SELECT id::text AS id FROM ${schema}.collections`).catch(() => ({ rows: [] as { id: string }[] }));
+    return rows.map((row) => row.id);
+  } finally {
+    await client.end();
+  }
+}
+
+const runContract = await servicesAvailable("neo4j graph contract", ["postgres", "neo4j"]);
+
+describe.if(runContract)("neo4j graph", () => {
+  /**
+   * Production as composed: PostgreSQL stores each memory's graph facts, the outbox delivers them
+   * to the Neo4j writer, and the contract reads through the Neo4j GraphStore. `settle` drains the
+   * outbox, so every assertion sees what the writer made of the memory's current state.
+   */
+  const shared = sharedOutboxStores({
+    schema: CONTRACT_SCHEMA,
+    poolSize: 8,
+    dimensions: 384,
+    drainMs: 10_000,
+    openIndexes: async () => {
+      const neo4j = await openNeo4jGraph({ uri: URI, ...auth, poolSize: 8, log: silentLogger });
+      await neo4j.warm();
+      const close = async () => {
+        // remove what the tests wrote to Neo4j: every collection of this schema
+        for (const id of await collectionIds(CONTRACT_SCHEMA)) await neo4j.writer.deleteCollection(id);
+        await neo4j.close();
+      };
+      return { indexes: neo4j, writers: [neo4j.writer], close };
+    },
+  });
+
+  runGraphStoreContract("neo4j GraphStore (PostgreSQL → outbox → Neo4j)", async () => {
+    const fixture = await shared();
+    return { ...fixture, graph: fixture.indexes.graph };
+  });
+});
+
+// Neo4j specifics: the writer's nodes and edges, failure modes.
 
 const memory = (collectionId: string, id: string, content = `content of ${id}`, createdAt = "2024-05-01T12:00:00.123Z"): IndexedMemory => ({
   collection_id: collectionId,
@@ -167,14 +217,10 @@ describe("neo4j unreachable", () => {
   });
 
   test("a server that accepts but never answers: DependencyUnavailableError after the connect timeout", async () => {
-    const sockets: Socket[] = [];
-    const silent = createServer((socket) => void sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const port = (silent.address() as AddressInfo).port;
+    const silent = await silentServer();
     const started = performance.now();
-    const error = await openNeo4jGraph({ uri: `bolt://127.0.0.1:${port}`, log: silentLogger, connectTimeoutMs: 500 }).catch((e: unknown) => e);
+    const error = await openNeo4jGraph({ uri: `bolt://127.0.0.1:${silent.port}`, log: silentLogger, connectTimeoutMs: 500 }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
-    for (const s of sockets) s.destroy();
     silent.close();
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect(elapsed).toBeLessThan(3000);

@@ -52,13 +52,16 @@ export async function createTestApp(
     accessLog?: boolean;
     /** Entity extraction at write time; default auto. */
     graphExtraction?: "auto" | "off";
+    /** Another app's backend: a second worker over the same stores (the owner closes it). */
+    backend?: Backend;
   } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
-  const backend = await openBackend(embedder);
+  const backend = opts.backend ?? (await openBackend(embedder));
   const tokens = createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
+    apiKeys: backend.apiKeys,
     collections: backend.collections,
     memories: backend.memories,
     vectors: backend.vectors,
@@ -95,7 +98,7 @@ export async function createTestApp(
       return toReply(await app.handle(new Request(`http://localhost${path}`, init)));
     },
     async close() {
-      await backend.close();
+      if (!opts.backend) await backend.close();
     },
   };
 }

@@ -3,6 +3,7 @@
  * PostgreSQL (a schema of its own per app), Milvus, Neo4j and Redis, exactly as production
  * composes them. The API suites run unchanged on either.
  */
+import type { ApiKeyStore } from "../../src/ports/api-key-store";
 import type { CollectionStore } from "../../src/ports/collection-store";
 import type { Embedder } from "../../src/ports/embedder";
 import type { HealthCheck } from "../../src/ports/health-check";
@@ -25,6 +26,7 @@ export interface Backend {
   collections: CollectionStore;
   memories: MemoryStore;
   vectors: VectorIndex;
+  apiKeys: ApiKeyStore;
   /** The knowledge graph: SQLite tables, or Neo4j fed by the outbox. */
   graph: GraphStore;
   cache: SearchCache;
@@ -49,6 +51,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       collections: stores.collections,
       memories: stores.memories,
       vectors: stores.vectors,
+      apiKeys: stores.apiKeys,
       graph: stores.graph,
       cache: new MemorySearchCache({ maxEntries: 1000 }),
       popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
@@ -96,6 +99,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     collections: postgres.collections,
     memories: postgres.memories,
     vectors: milvus.vectors,
+    apiKeys: postgres.apiKeys,
     graph: neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),

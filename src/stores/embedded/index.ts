@@ -1,9 +1,11 @@
+import type { ApiKeyStore } from "../../ports/api-key-store.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 import type { GraphStore } from "../../ports/graph-store.ts";
 import type { HealthCheck } from "../../ports/health-check.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
 import type { VectorIndex } from "../../ports/vector-index.ts";
 import { EmbeddedGraphStore } from "./graph-store.ts";
+import { EmbeddedApiKeyStore } from "./api-keys.ts";
 import { EmbeddedSearchCache } from "./cache.ts";
 import { EmbeddedCollectionStore } from "./collections.ts";
 import { type OpenDatabaseOptions, openDatabase, StatementCache } from "./database.ts";
@@ -22,6 +24,7 @@ export interface EmbeddedStores {
   vectors: VectorIndex;
   /** The knowledge graph, written with the memories in their transactions. */
   graph: GraphStore;
+  apiKeys: ApiKeyStore;
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
   health: HealthCheck;
@@ -38,6 +41,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     memories: new EmbeddedMemoryStore(db, statements, options.dimensions),
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
     graph: new EmbeddedGraphStore(db),
+    apiKeys: new EmbeddedApiKeyStore(db),
     cache: new EmbeddedSearchCache(db, { maxEntries: options.cacheMaxEntries ?? 10_000 }),
     health: new EmbeddedHealthCheck(db),
     close() {

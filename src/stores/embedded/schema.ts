@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { graphMigration } from "./graph-schema.ts";
+import { apiKeysMigration } from "./api-keys.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -90,4 +91,6 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // 2: the knowledge graph (graph-schema.ts).
   graphMigration,
+  // 3: API keys (api-keys.ts).
+  apiKeysMigration,
 ];

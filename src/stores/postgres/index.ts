@@ -1,8 +1,10 @@
 import type { Logger } from "../../log.ts";
+import type { ApiKeyStore } from "../../ports/api-key-store.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 import type { HealthCheck } from "../../ports/health-check.ts";
 import type { IndexWriter } from "../../ports/index-writer.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
+import { PostgresApiKeyStore } from "./api-keys.ts";
 import { PostgresCollectionStore } from "./collections.ts";
 import { PostgresHealthCheck } from "./health.ts";
 import { PostgresMemoryStore } from "./memories.ts";
@@ -35,6 +37,7 @@ export interface PostgresStoreOptions {
 export interface PostgresStores {
   collections: CollectionStore;
   memories: MemoryStore;
+  apiKeys: ApiKeyStore;
   health: HealthCheck;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
@@ -77,6 +80,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   return {
     collections: new PostgresCollectionStore(pool, outbox),
     memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
+    apiKeys: new PostgresApiKeyStore(pool),
     health: new PostgresHealthCheck(pool),
     outbox,
     warm: (n) => pool.warm(n),

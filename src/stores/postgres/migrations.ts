@@ -58,6 +58,23 @@ export const MIGRATIONS: readonly string[] = [
   // 2: each memory's knowledge-graph facts (client-supplied + extracted at write time), which
   // the outbox delivers to Neo4j.
   `ALTER TABLE memories ADD COLUMN graph jsonb;`,
+  // 3: API keys (only the SHA-256 of each secret); api-keys.ts.
+  `
+  CREATE TABLE api_keys (
+    id text PRIMARY KEY,
+    seq bigint GENERATED ALWAYS AS IDENTITY,
+    owner text NOT NULL,
+    name text NOT NULL,
+    tier text NOT NULL,
+    scopes text[] NOT NULL,
+    collections text[],
+    secret_hash text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
+    last_used_at timestamptz,
+    expires_at timestamptz
+  );
+  CREATE INDEX api_keys_owner_seq ON api_keys (owner, seq);
+  `,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

@@ -1,0 +1,357 @@
+"""Typed values of the API: what it answers (parsed from JSON) and what a caller sends.
+
+Answers ignore fields they do not know, so a newer server keeps working with this client.
+Timestamps are timezone-aware datetimes (UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Literal, Mapping, Optional, Sequence, Union
+
+SearchType = Literal["semantic", "keyword", "hybrid", "graph"]
+"""`semantic` (meaning), `keyword` (BM25), `hybrid` (RRF of both), `graph` (entities, 1-2 hops)."""
+
+Metadata = Dict[str, Any]
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO-8601 timestamp of the API (`2026-11-25T09:00:00.000Z`) as an aware datetime."""
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    # Python before 3.11 reads only 3 or 6 digits of a fraction
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def format_time(value: Union[str, datetime]) -> str:
+    """A datetime as the API's ISO-8601 (naive means UTC); a string is passed on as given."""
+    if isinstance(value, str):
+        return value
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+# --- what a caller sends -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An entity a memory mentions, supplied by the caller (kept besides the extracted ones)."""
+
+    name: str
+    type: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"name": self.name} if self.type is None else {"name": self.name, "type": self.type}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "EntityRef":
+        return cls(name=data["name"], type=data.get("type"))
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relation a memory states (`Priya` `WORKS_ON` `Atlas`); unknown endpoints become entities."""
+
+    source: str
+    relation: str
+    target: str
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"source": self.source, "relation": self.relation, "target": self.target}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Relation":
+        return cls(source=data["source"], relation=data["relation"], target=data["target"])
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """One memory to add. Giving an `id` makes the write an upsert (and safe to retry)."""
+
+    content: str
+    metadata: Optional[Metadata] = None
+    id: Optional[str] = None
+    entities: Optional[Sequence[EntityRef]] = None
+    relations: Optional[Sequence[Relation]] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        body: Dict[str, Any] = {"content": self.content}
+        if self.metadata is not None:
+            body["metadata"] = dict(self.metadata)
+        if self.id is not None:
+            body["id"] = self.id
+        if self.entities is not None:
+            body["entities"] = [e.to_json() for e in self.entities]
+        if self.relations is not None:
+            body["relations"] = [r.to_json() for r in self.relations]
+        return body
+
+
+MemoryInput = Union[NewMemory, str, Mapping[str, Any]]
+"""A memory to add: a NewMemory, just its content, or the JSON object the API takes."""
+
+
+def memory_json(item: MemoryInput) -> Dict[str, Any]:
+    if isinstance(item, NewMemory):
+        return item.to_json()
+    if isinstance(item, str):
+        return {"content": item}
+    return dict(item)
+
+
+# --- what the API answers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    name: str
+    description: Optional[str]
+    created_at: datetime
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Collection":
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            description=data.get("description"),
+            created_at=parse_time(data["created_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class Memory:
+    id: str
+    content: str
+    metadata: Metadata
+    created_at: datetime
+    updated_at: datetime
+    #: The entities and relations the caller supplied, if any (extracted ones are not listed).
+    entities: Optional[List[EntityRef]] = None
+    relations: Optional[List[Relation]] = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Memory":
+        return cls(
+            id=data["id"],
+            content=data["content"],
+            metadata=dict(data.get("metadata") or {}),
+            created_at=parse_time(data["created_at"]),
+            updated_at=parse_time(data["updated_at"]),
+            entities=[EntityRef.from_json(e) for e in data["entities"]] if data.get("entities") is not None else None,
+            relations=[Relation.from_json(r) for r in data["relations"]] if data.get("relations") is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class MemoryPage:
+    """One page of a collection's memories in insertion order; `next_cursor` is None at the end."""
+
+    memories: List[Memory]
+    next_cursor: Optional[str]
+
+    def __iter__(self) -> Iterator[Memory]:
+        return iter(self.memories)
+
+    def __len__(self) -> int:
+        return len(self.memories)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "MemoryPage":
+        return cls(memories=[Memory.from_json(m) for m in data["memories"]], next_cursor=data.get("next_cursor"))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    id: str
+    content: str
+    metadata: Metadata
+    #: cosine similarity (semantic), BM25 (keyword), RRF (hybrid), graph score, or the
+    #: cross-encoder's score when reranked.
+    score: float
+    created_at: datetime
+    #: graph search: entity, RELATION, entity, ... that led to this memory.
+    path: Optional[List[str]] = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "SearchResult":
+        return cls(
+            id=data["id"],
+            content=data["content"],
+            metadata=dict(data.get("metadata") or {}),
+            score=float(data["score"]),
+            created_at=parse_time(data["created_at"]),
+            path=list(data["path"]) if data.get("path") is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    results: List[SearchResult]
+    search_type: str
+    top_k: int
+    #: served from the cache (still read-your-writes: any write to the collection invalidates it)
+    cached: bool
+    reranked: bool
+    took_ms: float
+    #: why `rerank=True` was not honoured: `reranker_busy`, `reranker_not_configured`.
+    rerank_reason: Optional[str] = None
+
+    def __iter__(self) -> Iterator[SearchResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "SearchResponse":
+        return cls(
+            results=[SearchResult.from_json(r) for r in data["results"]],
+            search_type=data["search_type"],
+            top_k=int(data["top_k"]),
+            cached=bool(data["cached"]),
+            reranked=bool(data["reranked"]),
+            took_ms=float(data["took_ms"]),
+            rerank_reason=data.get("rerank_reason"),
+        )
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A node of a collection's knowledge graph; `name` is its normal form (lower case)."""
+
+    name: str
+    display: str
+    type: str
+    mentions: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Entity":
+        return cls(name=data["name"], display=data["display"], type=data["type"], mentions=int(data["mentions"]))
+
+
+@dataclass(frozen=True)
+class EntityPage:
+    entities: List[Entity]
+    next_cursor: Optional[str]
+
+    def __iter__(self) -> Iterator[Entity]:
+        return iter(self.entities)
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "EntityPage":
+        return cls(entities=[Entity.from_json(e) for e in data["entities"]], next_cursor=data.get("next_cursor"))
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    name: str
+    display: str
+    type: str
+    relation: str
+    #: `out` (entity → neighbour), `in`, or `both`
+    direction: str
+    weight: float
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Neighbour":
+        return cls(
+            name=data["name"],
+            display=data["display"],
+            type=data["type"],
+            relation=data["relation"],
+            direction=data["direction"],
+            weight=float(data["weight"]),
+        )
+
+
+@dataclass(frozen=True)
+class EntityMemory:
+    """A memory that mentions an entity."""
+
+    id: str
+    content: str
+    metadata: Metadata
+    created_at: datetime
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "EntityMemory":
+        return cls(
+            id=data["id"],
+            content=data["content"],
+            metadata=dict(data.get("metadata") or {}),
+            created_at=parse_time(data["created_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class EntityDetail:
+    """An entity with its neighbours (and relations) and the memories that mention it (50 each at most)."""
+
+    entity: Entity
+    neighbours: List[Neighbour]
+    memories: List[EntityMemory]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "EntityDetail":
+        return cls(
+            entity=Entity.from_json(data["entity"]),
+            neighbours=[Neighbour.from_json(n) for n in data["neighbours"]],
+            memories=[EntityMemory.from_json(m) for m in data["memories"]],
+        )
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    version: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Health":
+        return cls(status=data["status"], version=data["version"])
+
+
+@dataclass(frozen=True)
+class DependencyState:
+    name: str
+    ready: bool
+    optional: bool = False
+    latency_ms: Optional[float] = None
+    detail: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "DependencyState":
+        latency = data.get("latency_ms")
+        return cls(
+            name=data["name"],
+            ready=bool(data["ready"]),
+            optional=bool(data.get("optional", False)),
+            latency_ms=float(latency) if latency is not None else None,
+            detail=data.get("detail"),
+        )
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """`/ready`: `ready`, `degraded` (an optional dependency is down) or `not_ready` (a 503)."""
+
+    status: str
+    dependencies: List[DependencyState] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return self.status != "not_ready"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Readiness":
+        return cls(status=data["status"], dependencies=[DependencyState.from_json(d) for d in data.get("dependencies", [])])

@@ -1,0 +1,47 @@
+import { describe } from "bun:test";
+import { silentLogger } from "../../src/log.ts";
+import { TieredSearchCache } from "../../src/stores/in-process/tiered-cache.ts";
+import { openRedisCache } from "../../src/stores/redis/index.ts";
+import { RedisPopularity } from "../../src/stores/redis/popularity.ts";
+import { RedisRateLimiter } from "../../src/stores/redis/rate-limiter.ts";
+import { runRateLimiterContract } from "../ports/rate-limiter.contract.ts";
+import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
+import { runSearchPopularityContract } from "../ports/search-popularity.contract.ts";
+import { productionConfig, servicesAvailable } from "../support/services.ts";
+import { openRedisClient } from "./service-setup.ts";
+
+const run = await servicesAvailable("redis contracts", ["redis"]);
+
+const redisCache = async () => {
+  const opened = await openRedisCache({ url: productionConfig.redisUrl, log: silentLogger });
+  return { cache: opened.cache, cleanup: opened.close };
+};
+
+describe.if(run)("real Redis", () => {
+  runSearchCacheContract("redis SearchCache", redisCache);
+
+  // As production composes it (src/runtime/production.ts): a worker-local first level in front of Redis.
+  runSearchCacheContract("tiered SearchCache over Redis", async () => {
+    const { cache, cleanup } = await redisCache();
+    return { cache: new TieredSearchCache(cache, { maxEntries: 1000, maxTtlSeconds: 900 }), cleanup };
+  });
+
+  runSearchPopularityContract("redis SearchPopularity", async (options) => {
+    const redis = await openRedisClient();
+    // its own key prefix: the contract's made-up searches must not look popular to a real deployment
+    const prefix = `memory-api-test:pop:${crypto.randomUUID()}:`;
+    return {
+      popularity: new RedisPopularity(redis, { ...options, prefix }),
+      cleanup: async () => {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  });
+
+  runRateLimiterContract("redis RateLimiter", async () => {
+    const redis = await openRedisClient();
+    return { limiter: new RedisRateLimiter(redis, silentLogger), cleanup: async () => redis.disconnect() };
+  });
+});
