@@ -80,6 +80,12 @@ export interface Config {
   search: {
     /** Candidates fetched per retriever before hybrid fusion (at least top_k). */
     hybridCandidates: number;
+    /** Reciprocal rank fusion constant of hybrid search. */
+    hybridRrfK: number;
+    /** Weight of the semantic ranking in hybrid fusion. */
+    hybridSemanticWeight: number;
+    /** Weight of the keyword ranking in hybrid fusion. */
+    hybridKeywordWeight: number;
   };
   /** Entity and relation extraction from memory text at write time; client-supplied ones are always kept. */
   graphExtraction: "auto" | "off";
@@ -244,6 +250,9 @@ export function loadConfig(env: Env = process.env): Config {
       : null,
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),
+      hybridRrfK: r.number("HYBRID_RRF_K", 60, 0, 10_000),
+      hybridSemanticWeight: r.number("HYBRID_SEMANTIC_WEIGHT", 1, 0, 100),
+      hybridKeywordWeight: r.number("HYBRID_KEYWORD_WEIGHT", 1, 0, 100),
     },
     graphExtraction: r.oneOf("GRAPH_EXTRACTION", "auto", ["auto", "off"] as const),
     production: {

@@ -58,6 +58,8 @@ export interface SearchPipelineDeps {
   log: Logger;
   cacheTtlSeconds: number;
   hybridCandidates: number;
+  /** Hybrid fusion: RRF constant and the weight of each side (see config.ts `search`); default k 60, weights 1. */
+  hybrid?: HybridFusion;
   /** Candidates a premium search reranks; unset = max(5 × top_k, 50). */
   rerankCandidates?: number;
   /** Popularity-based TTLs (instead of `cacheTtlSeconds` for every answer) and pre-warming. */
@@ -66,6 +68,12 @@ export interface SearchPipelineDeps {
   prewarmTop?: number;
   /** Collections whose last write has not yet bumped the cache generation: their searches bypass the cache. */
   pendingGenerations?: Pick<PendingGenerations, "has">;
+}
+
+export interface HybridFusion {
+  rrfK: number;
+  semanticWeight: number;
+  keywordWeight: number;
 }
 
 export interface SearchOutcome {
@@ -165,7 +173,8 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
           deps.vectors.search(cid, vector!, pool, filter),
           deps.memories.keywordSearch(cid, query, pool, filter, { minTermsMatched: 2 }),
         ]);
-        return reciprocalRankFusion([semantic, keyword], k);
+        const fusion = deps.hybrid;
+        return reciprocalRankFusion([semantic, keyword], k, fusion?.rrfK, [fusion?.semanticWeight ?? 1, fusion?.keywordWeight ?? 1]);
       }
       case "graph": {
         if (!deps.graph) throw invalidField("search_type", "graph search is not available on this server");
