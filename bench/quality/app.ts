@@ -27,51 +27,58 @@ export interface QualityAppOptions {
 export interface QualityApp {
   call: ApiCall;
   embedder: OnnxEmbedder;
+  /** Another app over the same stores and user (collections are shared) with other search settings. */
+  variant(settings: Pick<QualityAppOptions, "reranker" | "hybridCandidates" | "hybrid" | "rerankCandidates">): ApiCall;
   close(): Promise<void>;
 }
+
+const SECRET = "quality-eval-secret-of-at-least-32-characters";
 
 export async function openQualityApp(opts: QualityAppOptions): Promise<QualityApp> {
   const embedder = opts.embedder ?? (await createOnnxEmbedder({ modelDir: opts.embeddingModelDir }));
   if (opts.production) process.env.TEST_BACKEND = "production";
   const backend = await openBackend(embedder);
-  const tokens = createTokenService("quality-eval-secret-of-at-least-32-characters");
-  const app = buildApp({
-    tokens,
-    collections: backend.collections,
-    memories: backend.memories,
-    vectors: backend.vectors,
-    graph: backend.graph,
-    cache: backend.cache,
-    embedder,
-    reranker: opts.reranker,
-    healthChecks: [],
-    log: silentLogger,
-    settings: {
-      cacheTtlSeconds: 0,
-      hybridCandidates: opts.hybridCandidates ?? 50,
-      hybrid: opts.hybrid,
-      rerankCandidates: opts.rerankCandidates,
-      maxBodyBytes: 64 * 1024 * 1024,
-      requestTimeoutMs: 600_000,
-    },
-  });
+  const tokens = createTokenService(SECRET);
   // enterprise: premium (rerank allowed); no rate limit is configured
   const token = await tokens.sign({ sub: "quality-eval", tier: "enterprise", ttlSeconds: 24 * 3600 });
-  const call: ApiCall = async (path, body) => {
-    const response = await app.handle(
-      new Request(`http://localhost${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }),
-    );
-    const text = await response.text();
-    if (path.endsWith("/memories")) await backend.settle(600_000); // production: derived indexes caught up
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  const make = (settings: Pick<QualityAppOptions, "reranker" | "hybridCandidates" | "hybrid" | "rerankCandidates">): ApiCall => {
+    const app = buildApp({
+      tokens,
+      collections: backend.collections,
+      memories: backend.memories,
+      vectors: backend.vectors,
+      graph: backend.graph,
+      cache: backend.cache,
+      embedder,
+      reranker: settings.reranker,
+      healthChecks: [],
+      log: silentLogger,
+      settings: {
+        cacheTtlSeconds: 0,
+        hybridCandidates: settings.hybridCandidates ?? 50,
+        hybrid: settings.hybrid,
+        rerankCandidates: settings.rerankCandidates,
+        maxBodyBytes: 64 * 1024 * 1024,
+        requestTimeoutMs: 600_000,
+      },
+    });
+    return async (path, body) => {
+      const response = await app.handle(
+        new Request(`http://localhost${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        }),
+      );
+      const text = await response.text();
+      if (path.endsWith("/memories")) await backend.settle(600_000); // production: derived indexes caught up
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    };
   };
   return {
-    call,
+    call: make(opts),
     embedder,
+    variant: make,
     async close() {
       await backend.close();
       if (!opts.embedder) await embedder.close();

@@ -43,7 +43,7 @@ export interface EvalOptions {
 const BATCH = 250;
 
 /** Creates a collection holding the data set's documents; returns it and the memory id → document id map. */
-export async function ingest(call: ApiCall, set: QualityDataset, progress?: (line: string) => void) {
+export async function ingest(call: ApiCall, set: QualityDataset, progress?: (line: string) => void): Promise<Ingested> {
   const created = await call("/v1/collections", { name: `quality-${set.name}-${crypto.randomUUID().slice(0, 8)}` });
   if (created.status !== 201) throw new Error(`create collection: ${created.status} ${JSON.stringify(created.body)}`);
   const collectionId = created.body.id as string;
@@ -61,44 +61,58 @@ export async function ingest(call: ApiCall, set: QualityDataset, progress?: (lin
   return { collectionId, docOf, seconds: (performance.now() - started) / 1000 };
 }
 
-export async function evaluateDataset(call: ApiCall, set: QualityDataset, opts: EvalOptions): Promise<DatasetResult> {
-  const topK = opts.topK ?? 10;
-  const { collectionId, docOf, seconds } = await ingest(call, set, opts.progress);
+export interface Ingested {
+  collectionId: string;
+  docOf: Map<string, string>;
+  seconds: number;
+}
+
+/** Searches every query in one mode against an ingested collection and scores the answers. */
+export async function evaluateMode(
+  call: ApiCall,
+  set: QualityDataset,
+  ingested: Ingested,
+  mode: Mode,
+  opts: EvalOptions,
+): Promise<ModeResult> {
   const queries = set.queries.filter((q) => q.split === opts.split);
-  const modes: ModeResult[] = [];
-  for (const mode of opts.modes) {
-    const scores: RankingScores[] = [];
-    const latencies: number[] = [];
-    const rankings: Record<string, string[]> = {};
-    let fallbacks = 0;
-    for (const [i, q] of queries.entries()) {
-      const rerank = mode === "hybrid+rerank";
-      const started = performance.now();
-      const reply = await call("/v1/search", {
-        query: q.text.slice(0, 2000),
-        collection_id: collectionId,
-        search_type: rerank ? "hybrid" : mode,
-        top_k: topK,
-        rerank,
-      });
-      latencies.push(performance.now() - started);
-      if (reply.status !== 200) throw new Error(`search (${mode}): ${reply.status} ${JSON.stringify(reply.body)}`);
-      if (rerank && !reply.body.reranked) fallbacks++;
-      const ranked = (reply.body.results as { id: string }[]).map((r) => docOf.get(r.id) ?? r.id);
-      if (opts.keepRankings) rankings[q.id] = ranked;
-      scores.push(scoreRanking(ranked, new Set(q.relevant)));
-      if ((i + 1) % 50 === 0 || i + 1 === queries.length) {
-        opts.progress?.(`${set.name} ${opts.split} ${mode}: ${i + 1}/${queries.length} queries`);
-      }
-    }
-    modes.push({
-      mode,
-      queries: queries.length,
-      scores: meanScores(scores),
-      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
-      rerankFallbacks: fallbacks,
-      ...(opts.keepRankings ? { rankings } : {}),
+  const scores: RankingScores[] = [];
+  const latencies: number[] = [];
+  const rankings: Record<string, string[]> = {};
+  let fallbacks = 0;
+  for (const [i, q] of queries.entries()) {
+    const rerank = mode === "hybrid+rerank";
+    const started = performance.now();
+    const reply = await call("/v1/search", {
+      query: q.text.slice(0, 2000),
+      collection_id: ingested.collectionId,
+      search_type: rerank ? "hybrid" : mode,
+      top_k: opts.topK ?? 10,
+      rerank,
     });
+    latencies.push(performance.now() - started);
+    if (reply.status !== 200) throw new Error(`search (${mode}): ${reply.status} ${JSON.stringify(reply.body)}`);
+    if (rerank && !reply.body.reranked) fallbacks++;
+    const ranked = (reply.body.results as { id: string }[]).map((r) => ingested.docOf.get(r.id) ?? r.id);
+    if (opts.keepRankings) rankings[q.id] = ranked;
+    scores.push(scoreRanking(ranked, new Set(q.relevant)));
+    if ((i + 1) % 50 === 0 || i + 1 === queries.length) {
+      opts.progress?.(`${set.name} ${opts.split} ${mode}: ${i + 1}/${queries.length} queries`);
+    }
   }
-  return { dataset: set.name, split: opts.split, documents: set.documents.length, ingestSeconds: seconds, modes };
+  return {
+    mode,
+    queries: queries.length,
+    scores: meanScores(scores),
+    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+    rerankFallbacks: fallbacks,
+    ...(opts.keepRankings ? { rankings } : {}),
+  };
+}
+
+export async function evaluateDataset(call: ApiCall, set: QualityDataset, opts: EvalOptions): Promise<DatasetResult> {
+  const ingested = await ingest(call, set, opts.progress);
+  const modes: ModeResult[] = [];
+  for (const mode of opts.modes) modes.push(await evaluateMode(call, set, ingested, mode, opts));
+  return { dataset: set.name, split: opts.split, documents: set.documents.length, ingestSeconds: ingested.seconds, modes };
 }
