@@ -10,12 +10,13 @@
  *   --reranker NAME     the premium reranker: see rerankers.ts (default: the one premium ships)
  *   --production        the real services (PostgreSQL, Milvus, Neo4j, Redis) instead of embedded
  *   --rrf-k N --semantic-weight W --keyword-weight W --candidates N   hybrid fusion settings
+ *   --slice Q,D         only the first Q queries of the split and D documents (theirs first)
  *   --tag TEXT          appended to the output file names
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
-import { DATASET_NAMES, loadDataset, type Split } from "./dataset";
+import { DATASET_NAMES, loadDataset, sliceDataset, type Split } from "./dataset";
 import { evaluateDataset, MODES, type DatasetResult, type Mode } from "./eval";
 import { openQualityApp } from "./app";
 import { METRIC_NAMES } from "./metrics";
@@ -102,7 +103,8 @@ async function main() {
     });
     const run: ModelRun = { model, reranker: rerankerName, production, hybrid, results: [] };
     for (const name of datasets) {
-      const set = loadDataset(name);
+      const slice = option("slice")?.split(",").map(Number);
+      const set = slice ? sliceDataset(loadDataset(name), split, slice[0]!, slice[1]!) : loadDataset(name);
       log(`${model} × ${name}: ${set.documents.length} documents, ${set.queries.filter((q) => q.split === split).length} ${split} queries`);
       const result = await evaluateDataset(app.call, set, { split, modes, progress: log });
       run.results.push(result);

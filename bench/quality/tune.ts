@@ -59,9 +59,10 @@ async function main() {
   let best: { hybrid: HybridFusion; candidates: number } = { hybrid: { rrfK: 60, semanticWeight: 1, keywordWeight: 1 }, candidates: 50 };
   if (stage === "hybrid" || stage === "all") {
     let bestScore = -1;
-    for (const candidates of [20, 50, 100]) {
-      for (const rrfK of [5, 20, 60, 120]) {
-        for (const [semanticWeight, keywordWeight] of [[1, 1], [1, 0.7], [0.7, 1], [1, 0.5], [0.5, 1]] as const) {
+    // a small grid: the box this ran on had 2 shared cores (widen it where CPU allows)
+    for (const candidates of [50]) {
+      for (const rrfK of [20, 60]) {
+        for (const [semanticWeight, keywordWeight] of [[1, 1], [1, 0.5], [0.5, 1]] as const) {
           const hybrid = { rrfK, semanticWeight, keywordWeight };
           const per = await run(app.variant({ hybrid, hybridCandidates: candidates }), "hybrid");
           const score = objective(per);
@@ -83,18 +84,46 @@ async function main() {
     const plain = await run(app.variant(base), "hybrid");
     log(`hybrid (no rerank): ${objective(plain).toFixed(4)} ${fmt(plain)}`);
     report.push({ stage: "rerank", reranker: "none", objective: objective(plain), per: plain });
-    for (const rerankCandidates of [20, 30, 50]) {
+    for (const rerankCandidates of [50]) {
       const alone = await run(app.variant({ ...base, reranker: crossEncoder, rerankCandidates }), "hybrid+rerank");
       report.push({ stage: "rerank", reranker: "cross-encoder", rerankCandidates, objective: objective(alone), per: alone });
       log(`cross-encoder alone, ${rerankCandidates} candidates: ${objective(alone).toFixed(4)} ${fmt(alone)}`);
-      for (const rankK of [5, 20, 60]) {
-        for (const weight of [0.2, 0.35, 0.5, 0.65, 0.8]) {
+      for (const rankK of [60]) {
+        for (const weight of [0.2, 0.35, 0.5, 0.65]) {
           const reranker = interpolatedReranker(crossEncoder, { weight, rankK });
           const per = await run(app.variant({ ...base, reranker, rerankCandidates }), "hybrid+rerank");
           report.push({ stage: "rerank", reranker: "interpolated", rerankCandidates, weight, rankK, objective: objective(per), per });
           log(`interpolated w ${weight} k ${rankK}, ${rerankCandidates} candidates: ${objective(per).toFixed(4)} ${fmt(per)}`);
         }
       }
+    }
+    // the best interpolation on dev, then everything on TEST with the defaults and the tuned settings
+    const bestRerank = report
+      .filter((r) => r.stage === "rerank" && r.reranker === "interpolated")
+      .sort((a, b) => (b.objective as number) - (a.objective as number))[0] as { weight: number; rankK: number } | undefined;
+    log(`best interpolation on dev: ${JSON.stringify(bestRerank)}`);
+    if (process.argv.includes("--report-test") && bestRerank) {
+      const test = { split: "test" as const, modes: [] };
+      const lines: string[] = [];
+      const variants: [string, ReturnType<typeof app.variant>, Mode][] = [
+        ["semantic", app.variant({}), "semantic"],
+        ["keyword", app.variant({}), "keyword"],
+        ["hybrid (k 60, 1/1, pool 50)", app.variant({}), "hybrid"],
+        [`hybrid tuned (${JSON.stringify(best)})`, app.variant(base), "hybrid"],
+        ["hybrid+rerank: cross-encoder alone", app.variant({ ...base, reranker: crossEncoder }), "hybrid+rerank"],
+        [`hybrid+rerank: interpolated w ${bestRerank.weight} k ${bestRerank.rankK}`, app.variant({ ...base, reranker: interpolatedReranker(crossEncoder, bestRerank) }), "hybrid+rerank"],
+        ["graph", app.variant({}), "graph"],
+      ];
+      for (const [label, call, mode] of variants) {
+        for (const { set, ingested } of sets) {
+          const r = await evaluateMode(call, set, ingested, mode, test);
+          const line = `| ${set.name} | ${label} | ${(["R@1", "R@5", "R@10", "MRR@10", "nDCG@10"] as const).map((m) => r.scores[m].toFixed(3)).join(" | ")} | ${r.latencyMs.p50.toFixed(1)} | ${r.latencyMs.p95.toFixed(1)} |`;
+          lines.push(line);
+          report.push({ stage: "test", label, dataset: set.name, result: r });
+          log(`TEST ${line}`);
+        }
+      }
+      console.log(["| data set | mode | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...lines].join("\n"));
     }
     await crossEncoder.close();
   }
