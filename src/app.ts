@@ -21,7 +21,7 @@ import { memoryRoutes } from "./routes/memories";
 import { searchRoutes } from "./routes/search";
 import { graphRoutes } from "./routes/graph";
 import type { ExtractionMode } from "./graph/extract";
-import { createSearchPipeline } from "./search/pipeline";
+import { createSearchPipeline, type HybridFusion } from "./search/pipeline";
 import { PendingGenerations } from "./search/pending-generations";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { httpMetricsPlugin } from "./metrics/http";
@@ -57,6 +57,8 @@ export interface AppDeps {
   settings: {
     cacheTtlSeconds: number;
     hybridCandidates: number;
+    /** Hybrid fusion constant and weights; default RRF k 60, both weights 1. */
+    hybrid?: HybridFusion;
     maxBodyBytes: number;
     /** A request unanswered after this long is a 503 with Retry-After; default 30 s. */
     requestTimeoutMs?: number;
@@ -91,6 +93,7 @@ export function buildApp(deps: AppDeps) {
     log: deps.log,
     cacheTtlSeconds: deps.settings.cacheTtlSeconds,
     hybridCandidates: deps.settings.hybridCandidates,
+    hybrid: deps.settings.hybrid,
     rerankCandidates: deps.settings.rerankCandidates,
     popularity: deps.popularity
       ? new PopularityTracker({

@@ -71,6 +71,13 @@ export interface Config {
     cpuSlotsDir: string;
     /** Share of the time inference may compute while request threads want the CPU (0, 1]. */
     contendedDuty: number;
+    /**
+     * Weight of the cross-encoder's score against the hybrid order in a premium ranking [0, 1];
+     * 1 = the cross-encoder alone (docs/quality.md: alone it ranks far below hybrid on public data).
+     */
+    interpolationWeight: number;
+    /** Rank constant of the hybrid-order prior the cross-encoder's score is blended with. */
+    interpolationRankK: number;
   };
   cluster: {
     /** Worker processes of `bun run cluster`; 0 = one per core. */
@@ -83,6 +90,12 @@ export interface Config {
   search: {
     /** Candidates fetched per retriever before hybrid fusion (at least top_k). */
     hybridCandidates: number;
+    /** Reciprocal rank fusion constant of hybrid search. */
+    hybridRrfK: number;
+    /** Weight of the semantic ranking in hybrid fusion. */
+    hybridSemanticWeight: number;
+    /** Weight of the keyword ranking in hybrid fusion. */
+    hybridKeywordWeight: number;
   };
   /** Entity and relation extraction from memory text at write time; client-supplied ones are always kept. */
   graphExtraction: "auto" | "off";
@@ -177,6 +190,8 @@ export function loadConfig(env: Env = process.env): Config {
       cpuSlots: r.int("RERANK_CPU_SLOTS", Math.max(1, availableParallelism() - 1), 0, 1024),
       cpuSlotsDir: r.string("RERANK_CPU_SLOTS_DIR", join(tmpdir(), "memory-api-cpu-slots")),
       contendedDuty: r.number("RERANK_CONTENDED_DUTY", 0.1, 0.01, 1),
+      interpolationWeight: r.number("RERANK_INTERPOLATION_WEIGHT", 0.2, 0, 1),
+      interpolationRankK: r.number("RERANK_INTERPOLATION_K", 60, 0, 10_000),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
       ? {
@@ -188,6 +203,10 @@ export function loadConfig(env: Env = process.env): Config {
       : null,
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),
+      // tuned on the dev split of bench/data (docs/quality.md)
+      hybridRrfK: r.number("HYBRID_RRF_K", 20, 0, 10_000),
+      hybridSemanticWeight: r.number("HYBRID_SEMANTIC_WEIGHT", 1, 0, 100),
+      hybridKeywordWeight: r.number("HYBRID_KEYWORD_WEIGHT", 0.5, 0, 100),
     },
     graphExtraction: r.oneOf("GRAPH_EXTRACTION", "auto", ["auto", "off"] as const),
     production: {

@@ -6,7 +6,7 @@ import type { Logger } from "../log";
 import { openEmbeddedStores } from "../stores/embedded";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
-import { openReranker } from "./reranker";
+import { openReranker, premiumReranker } from "./reranker";
 import { appSettings, embedderHealth, embedderOptions } from "./shared";
 import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
@@ -42,7 +42,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       cache: stores.cache,
       popularity: new InProcessPopularity({ halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
-      reranker,
+      reranker: premiumReranker(config, reranker),
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
       log,

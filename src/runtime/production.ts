@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createTokenService } from "../auth/tokens";
-import { openReranker } from "./reranker";
+import { openReranker, premiumReranker } from "./reranker";
 import { appSettings, embedderHealth, embedderOptions, optionalDependency } from "./shared";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
@@ -101,7 +101,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
           : redisCache,
       popularity: new RedisPopularity(redis.redis, { halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
-      reranker,
+      reranker: premiumReranker(config, reranker),
       healthChecks: [postgres.health, milvus.health, optionalDependency(neo4j.health), redis.health, embedderCheck],
       rateLimit: config.rateLimits
         ? { limiter: timedRateLimiter(metrics, "redis", rateLimiter), perMinute: config.rateLimits }

@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createOnnxReranker, type OnnxReranker } from "../ml/reranker";
+import { interpolatedReranker } from "../ml/interpolated-reranker";
+import type { Reranker } from "../ports/reranker";
 
 /**
  * The premium cross-encoder, when its folder is there. Without it the service still runs:
@@ -43,4 +45,13 @@ export async function openReranker(config: Config, log: Logger): Promise<OnnxRer
     log.error("the reranker could not load: reranking is off", { dir: config.reranker.modelDir, error: String(error) });
     return undefined;
   }
+}
+
+/** What premium searches rerank with: the cross-encoder blended with the hybrid order (RERANK_INTERPOLATION_*). */
+export function premiumReranker(config: Config, reranker: OnnxReranker | undefined): Reranker | undefined {
+  if (!reranker || config.reranker.interpolationWeight >= 1) return reranker;
+  return interpolatedReranker(reranker, {
+    weight: config.reranker.interpolationWeight,
+    rankK: config.reranker.interpolationRankK,
+  });
 }

@@ -19,6 +19,11 @@ export const appSettings = (config: Config): AppDeps["settings"] => ({
   cacheHot: { hotTtlSeconds: config.cachePolicy.hotTtlSeconds, hotThreshold: config.cachePolicy.hotThreshold },
   prewarmTop: config.cachePolicy.prewarmTop,
   hybridCandidates: config.search.hybridCandidates,
+  hybrid: {
+    rrfK: config.search.hybridRrfK,
+    semanticWeight: config.search.hybridSemanticWeight,
+    keywordWeight: config.search.hybridKeywordWeight,
+  },
   maxBodyBytes: config.maxBodyBytes,
   requestTimeoutMs: config.requestTimeoutMs,
   rerankCandidates: config.reranker.candidates,

@@ -18,7 +18,9 @@ import type { PendingGenerations } from "./pending-generations";
 import { parseFilters } from "./filters/parse";
 import { SingleFlight } from "./single-flight";
 import { graphRetriever } from "./retrievers/graph";
-import { hybridRetriever } from "./retrievers/hybrid";
+import { type HybridFusion, hybridRetriever } from "./retrievers/hybrid";
+
+export type { HybridFusion };
 import { keywordRetriever } from "./retrievers/keyword";
 import type { Retriever } from "./retrievers/retriever";
 import { semanticRetriever } from "./retrievers/semantic";
@@ -36,6 +38,8 @@ export interface SearchPipelineDeps {
   log: Logger;
   cacheTtlSeconds: number;
   hybridCandidates: number;
+  /** Hybrid fusion: RRF constant and the weight of each side (see config.ts `search`); default k 60, weights 1. */
+  hybrid?: HybridFusion;
   /** Candidates a premium search reranks; unset = max(5 × top_k, 50). */
   rerankCandidates?: number;
   /** Popularity-based TTLs (instead of `cacheTtlSeconds` for every answer) and pre-warming. */
@@ -77,7 +81,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const retrievers: Record<SearchType, Retriever> = {
     semantic: semanticRetriever({ embedder, vectors }),
     keyword: keywordRetriever({ memories }),
-    hybrid: hybridRetriever({ embedder, vectors, memories, candidates: deps.hybridCandidates }),
+    hybrid: hybridRetriever({ embedder, vectors, memories, candidates: deps.hybridCandidates, fusion: deps.hybrid }),
     graph: deps.graph
       ? graphRetriever({ graph: deps.graph, vectors, memories, embedder, semanticPool: deps.hybridCandidates })
       : () => Promise.reject(new InvalidInputError("search_type", "graph search is not available on this server")),

@@ -4,6 +4,12 @@ import type { VectorIndex } from "../../ports/vector-index";
 import { reciprocalRankFusion } from "../fusion";
 import type { Retriever } from "./retriever";
 
+export interface HybridFusion {
+  rrfK: number;
+  semanticWeight: number;
+  keywordWeight: number;
+}
+
 /**
  * search_type "hybrid": semantic and keyword candidates (`candidates` per side, at least k),
  * retrieved in parallel and fused by reciprocal rank. Keyword candidates must match two distinct
@@ -14,6 +20,8 @@ export function hybridRetriever(deps: {
   vectors: VectorIndex;
   memories: MemoryStore;
   candidates: number;
+  /** RRF constant and per-side weights (config.ts `search`); default k 60, weights 1. */
+  fusion?: HybridFusion;
 }): Retriever {
   return async ({ collectionId, query, k, filter }) => {
     const pool = Math.max(k, deps.candidates);
@@ -22,6 +30,7 @@ export function hybridRetriever(deps: {
       deps.vectors.search(collectionId, vector!, pool, filter),
       deps.memories.keywordSearch(collectionId, query, pool, filter, { minTermsMatched: 2 }),
     ]);
-    return reciprocalRankFusion([semantic, keyword], k);
+    const { fusion } = deps;
+    return reciprocalRankFusion([semantic, keyword], k, fusion?.rrfK, [fusion?.semanticWeight ?? 1, fusion?.keywordWeight ?? 1]);
   };
 }

@@ -1,0 +1,27 @@
+/** The premium rerankers the eval can compare, by name. */
+import { loadConfig } from "../../src/config";
+import { createOnnxReranker } from "../../src/ml/reranker";
+import { premiumReranker } from "../../src/runtime/reranker";
+import type { Reranker } from "../../src/ports/reranker";
+
+export const RERANKER_NAMES = ["cross-encoder", "interpolated"];
+/** What premium ships with the default configuration (src/runtime/reranker.ts premiumReranker). */
+export const DEFAULT_PREMIUM_RERANKER = "interpolated";
+
+export async function openRerankerByName(name: string): Promise<Reranker> {
+  // the eval asks one search at a time: no CPU yielding, normal priority (a loaded machine would
+  // starve a niced thread), and no time limit that would answer unreranked
+  const crossEncoder = () =>
+    createOnnxReranker({ modelDir: "models/reranker", idleScheduling: false, nice: 0, maxWaitMs: 600_000 });
+  switch (name) {
+    case "cross-encoder":
+      return crossEncoder();
+    case "interpolated": {
+      // the default RERANK_INTERPOLATION_* settings, as the runtimes wire them
+      const config = loadConfig({});
+      return premiumReranker(config, await crossEncoder())!;
+    }
+    default:
+      throw new Error(`unknown reranker ${name}`);
+  }
+}

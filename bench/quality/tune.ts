@@ -1,0 +1,142 @@
+/**
+ * `bun run bench/quality/tune.ts [--model NAME] [--stage hybrid|rerank|all]`: grid search of the
+ * hybrid fusion settings and of the premium reranker's interpolation, on the DEV split only
+ * (the test split stays untouched for reporting). One ingest per data set; each setting is
+ * another app over the same stores. Cross-encoder scores are cached per (query, document)
+ * pair, so the rerank grid costs one scoring pass.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DATASET_NAMES, loadDataset, type QualityDataset } from "./dataset";
+import { evaluateMode, ingest, type Ingested, type Mode } from "./eval";
+import { openQualityApp } from "./app";
+import { openRerankerByName } from "./rerankers";
+import { interpolatedReranker } from "../../src/ml/interpolated-reranker";
+import type { Reranker } from "../../src/ports/reranker";
+import type { HybridFusion } from "../../src/search/pipeline";
+import type { RankingScores } from "./metrics";
+
+const log = (line: string) => console.log(`[tune] ${line}`);
+const option = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+
+function cached(inner: Reranker): Reranker {
+  const memo = new Map<string, number>();
+  return {
+    model: inner.model,
+    async score(query, documents) {
+      const missing = documents.filter((d) => !memo.has(`${query}\u0000${d}`));
+      if (missing.length > 0) {
+        const scores = await inner.score(query, missing);
+        missing.forEach((d, i) => memo.set(`${query}\u0000${d}`, scores[i]!));
+      }
+      return documents.map((d) => memo.get(`${query}\u0000${d}`)!);
+    },
+    close: () => inner.close(),
+  };
+}
+
+/** The objective: mean over data sets of (R@5 + nDCG@10) / 2. */
+const objective = (per: RankingScores[]) => per.reduce((a, s) => a + (s["R@5"] + s["nDCG@10"]) / 2, 0) / per.length;
+const fmt = (per: RankingScores[]) => per.map((s) => `R@1 ${s["R@1"].toFixed(3)} R@5 ${s["R@5"].toFixed(3)} R@10 ${s["R@10"].toFixed(3)} nDCG ${s["nDCG@10"].toFixed(3)}`).join(" | ");
+
+async function main() {
+  const model = option("model") ?? "all-minilm-l6-v2";
+  const stage = option("stage") ?? "all";
+  const app = await openQualityApp({ embeddingModelDir: join("models", model) });
+  const sets: { set: QualityDataset; ingested: Ingested }[] = [];
+  for (const name of DATASET_NAMES) {
+    const set = loadDataset(name);
+    sets.push({ set, ingested: await ingest(app.call, set, log) });
+  }
+  const opts = { split: "dev" as const, modes: [] };
+  const run = async (call: ReturnType<typeof app.variant>, mode: Mode) =>
+    Promise.all(sets.map(async ({ set, ingested }) => (await evaluateMode(call, set, ingested, mode, opts)).scores));
+  const report: Record<string, unknown>[] = [];
+
+  let best: { hybrid: HybridFusion; candidates: number } = { hybrid: { rrfK: 60, semanticWeight: 1, keywordWeight: 1 }, candidates: 50 };
+  if (stage === "hybrid" || stage === "all") {
+    let bestScore = -1;
+    // a small grid: the box this ran on had 2 shared cores (widen it where CPU allows)
+    for (const candidates of [50]) {
+      for (const rrfK of [20, 60]) {
+        for (const [semanticWeight, keywordWeight] of [[1, 1], [1, 0.5], [0.5, 1]] as const) {
+          const hybrid = { rrfK, semanticWeight, keywordWeight };
+          const per = await run(app.variant({ hybrid, hybridCandidates: candidates }), "hybrid");
+          const score = objective(per);
+          report.push({ stage: "hybrid", candidates, ...hybrid, objective: score, per });
+          log(`hybrid pool ${candidates} k ${rrfK} w ${semanticWeight}/${keywordWeight}: ${score.toFixed(4)} ${fmt(per)}`);
+          if (score > bestScore) {
+            bestScore = score;
+            best = { hybrid, candidates };
+          }
+        }
+      }
+    }
+    log(`best hybrid on dev: ${JSON.stringify(best)} (${bestScore.toFixed(4)})`);
+  }
+
+  if (stage === "rerank" || stage === "all") {
+    const crossEncoder = cached(await openRerankerByName("cross-encoder"));
+    const base = { hybrid: best.hybrid, hybridCandidates: best.candidates };
+    const plain = await run(app.variant(base), "hybrid");
+    log(`hybrid (no rerank): ${objective(plain).toFixed(4)} ${fmt(plain)}`);
+    report.push({ stage: "rerank", reranker: "none", objective: objective(plain), per: plain });
+    for (const rerankCandidates of [50]) {
+      const alone = await run(app.variant({ ...base, reranker: crossEncoder, rerankCandidates }), "hybrid+rerank");
+      report.push({ stage: "rerank", reranker: "cross-encoder", rerankCandidates, objective: objective(alone), per: alone });
+      log(`cross-encoder alone, ${rerankCandidates} candidates: ${objective(alone).toFixed(4)} ${fmt(alone)}`);
+      for (const rankK of [60]) {
+        for (const weight of [0.2, 0.35, 0.5, 0.65]) {
+          const reranker = interpolatedReranker(crossEncoder, { weight, rankK });
+          const per = await run(app.variant({ ...base, reranker, rerankCandidates }), "hybrid+rerank");
+          report.push({ stage: "rerank", reranker: "interpolated", rerankCandidates, weight, rankK, objective: objective(per), per });
+          log(`interpolated w ${weight} k ${rankK}, ${rerankCandidates} candidates: ${objective(per).toFixed(4)} ${fmt(per)}`);
+        }
+      }
+    }
+    // the best interpolation on dev, then everything on TEST with the defaults and the tuned settings
+    const bestRerank = report
+      .filter((r) => r.stage === "rerank" && r.reranker === "interpolated")
+      .sort((a, b) => (b.objective as number) - (a.objective as number))[0] as { weight: number; rankK: number } | undefined;
+    log(`best interpolation on dev: ${JSON.stringify(bestRerank)}`);
+    if (process.argv.includes("--report-test") && bestRerank) {
+      const test = { split: "test" as const, modes: [] };
+      const lines: string[] = [];
+      const variants: [string, ReturnType<typeof app.variant>, Mode][] = [
+        ["semantic", app.variant({}), "semantic"],
+        ["keyword", app.variant({}), "keyword"],
+        ["hybrid (k 60, 1/1, pool 50)", app.variant({}), "hybrid"],
+        [`hybrid tuned (${JSON.stringify(best)})`, app.variant(base), "hybrid"],
+        ["hybrid+rerank: cross-encoder alone", app.variant({ ...base, reranker: crossEncoder }), "hybrid+rerank"],
+        [`hybrid+rerank: interpolated w ${bestRerank.weight} k ${bestRerank.rankK}`, app.variant({ ...base, reranker: interpolatedReranker(crossEncoder, bestRerank) }), "hybrid+rerank"],
+        ["graph", app.variant({}), "graph"],
+      ];
+      for (const [label, call, mode] of variants) {
+        for (const { set, ingested } of sets) {
+          const r = await evaluateMode(call, set, ingested, mode, test);
+          const line = `| ${set.name} | ${label} | ${(["R@1", "R@5", "R@10", "MRR@10", "nDCG@10"] as const).map((m) => r.scores[m].toFixed(3)).join(" | ")} | ${r.latencyMs.p50.toFixed(1)} | ${r.latencyMs.p95.toFixed(1)} |`;
+          lines.push(line);
+          report.push({ stage: "test", label, dataset: set.name, result: r });
+          log(`TEST ${line}`);
+        }
+      }
+      console.log(["| data set | mode | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...lines].join("\n"));
+    }
+    await crossEncoder.close();
+  }
+  const out = join(import.meta.dir, "..", "results", `quality-tune-${model}-${stage}.json`);
+  writeFileSync(out, JSON.stringify({ command: `bun run bench/quality/tune.ts ${process.argv.slice(2).join(" ")}`, when: new Date().toISOString(), model, report }, null, 2) + "\n");
+  log(`wrote ${out}`);
+  await app.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
