@@ -11,6 +11,7 @@ import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
+import { memoryGraphs } from "../graph/batch-graphs";
 import type { ExtractionMode } from "../graph/extract";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
 import {
@@ -67,12 +68,16 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           unique.map(([, item]) => item.content),
           "document",
         );
+        const graphs = await memoryGraphs(
+          unique.map(([, item]) => ({ content: item.content, supplied: suppliedOf(item) })),
+          extraction,
+        );
         const writes: MemoryWrite[] = unique.map(([id, item], i) => ({
           id,
           content: item.content,
           metadata: item.metadata ?? {},
           embedding: embeddings[i]!,
-          graph: memoryGraph(item.content, suppliedOf(item), extraction),
+          graph: graphs[i],
         }));
         // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
         await deps.memories.upsert(params.collection_id, writes);

@@ -7,6 +7,8 @@ import { sharedEmbedder } from "./embedder";
 import type { Reranker } from "../../src/ports/reranker";
 import type { SearchCache } from "../../src/ports/search-cache";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
+import type { Embedder } from "../../src/ports/embedder";
+import type { MemoryStore } from "../../src/ports/memory-store";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -52,15 +54,19 @@ export async function createTestApp(
     accessLog?: boolean;
     /** Entity extraction at write time; default auto. */
     graphExtraction?: "auto" | "off";
+    /** Decorators around the backend's adapters, for tests that observe what the app asks of them. */
+    wrap?: { memories?: (inner: MemoryStore) => MemoryStore; embedder?: (inner: Embedder) => Embedder };
   } = {},
 ): Promise<TestApp> {
-  const embedder = await sharedEmbedder();
-  const backend = await openBackend(embedder);
+  const shared = await sharedEmbedder();
+  const backend = await openBackend(shared);
+  const embedder = opts.wrap?.embedder?.(shared) ?? shared;
+  const memories = opts.wrap?.memories?.(backend.memories) ?? backend.memories;
   const tokens = createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
     collections: backend.collections,
-    memories: backend.memories,
+    memories,
     vectors: backend.vectors,
     cache: opts.cache ?? backend.cache,
     graph: backend.graph,
