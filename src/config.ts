@@ -18,6 +18,10 @@ export interface Config {
   /** TTL of a cached answer to a rarely asked search. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
+  /** Bytes of answers one worker keeps in memory (the embedded cache, production's first level). */
+  cacheMaxBytes: number;
+  /** An answer larger than this is not cached (computed again when asked again). */
+  cacheMaxEntryBytes: number;
   cachePolicy: {
     /** TTL of a cached answer to a popular search. */
     hotTtlSeconds: number;
@@ -196,6 +200,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     cacheTtlSeconds: r.int("CACHE_TTL_SECONDS", 300, 0, 86_400),
     cacheMaxEntries: r.int("CACHE_MAX_ENTRIES", 10_000, 0, 10_000_000),
+    cacheMaxBytes: r.int("CACHE_MAX_BYTES", 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
+    cacheMaxEntryBytes: r.int("CACHE_MAX_ENTRY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     cachePolicy: {
       hotTtlSeconds: r.int("CACHE_HOT_TTL_SECONDS", 900, 0, 86_400),
       hotThreshold: r.int("CACHE_HOT_THRESHOLD", 5, 1, 1_000_000),

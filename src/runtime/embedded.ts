@@ -27,6 +27,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     path: join(config.dataDir, "memory.db"),
     dimensions: embedder.dimensions,
     cacheMaxEntries: config.cacheMaxEntries,
+    cacheMaxBytes: config.cacheMaxBytes,
+    cacheMaxEntryBytes: config.cacheMaxEntryBytes,
   });
   const embedderCheck = embedderHealth(embedder);
   const metrics = createMetrics({ processMetrics: true });

@@ -95,6 +95,8 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         config.cachePolicy.l1MaxEntries > 0
           ? new TieredSearchCache(redisCache, {
               maxEntries: config.cachePolicy.l1MaxEntries,
+              maxBytes: config.cacheMaxBytes,
+              maxEntryBytes: config.cacheMaxEntryBytes,
               maxTtlSeconds: Math.max(config.cacheTtlSeconds, config.cachePolicy.hotTtlSeconds),
             })
           : redisCache,

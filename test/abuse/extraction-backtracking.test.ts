@@ -20,7 +20,7 @@ const MAX_EXTRACTION_CHARS = 16_384;
 import { around } from "./spy";
 
 const SIZE = LIMITS.contentChars;
-const fill = (unit: string, size = SIZE) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+const fill = (unit: string, size: number = SIZE) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 
 /** One text per pattern (and per shape) that backtracked, at the largest content size. */
 const ADVERSARIAL: Record<string, string> = {
@@ -113,6 +113,7 @@ describe("graph extraction on adversarial text", () => {
       const reply = await t.call("POST", `/v1/collections/${collection}/memories`, { token, body: { memories } });
       expect(reply.status).toBe(201);
       expect(reply.body.ids).toHaveLength(memories.length);
+      await t.backend.settle();
       const entities = await t.call("GET", `/v1/collections/${collection}/entities?q=priya`, { token });
       expect(entities.status).toBe(200);
       expect(entities.body.entities.map((e: { name: string }) => e.name)).toContain("priya@example.com");
@@ -140,6 +141,7 @@ describe("graph extraction on adversarial text", () => {
     const content = head + fill("and so on ", MAX_EXTRACTION_CHARS) + " Zebediah lives in Oslo.";
     const reply = await t.call("POST", `/v1/collections/${collection}/memories`, { token, body: { memories: [{ content }] } });
     expect(reply.status).toBe(201);
+    await t.backend.settle();
     const names = async (q: string) =>
       (await t.call("GET", `/v1/collections/${collection}/entities?q=${q}`, { token })).body.entities.map((e: { name: string }) => e.name);
     expect(await names("lisbon")).toEqual(["lisbon"]);

@@ -55,7 +55,11 @@ export async function createTestApp(
     /** Entity extraction at write time; default auto. */
     graphExtraction?: "auto" | "off";
     /** Decorators around the backend's adapters, for tests that observe what the app asks of them. */
-    wrap?: { memories?: (inner: MemoryStore) => MemoryStore; embedder?: (inner: Embedder) => Embedder };
+    wrap?: {
+      memories?: (inner: MemoryStore) => MemoryStore;
+      embedder?: (inner: Embedder) => Embedder;
+      cache?: (inner: SearchCache) => SearchCache;
+    };
   } = {},
 ): Promise<TestApp> {
   const shared = await sharedEmbedder();
@@ -68,7 +72,7 @@ export async function createTestApp(
     collections: backend.collections,
     memories,
     vectors: backend.vectors,
-    cache: opts.cache ?? backend.cache,
+    cache: opts.cache ?? opts.wrap?.cache?.(backend.cache) ?? backend.cache,
     graph: backend.graph,
     embedder,
     reranker: opts.reranker,

@@ -14,6 +14,9 @@ import { EmbeddedVectorIndex } from "./vector-index.ts";
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
   cacheMaxEntries?: number;
+  /** Bound on the search cache's in-process bytes, and on one answer's; defaults in CACHE_DEFAULTS. */
+  cacheMaxBytes?: number;
+  cacheMaxEntryBytes?: number;
 }
 
 export interface EmbeddedStores {
@@ -38,7 +41,11 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     memories: new EmbeddedMemoryStore(db, statements, options.dimensions),
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
     graph: new EmbeddedGraphStore(db),
-    cache: new EmbeddedSearchCache(db, { maxEntries: options.cacheMaxEntries ?? 10_000 }),
+    cache: new EmbeddedSearchCache(db, {
+      maxEntries: options.cacheMaxEntries ?? 10_000,
+      maxBytes: options.cacheMaxBytes,
+      maxEntryBytes: options.cacheMaxEntryBytes,
+    }),
     health: new EmbeddedHealthCheck(db),
     close() {
       statements.clear();
