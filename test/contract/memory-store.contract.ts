@@ -350,6 +350,26 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         async (fx, collectionId, filter) => ids(await fx.memories.keywordSearch(collectionId, "memo", 100, filter)),
         "keyword",
       );
+
+      declareFilterTests(
+        () => f,
+        async (fx, collectionId, filter) => {
+          const all = (await fx.memories.list(collectionId, { limit: 1000 })).items.map((m) => m.id);
+          return fx.memories.matchingIds(collectionId, ["missing", ...all], filter);
+        },
+        "matchingIds",
+      );
+
+      test("matchingIds keeps the order given, skips missing ids and other collections' memories", async () => {
+        const a = await newCollection(f);
+        const b = await newCollection(f);
+        await f.memories.upsert(a.id, [write("x", "memo", axisVector(f.dimensions, 1), { t: 1 }), write("y", "memo", axisVector(f.dimensions, 2), { t: 2 })]);
+        await f.memories.upsert(b.id, [write("z", "memo", axisVector(f.dimensions, 3), { t: 1 })]);
+        await settle(f);
+        expect(await f.memories.matchingIds(a.id, ["y", "z", "nope", "x"], NO_FILTER)).toEqual(["y", "x"]);
+        expect(await f.memories.matchingIds(a.id, ["y", "z", "x"], { metadata: [{ key: "t", op: "eq", value: 1 }] })).toEqual(["x"]);
+        expect(await f.memories.matchingIds(a.id, [], NO_FILTER)).toEqual([]);
+      });
     });
   });
 }

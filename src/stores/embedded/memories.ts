@@ -212,6 +212,17 @@ export class EmbeddedMemoryStore implements MemoryStore {
     return statement.all(match, collectionId, ...where.params, limit);
   }
 
+  async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const where = compileFilter(filter, "m");
+    const statement = this.statements.get<{ id: string }>(
+      `SELECT m.id AS id FROM memories AS m
+       WHERE m.collection_id = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${where.sql}`,
+    );
+    const found = new Set(statement.all(collectionId, JSON.stringify(ids), ...where.params).map((row) => row.id));
+    return ids.filter((id) => found.has(id));
+  }
+
   async hydrate(collectionId: string, ids: string[]): Promise<Memory[]> {
     if (ids.length === 0) return [];
     const rows = this.hydrateStmt.all(collectionId, JSON.stringify(ids));

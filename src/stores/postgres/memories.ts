@@ -241,6 +241,21 @@ export class PostgresMemoryStore implements MemoryStore {
     return rows;
   }
 
+  async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {
+    if (ids.length === 0 || !isUuid(collectionId)) return [];
+    // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
+    const candidates = ids.filter((id) => !id.includes("\u0000"));
+    const p = new SqlParams([collectionId, candidates]);
+    const where = compileFilter(filter, p, "m");
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT m.id FROM memories AS m
+       WHERE m.collection_id = $1 AND m.id = ANY($2::text[]) AND ${where}`,
+      p.values,
+    );
+    const found = new Set(rows.map((row) => row.id));
+    return candidates.filter((id) => found.has(id));
+  }
+
   async hydrate(collectionId: string, ids: string[]): Promise<Memory[]> {
     if (ids.length === 0 || !isUuid(collectionId)) return [];
     // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
