@@ -27,6 +27,8 @@ import type { Tier } from "./auth/claims";
 import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
+import type { IdempotencyPolicy } from "./http/idempotency";
+import type { IdempotencyStore } from "./ports/idempotency-store";
 import pkg from "../package.json";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
@@ -45,6 +47,8 @@ export interface AppDeps {
   rateLimit?: RateLimitPolicy;
   /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
   popularity?: SearchPopularity;
+  /** Idempotency keys of the create routes; absent = the `Idempotency-Key` header is ignored. */
+  idempotency?: IdempotencyStore;
   log: Logger;
   /** This instance's metrics, with the runtime's stores registered; default: a fresh registry. */
   metrics?: Metrics;
@@ -54,6 +58,8 @@ export interface AppDeps {
     maxBodyBytes: number;
     /** A request unanswered after this long is a 503 with Retry-After; default 30 s. */
     requestTimeoutMs?: number;
+    /** How long a completed request's answer is kept for retries with its Idempotency-Key; default 24 h. */
+    idempotencyRetentionSeconds?: number;
     /** Fixed number of candidates to rerank; default max(5 × top_k, 50). */
     rerankCandidates?: number;
     /** One log line per request (ACCESS_LOG); default off. */
@@ -114,6 +120,12 @@ export function buildApp(deps: AppDeps) {
   };
 
   const auth = authPlugin(deps.tokens, rateLimit);
+  const idempotency: IdempotencyPolicy | undefined = deps.idempotency && {
+    store: deps.idempotency,
+    retentionSeconds: deps.settings.idempotencyRetentionSeconds ?? 86_400,
+    // a request goes on after its timeout answer: its claim outlives that by a margin
+    lockSeconds: Math.max(60, Math.ceil((2 * (deps.settings.requestTimeoutMs ?? 30_000)) / 1000)),
+  };
 
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
@@ -123,7 +135,7 @@ export function buildApp(deps: AppDeps) {
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks }))
     .use(metricsRoutes({ metrics }))
-    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency }))
     .use(
       memoryRoutes({
         auth,
@@ -132,6 +144,7 @@ export function buildApp(deps: AppDeps) {
         embedder: deps.embedder,
         bumpGeneration,
         graphExtraction: deps.settings.graphExtraction,
+        idempotency,
       }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))

@@ -39,6 +39,8 @@ export interface Config {
   maxBodyBytes: number;
   /** A request unanswered after this long gets a 503 with Retry-After instead of hanging. */
   requestTimeoutMs: number;
+  /** How long the answer to a write with an Idempotency-Key is kept for its retries. */
+  idempotencyRetentionSeconds: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** One JSON line per request (method, route template, status, duration, request id). */
   accessLog: boolean;
@@ -212,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxBodyBytes: r.int("MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: r.int("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    idempotencyRetentionSeconds: r.int("IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 30 * 86_400),
     logLevel: r.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
     accessLog: r.bool("ACCESS_LOG", false),
     embedding: {

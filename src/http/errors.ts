@@ -8,6 +8,7 @@ import {
   NotFoundError,
   PremiumRequiredError,
   QueueFullError,
+  StaleUpdateError,
 } from "../domain/errors";
 import { enterRequestScope, type Logger } from "../log";
 import { ProblemError, problemResponse, type ProblemCode } from "./problem";
@@ -77,6 +78,10 @@ function domainProblem(error: unknown): { status: number; code: ProblemCode; det
     return { status: 409, code: "conflict", detail: `name: ${error.message}`, field: "name" };
   }
   if (error instanceof PremiumRequiredError) return { status: 403, code: "premium_required", detail: error.message };
+  // Only after the route's retries: writes to this memory keep racing with this one.
+  if (error instanceof StaleUpdateError) {
+    return { status: 409, code: "conflict", detail: "the memory kept changing while this update was applied; retry it" };
+  }
   return null;
 }
 

@@ -41,6 +41,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       vectors: timedVectors(metrics, "sqlite", stores.vectors),
       graph: stores.graph,
       cache: stores.cache,
+      idempotency: stores.idempotency,
       popularity: new InProcessPopularity({ halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker,

@@ -100,6 +100,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
               maxTtlSeconds: Math.max(config.cacheTtlSeconds, config.cachePolicy.hotTtlSeconds),
             })
           : redisCache,
+      idempotency: postgres.idempotency,
       popularity: new RedisPopularity(redis.redis, { halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker,

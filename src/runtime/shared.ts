@@ -21,6 +21,7 @@ export const appSettings = (config: Config): AppDeps["settings"] => ({
   hybridCandidates: config.search.hybridCandidates,
   maxBodyBytes: config.maxBodyBytes,
   requestTimeoutMs: config.requestTimeoutMs,
+  idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
   rerankCandidates: config.reranker.candidates,
   graphExtraction: config.graphExtraction,
   accessLog: config.accessLog,

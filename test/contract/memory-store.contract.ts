@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { CollectionNotFoundError, InvalidCursorError } from "../../src/domain/errors.ts";
+import { CollectionNotFoundError, InvalidCursorError, StaleUpdateError } from "../../src/domain/errors.ts";
 import type { Memory } from "../../src/domain/memory.ts";
 import type { SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
@@ -170,6 +170,23 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
       const error = await f.memories.upsert(c.id, [write("m1", "too late", vec(1))]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CollectionNotFoundError);
       expect(await f.memories.get(c.id, "m1")).toBeNull();
+    });
+
+    test("patch with ifUpdatedAt applies only over that state; every write moves updated_at", async () => {
+      const { id } = await newCollection(f);
+      await f.memories.upsert(id, [write("m1", "memo", axisVector(f.dimensions, 1))]);
+      const read = (await f.memories.get(id, "m1"))!;
+      // two writes back to back (likely within one millisecond): each one moves updated_at
+      const first = (await f.memories.patch(id, "m1", { metadata: { n: 1 }, ifUpdatedAt: read.updated_at }))!;
+      expect(first.updated_at > read.updated_at).toBe(true);
+      await f.memories.upsert(id, [write("m1", "memo", axisVector(f.dimensions, 1), { n: 2 })]);
+      const second = (await f.memories.get(id, "m1"))!;
+      expect(second.updated_at > first.updated_at).toBe(true);
+      // a patch computed from an older state is refused, and changes nothing
+      await expect(f.memories.patch(id, "m1", { metadata: { n: 3 }, ifUpdatedAt: first.updated_at })).rejects.toBeInstanceOf(StaleUpdateError);
+      expect((await f.memories.get(id, "m1"))!.metadata).toEqual({ n: 2 });
+      // a missing memory is still null, not stale
+      expect(await f.memories.patch(id, "absent", { metadata: {}, ifUpdatedAt: first.updated_at })).toBeNull();
     });
 
     test("patch changes only the fields given", async () => {

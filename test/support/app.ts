@@ -54,6 +54,10 @@ export async function createTestApp(
     accessLog?: boolean;
     /** Entity extraction at write time; default auto. */
     graphExtraction?: "auto" | "off";
+    /** A request unanswered after this long is a 503 (default 30 s). */
+    requestTimeoutMs?: number;
+    /** How long an Idempotency-Key's answer is kept (default 24 h). */
+    idempotencyRetentionSeconds?: number;
     /** Decorators around the backend's adapters, for tests that observe what the app asks of them. */
     wrap?: {
       memories?: (inner: MemoryStore) => MemoryStore;
@@ -77,12 +81,15 @@ export async function createTestApp(
     embedder,
     reranker: opts.reranker,
     popularity: opts.popularity ? backend.popularity : undefined,
+    idempotency: backend.idempotency,
     healthChecks: backend.health,
     rateLimit: opts.rateLimit,
     log: opts.log ?? silentLogger,
     settings: {
       accessLog: opts.accessLog,
       graphExtraction: opts.graphExtraction,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      idempotencyRetentionSeconds: opts.idempotencyRetentionSeconds,
       cacheTtlSeconds: opts.cacheTtlSeconds ?? 300,
       hybridCandidates: 50,
       maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,

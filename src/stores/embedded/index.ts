@@ -10,6 +10,8 @@ import { type OpenDatabaseOptions, openDatabase, StatementCache } from "./databa
 import { EmbeddedHealthCheck } from "./health.ts";
 import { EmbeddedMemoryStore } from "./memories.ts";
 import { EmbeddedVectorIndex } from "./vector-index.ts";
+import { EmbeddedIdempotencyStore } from "./idempotency.ts";
+import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
@@ -28,6 +30,8 @@ export interface EmbeddedStores {
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
   health: HealthCheck;
+  /** Idempotency keys of writes, in the same file (shared by the workers that open it). */
+  idempotency: IdempotencyStore;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -47,6 +51,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
       maxEntryBytes: options.cacheMaxEntryBytes,
     }),
     health: new EmbeddedHealthCheck(db),
+    idempotency: new EmbeddedIdempotencyStore(db),
     close() {
       statements.clear();
       db.close(true);

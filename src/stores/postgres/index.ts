@@ -9,6 +9,8 @@ import { PostgresMemoryStore } from "./memories.ts";
 import { migrate } from "./migrations.ts";
 import { Outbox, type OutboxOptions } from "./outbox.ts";
 import { PgPool } from "./pool.ts";
+import { PostgresIdempotencyStore } from "./idempotency.ts";
+import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -36,6 +38,8 @@ export interface PostgresStores {
   collections: CollectionStore;
   memories: MemoryStore;
   health: HealthCheck;
+  /** Idempotency keys of writes, next to the writes they protect. */
+  idempotency: IdempotencyStore;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
@@ -78,6 +82,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     collections: new PostgresCollectionStore(pool, outbox),
     memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
+    idempotency: new PostgresIdempotencyStore(pool),
     outbox,
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),
