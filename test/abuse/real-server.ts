@@ -65,6 +65,7 @@ export async function startRealServer(env: Record<string, string> = {}): Promise
     proc.kill();
     await proc.exited;
     await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`server did not start:\n${log}`);
   }
   const tokens = createTokenService(SECRET);
