@@ -31,6 +31,8 @@ import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
 import { mcpRoutes } from "./mcp/route";
+import type { IdempotencyPolicy } from "./http/idempotency";
+import type { IdempotencyStore } from "./ports/idempotency-store";
 import pkg from "../package.json";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
@@ -51,6 +53,8 @@ export interface AppDeps {
   rateLimit?: RateLimitPolicy;
   /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
   popularity?: SearchPopularity;
+  /** Idempotency keys of the create routes; absent = the `Idempotency-Key` header is ignored. */
+  idempotency?: IdempotencyStore;
   log: Logger;
   /** This instance's metrics, with the runtime's stores registered; default: a fresh registry. */
   metrics?: Metrics;
@@ -62,6 +66,8 @@ export interface AppDeps {
     maxBodyBytes: number;
     /** A request unanswered after this long is a 503 with Retry-After; default 30 s. */
     requestTimeoutMs?: number;
+    /** How long a completed request's answer is kept for retries with its Idempotency-Key; default 24 h. */
+    idempotencyRetentionSeconds?: number;
     /** Fixed number of candidates to rerank; default max(5 × top_k, 50). */
     rerankCandidates?: number;
     /** One log line per request (ACCESS_LOG); default off. */
@@ -124,6 +130,12 @@ export function buildApp(deps: AppDeps) {
 
   const credentials = deps.apiKeys ? withApiKeys(deps.tokens, deps.apiKeys, deps.log) : undefined;
   const auth = authPlugin(credentials?.tokens ?? deps.tokens, rateLimit);
+  const idempotency: IdempotencyPolicy | undefined = deps.idempotency && {
+    store: deps.idempotency,
+    retentionSeconds: deps.settings.idempotencyRetentionSeconds ?? 86_400,
+    // a request goes on after its timeout answer: its claim outlives that by a margin
+    lockSeconds: Math.max(60, Math.ceil((2 * (deps.settings.requestTimeoutMs ?? 30_000)) / 1000)),
+  };
 
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
@@ -133,7 +145,7 @@ export function buildApp(deps: AppDeps) {
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks }))
     .use(metricsRoutes({ metrics }))
-    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency }))
     .use(
       memoryRoutes({
         auth,
@@ -142,6 +154,7 @@ export function buildApp(deps: AppDeps) {
         embedder: deps.embedder,
         bumpGeneration,
         graphExtraction: deps.settings.graphExtraction,
+        idempotency,
       }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))

@@ -21,6 +21,10 @@ export interface Config {
   /** TTL of a cached answer to a rarely asked search. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
+  /** Bytes of answers one worker keeps in memory (the embedded cache, production's first level). */
+  cacheMaxBytes: number;
+  /** An answer larger than this is not cached (computed again when asked again). */
+  cacheMaxEntryBytes: number;
   cachePolicy: {
     /** TTL of a cached answer to a popular search. */
     hotTtlSeconds: number;
@@ -38,6 +42,8 @@ export interface Config {
   maxBodyBytes: number;
   /** A request unanswered after this long gets a 503 with Retry-After instead of hanging. */
   requestTimeoutMs: number;
+  /** How long the answer to a write with an Idempotency-Key is kept for its retries. */
+  idempotencyRetentionSeconds: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** One JSON line per request (method, route template, status, duration, request id). */
   accessLog: boolean;
@@ -153,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     cacheTtlSeconds: r.int("CACHE_TTL_SECONDS", 300, 0, 86_400),
     cacheMaxEntries: r.int("CACHE_MAX_ENTRIES", 10_000, 0, 10_000_000),
+    cacheMaxBytes: r.int("CACHE_MAX_BYTES", 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
+    cacheMaxEntryBytes: r.int("CACHE_MAX_ENTRY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     cachePolicy: {
       hotTtlSeconds: r.int("CACHE_HOT_TTL_SECONDS", 900, 0, 86_400),
       hotThreshold: r.int("CACHE_HOT_THRESHOLD", 5, 1, 1_000_000),
@@ -163,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxBodyBytes: r.int("MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: r.int("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),
+    idempotencyRetentionSeconds: r.int("IDEMPOTENCY_RETENTION_SECONDS", 86_400, 1, 30 * 86_400),
     logLevel: r.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn", "error", "silent"] as const),
     accessLog: r.bool("ACCESS_LOG", false),
     embedding: {

@@ -3,6 +3,7 @@ import { createLogger } from "./log";
 import { buildApp } from "./app";
 import { resolveJwtSecret } from "./auth/secret";
 import { openEmbeddedRuntime, type Runtime } from "./runtime/embedded";
+import { SERVER_BODY_LIMIT } from "./http/body";
 
 async function main() {
   let config;
@@ -43,7 +44,8 @@ async function main() {
     server = Bun.serve({
       hostname: config.host,
       port: config.port,
-      maxRequestBodySize: config.maxBodyBytes,
+      // the app enforces MAX_BODY_BYTES with a problem+json 413 (src/http/body.ts)
+      maxRequestBodySize: SERVER_BODY_LIMIT,
       fetch: (request) => app.handle(request),
     });
   } catch (error) {

@@ -56,3 +56,13 @@ export class PremiumRequiredError extends Error {
     super(`${feature} needs a premium plan (pro or enterprise); this token's tier is ${tier}`);
   }
 }
+
+/**
+ * Thrown by MemoryStore.patch when the memory changed since the `ifUpdatedAt` the patch was
+ * computed from (a concurrent write): the caller recomputes from the new state and retries.
+ */
+export class StaleUpdateError extends Error {
+  constructor(readonly memoryId: string) {
+    super(`memory ${memoryId} changed while this update was computed`);
+  }
+}

@@ -33,6 +33,11 @@ export interface MemoryPatch {
   embedding?: Float32Array;
   /** Replaces the memory's graph facts when present. */
   graph?: MemoryGraph;
+  /**
+   * Applied only if the memory's `updated_at` is still this (the state the patch was computed
+   * from), else a StaleUpdateError. Every write moves `updated_at` forward, by at least 1 ms.
+   */
+  ifUpdatedAt?: string;
 }
 
 export interface Page<T> {

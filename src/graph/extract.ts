@@ -31,9 +31,18 @@ const UNIT =
   "(?:%|percent|kg|g|mg|lbs?|km|m|cm|mm|mi|miles?|ft|feet|h|hrs?|hours?|mins?|minutes?|secs?|seconds?|days?|weeks?|months?|years?|l|ml|gb|mb|tb|usd|eur|gbp|dollars?|euros?|pounds?|people|users|items)";
 const END = "(?![\\p{L}\\p{N}])";
 
-/** Typed patterns, most specific first; a later pattern never overlaps an earlier match. */
+/**
+ * Typed patterns, most specific first; a later pattern never overlaps an earlier match.
+ *
+ * Every pattern runs in time linear in the text (test/abuse/extraction-backtracking.test.ts):
+ * a pattern whose leading run can start anywhere inside a long run of the same characters
+ * ("aaaa…" for the e-mail's local part, "1,1,1,…" for a quantity's digits) would rescan that
+ * run from each of its positions when no match follows, so it may only start where the run
+ * starts (the lookbehinds). A leftmost match starts there anyway, so results are unchanged but
+ * for an address glued to the end of another one ("a@b.c._d@e.f" finds only the first).
+ */
 const PATTERNS: { type: string; re: RegExp }[] = [
-  { type: "email", re: /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu },
+  { type: "email", re: /(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu },
   { type: "url", re: /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/gu },
   { type: "handle", re: /(?<![\p{L}\p{N}@.])@[A-Za-z0-9_]{2,30}(?![\p{L}\p{N}@])/gu },
   {
@@ -52,7 +61,7 @@ const PATTERNS: { type: string; re: RegExp }[] = [
   {
     type: "quantity",
     re: new RegExp(
-      `[$€£]\\s?\\d[\\d,]*(?:\\.\\d+)?(?:\\s?(?:k|m|bn|million|billion)${END})?|\\b\\d[\\d,]*(?:\\.\\d+)?\\s?${UNIT}${END}`,
+      `[$€£]\\s?\\d[\\d,]*(?:\\.\\d+)?(?:\\s?(?:k|m|bn|million|billion)${END})?|(?<!\\d,*)\\b\\d[\\d,]*(?:\\.\\d+)?\\s?${UNIT}${END}`,
       "giu",
     ),
   },
@@ -218,13 +227,30 @@ export function extractFromText(text: string): GraphFacts {
   return { entities: [...entities.values()], relations: sortedUniqueRelations(relations) };
 }
 
+/**
+ * Extraction reads at most this much of a memory's text. Linear patterns bound the cost per
+ * character; this bounds the cost per memory (about 5 ms of prose on this kind of box), and a
+ * memory rarely names more than MAX_FACT_ENTITIES things in its first 16 K characters anyway.
+ */
+export const MAX_EXTRACTION_CHARS = 16_384;
+
+/** The part of `text` extraction reads: up to MAX_EXTRACTION_CHARS, cut before a word it would split. */
+export function extractionWindow(text: string): string {
+  if (text.length <= MAX_EXTRACTION_CHARS) return text;
+  const cut = text.lastIndexOf(" ", MAX_EXTRACTION_CHARS);
+  if (cut > MAX_EXTRACTION_CHARS - 200) return text.slice(0, cut);
+  // no space near the cap: cut there, but never between the halves of a surrogate pair
+  const code = text.charCodeAt(MAX_EXTRACTION_CHARS - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? MAX_EXTRACTION_CHARS - 1 : MAX_EXTRACTION_CHARS);
+}
+
 export type ExtractionMode = "auto" | "off";
 
 const displayName = (raw: string) => raw.trim().replace(/['’]s$/u, "");
 
 /**
  * The memory's graph facts: the client's entities and relations (always; their types win),
- * plus, in `auto` mode, what the text says. Every relation endpoint is an entity of the memory.
+ * plus, in `auto` mode, what the text says (its first MAX_EXTRACTION_CHARS). Every relation endpoint is an entity of the memory.
  * Bounded by MAX_FACT_ENTITIES / MAX_FACT_RELATIONS (client facts first).
  */
 export function graphFacts(content: string, input: GraphInput | undefined, mode: ExtractionMode): GraphFacts {
@@ -245,7 +271,7 @@ export function graphFacts(content: string, input: GraphInput | undefined, mode:
     relations.push({ source, relation: normaliseRelation(r.relation), target });
   }
   if (mode === "auto") {
-    const found = extractFromText(content);
+    const found = extractFromText(extractionWindow(content));
     for (const e of found.entities) add(e);
     relations.push(...found.relations);
   }

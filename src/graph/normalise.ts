@@ -7,7 +7,9 @@
  */
 export const MAX_ENTITY_NAME = 200;
 
-const EDGE_PUNCTUATION = /^[\s"“”‘’'`(\[{<,;:!?.]+|[\s"“”‘’'`)\]}>,;:!?.]+$/gu;
+// The trailing run may only start where a run starts: from inside one it would be rescanned
+// from each of its positions (quadratic on "a.....a", which a long URL mention can be).
+const EDGE_PUNCTUATION = /^[\s"“”‘’'`(\[{<,;:!?.]+|(?<![\s"“”‘’'`)\]}>,;:!?.])[\s"“”‘’'`)\]}>,;:!?.]+$/gu;
 const POSSESSIVE = /(?:['’]s|s['’]|['’])$/u;
 
 export function normaliseName(raw: string): string {

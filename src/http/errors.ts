@@ -8,9 +8,11 @@ import {
   NotFoundError,
   PremiumRequiredError,
   QueueFullError,
+  StaleUpdateError,
 } from "../domain/errors";
 import { enterRequestScope, type Logger } from "../log";
 import { ProblemError, problemResponse, type ProblemCode } from "./problem";
+import { readBodyWithin } from "./body";
 
 const decoder = new TextDecoder();
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
@@ -76,6 +78,10 @@ function domainProblem(error: unknown): { status: number; code: ProblemCode; det
     return { status: 409, code: "conflict", detail: `name: ${error.message}`, field: "name" };
   }
   if (error instanceof PremiumRequiredError) return { status: 403, code: "premium_required", detail: error.message };
+  // Only after the route's retries: writes to this memory keep racing with this one.
+  if (error instanceof StaleUpdateError) {
+    return { status: 409, code: "conflict", detail: "the memory kept changing while this update was applied; retry it" };
+  }
   return null;
 }
 
@@ -105,9 +111,11 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body of this API is JSON, whatever Content-Type a client sent (curl -d sends
       // form encoding); the size is checked on the bytes, as chunked bodies have no length.
-      const bytes = await request.arrayBuffer();
-      if (bytes.byteLength > opts.maxBodyBytes) {
-        throw new ProblemError(413, "payload_too_large", `request body exceeds ${opts.maxBodyBytes} bytes`);
+      const bytes = await readBodyWithin(request, opts.maxBodyBytes);
+      if (bytes === null || bytes.byteLength > opts.maxBodyBytes) {
+        throw new ProblemError(413, "payload_too_large", `request body exceeds ${opts.maxBodyBytes} bytes`, {
+          headers: { connection: "close" },
+        });
       }
       if (bytes.byteLength === 0) return undefined;
       let body: unknown;

@@ -32,6 +32,7 @@ export const timedMemories = (metrics: Timing, dependency: string, store: Memory
     delete: "memories.delete",
     keywordSearch: "memories.keyword_search",
     hydrate: "memories.hydrate",
+    matchingIds: "memories.matching_ids",
   });
 
 export const timedVectors = (metrics: Timing, dependency: string, index: VectorIndex): VectorIndex =>

@@ -32,4 +32,10 @@ export interface MemoryStore {
   ): Promise<Hit[]>;
   /** The memories with these ids, in the order given; missing ids are skipped. */
   hydrate(collectionId: string, ids: string[]): Promise<Memory[]>;
+  /**
+   * Of `ids`, those of the collection's memories that pass `filter`, in the order given (missing
+   * ids are skipped): the filter applied inside the store, so a caller holding candidates from
+   * elsewhere (graph search) never loads memories only to drop them.
+   */
+  matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]>;
 }

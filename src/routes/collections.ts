@@ -6,12 +6,15 @@ import type { AuthPlugin } from "../auth/plugin";
 import { collectionAllowed } from "../auth/key-access";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
 import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
+import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
 
 export interface CollectionRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
   auth: AuthPlugin;
   collections: CollectionStore;
   bumpGeneration: (collectionId: string) => Promise<void>;
+  /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
+  idempotency?: IdempotencyPolicy;
 }
 
 export const presentCollection = ({ id, name, description, created_at }: Collection) => ({
@@ -26,17 +29,22 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
     .use(deps.auth)
     .post(
       "/",
-      async ({ principal, body, set }) => {
-        // A name the owner already uses is a DuplicateNameError: a 409.
-        const collection = await deps.collections.create(principal.userId, {
-          name: body.name.trim(),
-          description: body.description ?? null,
+      async ({ principal, body, set, headers }) => {
+        const fingerprint = { route: "POST /v1/collections", body };
+        const stillHolds = async (answer: { id: string }) => (await deps.collections.get(principal.userId, answer.id)) !== null;
+        return idempotent(deps.idempotency, { userId: principal.userId, key: headers[IDEMPOTENCY_KEY], fingerprint, set, stillHolds }, async () => {
+          // A name the owner already uses is a DuplicateNameError: a 409.
+          const collection = await deps.collections.create(principal.userId, {
+            name: body.name.trim(),
+            description: body.description ?? null,
+          });
+          set.status = 201;
+          return presentCollection(collection);
         });
-        set.status = 201;
-        return presentCollection(collection);
       },
       {
         body: CreateCollectionBody,
+        headers: IdempotencyHeaders,
         response: { 201: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 409) },
         detail: describeRoute("collections", "Create a collection"),
       },

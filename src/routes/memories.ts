@@ -5,14 +5,16 @@ import type { Memory, MemoryWrite } from "../domain/memory";
 import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
-import { NotFoundError } from "../domain/errors";
+import { NotFoundError, StaleUpdateError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
+import { memoryGraphs } from "../graph/batch-graphs";
 import type { ExtractionMode } from "../graph/extract";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
+import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
 import {
   AddedMemoriesSchema,
   AddMemoriesBody,
@@ -31,7 +33,12 @@ export interface MemoryRoutesDeps {
   bumpGeneration: (collectionId: string) => Promise<void>;
   /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
   graphExtraction?: ExtractionMode;
+  /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
+  idempotency?: IdempotencyPolicy;
 }
+
+/** Recomputations of a PATCH's graph while other writes to the memory race with it (then a 409). */
+const PATCH_ATTEMPTS = 5;
 
 export const presentMemory = (memory: Memory) => ({
   id: memory.id,
@@ -54,9 +61,13 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
     .use(deps.auth)
     .post(
       "/",
-      async ({ principal, params, body, set }) => {
+      async ({ principal, params, body, set, headers }) => {
         body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
         await ownedCollection(principal.userId, params.collection_id);
+        const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
+        const stillHolds = async (answer: { ids: string[] }) =>
+          (await deps.memories.matchingIds(params.collection_id, answer.ids, { metadata: [] })).length === new Set(answer.ids).size;
+        return idempotent(deps.idempotency, { userId: principal.userId, key: headers[IDEMPOTENCY_KEY], fingerprint, set, stillHolds }, async () => {
         const ids = body.memories.map((item) => item.id ?? Bun.randomUUIDv7());
         // The batch is applied in order: an id given twice ends as its last version (in the
         // place of its first), as two requests one after the other would leave it.
@@ -67,22 +78,28 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           unique.map(([, item]) => item.content),
           "document",
         );
+        const graphs = await memoryGraphs(
+          unique.map(([, item]) => ({ content: item.content, supplied: suppliedOf(item) })),
+          extraction,
+        );
         const writes: MemoryWrite[] = unique.map(([id, item], i) => ({
           id,
           content: item.content,
           metadata: item.metadata ?? {},
           embedding: embeddings[i]!,
-          graph: memoryGraph(item.content, suppliedOf(item), extraction),
+          graph: graphs[i],
         }));
         // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
         await deps.memories.upsert(params.collection_id, writes);
         await deps.bumpGeneration(params.collection_id);
         set.status = 201;
         return { ids };
+        });
       },
       {
         body: AddMemoriesBody,
-        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
+        headers: IdempotencyHeaders,
+        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
@@ -130,31 +147,44 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         }
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
         await ownedCollection(principal.userId, params.collection_id);
-        // The graph is recomputed from the memory's new state: its content, and what the client
-        // supplies now or supplied before.
-        let graph: MemoryGraph | undefined;
-        if (graphChange) {
-          const current = await deps.memories.get(params.collection_id, params.memory_id);
-          if (!current) throw new NotFoundError("memory");
-          const before = current.graph?.supplied ?? {};
-          const supplied = suppliedOf({ entities: body.entities ?? before.entities, relations: body.relations ?? before.relations });
-          graph = memoryGraph(body.content ?? current.content, supplied, extraction) ?? { entities: [], relations: [] };
-        }
         const embedding =
           body.content === undefined ? undefined : (await deps.embedder.embed([body.content], "document"))[0];
-        const updated = await deps.memories.patch(params.collection_id, params.memory_id, {
-          content: body.content,
-          metadata,
-          embedding,
-          graph,
-        });
+        // The graph is recomputed from the memory's new state: its content, and what the client
+        // supplies now or supplied before. It is written only over the state it was computed
+        // from (ifUpdatedAt); a concurrent write in between makes it recompute, so two PATCHes
+        // never lose each other's graph changes.
+        let updated: Memory | null = null;
+        for (let attempt = 1; ; attempt++) {
+          let graph: MemoryGraph | undefined;
+          let ifUpdatedAt: string | undefined;
+          if (graphChange) {
+            const current = await deps.memories.get(params.collection_id, params.memory_id);
+            if (!current) throw new NotFoundError("memory");
+            const before = current.graph?.supplied ?? {};
+            const supplied = suppliedOf({ entities: body.entities ?? before.entities, relations: body.relations ?? before.relations });
+            graph = memoryGraph(body.content ?? current.content, supplied, extraction) ?? { entities: [], relations: [] };
+            ifUpdatedAt = current.updated_at;
+          }
+          try {
+            updated = await deps.memories.patch(params.collection_id, params.memory_id, {
+              content: body.content,
+              metadata,
+              embedding,
+              graph,
+              ifUpdatedAt,
+            });
+            break;
+          } catch (error) {
+            if (!(error instanceof StaleUpdateError) || attempt >= PATCH_ATTEMPTS) throw error;
+          }
+        }
         if (!updated) throw new NotFoundError("memory");
         await deps.bumpGeneration(params.collection_id);
         return presentMemory(updated);
       },
       {
         body: PatchMemoryBody,
-        response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
+        response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute("memories", "Change a memory's content and/or metadata (metadata is replaced whole)"),
       },
     )

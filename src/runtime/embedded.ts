@@ -27,6 +27,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     path: join(config.dataDir, "memory.db"),
     dimensions: embedder.dimensions,
     cacheMaxEntries: config.cacheMaxEntries,
+    cacheMaxBytes: config.cacheMaxBytes,
+    cacheMaxEntryBytes: config.cacheMaxEntryBytes,
   });
   const embedderCheck = embedderHealth(embedder);
   const metrics = createMetrics({ processMetrics: true });
@@ -40,6 +42,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       vectors: timedVectors(metrics, "sqlite", stores.vectors),
       graph: stores.graph,
       cache: stores.cache,
+      idempotency: stores.idempotency,
       popularity: new InProcessPopularity({ halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker: premiumReranker(config, reranker),

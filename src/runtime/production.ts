@@ -96,9 +96,12 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         config.cachePolicy.l1MaxEntries > 0
           ? new TieredSearchCache(redisCache, {
               maxEntries: config.cachePolicy.l1MaxEntries,
+              maxBytes: config.cacheMaxBytes,
+              maxEntryBytes: config.cacheMaxEntryBytes,
               maxTtlSeconds: Math.max(config.cacheTtlSeconds, config.cachePolicy.hotTtlSeconds),
             })
           : redisCache,
+      idempotency: postgres.idempotency,
       popularity: new RedisPopularity(redis.redis, { halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker: premiumReranker(config, reranker),

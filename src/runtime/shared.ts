@@ -26,6 +26,7 @@ export const appSettings = (config: Config): AppDeps["settings"] => ({
   },
   maxBodyBytes: config.maxBodyBytes,
   requestTimeoutMs: config.requestTimeoutMs,
+  idempotencyRetentionSeconds: config.idempotencyRetentionSeconds,
   rerankCandidates: config.reranker.candidates,
   graphExtraction: config.graphExtraction,
   accessLog: config.accessLog,

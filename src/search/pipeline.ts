@@ -50,6 +50,9 @@ export interface SearchPipelineDeps {
   pendingGenerations?: Pick<PendingGenerations, "has">;
 }
 
+/** Longest search descriptor counted for popularity (a query of 4,096 characters and ordinary filters fit). */
+export const MAX_COUNTED_DESCRIPTOR_CHARS = 8192;
+
 export interface SearchOutcome {
   /**
    * The answer as JSON text without `cached` and `took_ms`, which vary per response:
@@ -239,12 +242,18 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         rerank: request.rerank,
       });
       const client = origin === "client";
-      if (client) deps.popularity?.note(request.collection_id, descriptor);
+      // An asking is counted once the caller is known to own the collection (a hit: its key
+      // holds the user, and only an owned computation is stored under it; a miss: once
+      // computed), and only when its descriptor is small: the counters are shared with every
+      // tenant and drive what pre-warming replays.
+      const countable = client && deps.popularity !== undefined && descriptor.length <= MAX_COUNTED_DESCRIPTOR_CHARS;
+      const count = () => countable && deps.popularity!.note(request.collection_id, descriptor);
       const key = generation < 0 ? null : cacheKeyFor(request.collection_id, descriptor, generation);
       if (key) {
         const hit = await cacheCall("get", () => deps.cache.get(key), null);
         if (hit !== null) {
           if (client) stats.hits++;
+          count();
           return { body: hit, cached: true };
         }
       }
@@ -252,6 +261,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       const flightKey = key ?? `nocache:${principal.userId}:${JSON.stringify(request)}`;
       const { promise, shared } = flights.run(flightKey, async () => {
         const { body, cacheable } = await compute(principal, request, filter);
+        count(); // before the TTL is chosen: this asking may be the one that makes the search popular
         const ttl = deps.popularity ? deps.popularity.ttlFor(request.collection_id, descriptor) : deps.cacheTtlSeconds;
         if (key && cacheable && ttl > 0) {
           await cacheCall("set", () => deps.cache.set(key, body, ttl), undefined);
@@ -259,7 +269,9 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         return body;
       });
       if (shared && client) stats.sharedMisses++;
-      return { body: await promise, cached: false };
+      const body = await promise;
+      if (shared) count(); // the computation was another asking's: this one is counted now it succeeded
+      return { body, cached: false };
     },
   };
   return api;

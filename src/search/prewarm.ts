@@ -6,7 +6,7 @@ export interface PrewarmerOptions {
   popularity?: SearchPopularity;
   /** Searches recomputed per collection; 0 turns pre-warming off. */
   top: number;
-  /** Computes (and caches) one search from its descriptor: "skipped", or "gone" when the collection no longer exists. */
+  /** Computes (and caches) one search from its descriptor: "skipped", or "gone" when the collection is not (or no longer) the descriptor's user's. */
   warm(collectionId: string, descriptor: string): Promise<"warmed" | "skipped" | "gone">;
   log: Logger;
 }
@@ -74,19 +74,24 @@ export class Prewarmer {
         pass.dirty = false;
         this.stats.passes++;
         const top = await this.options.popularity!.top(collectionId, this.options.top);
+        // "gone" is said for one descriptor's user: the collection is forgotten only when every
+        // descriptor tried says so, so a descriptor of someone who never owned the collection
+        // (counted before ownership was checked, or by another writer) cannot erase its owner's.
+        let gone = 0;
         for (const { descriptor } of top) {
           if (pass.dirty) break; // a newer write: start again from the most popular
           try {
             const outcome = await this.options.warm(collectionId, descriptor);
             if (outcome === "warmed") this.stats.warmed++;
-            if (outcome === "gone") {
-              await this.options.popularity!.forget(collectionId);
-              return;
-            }
+            if (outcome === "gone") gone++;
           } catch (error) {
             this.stats.failed++;
             this.warn("a pre-warmed search failed", error);
           }
+        }
+        if (!pass.dirty && top.length > 0 && gone === top.length) {
+          await this.options.popularity!.forget(collectionId);
+          return;
         }
       }
     } catch (error) {

@@ -1,5 +1,5 @@
-import { describe, expect, test } from "bun:test";
-import { CollectionNotFoundError, InvalidCursorError } from "../../src/domain/errors.ts";
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { CollectionNotFoundError, InvalidCursorError, StaleUpdateError } from "../../src/domain/errors.ts";
 import type { Memory } from "../../src/domain/memory.ts";
 import type { SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
@@ -164,6 +164,23 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
       const error = await f.memories.upsert(c.id, [write("m1", "too late", vec(1))]).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CollectionNotFoundError);
       expect(await f.memories.get(c.id, "m1")).toBeNull();
+    });
+
+    test("patch with ifUpdatedAt applies only over that state; every write moves updated_at", async () => {
+      const { id } = await newCollection(f);
+      await f.memories.upsert(id, [write("m1", "memo", axisVector(f.dimensions, 1))]);
+      const read = (await f.memories.get(id, "m1"))!;
+      // two writes back to back (likely within one millisecond): each one moves updated_at
+      const first = (await f.memories.patch(id, "m1", { metadata: { n: 1 }, ifUpdatedAt: read.updated_at }))!;
+      expect(first.updated_at > read.updated_at).toBe(true);
+      await f.memories.upsert(id, [write("m1", "memo", axisVector(f.dimensions, 1), { n: 2 })]);
+      const second = (await f.memories.get(id, "m1"))!;
+      expect(second.updated_at > first.updated_at).toBe(true);
+      // a patch computed from an older state is refused, and changes nothing
+      await expect(f.memories.patch(id, "m1", { metadata: { n: 3 }, ifUpdatedAt: first.updated_at })).rejects.toBeInstanceOf(StaleUpdateError);
+      expect((await f.memories.get(id, "m1"))!.metadata).toEqual({ n: 2 });
+      // a missing memory is still null, not stale
+      expect(await f.memories.patch(id, "absent", { metadata: {}, ifUpdatedAt: first.updated_at })).toBeNull();
     });
 
     test("patch changes only the fields given", async () => {
@@ -344,6 +361,26 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         async (fx, collectionId, filter) => ids(await fx.memories.keywordSearch(collectionId, "memo", 100, filter)),
         "keyword",
       );
+
+      declareFilterTests(
+        () => f,
+        async (fx, collectionId, filter) => {
+          const all = (await fx.memories.list(collectionId, { limit: 1000 })).items.map((m) => m.id);
+          return fx.memories.matchingIds(collectionId, ["missing", ...all], filter);
+        },
+        "matchingIds",
+      );
+
+      test("matchingIds keeps the order given, skips missing ids and other collections' memories", async () => {
+        const a = await newCollection(f);
+        const b = await newCollection(f);
+        await f.memories.upsert(a.id, [write("x", "memo", axisVector(f.dimensions, 1), { t: 1 }), write("y", "memo", axisVector(f.dimensions, 2), { t: 2 })]);
+        await f.memories.upsert(b.id, [write("z", "memo", axisVector(f.dimensions, 3), { t: 1 })]);
+        await settle(f);
+        expect(await f.memories.matchingIds(a.id, ["y", "z", "nope", "x"], NO_FILTER)).toEqual(["y", "x"]);
+        expect(await f.memories.matchingIds(a.id, ["y", "z", "x"], { metadata: [{ key: "t", op: "eq", value: 1 }] })).toEqual(["x"]);
+        expect(await f.memories.matchingIds(a.id, [], NO_FILTER)).toEqual([]);
+      });
     });
   });
 }

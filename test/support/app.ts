@@ -7,6 +7,8 @@ import { sharedEmbedder } from "./embedder";
 import type { Reranker } from "../../src/ports/reranker";
 import type { SearchCache } from "../../src/ports/search-cache";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
+import type { Embedder } from "../../src/ports/embedder";
+import type { MemoryStore } from "../../src/ports/memory-store";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -52,30 +54,45 @@ export async function createTestApp(
     accessLog?: boolean;
     /** Entity extraction at write time; default auto. */
     graphExtraction?: "auto" | "off";
+    /** A request unanswered after this long is a 503 (default 30 s). */
+    requestTimeoutMs?: number;
+    /** How long an Idempotency-Key's answer is kept (default 24 h). */
+    idempotencyRetentionSeconds?: number;
+    /** Decorators around the backend's adapters, for tests that observe what the app asks of them. */
+    wrap?: {
+      memories?: (inner: MemoryStore) => MemoryStore;
+      embedder?: (inner: Embedder) => Embedder;
+      cache?: (inner: SearchCache) => SearchCache;
+    };
     /** Another app's backend: a second worker over the same stores (the owner closes it). */
     backend?: Backend;
   } = {},
 ): Promise<TestApp> {
-  const embedder = await sharedEmbedder();
-  const backend = opts.backend ?? (await openBackend(embedder));
+  const shared = await sharedEmbedder();
+  const backend = opts.backend ?? (await openBackend(shared));
+  const embedder = opts.wrap?.embedder?.(shared) ?? shared;
+  const memories = opts.wrap?.memories?.(backend.memories) ?? backend.memories;
   const tokens = createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
     apiKeys: backend.apiKeys,
     collections: backend.collections,
-    memories: backend.memories,
+    memories,
     vectors: backend.vectors,
-    cache: opts.cache ?? backend.cache,
+    cache: opts.cache ?? opts.wrap?.cache?.(backend.cache) ?? backend.cache,
     graph: backend.graph,
     embedder,
     reranker: opts.reranker,
     popularity: opts.popularity ? backend.popularity : undefined,
+    idempotency: backend.idempotency,
     healthChecks: backend.health,
     rateLimit: opts.rateLimit,
     log: opts.log ?? silentLogger,
     settings: {
       accessLog: opts.accessLog,
       graphExtraction: opts.graphExtraction,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      idempotencyRetentionSeconds: opts.idempotencyRetentionSeconds,
       cacheTtlSeconds: opts.cacheTtlSeconds ?? 300,
       hybridCandidates: 50,
       maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,

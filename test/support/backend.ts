@@ -18,6 +18,7 @@ import { InProcessPopularity } from "../../src/stores/in-process/popularity";
 import { RedisPopularity } from "../../src/stores/redis/popularity";
 import type { GraphStore } from "../../src/ports/graph-store";
 import type { SearchPopularity } from "../../src/ports/search-popularity";
+import type { IdempotencyStore } from "../../src/ports/idempotency-store";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 
@@ -32,6 +33,8 @@ export interface Backend {
   cache: SearchCache;
   /** Popularity counters as the mode's runtime makes them (apps use them only when a test asks). */
   popularity: SearchPopularity;
+  /** Idempotency keys as the mode's runtime makes them (SQLite table, PostgreSQL table). */
+  idempotency: IdempotencyStore;
   health: HealthCheck[];
   /** Waits until every outbox row is delivered (production); nothing to wait for in embedded. */
   settle(timeoutMs?: number): Promise<void>;
@@ -55,6 +58,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       graph: stores.graph,
       cache: new MemorySearchCache({ maxEntries: 1000 }),
       popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
+      idempotency: stores.idempotency,
       health: [stores.health],
       settle: async () => {},
       backlog: async () => ({}),
@@ -104,6 +108,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
     popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),
+    idempotency: postgres.idempotency,
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
     settle: async (timeoutMs = 60_000) => {
       if (!(await postgres.outbox.drain(timeoutMs))) {

@@ -4,7 +4,8 @@ import type { SearchFilter } from "../../domain/search";
 /**
  * A SearchFilter evaluated on a hydrated memory, with the stores' semantics: values compare with
  * their JSON type, ranges compare numbers numerically and strings by code point, dates exclusive.
- * Graph search uses it (its candidates come from the graph, not from a filtered index query).
+ * The stores apply filters in SQL (graph search too, through `MemoryStore.matchingIds`); this is
+ * the reference they are checked against (test/abuse/graph-filter-pushdown.test.ts).
  */
 export function matchesFilter(memory: Memory, filter: SearchFilter): boolean {
   if (filter.createdAfter !== undefined && !(Date.parse(memory.created_at) > Date.parse(filter.createdAfter))) return false;

@@ -13,7 +13,6 @@
  * empty answer says "the graph does not know these names", which a client can act on).
  */
 import type { GraphPath } from "../../domain/graph";
-import type { Memory } from "../../domain/memory";
 import type { Hit, SearchFilter } from "../../domain/search";
 import type { Embedder } from "../../ports/embedder";
 import type { GraphStore } from "../../ports/graph-store";
@@ -22,7 +21,6 @@ import type { VectorIndex } from "../../ports/vector-index";
 import { GRAPH_CO_OCCURS } from "../../domain/graph";
 import { isStopword } from "../../domain/stopwords";
 import { extractFromText } from "../../graph/extract";
-import { matchesFilter } from "../filters/match";
 import { normaliseName, stem } from "../../graph/normalise";
 import type { Retriever } from "./retriever";
 
@@ -136,8 +134,8 @@ export async function graphSearch(deps: GraphSearchDeps, collectionId: string, q
 
   let allowed: Set<string> | null = null;
   if (filter.metadata.length > 0 || filter.createdAfter !== undefined || filter.createdBefore !== undefined) {
-    const hydrated: Memory[] = await deps.memories.hydrate(collectionId, [...perMemory.keys()]);
-    allowed = new Set(hydrated.filter((m) => matchesFilter(m, filter)).map((m) => m.id));
+    // the store applies the filter: only the passing ids come back, never the memories
+    allowed = new Set(await deps.memories.matchingIds(collectionId, [...perMemory.keys()], filter));
   }
   const cosine = new Map(semantic.map((h) => [h.id, h.score]));
   const hits: Hit[] = [];

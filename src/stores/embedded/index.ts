@@ -12,10 +12,15 @@ import { type OpenDatabaseOptions, openDatabase, StatementCache } from "./databa
 import { EmbeddedHealthCheck } from "./health.ts";
 import { EmbeddedMemoryStore } from "./memories.ts";
 import { EmbeddedVectorIndex } from "./vector-index.ts";
+import { EmbeddedIdempotencyStore } from "./idempotency.ts";
+import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
   cacheMaxEntries?: number;
+  /** Bound on the search cache's in-process bytes, and on one answer's; defaults in CACHE_DEFAULTS. */
+  cacheMaxBytes?: number;
+  cacheMaxEntryBytes?: number;
 }
 
 export interface EmbeddedStores {
@@ -28,6 +33,8 @@ export interface EmbeddedStores {
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
   health: HealthCheck;
+  /** Idempotency keys of writes, in the same file (shared by the workers that open it). */
+  idempotency: IdempotencyStore;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -42,8 +49,13 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
     graph: new EmbeddedGraphStore(db),
     apiKeys: new EmbeddedApiKeyStore(db),
-    cache: new EmbeddedSearchCache(db, { maxEntries: options.cacheMaxEntries ?? 10_000 }),
+    cache: new EmbeddedSearchCache(db, {
+      maxEntries: options.cacheMaxEntries ?? 10_000,
+      maxBytes: options.cacheMaxBytes,
+      maxEntryBytes: options.cacheMaxEntryBytes,
+    }),
     health: new EmbeddedHealthCheck(db),
+    idempotency: new EmbeddedIdempotencyStore(db),
     close() {
       statements.clear();
       db.close(true);

@@ -3,7 +3,7 @@ import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory
 import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { CollectionNotFoundError } from "../../domain/errors.ts";
+import { CollectionNotFoundError, StaleUpdateError } from "../../domain/errors.ts";
 import type { StatementCache } from "./database.ts";
 import { assertEmbedding, clampCount } from "../shared/checks.ts";
 import { compileFilter } from "./filters.ts";
@@ -24,6 +24,15 @@ interface MemoryRow {
 }
 
 const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph";
+
+/**
+ * A write's `updated_at`: now, or 1 ms after the previous one when that is not earlier (two
+ * writes in one millisecond, or a clock step back), so every write changes it and a patch's
+ * `ifUpdatedAt` can tell any write since its read.
+ */
+function laterStamp(now: string, previous: string): string {
+  return now > previous ? now : new Date(Date.parse(previous) + 1).toISOString();
+}
 
 function toMemory(row: MemoryRow): Memory {
   return {
@@ -67,8 +76,8 @@ export class EmbeddedMemoryStore implements MemoryStore {
     private readonly statements: StatementCache,
     readonly dimensions: number,
   ) {
-    this.seqStmt = db.prepare<{ seq: number }, [string, string]>(
-      "SELECT seq FROM memories WHERE collection_id = ? AND id = ?",
+    this.seqStmt = db.prepare<{ seq: number; updated_at: string }, [string, string]>(
+      "SELECT seq, updated_at FROM memories WHERE collection_id = ? AND id = ?",
     );
     this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null]>(
       `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph)
@@ -107,7 +116,7 @@ export class EmbeddedMemoryStore implements MemoryStore {
           const existing = this.seqStmt.get(collectionId, item.id);
           const graphJson = item.graph === undefined ? null : JSON.stringify(item.graph);
           if (existing !== null) {
-            this.updateStmt.run(item.content, metadata, now, graphJson, existing.seq);
+            this.updateStmt.run(item.content, metadata, laterStamp(now, existing.updated_at), graphJson, existing.seq);
             this.updateVectorStmt.run(item.embedding, existing.seq);
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
             graph.replace(collectionId, existing.seq, item.graph);
@@ -125,8 +134,10 @@ export class EmbeddedMemoryStore implements MemoryStore {
       (collectionId: string, id: string, patch: MemoryPatch, metadata: string | undefined, now: string): Memory | null => {
         const row = this.getStmt.get(collectionId, id);
         if (row === null) return null;
+        if (patch.ifUpdatedAt !== undefined && row.updated_at !== patch.ifUpdatedAt) throw new StaleUpdateError(id);
         const graphJson = patch.graph === undefined ? row.graph : JSON.stringify(patch.graph);
-        const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, now, graphJson, row.seq)!;
+        const stamp = laterStamp(now, row.updated_at);
+        const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, stamp, graphJson, row.seq)!;
         if (patch.graph !== undefined) graph.replace(collectionId, row.seq, patch.graph);
         if (patch.embedding !== undefined) {
           this.updateVectorStmt.run(patch.embedding, row.seq);
@@ -210,6 +221,17 @@ export class EmbeddedMemoryStore implements MemoryStore {
        LIMIT ?`,
     );
     return statement.all(match, collectionId, ...where.params, limit);
+  }
+
+  async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const where = compileFilter(filter, "m");
+    const statement = this.statements.get<{ id: string }>(
+      `SELECT m.id AS id FROM memories AS m
+       WHERE m.collection_id = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${where.sql}`,
+    );
+    const found = new Set(statement.all(collectionId, JSON.stringify(ids), ...where.params).map((row) => row.id));
+    return ids.filter((id) => found.has(id));
   }
 
   async hydrate(collectionId: string, ids: string[]): Promise<Memory[]> {

@@ -93,4 +93,19 @@ export const MIGRATIONS: readonly Migration[] = [
   graphMigration,
   // 3: API keys (api-keys.ts).
   apiKeysMigration,
+  // 4: idempotency keys of writes (idempotency.ts): a claim, then the first answer, per user and key.
+  (db) => {
+    db.run(`CREATE TABLE IF NOT EXISTS idempotency_keys (
+      scope TEXT NOT NULL,
+      key TEXT NOT NULL,
+      fingerprint TEXT NOT NULL,
+      token TEXT,
+      status INTEGER,
+      body TEXT,
+      locked_until INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      PRIMARY KEY (scope, key)
+    )`);
+    db.run("CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at)");
+  },
 ];

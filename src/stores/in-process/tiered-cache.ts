@@ -1,4 +1,4 @@
-import { MemorySearchCache } from "./cache";
+import { MemorySearchCache, type MemorySearchCacheOptions } from "./cache";
 import type { SearchCache } from "../../ports/search-cache";
 
 /**
@@ -7,19 +7,22 @@ import type { SearchCache } from "../../ports/search-cache";
  * generation (read from the shared level on every search) and with it every key. The first
  * level needs no invalidation, only a bound; a hit in it saves the value's round trip and
  * transfer. The generation still comes from the shared level, so an outage of that level
- * bypasses both.
+ * bypasses both. An answer too large for the first level (`maxEntryBytes`) is kept in neither.
  */
 export class TieredSearchCache implements SearchCache {
   readonly stats = { l1Hits: 0, l2Hits: 0, misses: 0 };
-  private readonly l1: MemorySearchCache;
+  /** The first level (read by tests and metrics). */
+  readonly l1: MemorySearchCache;
   /** How long a value fetched from the shared level stays in the first (its TTL there is unknown). */
   private readonly l1TtlSeconds: number;
 
   constructor(
-    private readonly shared: SearchCache,
-    options: { maxEntries: number; maxTtlSeconds: number; now?: () => number },
+    /** The shared level (Redis). */
+    readonly shared: SearchCache,
+    options: Omit<MemorySearchCacheOptions, "maxEntries"> & { maxEntries: number; maxTtlSeconds: number },
   ) {
-    this.l1 = new MemorySearchCache({ maxEntries: options.maxEntries, now: options.now });
+    const { maxTtlSeconds: _, ...l1Options } = options;
+    this.l1 = new MemorySearchCache(l1Options);
     this.l1TtlSeconds = options.maxTtlSeconds;
   }
 
@@ -40,6 +43,7 @@ export class TieredSearchCache implements SearchCache {
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (!this.l1.fits(key, value)) return;
     this.l1.setSync(key, value, Math.min(ttlSeconds, this.l1TtlSeconds));
     await this.shared.set(key, value, ttlSeconds);
   }

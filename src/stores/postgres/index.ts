@@ -11,6 +11,8 @@ import { PostgresMemoryStore } from "./memories.ts";
 import { migrate } from "./migrations.ts";
 import { Outbox, type OutboxOptions } from "./outbox.ts";
 import { PgPool } from "./pool.ts";
+import { PostgresIdempotencyStore } from "./idempotency.ts";
+import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -39,6 +41,8 @@ export interface PostgresStores {
   memories: MemoryStore;
   apiKeys: ApiKeyStore;
   health: HealthCheck;
+  /** Idempotency keys of writes, next to the writes they protect. */
+  idempotency: IdempotencyStore;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
@@ -82,6 +86,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
     apiKeys: new PostgresApiKeyStore(pool),
     health: new PostgresHealthCheck(pool),
+    idempotency: new PostgresIdempotencyStore(pool),
     outbox,
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),

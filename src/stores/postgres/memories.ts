@@ -9,7 +9,7 @@ import { keywordText, tsquerySql } from "./keyword.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";
 import { assertNoNul, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
-import { CollectionNotFoundError } from "../../domain/errors.ts";
+import { CollectionNotFoundError, StaleUpdateError } from "../../domain/errors.ts";
 import { isForeignKeyViolation } from "./errors.ts";
 
 export const MAX_PAGE_SIZE = 1000;
@@ -89,7 +89,9 @@ export class PostgresMemoryStore implements MemoryStore {
       ORDER BY u.ord
       ON CONFLICT (collection_id, id) DO UPDATE
         SET content = EXCLUDED.content, metadata = EXCLUDED.metadata,
-            embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at, graph = EXCLUDED.graph
+            embedding = EXCLUDED.embedding, graph = EXCLUDED.graph,
+            -- every write moves updated_at forward (a patch's ifUpdatedAt tells any write since its read)
+            updated_at = greatest(EXCLUDED.updated_at, m.updated_at + interval '1 millisecond')
       RETURNING m.collection_id, m.id`;
     const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs];
     const targets = this.outbox.targets;
@@ -163,8 +165,8 @@ export class PostgresMemoryStore implements MemoryStore {
           metadata = coalesce($4::jsonb, m.metadata),
           embedding = coalesce($5::bytea, m.embedding),
           graph = coalesce($6::jsonb, m.graph),
-          updated_at = ${NOW_MS}
-      WHERE m.collection_id = $1 AND m.id = $2
+          updated_at = greatest(${NOW_MS}, m.updated_at + interval '1 millisecond')
+      WHERE m.collection_id = $1 AND m.id = $2 AND ($7::timestamptz IS NULL OR m.updated_at = $7::timestamptz)
       RETURNING ${MEMORY_COLUMNS}`;
     const values: unknown[] = [
       collectionId,
@@ -173,6 +175,7 @@ export class PostgresMemoryStore implements MemoryStore {
       metadata,
       patch.embedding !== undefined ? encodeEmbedding(patch.embedding) : null,
       graph,
+      patch.ifUpdatedAt ?? null,
     ];
     const targets = this.outbox.targets;
     const { rows } = await this.pool.query<Returned & Record<string, unknown>>(
@@ -180,13 +183,17 @@ export class PostgresMemoryStore implements MemoryStore {
         ? { name: "memories.patch", text: `WITH updated AS (${update}) SELECT u.*, NULL::text[] AS queued FROM updated AS u` }
         : {
             name: "memories.patch+outbox",
-            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$7")})
+            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$8")})
                    SELECT u.*, (SELECT array_agg(id::text) FROM queued) AS queued FROM updated AS u`,
           },
       targets.length === 0 ? values : [...values, targets],
     );
     const row = rows[0];
-    if (row === undefined) return null;
+    if (row === undefined) {
+      // not there, or changed since the patch was computed
+      if (patch.ifUpdatedAt !== undefined && (await this.get(collectionId, id)) !== null) throw new StaleUpdateError(id);
+      return null;
+    }
     if (row.queued !== null) await this.outbox.deliverNow(row.queued);
     return toMemory(row);
   }
@@ -239,6 +246,21 @@ export class PostgresMemoryStore implements MemoryStore {
       p.values,
     );
     return rows;
+  }
+
+  async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {
+    if (ids.length === 0 || !isUuid(collectionId)) return [];
+    // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
+    const candidates = ids.filter((id) => !id.includes("\u0000"));
+    const p = new SqlParams([collectionId, candidates]);
+    const where = compileFilter(filter, p, "m");
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT m.id FROM memories AS m
+       WHERE m.collection_id = $1 AND m.id = ANY($2::text[]) AND ${where}`,
+      p.values,
+    );
+    const found = new Set(rows.map((row) => row.id));
+    return candidates.filter((id) => found.has(id));
   }
 
   async hydrate(collectionId: string, ids: string[]): Promise<Memory[]> {

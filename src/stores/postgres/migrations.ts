@@ -75,6 +75,19 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX api_keys_owner_seq ON api_keys (owner, seq);
   `,
+  // 4: idempotency keys of writes (idempotency.ts): a claim, then the first answer, per user and key.
+  `CREATE TABLE idempotency_keys (
+    scope text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    token uuid,
+    status integer,
+    body text,
+    locked_until timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (scope, key)
+  );
+  CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);`,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */
