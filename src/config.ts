@@ -15,6 +15,15 @@ export interface Config {
   dataDir: string;
   /** Unset in embedded mode means "generate one and persist it under dataDir". */
   jwtSecret: string | undefined;
+  /** What an access token must satisfy besides its signature and expiry (src/auth/token-policy.ts). */
+  tokens: {
+    maxAgeSeconds: number;
+    clockSkewSeconds: number;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** How often a worker re-reads the shared revocation list: the most a revocation takes to bite. */
+    revocationRefreshMs: number;
+  };
   /** TTL of a cached answer to a rarely asked search. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
@@ -194,6 +203,13 @@ export function loadConfig(env: Env = process.env): Config {
     port: r.int("PORT", 8000, 0, 65535),
     dataDir: r.string("DATA_DIR", "./data"),
     jwtSecret,
+    tokens: {
+      maxAgeSeconds: r.int("JWT_MAX_AGE_SECONDS", 30 * 86_400, 60, 10 * 365 * 86_400),
+      clockSkewSeconds: r.int("JWT_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+      issuer: r.optional("JWT_ISSUER"),
+      audience: r.optional("JWT_AUDIENCE"),
+      revocationRefreshMs: r.int("JWT_REVOCATION_REFRESH_MS", 250, 50, 1000),
+    },
     cacheTtlSeconds: r.int("CACHE_TTL_SECONDS", 300, 0, 86_400),
     cacheMaxEntries: r.int("CACHE_MAX_ENTRIES", 10_000, 0, 10_000_000),
     cachePolicy: {
@@ -308,7 +324,7 @@ export interface PoeBotConfig {
   /** The bot's access key from Poe: every request must carry it as `Authorization: Bearer`. */
   accessKey: string;
   memoryApiUrl: string;
-  /** The Memory API token the bot searches with (a long-lived one: `bun run token -- --days 365`). */
+  /** The Memory API token the bot searches with (a long-lived one: `bun run token -- --days 30 --long`). */
   memoryToken: string;
   collectionId: string;
   topK: number;
@@ -329,7 +345,7 @@ export function loadPoeBotConfig(env: Env = process.env): PoeBotConfig {
     return value ?? "";
   };
   const accessKey = required("POE_ACCESS_KEY", "the bot's access key from its page on poe.com");
-  const memoryToken = required("POE_MEMORY_TOKEN", "a Memory API token: `bun run token -- --sub USER --days 365`");
+  const memoryToken = required("POE_MEMORY_TOKEN", "a Memory API token: `bun run token -- --sub USER --days 30 --long`");
   const collectionId = required("POE_COLLECTION_ID", "the id of the collection the bot answers from");
   const minSimilarityRaw = r.string("POE_MIN_SIMILARITY", "0.3");
   const minSimilarity = Number(minSimilarityRaw);

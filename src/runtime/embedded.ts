@@ -12,6 +12,7 @@ import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
 import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
 import { InProcessPopularity } from "../stores/in-process/popularity";
+import { openRevocationStore, startRevocationList, tokenPolicy } from "./revocations";
 
 export interface Runtime {
   deps: AppDeps;
@@ -29,11 +30,13 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     cacheMaxEntries: config.cacheMaxEntries,
   });
   const embedderCheck = embedderHealth(embedder);
+  const revocationStore = await openRevocationStore(config, log);
+  const revocations = await startRevocationList(revocationStore.store, config, log);
   const metrics = createMetrics({ processMetrics: true });
   watch(metrics, { embedder, embedderQueueLimit: config.embedding.maxQueue, reranker, rerankerQueueLimit: config.reranker.maxQueue });
   return {
     deps: {
-      tokens: createTokenService(jwtSecret),
+      tokens: createTokenService(jwtSecret, { policy: tokenPolicy(config), revocations }),
       collections: timedCollections(metrics, "sqlite", stores.collections),
       memories: timedMemories(metrics, "sqlite", stores.memories),
       vectors: timedVectors(metrics, "sqlite", stores.vectors),
@@ -51,6 +54,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     async close() {
       await embedder.close();
       await reranker?.close();
+      await revocations.close();
+      await revocationStore.close();
       stores.close();
     },
   };

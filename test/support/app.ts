@@ -1,5 +1,5 @@
 import { buildApp, type App } from "../../src/app";
-import { createTokenService } from "../../src/auth/tokens";
+import { createTokenService, type TokenService } from "../../src/auth/tokens";
 import type { Tier } from "../../src/auth/claims";
 import { silentLogger, type Logger } from "../../src/log";
 import { openBackend, type Backend } from "./backend";
@@ -52,11 +52,13 @@ export async function createTestApp(
     accessLog?: boolean;
     /** Entity extraction at write time; default auto. */
     graphExtraction?: "auto" | "off";
+    /** Default: createTokenService(TEST_SECRET). */
+    tokens?: TokenService;
   } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
   const backend = await openBackend(embedder);
-  const tokens = createTokenService(TEST_SECRET);
+  const tokens = opts.tokens ?? createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
     collections: backend.collections,
