@@ -94,7 +94,13 @@ async function mint(argv: string[]): Promise<void> {
   if (ttlSeconds > config.tokens.maxAgeSeconds) {
     fail(`the server refuses tokens valid over JWT_MAX_AGE_SECONDS=${config.tokens.maxAgeSeconds} s (asked: ${ttlSeconds} s)`);
   }
-  const { secret, source, path } = resolveJwtSecret({ configured: config.jwtSecret, dataDir: config.dataDir });
+  let resolved;
+  try {
+    resolved = resolveJwtSecret({ configured: config.jwtSecret, dataDir: config.dataDir });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const { secret, source, path } = resolved;
   if (source === "generated") console.error(`token: generated a new secret at ${path} (the server will use it too)`);
   const token = await createTokenService(secret, { policy: tokenPolicy(config) }).sign({
     sub: values.sub as string,

@@ -57,6 +57,8 @@ export const config = {
   },
   redis: {
     port: port("STACK_REDIS_PORT", 6379),
+    /** unset: one is generated at the first start and kept in .stack/redis/password */
+    password: process.env.STACK_REDIS_PASSWORD || undefined,
   },
   nginx: {
     port: port("STACK_NGINX_PORT", 8000),

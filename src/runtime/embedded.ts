@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { ensurePrivateDir } from "../stores/embedded/private-files";
 import { join } from "node:path";
 import type { Config } from "../config";
 import type { AppDeps } from "../app";
@@ -21,7 +21,9 @@ export interface Runtime {
 
 /** The embedded default: SQLite (sqlite-vec + FTS5) and an in-process cache, nothing to install. */
 export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
-  mkdirSync(config.dataDir, { recursive: true });
+  if (!ensurePrivateDir(config.dataDir)) {
+    log.warn("DATA_DIR is accessible by other users and is not ours to change; keep the database in a folder of its own", { path: config.dataDir });
+  }
   const reranker = await openReranker(config, log);
   const embedder = await createOnnxEmbedder(embedderOptions(config));
   const stores = openEmbeddedStores({

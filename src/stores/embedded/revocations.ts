@@ -1,7 +1,8 @@
 import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { RevocationSnapshot, RevocationStore } from "../../ports/revocation-store";
-import { ensurePrivateDir, ensurePrivateFile } from "./private-files";
+import { ensurePrivateFile } from "./private-files";
 
 /**
  * The embedded mode's revocation list: a small SQLite file of its own under DATA_DIR, shared
@@ -12,7 +13,7 @@ export class SqliteRevocationStore implements RevocationStore {
 
   constructor(path: string) {
     if (path !== ":memory:") {
-      ensurePrivateDir(dirname(path));
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       ensurePrivateFile(path);
     }
     this.db = new Database(path, { create: true, readwrite: true, strict: true });
