@@ -121,7 +121,7 @@ export function buildApp(deps: AppDeps) {
     .use(httpMetricsPlugin({ metrics, log: deps.log, accessLog: deps.settings.accessLog ?? false }))
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
-    .use(healthRoutes({ checks: deps.healthChecks }))
+    .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))
     .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
     .use(

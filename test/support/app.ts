@@ -6,6 +6,7 @@ import { openBackend, type Backend } from "./backend";
 import { sharedEmbedder } from "./embedder";
 import type { Reranker } from "../../src/ports/reranker";
 import type { SearchCache } from "../../src/ports/search-cache";
+import type { HealthCheck } from "../../src/ports/health-check";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
@@ -54,6 +55,8 @@ export async function createTestApp(
     graphExtraction?: "auto" | "off";
     /** Default: createTokenService(TEST_SECRET). */
     tokens?: TokenService;
+    /** Probed by /ready after the backend's own. */
+    extraHealthChecks?: HealthCheck[];
   } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
@@ -69,7 +72,7 @@ export async function createTestApp(
     embedder,
     reranker: opts.reranker,
     popularity: opts.popularity ? backend.popularity : undefined,
-    healthChecks: backend.health,
+    healthChecks: [...backend.health, ...(opts.extraHealthChecks ?? [])],
     rateLimit: opts.rateLimit,
     log: opts.log ?? silentLogger,
     settings: {
