@@ -35,7 +35,7 @@ describe("/ready tells callers states, not internals", () => {
     expect(reply.text).not.toContain("memory_admin");
     expect(reply.text).not.toContain("neo4j.internal.corp");
     expect(reply.text).not.toContain("pool 7/50");
-    const byName = Object.fromEntries((reply.body.dependencies as { name: string }[]).map((d) => [d.name, d]));
+    const byName = Object.fromEntries((reply.body.dependencies as { name: string; ready: boolean; detail?: string }[]).map((d) => [d.name, d]));
     expect(byName.warehouse).toEqual({ name: "warehouse", ready: false, detail: "unavailable" });
     expect(byName.pool).toEqual({ name: "pool", ready: true, detail: "ok" });
   });
