@@ -28,6 +28,9 @@ import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
 import pkg from "../package.json";
+import { CostPolicy } from "./http/cost";
+import type { TierLimits } from "./config";
+import type { TenantUsage } from "./ports/tenant-usage";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
 export interface AppDeps {
@@ -43,6 +46,9 @@ export interface AppDeps {
   healthChecks: HealthCheck[];
   /** Per-user budgets by tier; absent = not limited. */
   rateLimit?: RateLimitPolicy;
+  /** Quotas and write concurrency by tier, counted from `usage`; absent = none. */
+  tierLimits?: Record<Tier, TierLimits>;
+  usage?: TenantUsage;
   /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
   popularity?: SearchPopularity;
   log: Logger;
@@ -64,6 +70,8 @@ export interface AppDeps {
     prewarmTop?: number;
     /** Entity extraction from memory text at write time (GRAPH_EXTRACTION); default auto. */
     graphExtraction?: ExtractionMode;
+    /** Rate-limit units of a graph search and bytes per extra unit of a memory (src/http/cost.ts). */
+    cost?: { graphSearchUnits: number; bytesPerUnit: number };
   };
 }
 
@@ -114,6 +122,13 @@ export function buildApp(deps: AppDeps) {
   };
 
   const auth = authPlugin(deps.tokens, rateLimit);
+  const cost = new CostPolicy({
+    rateLimit,
+    tierLimits: deps.tierLimits,
+    usage: deps.usage,
+    graphSearchUnits: deps.settings.cost?.graphSearchUnits,
+    bytesPerUnit: deps.settings.cost?.bytesPerUnit,
+  });
 
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
@@ -123,7 +138,7 @@ export function buildApp(deps: AppDeps) {
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))
-    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, cost }))
     .use(
       memoryRoutes({
         auth,
@@ -132,10 +147,11 @@ export function buildApp(deps: AppDeps) {
         embedder: deps.embedder,
         bumpGeneration,
         graphExtraction: deps.settings.graphExtraction,
+        cost,
       }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
-    .use(searchRoutes({ auth, pipeline }))
+    .use(searchRoutes({ auth, pipeline, cost }))
     .use(apiDocs({ title: "Memory API", version: pkg.version }));
   return Object.assign(app, { pipeline, metrics });
 }

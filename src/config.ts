@@ -86,6 +86,15 @@ export interface Config {
   };
   /** Requests per minute per user, by tier; null = not limited. */
   rateLimits: Record<"free" | "starter" | "pro" | "enterprise", number> | null;
+  /** What requests cost in rate-limit units beyond one (src/http/cost.ts). */
+  cost: {
+    /** A search_type "graph" search. */
+    graphSearchUnits: number;
+    /** A memory costs one unit plus one per this many bytes of content and metadata. */
+    bytesPerUnit: number;
+  };
+  /** Per-tenant quotas and write concurrency by tier; null = none. */
+  tierLimits: Record<"free" | "starter" | "pro" | "enterprise", TierLimits> | null;
   search: {
     /** Candidates fetched per retriever before hybrid fusion (at least top_k). */
     hybridCandidates: number;
@@ -103,6 +112,23 @@ export interface Config {
     neo4jPoolSize: number;
   };
 }
+
+export interface TierLimits {
+  collections: number;
+  memories: number;
+  /** UTF-8 bytes of content and metadata, all collections together. */
+  bytes: number;
+  /** Memories of one tenant being written at once on one worker (a lone request always passes). */
+  writeMemoriesInFlight: number;
+}
+
+/** Documented in docs/configuration.md (Quotas and costs). */
+export const DEFAULT_TIER_LIMITS: Record<"free" | "starter" | "pro" | "enterprise", TierLimits> = {
+  free: { collections: 10, memories: 10_000, bytes: 50 * 1024 ** 2, writeMemoriesInFlight: 100 },
+  starter: { collections: 100, memories: 100_000, bytes: 500 * 1024 ** 2, writeMemoriesInFlight: 1000 },
+  pro: { collections: 1000, memories: 1_000_000, bytes: 5 * 1024 ** 3, writeMemoriesInFlight: 1000 },
+  enterprise: { collections: 10_000, memories: 10_000_000, bytes: 50 * 1024 ** 3, writeMemoriesInFlight: 2000 },
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -265,6 +291,27 @@ export function loadConfig(env: Env = process.env): Config {
           pro: r.int("RATE_LIMIT_PRO", 10_000, 1, 100_000_000),
           enterprise: r.int("RATE_LIMIT_ENTERPRISE", 100_000, 1, 100_000_000),
         }
+      : null,
+    cost: {
+      graphSearchUnits: r.int("COST_GRAPH_SEARCH_UNITS", 5, 1, 1000),
+      bytesPerUnit: r.int("COST_BYTES_PER_UNIT", 16_384, 1024, 100 * 1024 * 1024),
+    },
+    tierLimits: r.bool("QUOTAS_ENABLED", true)
+      ? (Object.fromEntries(
+          (["free", "starter", "pro", "enterprise"] as const).map((tier) => {
+            const d = DEFAULT_TIER_LIMITS[tier];
+            const name = (what: string) => `QUOTA_${tier.toUpperCase()}_${what}`;
+            return [
+              tier,
+              {
+                collections: r.int(name("COLLECTIONS"), d.collections, 1, 10_000_000),
+                memories: r.int(name("MEMORIES"), d.memories, 1, 10_000_000_000),
+                bytes: r.int(name("BYTES"), d.bytes, 1024, 1024 ** 5),
+                writeMemoriesInFlight: r.int(`WRITE_CONCURRENCY_${tier.toUpperCase()}`, d.writeMemoriesInFlight, 1, 1_000_000),
+              },
+            ];
+          }),
+        ) as Record<"free" | "starter" | "pro" | "enterprise", TierLimits>)
       : null,
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),

@@ -38,12 +38,12 @@ const STATUS_TEXT: Record<string, string> = {
   "204": "Deleted; no content",
   "400": "`invalid_json`: the body is not JSON",
   "401": "`unauthorized`: missing, malformed, expired, tampered, wrong-type or unknown-tier token",
-  "403": "`premium_required`: `rerank: true` from a free or starter token",
+  "403": "`premium_required`: `rerank: true` from a free or starter token; `quota_exceeded`: a quota of the tier (collections, memories, bytes), named in `detail`",
   "404": "`not_found`: a collection or memory that does not exist for the caller (another user's is the same)",
   "409": "`conflict`: the caller already has a collection of that name",
   "413": "`payload_too_large`: the body is over MAX_BODY_BYTES",
   "422": "`validation_failed`: an invalid field, named in `field` and `detail`",
-  "429": "`rate_limited`: the tier's budget per minute is spent",
+  "429": "`rate_limited`: the tier's budget of units per minute is spent (a memory costs one unit or more, a graph search several); `too_many_concurrent_writes`: the tenant's writes in flight are at the tier's cap",
   "503": "`overloaded` or `dependency_unavailable` (or a request past REQUEST_TIMEOUT_MS); retry after `Retry-After`",
 };
 

@@ -5,12 +5,17 @@ import { NotFoundError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
 import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
+import { CostPolicy } from "../http/cost";
+import { parsePageSize } from "../http/query-params";
+import { ListCollectionsQuery, pageOf } from "./collection-page";
 
 export interface CollectionRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
   auth: AuthPlugin;
   collections: CollectionStore;
   bumpGeneration: (collectionId: string) => Promise<void>;
+  /** Quotas per tier; default: none. */
+  cost?: CostPolicy;
 }
 
 export const presentCollection = ({ id, name, description, created_at }: Collection) => ({
@@ -21,33 +26,38 @@ export const presentCollection = ({ id, name, description, created_at }: Collect
 });
 
 export function collectionRoutes(deps: CollectionRoutesDeps) {
+  const cost = deps.cost ?? new CostPolicy();
   return new Elysia({ name: "collection-routes", prefix: "/v1/collections", normalize: false })
     .use(deps.auth)
     .post(
       "/",
       async ({ principal, body, set }) => {
+        await cost.checkQuota(principal, { collections: 1 });
         // A name the owner already uses is a DuplicateNameError: a 409.
         const collection = await deps.collections.create(principal.userId, {
           name: body.name.trim(),
           description: body.description ?? null,
         });
+        cost.recordUsage(principal, { collections: 1 });
         set.status = 201;
         return presentCollection(collection);
       },
       {
         body: CreateCollectionBody,
-        response: { 201: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 409) },
+        response: { 201: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 409) },
         detail: describeRoute("collections", "Create a collection"),
       },
     )
     .get(
       "/",
-      async ({ principal }) => ({
-        collections: (await deps.collections.list(principal.userId)).map(presentCollection),
-      }),
+      async ({ principal, query }) => {
+        const page = pageOf(await deps.collections.list(principal.userId), parsePageSize(query.limit), query.cursor);
+        return { collections: page.items.map(presentCollection), next_cursor: page.next_cursor };
+      },
       {
-        response: { 200: CollectionListSchema, ...problems(...AUTHENTICATED) },
-        detail: describeRoute("collections", "List your collections"),
+        query: ListCollectionsQuery,
+        response: { 200: CollectionListSchema, ...problems(...AUTHENTICATED, 422) },
+        detail: describeRoute("collections", "List your collections, in creation order, a page at a time"),
       },
     )
     .get(
@@ -67,6 +77,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
       async ({ principal, params, set }) => {
         const deleted = await deps.collections.delete(principal.userId, params.collection_id);
         if (!deleted) throw new NotFoundError("collection");
+        cost.forgetUsage(principal);
         await deps.bumpGeneration(params.collection_id);
         set.status = 204;
       },

@@ -49,6 +49,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       reranker,
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
+      tierLimits: config.tierLimits ?? undefined,
+      usage: stores.usage,
       log,
       metrics,
       settings: appSettings(config),

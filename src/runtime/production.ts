@@ -107,6 +107,8 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       rateLimit: config.rateLimits
         ? { limiter: timedRateLimiter(metrics, "redis", rateLimiter), perMinute: config.rateLimits }
         : undefined,
+      tierLimits: config.tierLimits ?? undefined,
+      usage: postgres.usage,
       log,
       metrics,
       settings: appSettings(config),

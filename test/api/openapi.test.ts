@@ -76,9 +76,9 @@ describe("GET /openapi.json", () => {
 
   test("each error a route can answer is documented on it", () => {
     const statuses = (method: string, path: string) => Object.keys(doc.paths[path][method].responses).sort();
-    expect(statuses("post", "/v1/collections")).toEqual(["201", "400", "401", "409", "413", "422", "429", "503"]);
+    expect(statuses("post", "/v1/collections")).toEqual(["201", "400", "401", "403", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}")).toEqual(["200", "401", "404", "429", "503"]);
-    expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "404", "413", "422", "429", "503"]);
+    expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "403", "404", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}/memories")).toEqual(["200", "401", "404", "422", "429", "503"]);
     expect(statuses("patch", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["200", "400", "401", "404", "413", "422", "429", "503"]);
     expect(statuses("delete", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["204", "401", "404", "429", "503"]);

@@ -7,6 +7,7 @@ import { sharedEmbedder } from "./embedder";
 import type { Reranker } from "../../src/ports/reranker";
 import type { SearchCache } from "../../src/ports/search-cache";
 import type { HealthCheck } from "../../src/ports/health-check";
+import type { TierLimits } from "../../src/config";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
@@ -57,6 +58,8 @@ export async function createTestApp(
     tokens?: TokenService;
     /** Probed by /ready after the backend's own. */
     extraHealthChecks?: HealthCheck[];
+    /** Quotas and write concurrency by tier (counted by the backend); default: none. */
+    tierLimits?: Record<Tier, TierLimits>;
   } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
@@ -74,6 +77,8 @@ export async function createTestApp(
     popularity: opts.popularity ? backend.popularity : undefined,
     healthChecks: [...backend.health, ...(opts.extraHealthChecks ?? [])],
     rateLimit: opts.rateLimit,
+    tierLimits: opts.tierLimits,
+    usage: backend.usage,
     log: opts.log ?? silentLogger,
     settings: {
       accessLog: opts.accessLog,

@@ -17,6 +17,7 @@ import { InProcessPopularity } from "../../src/stores/in-process/popularity";
 import { RedisPopularity } from "../../src/stores/redis/popularity";
 import type { GraphStore } from "../../src/ports/graph-store";
 import type { SearchPopularity } from "../../src/ports/search-popularity";
+import type { TenantUsage } from "../../src/ports/tenant-usage";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 
@@ -31,6 +32,8 @@ export interface Backend {
   /** Popularity counters as the mode's runtime makes them (apps use them only when a test asks). */
   popularity: SearchPopularity;
   health: HealthCheck[];
+  /** Per-tenant totals (quotas). */
+  usage: TenantUsage;
   /** Waits until every outbox row is delivered (production); nothing to wait for in embedded. */
   settle(timeoutMs?: number): Promise<void>;
   /** Undelivered outbox rows per derived index. */
@@ -53,6 +56,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       cache: new MemorySearchCache({ maxEntries: 1000 }),
       popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
       health: [stores.health],
+      usage: stores.usage,
       settle: async () => {},
       backlog: async () => ({}),
       close: async () => stores.close(),
@@ -101,6 +105,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
     popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
+    usage: postgres.usage,
     settle: async (timeoutMs = 60_000) => {
       if (!(await postgres.outbox.drain(timeoutMs))) {
         throw new Error(`the outbox did not drain in ${timeoutMs} ms: ${JSON.stringify(await postgres.outbox.backlog())}`);

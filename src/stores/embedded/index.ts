@@ -10,6 +10,8 @@ import { type OpenDatabaseOptions, openDatabase, StatementCache } from "./databa
 import { EmbeddedHealthCheck } from "./health.ts";
 import { EmbeddedMemoryStore } from "./memories.ts";
 import { EmbeddedVectorIndex } from "./vector-index.ts";
+import { EmbeddedTenantUsage } from "./usage.ts";
+import type { TenantUsage } from "../../ports/tenant-usage.ts";
 
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
@@ -25,6 +27,8 @@ export interface EmbeddedStores {
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
   health: HealthCheck;
+  /** Per-tenant totals for quotas. */
+  usage: TenantUsage;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -40,6 +44,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     graph: new EmbeddedGraphStore(db),
     cache: new EmbeddedSearchCache(db, { maxEntries: options.cacheMaxEntries ?? 10_000 }),
     health: new EmbeddedHealthCheck(db),
+    usage: new EmbeddedTenantUsage(db),
     close() {
       statements.clear();
       db.close(true);

@@ -1,3 +1,5 @@
+import { PostgresTenantUsage } from "./usage.ts";
+import type { TenantUsage } from "../../ports/tenant-usage.ts";
 import type { Logger } from "../../log.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 import type { HealthCheck } from "../../ports/health-check.ts";
@@ -34,6 +36,8 @@ export interface PostgresStoreOptions {
 
 export interface PostgresStores {
   collections: CollectionStore;
+  /** Per-tenant totals for quotas. */
+  usage: TenantUsage;
   memories: MemoryStore;
   health: HealthCheck;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
@@ -78,6 +82,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     collections: new PostgresCollectionStore(pool, outbox),
     memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
+    usage: new PostgresTenantUsage(pool),
     outbox,
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),

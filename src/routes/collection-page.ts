@@ -1,0 +1,41 @@
+import { t } from "elysia";
+import type { Collection } from "../domain/collection";
+import { invalidField } from "../http/problem";
+import { PageSizeParam } from "../http/query-params";
+
+/**
+ * GET /v1/collections a page at a time (issue 18: a tenant's whole list in one answer could
+ * reach ~80 MB). The cursor is opaque to clients: the last collection's creation time and id, so
+ * a page survives deletions between requests. Quotas bound a tenant's collections, so the page
+ * is cut from the owner's list.
+ */
+export const ListCollectionsQuery = t.Object({
+  limit: t.Optional(PageSizeParam),
+  cursor: t.Optional(t.String({ maxLength: 512, pattern: "^[A-Za-z0-9_-]+$", description: "next_cursor of the previous page" })),
+});
+
+const encode = (c: Collection) => Buffer.from(JSON.stringify([c.created_at, c.id])).toString("base64url");
+
+function decode(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "string")) return value as [string, string];
+  } catch {
+    // falls through
+  }
+  throw invalidField("query.cursor", "is not a cursor this API gave");
+}
+
+/** The page after `cursor` of `all` (in creation order), and the cursor of the next one (null at the end). */
+export function pageOf(all: Collection[], limit: number, cursor: string | undefined): { items: Collection[]; next_cursor: string | null } {
+  let start = 0;
+  if (cursor !== undefined) {
+    const [createdAt, id] = decode(cursor);
+    const at = all.findIndex((c) => c.id === id);
+    start = at >= 0 ? at + 1 : all.findIndex((c) => String(c.created_at) > createdAt);
+    if (start < 0) start = all.length;
+  }
+  const items = all.slice(start, start + limit);
+  const more = start + limit < all.length;
+  return { items, next_cursor: more ? encode(items[items.length - 1]!) : null };
+}
