@@ -29,6 +29,7 @@ import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
 import pkg from "../package.json";
 import { CostPolicy } from "./http/cost";
+import { SpentBudgets, earlyRejectionPlugin, rememberingLimiter } from "./http/early-rejection";
 import type { TierLimits } from "./config";
 import type { TenantUsage } from "./ports/tenant-usage";
 
@@ -113,8 +114,10 @@ export function buildApp(deps: AppDeps) {
 
   const metrics = deps.metrics ?? createMetrics();
   metrics.setSources({ search: () => pipeline.stats });
+  const spent = new SpentBudgets();
   const rateLimit = deps.rateLimit && {
     ...deps.rateLimit,
+    limiter: rememberingLimiter(deps.rateLimit.limiter, spent),
     onRejected: (tier: Tier) => {
       metrics.rateLimitRejected(tier);
       deps.rateLimit?.onRejected?.(tier);
@@ -135,6 +138,7 @@ export function buildApp(deps: AppDeps) {
   const app = new Elysia({ normalize: false })
     .use(httpMetricsPlugin({ metrics, log: deps.log, accessLog: deps.settings.accessLog ?? false }))
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
+    .use(earlyRejectionPlugin(deps.tokens, spent, rateLimit?.onRejected))
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))
