@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   const started = new Date();
   say(`bench: ${selected.map((s) => s.name).join(", ")}; ${durationSeconds} s each${quick ? " (quick)" : ""}`);
   await checkStack();
-  const oha = await ensureOha(say);
+  const oha = selected.every((s) => s.usesOha === false) ? "" : await ensureOha(say);
   const m = machine(oha);
   const idle = startMeter();
   await Bun.sleep(3000);

@@ -74,6 +74,8 @@ export interface Scenario {
    * cluster back (and consecutive scenarios with the same overrides share one restart).
    */
   clusterEnv?(base: Config): Record<string, string>;
+  /** false: all its load comes from bench/loader.ts, so a run of only such scenarios needs no oha */
+  usesOha?: boolean;
   run(ctx: Ctx): Promise<ScenarioResult[]>;
 }
 
@@ -375,6 +377,84 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
   return result;
 }
 
+/**
+ * One free-tier client sends the most expensive requests its limits allow, flat out on 8
+ * connections: 25-memory batches of 60 KB texts (4 units each: the whole free minute in one
+ * request), graph searches with a long query and the widest filter the API takes (32 keys x 256
+ * values), and top_k 100 hybrid searches; meanwhile normal (enterprise) clients search 200
+ * popular queries at a fixed rate and /health is probed. The normal clients' p99 is compared with
+ * their run alone; the free tier's limits are the defaults (100 units a minute), every other
+ * tier's stay raised out of the way.
+ */
+/** The free tier's own collection "abuse" (made once; the tier's default budget is too small to ingest a big one). */
+async function abuserCollection(ctx: Ctx): Promise<string> {
+  const created = await fetch(`${ctx.urls.nginx}/v1/collections`, { method: "POST", headers: auth(ctx.tokens.free), body: JSON.stringify({ name: "abuse" }) });
+  if (created.status === 201) return ((await created.json()) as { id: string }).id;
+  await created.arrayBuffer();
+  const list = (await (await fetch(`${ctx.urls.nginx}/v1/collections?limit=1000`, { headers: auth(ctx.tokens.free) })).json()) as { collections: { id: string; name: string }[] };
+  const found = list.collections.find((c) => c.name === "abuse");
+  if (!found) throw new Error(`abuse: could not create the free tier's collection (${created.status})`);
+  return found.id;
+}
+
+async function abuseScenario(ctx: Ctx, name: string): Promise<ScenarioResult[]> {
+  mkdirSync(ctx.bodiesDir, { recursive: true });
+  const searchUrl = `${ctx.urls.nginx}/v1/search`;
+  const normalBodies = join(ctx.bodiesDir, "abuse-normal.jsonl");
+  writeFileSync(
+    normalBodies,
+    generateQueries(200, "abuse-popular").map((query) => JSON.stringify({ query, collection_id: ctx.collection.id, top_k: 10 })).join("\n") + "\n",
+  );
+  const qps = 300;
+  const normal: LoaderSource[] = [{ name: "search", method: "POST", url: searchUrl, headers: auth(ctx.tokens.enterprise), bodiesFile: normalBodies, pick: "random" }];
+  const health: LoaderSource[] = [{ name: "health", method: "GET", url: `${ctx.urls.nginx}/health` }];
+  const seconds = ctx.durationSeconds;
+
+  const longText = (i: number) => `${i} ${generateQueries(1, `abuse-text-${i}`)[0]} ${"lorem ipsum dolor sit amet ".repeat(2200)}`.slice(0, 60_000);
+  const batch = JSON.stringify({ memories: Array.from({ length: 25 }, (_, i) => ({ id: `abuse-${i}`, content: longText(i), metadata: { kind: "abuse", n: i } })) });
+  const longQuery = generateQueries(40, "abuse-long-query").join(" ").slice(0, 4000);
+  const wideFilter = {
+    metadata: Object.fromEntries(Array.from({ length: 32 }, (_, k) => [`k${k}`, { $in: Array.from({ length: 256 }, (_, v) => `value-${k}-${v}`) }])),
+  };
+  const abuserHeaders = auth(ctx.tokens.free);
+  const cid = await abuserCollection(ctx);
+  const abuser: LoaderSource[] = [
+    { name: "batch", weight: 2, method: "POST", url: `${ctx.urls.nginx}/v1/collections/${cid}/memories`, headers: abuserHeaders, body: batch },
+    { name: "graph", weight: 2, method: "POST", url: searchUrl, headers: abuserHeaders, body: JSON.stringify({ query: longQuery, collection_id: cid, top_k: 100, search_type: "graph", filters: wideFilter }) },
+    { name: "hybrid", weight: 1, method: "POST", url: searchUrl, headers: abuserHeaders, body: JSON.stringify({ query: longQuery, collection_id: cid, top_k: 100, search_type: "hybrid", filters: wideFilter }) },
+  ];
+
+  // open loop (a fixed rate), like a population of clients; the Bun loader (no oha needed)
+  await loaderMeasured(ctx, normal, 50, Math.max(2, ctx.warmupSeconds), qps); // warm: the 200 answers cached
+  const normalAlone = await loaderMeasured(ctx, normal, 50, seconds, qps);
+  const healthAlone = await loaderMeasured(ctx, health, 10, seconds, 100);
+  // 100 requests a second: what nginx's limit_req lets one address send (the bench's loopback
+  // client is exempt from it, so the rate is set here); ABUSE_FLAT_OUT=1 sends flat out instead
+  const abuserRate = process.env.ABUSE_FLAT_OUT === "1" ? undefined : 100;
+  const abuse = loaderMeasured(ctx, abuser, 8, seconds + 4, abuserRate);
+  await Bun.sleep(1500); // the abuser is under way (and has spent its budget) before measuring
+  const [normalTogether, healthTogether] = await Promise.all([loaderMeasured(ctx, normal, 50, seconds, qps), loaderMeasured(ctx, health, 10, seconds, 100)]);
+  const abuseRun = await abuse;
+
+  const a = toResult(`${name}-normal-alone`, "normal clients alone: 200 popular searches at a fixed rate (enterprise)", searchUrl, 50, normalAlone.load, normalAlone.cpu, { qps });
+  const b = toResult(`${name}-normal-with-abuser`, "the same normal clients beside the free-tier abuser", searchUrl, 50, normalTogether.load, normalTogether.cpu, { qps });
+  const healthUrl = `${ctx.urls.nginx}/health`;
+  const h0 = toResult(`${name}-health-alone`, "/health alone (100 req/s)", healthUrl, 10, healthAlone.load, healthAlone.cpu, { qps: 100 });
+  const h = toResult(`${name}-health-with-abuser`, "/health beside the free-tier abuser and the normal clients", healthUrl, 10, healthTogether.load, healthTogether.cpu, { qps: 100 });
+  const x = toResult(`${name}-abuser`, `the free-tier abuser: 25 x 60 KB batches, graph and hybrid searches with a 4 KB query and a 32 x 256 filter, 8 connections, ${abuserRate ? `${abuserRate} req/s (nginx's per-address limit)` : "flat out"}`, `${ctx.urls.nginx}/v1/…`, 8, abuseRun.load, abuseRun.cpu);
+  const rise = a.latency_ms.p99 > 0 ? b.latency_ms.p99 / a.latency_ms.p99 - 1 : null;
+  b.extra = { p99_alone_ms: a.latency_ms.p99, p99_with_abuser_ms: b.latency_ms.p99, p99_rise: rise, health_p99_ms: h.latency_ms.p99 };
+  b.notes.push(
+    `normal p99 ${a.latency_ms.p99.toFixed(2)} → ${b.latency_ms.p99.toFixed(2)} ms (${rise === null ? "n/a" : (rise >= 0 ? "+" : "") + (100 * rise).toFixed(0) + "%"}); /health p99 ${h0.latency_ms.p99.toFixed(2)} → ${h.latency_ms.p99.toFixed(2)} ms`,
+  );
+  const per = abuseRun.load.extra?.perSource as Record<string, { requests: number; status: Record<string, number> }> | undefined;
+  if (per) {
+    x.extra = { per_source: Object.fromEntries(Object.entries(per).map(([k, v]) => [k, v.status])) };
+    x.notes.push(`abuser answers by kind: ${Object.entries(per).map(([k, v]) => `${k} ${JSON.stringify(v.status)}`).join("; ")}`);
+  }
+  return [a, b, h0, h, x];
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: "hello-direct",
@@ -534,5 +614,17 @@ export const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+SCENARIOS.push({
+  name: "abuse",
+  title: "a free-tier client sending the most expensive requests its limits allow, beside normal searches (issue 18)",
+  needs: "cluster",
+  usesOha: false,
+  // the free tier at its default budget; the other tiers stay out of the way
+  clusterEnv: () => ({ RATE_LIMIT_FREE: "100" }),
+  run(ctx) {
+    return abuseScenario(ctx, "abuse");
+  },
+});
 
 export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);

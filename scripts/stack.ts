@@ -108,7 +108,7 @@ function envLines(): string[] {
     `MILVUS_ADDRESS=${milvusAddress()}`,
     `NEO4J_URI=${neo4jUri()}`,
     "NEO4J_USER=neo4j",
-    "NEO4J_PASSWORD=memory-neo4j # compose.yaml default; the stack's Neo4j has auth off and ignores it",
+    "NEO4J_PASSWORD=unused # the stack's Neo4j has auth off and ignores it (compose.yaml takes NEO4J_PASSWORD from the environment)",
   ];
 }
 

@@ -34,6 +34,10 @@ import { mcpRoutes } from "./mcp/route";
 import type { IdempotencyPolicy } from "./http/idempotency";
 import type { IdempotencyStore } from "./ports/idempotency-store";
 import pkg from "../package.json";
+import { CostPolicy } from "./http/cost";
+import { SpentBudgets, earlyRejectionPlugin, rememberingLimiter } from "./http/early-rejection";
+import type { TierLimits } from "./config";
+import type { TenantUsage } from "./ports/tenant-usage";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
 export interface AppDeps {
@@ -51,6 +55,9 @@ export interface AppDeps {
   healthChecks: HealthCheck[];
   /** Per-user budgets by tier; absent = not limited. */
   rateLimit?: RateLimitPolicy;
+  /** Quotas and write concurrency by tier, counted from `usage`; absent = none. */
+  tierLimits?: Record<Tier, TierLimits>;
+  usage?: TenantUsage;
   /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
   popularity?: SearchPopularity;
   /** Idempotency keys of the create routes; absent = the `Idempotency-Key` header is ignored. */
@@ -78,6 +85,8 @@ export interface AppDeps {
     prewarmTop?: number;
     /** Entity extraction from memory text at write time (GRAPH_EXTRACTION); default auto. */
     graphExtraction?: ExtractionMode;
+    /** Rate-limit units of a graph search and bytes per extra unit of a memory (src/http/cost.ts). */
+    cost?: { graphSearchUnits: number; bytesPerUnit: number };
   };
 }
 
@@ -120,8 +129,10 @@ export function buildApp(deps: AppDeps) {
 
   const metrics = deps.metrics ?? createMetrics();
   metrics.setSources({ search: () => pipeline.stats });
+  const spent = new SpentBudgets();
   const rateLimit = deps.rateLimit && {
     ...deps.rateLimit,
+    limiter: rememberingLimiter(deps.rateLimit.limiter, spent),
     onRejected: (tier: Tier) => {
       metrics.rateLimitRejected(tier);
       deps.rateLimit?.onRejected?.(tier);
@@ -136,16 +147,24 @@ export function buildApp(deps: AppDeps) {
     // a request goes on after its timeout answer: its claim outlives that by a margin
     lockSeconds: Math.max(60, Math.ceil((2 * (deps.settings.requestTimeoutMs ?? 30_000)) / 1000)),
   };
+  const cost = new CostPolicy({
+    rateLimit,
+    tierLimits: deps.tierLimits,
+    usage: deps.usage,
+    graphSearchUnits: deps.settings.cost?.graphSearchUnits,
+    bytesPerUnit: deps.settings.cost?.bytesPerUnit,
+  });
 
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
   const app = new Elysia({ normalize: false })
     .use(httpMetricsPlugin({ metrics, log: deps.log, accessLog: deps.settings.accessLog ?? false }))
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
+    .use(earlyRejectionPlugin(deps.tokens, spent, rateLimit?.onRejected))
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
-    .use(healthRoutes({ checks: deps.healthChecks }))
+    .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))
-    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency, cost }))
     .use(
       memoryRoutes({
         auth,
@@ -155,10 +174,11 @@ export function buildApp(deps: AppDeps) {
         bumpGeneration,
         graphExtraction: deps.settings.graphExtraction,
         idempotency,
+        cost,
       }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
-    .use(searchRoutes({ auth, pipeline }))
+    .use(searchRoutes({ auth, pipeline, cost }))
     .use(keyRoutes({ auth, keys: deps.apiKeys, collections: deps.collections, onRevoked: (id) => credentials?.keys.forget(id) }))
     // MCP over Streamable HTTP: its tools call this app's own routes with the caller's token, and
     // those calls spend the rate-limit budget; the MCP messages themselves are only authenticated.

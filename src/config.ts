@@ -5,9 +5,9 @@
 
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, EnvReader, type Env } from "./env-reader";
+import { ConfigError, EnvReader, redactCredentials, type Env } from "./env-reader";
 
-export { ConfigError };
+export { ConfigError, redactCredentials };
 
 export type Mode = "embedded" | "production";
 
@@ -18,6 +18,15 @@ export interface Config {
   dataDir: string;
   /** Unset in embedded mode means "generate one and persist it under dataDir". */
   jwtSecret: string | undefined;
+  /** What an access token must satisfy besides its signature and expiry (src/auth/token-policy.ts). */
+  tokens: {
+    maxAgeSeconds: number;
+    clockSkewSeconds: number;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** How often a worker re-reads the shared revocation list: the most a revocation takes to bite. */
+    revocationRefreshMs: number;
+  };
   /** TTL of a cached answer to a rarely asked search. */
   cacheTtlSeconds: number;
   cacheMaxEntries: number;
@@ -93,6 +102,15 @@ export interface Config {
   };
   /** Requests per minute per user, by tier; null = not limited. */
   rateLimits: Record<"free" | "starter" | "pro" | "enterprise", number> | null;
+  /** What requests cost in rate-limit units beyond one (src/http/cost.ts). */
+  cost: {
+    /** A search_type "graph" search. */
+    graphSearchUnits: number;
+    /** A memory costs one unit plus one per this many bytes of content and metadata. */
+    bytesPerUnit: number;
+  };
+  /** Per-tenant quotas and write concurrency by tier; null = none. */
+  tierLimits: Record<"free" | "starter" | "pro" | "enterprise", TierLimits> | null;
   search: {
     /** Candidates fetched per retriever before hybrid fusion (at least top_k). */
     hybridCandidates: number;
@@ -136,10 +154,29 @@ export const DEFAULTS = {
 export const serviceUrls = {
   postgres: (host: string, db: { port: number; user: string; password: string; database: string }) =>
     `postgres://${db.user}:${db.password}@${host}:${db.port}/${db.database}`,
-  redis: (host: string, port: number) => `redis://${host}:${port}`,
+  redis: (host: string, port: number, password?: string) =>
+    password ? `redis://:${encodeURIComponent(password)}@${host}:${port}` : `redis://${host}:${port}`,
   milvus: (host: string, port: number) => `${host}:${port}`,
   neo4j: (host: string, port: number) => `bolt://${host}:${port}`,
 };
+
+export interface TierLimits {
+  collections: number;
+  memories: number;
+  /** UTF-8 bytes of content and metadata, all collections together. */
+  bytes: number;
+  /** Memories of one tenant being written at once on one worker (a lone request always passes). */
+  writeMemoriesInFlight: number;
+}
+
+/** Documented in docs/configuration.md (Quotas and costs). */
+export const DEFAULT_TIER_LIMITS: Record<"free" | "starter" | "pro" | "enterprise", TierLimits> = {
+  free: { collections: 10, memories: 10_000, bytes: 50 * 1024 ** 2, writeMemoriesInFlight: 100 },
+  starter: { collections: 100, memories: 100_000, bytes: 500 * 1024 ** 2, writeMemoriesInFlight: 1000 },
+  pro: { collections: 1000, memories: 1_000_000, bytes: 5 * 1024 ** 3, writeMemoriesInFlight: 1000 },
+  enterprise: { collections: 10_000, memories: 10_000_000, bytes: 50 * 1024 ** 3, writeMemoriesInFlight: 2000 },
+};
+
 
 export function loadConfig(env: Env = process.env): Config {
   const r = new EnvReader(env);
@@ -157,6 +194,13 @@ export function loadConfig(env: Env = process.env): Config {
     port: r.int("PORT", DEFAULTS.port, 0, 65535),
     dataDir: r.string("DATA_DIR", "./data"),
     jwtSecret,
+    tokens: {
+      maxAgeSeconds: r.int("JWT_MAX_AGE_SECONDS", 30 * 86_400, 60, 10 * 365 * 86_400),
+      clockSkewSeconds: r.int("JWT_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+      issuer: r.optional("JWT_ISSUER"),
+      audience: r.optional("JWT_AUDIENCE"),
+      revocationRefreshMs: r.int("JWT_REVOCATION_REFRESH_MS", 250, 50, 1000),
+    },
     cacheTtlSeconds: r.int("CACHE_TTL_SECONDS", 300, 0, 86_400),
     cacheMaxEntries: r.int("CACHE_MAX_ENTRIES", 10_000, 0, 10_000_000),
     cacheMaxBytes: r.int("CACHE_MAX_BYTES", 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
@@ -209,6 +253,27 @@ export function loadConfig(env: Env = process.env): Config {
           pro: r.int("RATE_LIMIT_PRO", 10_000, 1, 100_000_000),
           enterprise: r.int("RATE_LIMIT_ENTERPRISE", 100_000, 1, 100_000_000),
         }
+      : null,
+    cost: {
+      graphSearchUnits: r.int("COST_GRAPH_SEARCH_UNITS", 5, 1, 1000),
+      bytesPerUnit: r.int("COST_BYTES_PER_UNIT", 16_384, 1024, 100 * 1024 * 1024),
+    },
+    tierLimits: r.bool("QUOTAS_ENABLED", true)
+      ? (Object.fromEntries(
+          (["free", "starter", "pro", "enterprise"] as const).map((tier) => {
+            const d = DEFAULT_TIER_LIMITS[tier];
+            const name = (what: string) => `QUOTA_${tier.toUpperCase()}_${what}`;
+            return [
+              tier,
+              {
+                collections: r.int(name("COLLECTIONS"), d.collections, 1, 10_000_000),
+                memories: r.int(name("MEMORIES"), d.memories, 1, 10_000_000_000),
+                bytes: r.int(name("BYTES"), d.bytes, 1024, 1024 ** 5),
+                writeMemoriesInFlight: r.int(`WRITE_CONCURRENCY_${tier.toUpperCase()}`, d.writeMemoriesInFlight, 1, 1_000_000),
+              },
+            ];
+          }),
+        ) as Record<"free" | "starter" | "pro" | "enterprise", TierLimits>)
       : null,
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),

@@ -12,6 +12,14 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
+/** A URL as it may be shown in an error: whatever precedes the last `@` (user, password) masked. */
+export function redactCredentials(value: string): string {
+  const at = value.lastIndexOf("@");
+  if (at < 0) return value;
+  const scheme = /^[a-z][a-z0-9+.-]*:(\/\/)?/i.exec(value)?.[0] ?? "";
+  return `${scheme}***${value.slice(at)}`;
+}
+
 /** Typed values from an env record; every bad value is collected in `problems`, with the fallback returned. */
 export class EnvReader {
   readonly problems: string[] = [];
@@ -82,7 +90,7 @@ export class EnvReader {
         this.problems.push(`${name} must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
       }
     } catch {
-      this.problems.push(`${name} is not a valid URL: "${value}"`);
+      this.problems.push(`${name} is not a valid URL: "${redactCredentials(value)}"`);
     }
     return value;
   }

@@ -17,7 +17,13 @@ async function main() {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const secret = resolveJwtSecret({ configured: config.jwtSecret, dataDir: config.dataDir });
+  let secret;
+  try {
+    secret = resolveJwtSecret({ configured: config.jwtSecret, dataDir: config.dataDir });
+  } catch (error) {
+    console.error(`JWT secret: ${(error as Error).message}`);
+    process.exit(2);
+  }
   if (secret.source === "generated") {
     log.info("JWT_SECRET is not set: generated one and saved it; mint tokens with `bun run token`", {
       path: secret.path,

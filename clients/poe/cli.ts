@@ -12,7 +12,7 @@ const USAGE = `usage: bun run poe-bot
   Serves a Poe server bot (Poe's server-bot protocol) that answers from a Memory API collection.
 
   env: POE_ACCESS_KEY (required; the access key shown on the bot's page on poe.com)
-       POE_MEMORY_TOKEN (required; bun run token -- --sub USER --days 365)
+       POE_MEMORY_TOKEN (required; bun run token -- --sub USER --days 30 --long)
        POE_COLLECTION_ID (required; the collection to answer from)
        MEMORY_API_URL (http://127.0.0.1:8000), POE_BOT_HOST (127.0.0.1), POE_BOT_PORT (8080),
        POE_TOP_K (3), POE_RERANK (auto | on | off), POE_MIN_SIMILARITY (0.3),

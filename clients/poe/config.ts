@@ -11,7 +11,7 @@ export interface PoeBotConfig {
   /** The bot's access key from Poe: every request must carry it as `Authorization: Bearer`. */
   accessKey: string;
   memoryApiUrl: string;
-  /** The Memory API token the bot searches with (a long-lived one: `bun run token -- --days 365`). */
+  /** The Memory API token the bot searches with (a long-lived one: `bun run token -- --days 30 --long`). */
   memoryToken: string;
   collectionId: string;
   topK: number;
@@ -32,7 +32,7 @@ export function loadPoeBotConfig(env: Env = process.env): PoeBotConfig {
     return value ?? "";
   };
   const accessKey = required("POE_ACCESS_KEY", "the bot's access key from its page on poe.com");
-  const memoryToken = required("POE_MEMORY_TOKEN", "a Memory API token: `bun run token -- --sub USER --days 365`");
+  const memoryToken = required("POE_MEMORY_TOKEN", "a Memory API token: `bun run token -- --sub USER --days 30 --long`");
   const collectionId = required("POE_COLLECTION_ID", "the id of the collection the bot answers from");
   const minSimilarityRaw = r.string("POE_MIN_SIMILARITY", "0.3");
   const minSimilarity = Number(minSimilarityRaw);

@@ -79,7 +79,7 @@ export function explainFailure(error: unknown, timeoutMs: number): { text: strin
         : { text: "I cannot reach the memory service right now. Please try again later.", allowRetry: true };
     case 401:
       return {
-        text: "My access to your memories has expired or was revoked (the Memory API answered 401). The bot's owner needs to mint a new token (`bun run token -- --sub USER --days 365`) and restart the bot.",
+        text: "My access to your memories has expired or was revoked (the Memory API answered 401). The bot's owner needs to mint a new token (`bun run token -- --sub USER --days 30 --long`) and restart the bot.",
         allowRetry: false,
       };
     case 403:

@@ -36,6 +36,8 @@ export const config = {
   },
   redis: {
     port: port("STACK_REDIS_PORT", DEFAULTS.redis.port),
+    /** unset: one is generated at the first start and kept in .stack/redis/password */
+    password: env.optional("STACK_REDIS_PASSWORD"),
   },
   nginx: {
     port: port("STACK_NGINX_PORT", DEFAULTS.port),

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
+import { isLoopback, listenAddresses } from "./listeners.ts";
 import { StackError, ensureDir, httpProbe, run, runStreaming, say, startDetached, tcpProbe, which } from "./process.ts";
 
 const cfg = config.milvus;
@@ -112,6 +113,13 @@ export const milvus: Service = {
   // sessions stay in etcd until their lease expires (common.session.ttl, 10 s here) and
   // until then collection DDL stalls. Ready means a create+drop round trip works.
   async afterReady() {
+    // Milvus' embedded etcd holds its metadata unauthenticated: it must listen on loopback only
+    // (etcd's embedded defaults, localhost:2379/2380). The 2.3 gRPC and metrics ports bind the
+    // wildcard address whatever the config says; a host firewall must cover those.
+    for (const port of [cfg.etcdPort, 2380]) {
+      const exposed = listenAddresses(port).filter((a) => !isLoopback(a));
+      if (exposed.length) throw new StackError(`milvus' etcd listens on ${exposed.join(", ")}:${port}, beyond loopback; stop it (stack stop milvus)`);
+    }
     const t0 = Date.now();
     const { MilvusClient, DataType } = await import("@zilliz/milvus2-sdk-node");
     const c = new MilvusClient({ address: `${HOST}:${cfg.port}`, timeout: this.startTimeoutMs });

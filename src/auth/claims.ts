@@ -19,6 +19,10 @@ export interface Principal {
   tier: Tier;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** Issued at, seconds since the epoch (revocation by user compares it). */
+  iat?: number;
+  /** The token's id, when it has one (revocation by token). */
+  jti?: string;
   /** Present when the request came with an API key: what that key may do (a JWT may do everything). */
   key?: KeyGrant;
 }
@@ -41,5 +45,6 @@ export function principalFromClaims(payload: Record<string, unknown>): Principal
   if (typeof exp !== "number" || typeof iat !== "number") return null;
   const tier = payload.tier === undefined ? "free" : payload.tier;
   if (!isTier(tier)) return null;
-  return { userId: sub, tier, exp };
+  const jti = typeof payload.jti === "string" && payload.jti.length > 0 ? payload.jti : undefined;
+  return { userId: sub, tier, exp, iat, ...(jti === undefined ? {} : { jti }) };
 }

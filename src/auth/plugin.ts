@@ -47,7 +47,7 @@ export function authPlugin(tokens: TokenService, rateLimit?: RateLimitPolicy) {
     if (!match) throw unauthorized("Authorization header must be 'Bearer <token>'");
     const token = match[1]!;
     const principal = await tokens.verify(token);
-    if (!principal) throw unauthorized(describeRejection(token));
+    if (!principal) throw unauthorized(tokens.explain?.(token) ?? describeRejection(token));
     if (rateLimit) {
       const limit = rateLimit.perMinute[principal.tier];
       const decision = await rateLimit.limiter.consume(principal.userId, limit);

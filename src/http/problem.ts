@@ -12,6 +12,8 @@ export type ProblemCode =
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "quota_exceeded"
+  | "too_many_concurrent_writes"
   | "overloaded"
   | "dependency_unavailable"
   | "internal_error";
@@ -28,6 +30,8 @@ const TITLES: Record<ProblemCode, string> = {
   payload_too_large: "Request body too large",
   unsupported_media_type: "Unsupported media type",
   rate_limited: "Too many requests",
+  quota_exceeded: "Quota exceeded",
+  too_many_concurrent_writes: "Too many writes in flight",
   overloaded: "Service overloaded",
   dependency_unavailable: "Dependency unavailable",
   internal_error: "Internal error",

@@ -14,7 +14,7 @@ export interface McpStdioConfig {
 export function loadMcpStdioConfig(env: Env = process.env): McpStdioConfig {
   const r = new EnvReader(env);
   const memoryApiToken = r.optional("MEMORY_API_TOKEN");
-  if (memoryApiToken === undefined) r.problems.push("MEMORY_API_TOKEN is required (mint one with `bun run token -- --sub USER --days 30`)");
+  if (memoryApiToken === undefined) r.problems.push("MEMORY_API_TOKEN is required (mint one with `bun run token -- --sub USER --days 30 --long`)");
   const config: McpStdioConfig = {
     memoryApiUrl: r.url("MEMORY_API_URL", "http://127.0.0.1:8000", ["http:", "https:"]),
     memoryApiToken: memoryApiToken ?? "",

@@ -13,7 +13,7 @@ import { createMcpServer } from "./server";
 const USAGE = `usage: bun run mcp
   The Memory API as an MCP server on stdio (for an MCP client to start; see docs/agents.md).
 
-  env: MEMORY_API_TOKEN (required; bun run token -- --sub USER --days 30)
+  env: MEMORY_API_TOKEN (required; bun run token -- --sub USER --days 30 --long)
        MEMORY_API_URL (http://127.0.0.1:8000), MEMORY_API_TIMEOUT_MS (30000)`;
 
 const say = (message: string) => process.stderr.write(`memory-api mcp: ${message}\n`);

@@ -10,9 +10,11 @@ export interface RateDecision {
 }
 
 /**
- * A per-key budget of `limitPerMinute` requests, spent atomically (GCRA: a burst of up to the
- * whole budget, then one request every 60/limit seconds). Shared by all workers in production.
+ * A per-key budget of `limitPerMinute` units, spent atomically (GCRA: a burst of up to the
+ * whole budget, then one unit every 60/limit seconds). A request costs `cost` units (default 1;
+ * a batch of memories costs more, src/http/cost.ts); one costing more than the whole budget is
+ * never allowed. Shared by all workers in production.
  */
 export interface RateLimiter {
-  consume(key: string, limitPerMinute: number): Promise<RateDecision>;
+  consume(key: string, limitPerMinute: number, cost?: number): Promise<RateDecision>;
 }

@@ -3,16 +3,21 @@ import type { Collection } from "../domain/collection";
 import type { CollectionStore } from "../ports/collection-store";
 import { NotFoundError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
-import { collectionAllowed } from "../auth/key-access";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
 import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
+import { collectionAllowed } from "../auth/key-access";
+import { CostPolicy } from "../http/cost";
 import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
+import { parsePageSize } from "../http/query-params";
+import { ListCollectionsQuery, pageOf } from "./collection-page";
 
 export interface CollectionRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
   auth: AuthPlugin;
   collections: CollectionStore;
   bumpGeneration: (collectionId: string) => Promise<void>;
+  /** Quotas per tier; default: none. */
+  cost?: CostPolicy;
   /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
   idempotency?: IdempotencyPolicy;
 }
@@ -25,6 +30,7 @@ export const presentCollection = ({ id, name, description, created_at }: Collect
 });
 
 export function collectionRoutes(deps: CollectionRoutesDeps) {
+  const cost = deps.cost ?? new CostPolicy();
   return new Elysia({ name: "collection-routes", prefix: "/v1/collections", normalize: false })
     .use(deps.auth)
     .post(
@@ -33,11 +39,13 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
         const fingerprint = { route: "POST /v1/collections", body };
         const stillHolds = async (answer: { id: string }) => (await deps.collections.get(principal.userId, answer.id)) !== null;
         return idempotent(deps.idempotency, { userId: principal.userId, key: headers[IDEMPOTENCY_KEY], fingerprint, set, stillHolds }, async () => {
+          await cost.checkQuota(principal, { collections: 1 });
           // A name the owner already uses is a DuplicateNameError: a 409.
           const collection = await deps.collections.create(principal.userId, {
             name: body.name.trim(),
             description: body.description ?? null,
           });
+          cost.recordUsage(principal, { collections: 1 });
           set.status = 201;
           return presentCollection(collection);
         });
@@ -45,20 +53,21 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
       {
         body: CreateCollectionBody,
         headers: IdempotencyHeaders,
-        response: { 201: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 409) },
+        response: { 201: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 409) },
         detail: describeRoute("collections", "Create a collection"),
       },
     )
     .get(
       "/",
-      async ({ principal }) => ({
-        collections: (await deps.collections.list(principal.userId))
-          .filter((c) => collectionAllowed(principal, c.id)) // an API key's allow-list
-          .map(presentCollection),
-      }),
+      async ({ principal, query }) => {
+        const visible = (await deps.collections.list(principal.userId)).filter((c) => collectionAllowed(principal, c.id)); // an API key's allow-list
+        const page = pageOf(visible, parsePageSize(query.limit), query.cursor);
+        return { collections: page.items.map(presentCollection), next_cursor: page.next_cursor };
+      },
       {
-        response: { 200: CollectionListSchema, ...problems(...AUTHENTICATED) },
-        detail: describeRoute("collections", "List your collections"),
+        query: ListCollectionsQuery,
+        response: { 200: CollectionListSchema, ...problems(...AUTHENTICATED, 422) },
+        detail: describeRoute("collections", "List your collections, in creation order, a page at a time"),
       },
     )
     .get(
@@ -78,6 +87,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
       async ({ principal, params, set }) => {
         const deleted = await deps.collections.delete(principal.userId, params.collection_id);
         if (!deleted) throw new NotFoundError("collection");
+        cost.forgetUsage(principal);
         await deps.bumpGeneration(params.collection_id);
         set.status = 204;
       },

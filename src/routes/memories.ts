@@ -1,5 +1,5 @@
 import { parsePageSize } from "../http/query-params";
-import { Elysia, t } from "elysia";
+import { Elysia, t, type Static } from "elysia";
 import type { MemoryGraph } from "../domain/graph";
 import type { Memory, MemoryWrite } from "../domain/memory";
 import type { CollectionStore } from "../ports/collection-store";
@@ -14,6 +14,7 @@ import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph"
 import { memoryGraphs } from "../graph/batch-graphs";
 import type { ExtractionMode } from "../graph/extract";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
+import { CostPolicy } from "../http/cost";
 import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
 import {
   AddedMemoriesSchema,
@@ -33,6 +34,8 @@ export interface MemoryRoutesDeps {
   bumpGeneration: (collectionId: string) => Promise<void>;
   /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
   graphExtraction?: ExtractionMode;
+  /** Cost-weighted rate limits, write concurrency and quotas; default: none. */
+  cost?: CostPolicy;
   /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
   idempotency?: IdempotencyPolicy;
 }
@@ -51,10 +54,75 @@ export const presentMemory = (memory: Memory) => ({
 
 export function memoryRoutes(deps: MemoryRoutesDeps) {
   const extraction = deps.graphExtraction ?? "auto";
+  const cost = deps.cost ?? new CostPolicy();
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
     if (!collection) throw new NotFoundError("collection");
     return collection;
+  };
+
+  const addMemories = async (collectionId: string, items: Static<typeof AddMemoriesBody>["memories"]): Promise<string[]> => {
+    const ids = items.map((item) => item.id ?? Bun.randomUUIDv7());
+    // The batch is applied in order: an id given twice ends as its last version (in the
+    // place of its first), as two requests one after the other would leave it.
+    const latest = new Map<string, (typeof items)[number]>();
+    items.forEach((item, i) => latest.set(ids[i]!, item));
+    const unique = [...latest];
+    const embeddings = await deps.embedder.embed(
+      unique.map(([, item]) => item.content),
+      "document",
+    );
+    const graphs = await memoryGraphs(
+      unique.map(([, item]) => ({ content: item.content, supplied: suppliedOf(item) })),
+      extraction,
+    );
+    const writes: MemoryWrite[] = unique.map(([id, item], i) => ({
+      id,
+      content: item.content,
+      metadata: item.metadata ?? {},
+      embedding: embeddings[i]!,
+      graph: graphs[i],
+    }));
+    // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
+    await deps.memories.upsert(collectionId, writes);
+    await deps.bumpGeneration(collectionId);
+    return ids;
+  };
+
+  const patchMemory = async (
+    collectionId: string,
+    memoryId: string,
+    body: Static<typeof PatchMemoryBody>,
+    metadata: ReturnType<typeof checkMetadata> | undefined,
+  ) => {
+    const graphChange = body.content !== undefined || body.entities !== undefined || body.relations !== undefined;
+    const embedding = body.content === undefined ? undefined : (await deps.embedder.embed([body.content], "document"))[0];
+    // The graph is recomputed from the memory's new state: its content, and what the client
+    // supplies now or supplied before. It is written only over the state it was computed
+    // from (ifUpdatedAt); a concurrent write in between makes it recompute, so two PATCHes
+    // never lose each other's graph changes.
+    let updated: Memory | null = null;
+    for (let attempt = 1; ; attempt++) {
+      let graph: MemoryGraph | undefined;
+      let ifUpdatedAt: string | undefined;
+      if (graphChange) {
+        const current = await deps.memories.get(collectionId, memoryId);
+        if (!current) throw new NotFoundError("memory");
+        const before = current.graph?.supplied ?? {};
+        const supplied = suppliedOf({ entities: body.entities ?? before.entities, relations: body.relations ?? before.relations });
+        graph = memoryGraph(body.content ?? current.content, supplied, extraction) ?? { entities: [], relations: [] };
+        ifUpdatedAt = current.updated_at;
+      }
+      try {
+        updated = await deps.memories.patch(collectionId, memoryId, { content: body.content, metadata, embedding, graph, ifUpdatedAt });
+        break;
+      } catch (error) {
+        if (!(error instanceof StaleUpdateError) || attempt >= PATCH_ATTEMPTS) throw error;
+      }
+    }
+    if (!updated) throw new NotFoundError("memory");
+    await deps.bumpGeneration(collectionId);
+    return presentMemory(updated);
   };
 
   return new Elysia({ name: "memory-routes", prefix: "/v1/collections/:collection_id/memories", normalize: false })
@@ -67,43 +135,32 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
         const stillHolds = async (answer: { ids: string[] }) =>
           (await deps.memories.matchingIds(params.collection_id, answer.ids, { metadata: [] })).length === new Set(answer.ids).size;
-        return idempotent(deps.idempotency, { userId: principal.userId, key: headers[IDEMPOTENCY_KEY], fingerprint, set, stillHolds }, async () => {
-        const ids = body.memories.map((item) => item.id ?? Bun.randomUUIDv7());
-        // The batch is applied in order: an id given twice ends as its last version (in the
-        // place of its first), as two requests one after the other would leave it.
-        const latest = new Map<string, (typeof body.memories)[number]>();
-        body.memories.forEach((item, i) => latest.set(ids[i]!, item));
-        const unique = [...latest];
-        const embeddings = await deps.embedder.embed(
-          unique.map(([, item]) => item.content),
-          "document",
-        );
-        const graphs = await memoryGraphs(
-          unique.map(([, item]) => ({ content: item.content, supplied: suppliedOf(item) })),
-          extraction,
-        );
-        const writes: MemoryWrite[] = unique.map(([id, item], i) => ({
-          id,
-          content: item.content,
-          metadata: item.metadata ?? {},
-          embedding: embeddings[i]!,
-          graph: graphs[i],
-        }));
-        // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
-        await deps.memories.upsert(params.collection_id, writes);
-        await deps.bumpGeneration(params.collection_id);
-        set.status = 201;
-        return { ids };
+        const key = headers[IDEMPOTENCY_KEY];
+        // A replayed answer is neither charged nor counted again.
+        return idempotent(deps.idempotency, { userId: principal.userId, key, fingerprint, set, stillHolds }, async () => {
+          const price = cost.price(body.memories);
+          await cost.checkQuota(principal, { memories: body.memories.length, bytes: price.bytes });
+          const release = cost.admitWrite(principal, body.memories.length);
+          try {
+            await cost.charge(principal, price.units, "memories");
+            const ids = await addMemories(params.collection_id, body.memories);
+            cost.recordUsage(principal, { memories: body.memories.length, bytes: price.bytes });
+            set.status = 201;
+            return { ids };
+          } finally {
+            release();
+          }
         });
       },
       {
         body: AddMemoriesBody,
         headers: IdempotencyHeaders,
-        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
+        // 409: a duplicate with the same Idempotency-Key while the first still runs
+        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 404, 409) },
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
-          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version.",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
         ),
       },
     )
@@ -147,43 +204,17 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         }
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
         await ownedCollection(principal.userId, params.collection_id);
-        const embedding =
-          body.content === undefined ? undefined : (await deps.embedder.embed([body.content], "document"))[0];
-        // The graph is recomputed from the memory's new state: its content, and what the client
-        // supplies now or supplied before. It is written only over the state it was computed
-        // from (ifUpdatedAt); a concurrent write in between makes it recompute, so two PATCHes
-        // never lose each other's graph changes.
-        let updated: Memory | null = null;
-        for (let attempt = 1; ; attempt++) {
-          let graph: MemoryGraph | undefined;
-          let ifUpdatedAt: string | undefined;
-          if (graphChange) {
-            const current = await deps.memories.get(params.collection_id, params.memory_id);
-            if (!current) throw new NotFoundError("memory");
-            const before = current.graph?.supplied ?? {};
-            const supplied = suppliedOf({ entities: body.entities ?? before.entities, relations: body.relations ?? before.relations });
-            graph = memoryGraph(body.content ?? current.content, supplied, extraction) ?? { entities: [], relations: [] };
-            ifUpdatedAt = current.updated_at;
-          }
-          try {
-            updated = await deps.memories.patch(params.collection_id, params.memory_id, {
-              content: body.content,
-              metadata,
-              embedding,
-              graph,
-              ifUpdatedAt,
-            });
-            break;
-          } catch (error) {
-            if (!(error instanceof StaleUpdateError) || attempt >= PATCH_ATTEMPTS) throw error;
-          }
+        const release = cost.admitWrite(principal, 1);
+        try {
+          await cost.charge(principal, cost.price([{ content: body.content ?? "", metadata: body.metadata }]).units, "body");
+          return await patchMemory(params.collection_id, params.memory_id, body, metadata);
+        } finally {
+          release();
         }
-        if (!updated) throw new NotFoundError("memory");
-        await deps.bumpGeneration(params.collection_id);
-        return presentMemory(updated);
       },
       {
         body: PatchMemoryBody,
+        // 409: concurrent writes to the memory kept racing with this one
         response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute("memories", "Change a memory's content and/or metadata (metadata is replaced whole)"),
       },
@@ -194,6 +225,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         await ownedCollection(principal.userId, params.collection_id);
         const deleted = await deps.memories.delete(params.collection_id, params.memory_id);
         if (!deleted) throw new NotFoundError("memory");
+        cost.forgetUsage(principal);
         await deps.bumpGeneration(params.collection_id);
         set.status = 204;
       },

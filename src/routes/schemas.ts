@@ -92,7 +92,10 @@ export const ProblemSchema = t.Object({
 
 // Response shapes: they type the handlers and the Eden client, and document the API.
 
-export const CollectionListSchema = t.Object({ collections: t.Array(CollectionSchema) });
+export const CollectionListSchema = t.Object({
+  collections: t.Array(CollectionSchema),
+  next_cursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last" }),
+});
 
 export const AddedMemoriesSchema = t.Object({
   ids: t.Array(t.String(), { description: "the ids of the memories, in the order given" }),

@@ -3,11 +3,14 @@ import type { AuthPlugin } from "../auth/plugin";
 import { renderAnswer, type SearchPipeline } from "../search/pipeline";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
 import { SearchAnswerSchema, SearchBody, withSearchDefaults } from "../search/request";
+import type { CostPolicy } from "../http/cost";
 
 export interface SearchRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
   auth: AuthPlugin;
   pipeline: SearchPipeline;
+  /** Cost-weighted rate limits: a graph search costs more than one unit; default: one for all. */
+  cost?: CostPolicy;
 }
 
 export function searchRoutes(deps: SearchRoutesDeps) {
@@ -15,6 +18,7 @@ export function searchRoutes(deps: SearchRoutesDeps) {
     "/search",
     async ({ principal, body }) => {
       const started = performance.now();
+      if (body.search_type === "graph" && deps.cost) await deps.cost.charge(principal, deps.cost.graphSearchUnits, "search_type");
       const outcome = await deps.pipeline.search(principal, withSearchDefaults(body));
       return new Response(renderAnswer(outcome, performance.now() - started), {
         headers: { "content-type": "application/json" },

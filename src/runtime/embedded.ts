@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { ensurePrivateDir } from "../stores/embedded/private-files";
 import { join } from "node:path";
 import type { Config } from "../config";
 import type { AppDeps } from "../app";
@@ -12,6 +12,7 @@ import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
 import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
 import { InProcessPopularity } from "../stores/in-process/popularity";
+import { openRevocationStore, startRevocationList, tokenPolicy } from "./revocations";
 
 export interface Runtime {
   deps: AppDeps;
@@ -20,7 +21,9 @@ export interface Runtime {
 
 /** The embedded default: SQLite (sqlite-vec + FTS5) and an in-process cache, nothing to install. */
 export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret: string): Promise<Runtime> {
-  mkdirSync(config.dataDir, { recursive: true });
+  if (!ensurePrivateDir(config.dataDir)) {
+    log.warn("DATA_DIR is accessible by other users and is not ours to change; keep the database in a folder of its own", { path: config.dataDir });
+  }
   const reranker = await openReranker(config, log);
   const embedder = await createOnnxEmbedder(embedderOptions(config));
   const stores = openEmbeddedStores({
@@ -31,11 +34,13 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     cacheMaxEntryBytes: config.cacheMaxEntryBytes,
   });
   const embedderCheck = embedderHealth(embedder);
+  const revocationStore = await openRevocationStore(config, log);
+  const revocations = await startRevocationList(revocationStore.store, config, log);
   const metrics = createMetrics({ processMetrics: true });
   watch(metrics, { embedder, embedderQueueLimit: config.embedding.maxQueue, reranker, rerankerQueueLimit: config.reranker.maxQueue });
   return {
     deps: {
-      tokens: createTokenService(jwtSecret),
+      tokens: createTokenService(jwtSecret, { policy: tokenPolicy(config), revocations }),
       apiKeys: stores.apiKeys,
       collections: timedCollections(metrics, "sqlite", stores.collections),
       memories: timedMemories(metrics, "sqlite", stores.memories),
@@ -48,6 +53,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       reranker: premiumReranker(config, reranker),
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
+      tierLimits: config.tierLimits ?? undefined,
+      usage: stores.usage,
       log,
       metrics,
       settings: appSettings(config),
@@ -55,6 +62,8 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     async close() {
       await embedder.close();
       await reranker?.close();
+      await revocations.close();
+      await revocationStore.close();
       stores.close();
     },
   };

@@ -13,6 +13,7 @@ import { openMilvusIndex } from "../stores/milvus";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";
 import { waitFor } from "./retry";
+import { openRevocationStore, startRevocationList, tokenPolicy } from "./revocations";
 import { createMetrics } from "../metrics/metrics";
 import { timedCache, timedCollections, timedMemories, timedRateLimiter, timedVectors, timedWriter, watch } from "../metrics/stores";
 
@@ -75,6 +76,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   const embedderCheck = embedderHealth(embedder);
   const redisCache = timedCache(metrics, "redis", redis.cache);
   const rateLimiter = new RedisRateLimiter(redis.redis, log);
+  const revocations = await startRevocationList((await openRevocationStore(config, log, redis.redis)).store, config, log);
   watch(metrics, {
     embedder,
     embedderQueueLimit: config.embedding.maxQueue,
@@ -85,7 +87,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   });
   return {
     deps: {
-      tokens: createTokenService(jwtSecret),
+      tokens: createTokenService(jwtSecret, { policy: tokenPolicy(config), revocations }),
       apiKeys: postgres.apiKeys,
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
@@ -109,11 +111,14 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       rateLimit: config.rateLimits
         ? { limiter: timedRateLimiter(metrics, "redis", rateLimiter), perMinute: config.rateLimits }
         : undefined,
+      tierLimits: config.tierLimits ?? undefined,
+      usage: postgres.usage,
       log,
       metrics,
       settings: appSettings(config),
     },
     async close() {
+      await revocations.close();
       await postgres.close();
       await Promise.all([milvus.close(), neo4j.close(), redis.close(), embedder.close(), reranker?.close()]);
     },

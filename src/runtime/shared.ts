@@ -30,6 +30,7 @@ export const appSettings = (config: Config): AppDeps["settings"] => ({
   rerankCandidates: config.reranker.candidates,
   graphExtraction: config.graphExtraction,
   accessLog: config.accessLog,
+  cost: config.cost,
 });
 
 export const embedderHealth = (embedder: Embedder): HealthCheck => ({

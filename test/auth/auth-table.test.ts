@@ -128,7 +128,7 @@ describe("auth: good tokens", () => {
     const token = await hs256(TEST_SECRET, accessClaims("alice"));
     const reply = await t.call("GET", "/v1/collections", { token });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ collections: [] });
+    expect(reply.body).toEqual({ collections: [], next_cursor: null });
   });
 
   test("a missing tier means free", async () => {

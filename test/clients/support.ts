@@ -78,6 +78,7 @@ export async function startMemoryApi(extraEnv: Record<string, string> = {}): Pro
       const args = ["--sub", sub, "--tier", tier];
       if (ttl.hours !== undefined) args.push("--hours", String(ttl.hours));
       else args.push("--days", String(ttl.days ?? 1));
+      if ((ttl.days ?? 0) > 1 || (ttl.hours ?? 0) > 24) args.push("--long"); // the CLI asks for it over 24 h
       const proc = Bun.spawnSync([process.execPath, "run", "scripts/token.ts", "--", ...args], { cwd: ROOT, env });
       if (proc.exitCode !== 0) throw new Error(`token CLI failed: ${proc.stderr}`);
       return proc.stdout.toString().trim();

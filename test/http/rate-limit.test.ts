@@ -96,7 +96,8 @@ describe.if(run)("rate limits shared through Redis", () => {
     const statuses = [];
     for (let i = 0; i < 7; i++) statuses.push((await t.call("GET", "/v1/collections", { token })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
-    expect(limiter.stats.fallbacks).toBe(7);
+    // the 7th is refused by the worker's memory of the spent budget (src/http/early-rejection.ts), before the limiter
+    expect(limiter.stats.fallbacks).toBe(6);
     dead.disconnect();
   });
 });

@@ -1,11 +1,13 @@
 import { buildApp, type App } from "../../src/app";
-import { createTokenService } from "../../src/auth/tokens";
+import { createTokenService, type TokenService } from "../../src/auth/tokens";
 import type { Tier } from "../../src/auth/claims";
 import { silentLogger, type Logger } from "../../src/log";
 import { openBackend, type Backend } from "./backend";
 import { sharedEmbedder } from "./embedder";
 import type { Reranker } from "../../src/ports/reranker";
 import type { SearchCache } from "../../src/ports/search-cache";
+import type { HealthCheck } from "../../src/ports/health-check";
+import type { TierLimits } from "../../src/config";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 import type { Embedder } from "../../src/ports/embedder";
 import type { MemoryStore } from "../../src/ports/memory-store";
@@ -64,6 +66,12 @@ export async function createTestApp(
       embedder?: (inner: Embedder) => Embedder;
       cache?: (inner: SearchCache) => SearchCache;
     };
+    /** Default: createTokenService(TEST_SECRET). */
+    tokens?: TokenService;
+    /** Probed by /ready after the backend's own. */
+    extraHealthChecks?: HealthCheck[];
+    /** Quotas and write concurrency by tier (counted by the backend); default: none. */
+    tierLimits?: Record<Tier, TierLimits>;
     /** Another app's backend: a second worker over the same stores (the owner closes it). */
     backend?: Backend;
   } = {},
@@ -72,7 +80,7 @@ export async function createTestApp(
   const backend = opts.backend ?? (await openBackend(shared));
   const embedder = opts.wrap?.embedder?.(shared) ?? shared;
   const memories = opts.wrap?.memories?.(backend.memories) ?? backend.memories;
-  const tokens = createTokenService(TEST_SECRET);
+  const tokens = opts.tokens ?? createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
     apiKeys: backend.apiKeys,
@@ -85,8 +93,10 @@ export async function createTestApp(
     reranker: opts.reranker,
     popularity: opts.popularity ? backend.popularity : undefined,
     idempotency: backend.idempotency,
-    healthChecks: backend.health,
+    healthChecks: [...backend.health, ...(opts.extraHealthChecks ?? [])],
     rateLimit: opts.rateLimit,
+    tierLimits: opts.tierLimits,
+    usage: backend.usage,
     log: opts.log ?? silentLogger,
     settings: {
       accessLog: opts.accessLog,

@@ -19,6 +19,7 @@ import { RedisPopularity } from "../../src/stores/redis/popularity";
 import type { GraphStore } from "../../src/ports/graph-store";
 import type { SearchPopularity } from "../../src/ports/search-popularity";
 import type { IdempotencyStore } from "../../src/ports/idempotency-store";
+import type { TenantUsage } from "../../src/ports/tenant-usage";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 
@@ -36,6 +37,8 @@ export interface Backend {
   /** Idempotency keys as the mode's runtime makes them (SQLite table, PostgreSQL table). */
   idempotency: IdempotencyStore;
   health: HealthCheck[];
+  /** Per-tenant totals (quotas). */
+  usage: TenantUsage;
   /** Waits until every outbox row is delivered (production); nothing to wait for in embedded. */
   settle(timeoutMs?: number): Promise<void>;
   /** Undelivered outbox rows per derived index. */
@@ -60,6 +63,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
       idempotency: stores.idempotency,
       health: [stores.health],
+      usage: stores.usage,
       settle: async () => {},
       backlog: async () => ({}),
       close: async () => stores.close(),
@@ -110,6 +114,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),
     idempotency: postgres.idempotency,
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
+    usage: postgres.usage,
     settle: async (timeoutMs = 60_000) => {
       if (!(await postgres.outbox.drain(timeoutMs))) {
         throw new Error(`the outbox did not drain in ${timeoutMs} ms: ${JSON.stringify(await postgres.outbox.backlog())}`);

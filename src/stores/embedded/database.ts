@@ -2,6 +2,7 @@ import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import * as sqliteVec from "sqlite-vec";
+import { ensurePrivateFile } from "./private-files.ts";
 import { MIGRATIONS } from "./schema.ts";
 
 export interface OpenDatabaseOptions {
@@ -41,7 +42,10 @@ export function openDatabase(options: OpenDatabaseOptions): Database {
   if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > 8192) {
     throw new RangeError(`dimensions must be an integer in 1..8192, got ${dimensions}`);
   }
-  if (!isMemoryPath(path)) mkdirSync(dirname(path), { recursive: true });
+  if (!isMemoryPath(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    ensurePrivateFile(path); // every tenant's memories: owner only, whatever the umask
+  }
 
   const db = new Database(path, { create: true, readwrite: true, strict: true });
   try {

@@ -14,6 +14,8 @@ import { EmbeddedMemoryStore } from "./memories.ts";
 import { EmbeddedVectorIndex } from "./vector-index.ts";
 import { EmbeddedIdempotencyStore } from "./idempotency.ts";
 import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
+import { EmbeddedTenantUsage } from "./usage.ts";
+import type { TenantUsage } from "../../ports/tenant-usage.ts";
 
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
@@ -35,6 +37,8 @@ export interface EmbeddedStores {
   health: HealthCheck;
   /** Idempotency keys of writes, in the same file (shared by the workers that open it). */
   idempotency: IdempotencyStore;
+  /** Per-tenant totals for quotas. */
+  usage: TenantUsage;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -56,6 +60,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     }),
     health: new EmbeddedHealthCheck(db),
     idempotency: new EmbeddedIdempotencyStore(db),
+    usage: new EmbeddedTenantUsage(db),
     close() {
       statements.clear();
       db.close(true);

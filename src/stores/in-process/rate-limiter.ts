@@ -11,13 +11,13 @@ export class InProcessRateLimiter implements RateLimiter {
     private readonly opts: { maxKeys?: number; now?: () => number } = {},
   ) {}
 
-  async consume(key: string, limitPerMinute: number): Promise<RateDecision> {
-    return this.consumeSync(key, limitPerMinute);
+  async consume(key: string, limitPerMinute: number, cost = 1): Promise<RateDecision> {
+    return this.consumeSync(key, limitPerMinute, cost);
   }
 
-  consumeSync(key: string, limitPerMinute: number): RateDecision {
+  consumeSync(key: string, limitPerMinute: number, cost = 1): RateDecision {
     const now = (this.opts.now ?? Date.now)();
-    const { decision, tat } = gcraStep(this.tats.get(key), now, limitPerMinute, PERIOD_MS);
+    const { decision, tat } = gcraStep(this.tats.get(key), now, limitPerMinute, PERIOD_MS, cost);
     if (decision.allowed) {
       this.tats.delete(key); // re-insert: Map order doubles as least-recently-used order
       this.tats.set(key, tat);

@@ -1,3 +1,5 @@
+import { PostgresTenantUsage } from "./usage.ts";
+import type { TenantUsage } from "../../ports/tenant-usage.ts";
 import type { Logger } from "../../log.ts";
 import type { ApiKeyStore } from "../../ports/api-key-store.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
@@ -38,6 +40,8 @@ export interface PostgresStoreOptions {
 
 export interface PostgresStores {
   collections: CollectionStore;
+  /** Per-tenant totals for quotas. */
+  usage: TenantUsage;
   memories: MemoryStore;
   apiKeys: ApiKeyStore;
   health: HealthCheck;
@@ -87,6 +91,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     apiKeys: new PostgresApiKeyStore(pool),
     health: new PostgresHealthCheck(pool),
     idempotency: new PostgresIdempotencyStore(pool),
+    usage: new PostgresTenantUsage(pool),
     outbox,
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),

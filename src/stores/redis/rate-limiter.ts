@@ -5,7 +5,7 @@ import type { RateDecision, RateLimiter } from "../../ports/rate-limiter";
 
 /**
  * GCRA in Redis, atomic in one Lua script, on Redis' clock, so every worker spends one budget.
- * KEYS[1] = the key; ARGV = limit, period ms. Returns {allowed, remaining, reset ms, retry ms}.
+ * KEYS[1] = the key; ARGV = limit, period ms, cost. Returns {allowed, remaining, reset ms, retry ms}.
  */
 const SCRIPT = `
 local t = redis.call('TIME')
@@ -15,7 +15,7 @@ local period = tonumber(ARGV[2])
 local interval = period / limit
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + interval * (tonumber(ARGV[3]) or 1)
 local allow_at = new_tat - period
 if now < allow_at then
   return {0, 0, math.ceil(tat - now), math.ceil(allow_at - now)}
@@ -42,11 +42,11 @@ export class RedisRateLimiter implements RateLimiter {
     redis.defineCommand("memoryApiGcra", { numberOfKeys: 1, lua: SCRIPT });
   }
 
-  async consume(key: string, limitPerMinute: number): Promise<RateDecision> {
+  async consume(key: string, limitPerMinute: number, cost = 1): Promise<RateDecision> {
     try {
-      const run = (this.redis as unknown as { memoryApiGcra(k: string, l: number, p: number): Promise<number[]> })
+      const run = (this.redis as unknown as { memoryApiGcra(k: string, l: number, p: number, c: number): Promise<number[]> })
         .memoryApiGcra;
-      const [allowed, remaining, resetMs, retryMs] = await run.call(this.redis, this.prefix + key, limitPerMinute, 60_000);
+      const [allowed, remaining, resetMs, retryMs] = await run.call(this.redis, this.prefix + key, limitPerMinute, 60_000, cost);
       return {
         allowed: allowed === 1,
         limit: limitPerMinute,
@@ -64,7 +64,7 @@ export class RedisRateLimiter implements RateLimiter {
           fallbacks: this.stats.fallbacks,
         });
       }
-      return this.fallback.consume(key, limitPerMinute);
+      return this.fallback.consume(key, limitPerMinute, cost);
     }
   }
 }

@@ -75,7 +75,7 @@ beforeAll(async () => {
   python = await poePython();
   api = await startMemoryApi();
   // the bot's long-lived token, minted like the README says
-  token = api.mint(`poe-${crypto.randomUUID()}`, "pro", { days: 365 });
+  token = api.mint(`poe-${crypto.randomUUID()}`, "pro", { days: 30 });
   cid = await newCollection(api, token);
   const imported = await runScript("clients/notion/cli.ts", [join(ROOT, "test/fixtures/notion-export"), "--collection", cid], {
     ...api.env,
