@@ -1,5 +1,6 @@
 import type { Logger } from "../../log.ts";
 import type { PgPool } from "./pool.ts";
+import { CHANGE_LOG_MIGRATION } from "./change-log.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -75,6 +76,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX api_keys_owner_seq ON api_keys (owner, seq);
   `,
+  // 4: the memory change log (history) and memories.expires_at; change-log.ts.
+  CHANGE_LOG_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */
