@@ -18,6 +18,8 @@ import { errorsPlugin } from "./http/errors";
 import { healthRoutes } from "./routes/health";
 import { collectionRoutes } from "./routes/collections";
 import { memoryRoutes } from "./routes/memories";
+import { historyRoutes } from "./routes/history";
+import type { MemoryHistoryStore } from "./ports/memory-history";
 import { searchRoutes } from "./routes/search";
 import { graphRoutes } from "./routes/graph";
 import type { ExtractionMode } from "./graph/extract";
@@ -40,6 +42,8 @@ export interface AppDeps {
   apiKeys?: ApiKeyStore;
   collections: CollectionStore;
   memories: MemoryStore;
+  /** The memories' change log (GET …/memories/:id/history); absent: no history route. */
+  history?: MemoryHistoryStore;
   vectors: VectorIndex;
   /** The knowledge graph (search_type "graph", /entities); absent: neither is available. */
   graph?: GraphStore;
@@ -52,6 +56,8 @@ export interface AppDeps {
   /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
   popularity?: SearchPopularity;
   log: Logger;
+  /** Milliseconds clock of expiry (ttl_seconds, cached answers); default Date.now. Tests inject one. */
+  clock?: () => number;
   /** This instance's metrics, with the runtime's stores registered; default: a fresh registry. */
   metrics?: Metrics;
   settings: {
@@ -102,6 +108,7 @@ export function buildApp(deps: AppDeps) {
         })
       : undefined,
     prewarmTop: deps.settings.prewarmTop,
+    now: deps.clock,
   });
 
   // A write is acknowledged once durable; if the cache cannot record the new generation, the
@@ -139,7 +146,13 @@ export function buildApp(deps: AppDeps) {
         embedder: deps.embedder,
         bumpGeneration,
         graphExtraction: deps.settings.graphExtraction,
+        now: deps.clock,
       }),
+    )
+    .use(
+      deps.history
+        ? historyRoutes({ auth, collections: deps.collections, memories: deps.memories, history: deps.history })
+        : new Elysia({ name: "history-routes" }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
     .use(searchRoutes({ auth, pipeline }))

@@ -12,6 +12,7 @@ import { LIMITS } from "../domain/limits";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
 import type { ExtractionMode } from "../graph/extract";
+import { resolveExpiry } from "./expiry";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
 import {
   AddedMemoriesSchema,
@@ -31,6 +32,8 @@ export interface MemoryRoutesDeps {
   bumpGeneration: (collectionId: string) => Promise<void>;
   /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
   graphExtraction?: ExtractionMode;
+  /** Milliseconds clock `ttl_seconds` and `expires_at` are judged by; default Date.now. */
+  now?: () => number;
 }
 
 export const presentMemory = (memory: Memory) => ({
@@ -39,11 +42,13 @@ export const presentMemory = (memory: Memory) => ({
   metadata: memory.metadata,
   created_at: memory.created_at,
   updated_at: memory.updated_at,
+  expires_at: memory.expires_at ?? null,
   ...presentSupplied(memory),
 });
 
 export function memoryRoutes(deps: MemoryRoutesDeps) {
   const extraction = deps.graphExtraction ?? "auto";
+  const now = deps.now ?? Date.now;
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
     if (!collection) throw new NotFoundError("collection");
@@ -56,12 +61,14 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/",
       async ({ principal, params, body, set }) => {
         body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
+        const at = now();
+        const expiries = body.memories.map((item, i) => resolveExpiry(item, at, `memories[${i}]`) ?? null);
         await ownedCollection(principal.userId, params.collection_id);
         const ids = body.memories.map((item) => item.id ?? Bun.randomUUIDv7());
         // The batch is applied in order: an id given twice ends as its last version (in the
         // place of its first), as two requests one after the other would leave it.
-        const latest = new Map<string, (typeof body.memories)[number]>();
-        body.memories.forEach((item, i) => latest.set(ids[i]!, item));
+        const latest = new Map<string, (typeof body.memories)[number] & { expiresAt: string | null }>();
+        body.memories.forEach((item, i) => latest.set(ids[i]!, { ...item, expiresAt: expiries[i]! }));
         const unique = [...latest];
         const embeddings = await deps.embedder.embed(
           unique.map(([, item]) => item.content),
@@ -73,9 +80,10 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           metadata: item.metadata ?? {},
           embedding: embeddings[i]!,
           graph: memoryGraph(item.content, suppliedOf(item), extraction),
+          expiresAt: item.expiresAt,
         }));
         // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
-        await deps.memories.upsert(params.collection_id, writes);
+        await deps.memories.upsert(params.collection_id, writes, { by: principal.userId });
         await deps.bumpGeneration(params.collection_id);
         set.status = 201;
         return { ids };
@@ -86,7 +94,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
-          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version.",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at (its expiry too is replaced: none unless given); an id given twice in one batch ends as its last version. `expires_at` or `ttl_seconds` make a memory vanish at that time.",
         ),
       },
     )
@@ -123,11 +131,16 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/:memory_id",
       async ({ principal, params, body }) => {
         const graphChange = body.content !== undefined || body.entities !== undefined || body.relations !== undefined;
-        if (!graphChange && body.metadata === undefined) {
-          throw new ProblemError(422, "validation_failed", "body: give content, metadata, entities and/or relations to change", {
-            field: "body",
-          });
+        const expiryChange = body.expires_at !== undefined || body.ttl_seconds !== undefined;
+        if (!graphChange && body.metadata === undefined && !expiryChange) {
+          throw new ProblemError(
+            422,
+            "validation_failed",
+            "body: give content, metadata, entities, relations and/or expires_at (or ttl_seconds) to change",
+            { field: "body" },
+          );
         }
+        const expiresAt = resolveExpiry(body, now(), "");
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
         await ownedCollection(principal.userId, params.collection_id);
         // The graph is recomputed from the memory's new state: its content, and what the client
@@ -147,7 +160,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           metadata,
           embedding,
           graph,
-        });
+          expiresAt,
+        }, { by: principal.userId });
         if (!updated) throw new NotFoundError("memory");
         await deps.bumpGeneration(params.collection_id);
         return presentMemory(updated);
@@ -155,14 +169,18 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       {
         body: PatchMemoryBody,
         response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
-        detail: describeRoute("memories", "Change a memory's content and/or metadata (metadata is replaced whole)"),
+        detail: describeRoute(
+          "memories",
+          "Change a memory's content, metadata (replaced whole) and/or expiry",
+          "`expires_at` or `ttl_seconds` set a new expiry; `null` (either) clears it.",
+        ),
       },
     )
     .delete(
       "/:memory_id",
       async ({ principal, params, set }) => {
         await ownedCollection(principal.userId, params.collection_id);
-        const deleted = await deps.memories.delete(params.collection_id, params.memory_id);
+        const deleted = await deps.memories.delete(params.collection_id, params.memory_id, { by: principal.userId });
         if (!deleted) throw new NotFoundError("memory");
         await deps.bumpGeneration(params.collection_id);
         set.status = 204;

@@ -12,9 +12,12 @@ import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
 import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
 import { InProcessPopularity } from "../stores/in-process/popularity";
+import type { ExpiringMemoryStore } from "../ports/memory-expiry";
 
 export interface Runtime {
   deps: AppDeps;
+  /** The purge of expired memories, for the sweeper (src/maintenance). */
+  expiry?: ExpiringMemoryStore;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       apiKeys: stores.apiKeys,
       collections: timedCollections(metrics, "sqlite", stores.collections),
       memories: timedMemories(metrics, "sqlite", stores.memories),
+      history: stores.memories,
       vectors: timedVectors(metrics, "sqlite", stores.vectors),
       graph: stores.graph,
       cache: stores.cache,
@@ -49,6 +53,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       metrics,
       settings: appSettings(config),
     },
+    expiry: stores.memories,
     async close() {
       await embedder.close();
       await reranker?.close();

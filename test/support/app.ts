@@ -54,16 +54,19 @@ export async function createTestApp(
     graphExtraction?: "auto" | "off";
     /** Another app's backend: a second worker over the same stores (the owner closes it). */
     backend?: Backend;
+    /** The clock of memory expiry (stores, routes, cached answers); default Date.now. */
+    now?: () => number;
   } = {},
 ): Promise<TestApp> {
   const embedder = await sharedEmbedder();
-  const backend = opts.backend ?? (await openBackend(embedder));
+  const backend = opts.backend ?? (await openBackend(embedder, { now: opts.now }));
   const tokens = createTokenService(TEST_SECRET);
   const app = buildApp({
     tokens,
     apiKeys: backend.apiKeys,
     collections: backend.collections,
     memories: backend.memories,
+    history: backend.history,
     vectors: backend.vectors,
     cache: opts.cache ?? backend.cache,
     graph: backend.graph,
@@ -73,6 +76,7 @@ export async function createTestApp(
     healthChecks: backend.health,
     rateLimit: opts.rateLimit,
     log: opts.log ?? silentLogger,
+    clock: opts.now,
     settings: {
       accessLog: opts.accessLog,
       graphExtraction: opts.graphExtraction,
