@@ -139,9 +139,9 @@ interface ChangeRow {
   new_expires_at: string | null;
 }
 
-export const CHANGE_COLUMNS = `seq::text AS seq, memory_id, op, ${isoSql("at")} AS at, by,
-  old_content, old_metadata, ${isoSql("old_expires_at")} AS old_expires_at,
-  new_content, new_metadata, ${isoSql("new_expires_at")} AS new_expires_at`;
+export const CHANGE_COLUMNS = `c.seq::text AS seq, c.memory_id, c.op, ${isoSql("c.at")} AS at, c.by,
+  c.old_content, c.old_metadata, ${isoSql("c.old_expires_at")} AS old_expires_at,
+  c.new_content, c.new_metadata, ${isoSql("c.new_expires_at")} AS new_expires_at`;
 
 function state(content: string | null, metadata: MemoryState["metadata"] | null, expiresAt: string | null): MemoryState | null {
   if (content === null || metadata === null) return null;

@@ -369,8 +369,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const { rows } = await this.pool.query<ChangeRow & Record<string, unknown>>(
       {
         name: "changes.history",
-        text: `SELECT ${CHANGE_COLUMNS} FROM memory_changes
-               WHERE collection_id = $1 AND memory_id = $2 AND seq > $3::bigint ORDER BY seq LIMIT $4`,
+        text: `SELECT ${CHANGE_COLUMNS} FROM memory_changes AS c
+               WHERE c.collection_id = $1 AND c.memory_id = $2 AND c.seq > $3::bigint ORDER BY c.seq LIMIT $4`,
       },
       [collectionId, memoryId, after, limit + 1],
     );
@@ -385,7 +385,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const { rows } = await this.pool.query<ChangeRow & Record<string, unknown>>(
       {
         name: "changes.since",
-        text: `SELECT ${CHANGE_COLUMNS} FROM memory_changes WHERE collection_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3`,
+        text: `SELECT ${CHANGE_COLUMNS} FROM memory_changes AS c WHERE c.collection_id = $1 AND c.seq > $2::bigint ORDER BY c.seq LIMIT $3`,
       },
       [collectionId, Math.max(0, Math.trunc(afterSeq)), clampCount(limit, 10_000)],
     );
