@@ -5,7 +5,7 @@ import { invalidField } from "../http/problem";
 export const MAX_TTL_SECONDS = 10 * 365 * 86_400;
 
 const ExpiresAt = t.String({
-  minLength: 1,
+  format: "date-time",
   maxLength: 64,
   description: "when the memory expires (ISO-8601 date-time, in the future); it then vanishes from get, list and search",
   examples: ["2030-01-01T00:00:00Z"],
