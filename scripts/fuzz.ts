@@ -37,6 +37,18 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }
     statuses: ["422"],
     why: "expires_at must be in the future (a date-time schema cannot say so); a past one is a 422 naming the field",
   },
+  {
+    method: "POST",
+    path: "/v1/collections/{collection_id}/memories",
+    statuses: ["422"],
+    why: "a memory's expires_at must be in the future and within ten years, and not given with ttl_seconds; otherwise a 422 naming the field",
+  },
+  {
+    method: "PATCH",
+    path: "/v1/collections/{collection_id}/memories/{memory_id}",
+    statuses: ["422"],
+    why: "expires_at must be in the future and within ten years, and not given with ttl_seconds; otherwise a 422 naming the field",
+  },
 ];
 const DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"];
 

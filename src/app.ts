@@ -18,6 +18,8 @@ import { errorsPlugin } from "./http/errors";
 import { healthRoutes } from "./routes/health";
 import { collectionRoutes } from "./routes/collections";
 import { memoryRoutes } from "./routes/memories";
+import { historyRoutes } from "./routes/history";
+import type { MemoryHistoryStore } from "./ports/memory-history";
 import { searchRoutes } from "./routes/search";
 import { graphRoutes } from "./routes/graph";
 import type { ExtractionMode } from "./graph/extract";
@@ -46,6 +48,8 @@ export interface AppDeps {
   apiKeys?: ApiKeyStore;
   collections: CollectionStore;
   memories: MemoryStore;
+  /** The memories' change log (GET …/memories/:id/history); absent: no history route. */
+  history?: MemoryHistoryStore;
   vectors: VectorIndex;
   /** The knowledge graph (search_type "graph", /entities); absent: neither is available. */
   graph?: GraphStore;
@@ -63,6 +67,8 @@ export interface AppDeps {
   /** Idempotency keys of the create routes; absent = the `Idempotency-Key` header is ignored. */
   idempotency?: IdempotencyStore;
   log: Logger;
+  /** Milliseconds clock of expiry (ttl_seconds, cached answers); default Date.now. Tests inject one. */
+  clock?: () => number;
   /** This instance's metrics, with the runtime's stores registered; default: a fresh registry. */
   metrics?: Metrics;
   settings: {
@@ -120,6 +126,7 @@ export function buildApp(deps: AppDeps) {
         })
       : undefined,
     prewarmTop: deps.settings.prewarmTop,
+    now: deps.clock,
   });
 
   // A write is acknowledged once durable; if the cache cannot record the new generation, the
@@ -175,7 +182,13 @@ export function buildApp(deps: AppDeps) {
         graphExtraction: deps.settings.graphExtraction,
         idempotency,
         cost,
+        now: deps.clock,
       }),
+    )
+    .use(
+      deps.history
+        ? historyRoutes({ auth, collections: deps.collections, memories: deps.memories, history: deps.history })
+        : new Elysia({ name: "history-routes" }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
     .use(searchRoutes({ auth, pipeline, cost }))

@@ -123,6 +123,17 @@ export interface Config {
   };
   /** Entity and relation extraction from memory text at write time; client-supplied ones are always kept. */
   graphExtraction: "auto" | "off";
+  /** The memories' change log (GET …/history). */
+  history: {
+    /** Days a change is kept (after its memory is deleted too); 0 = forever. */
+    retentionDays: number;
+    /** Seconds between prunings of older entries. */
+    pruneIntervalSeconds: number;
+  };
+  expiry: {
+    /** Seconds between purges of expired memories (already invisible); 0 = never purge. */
+    sweepIntervalSeconds: number;
+  };
   production: {
     databaseUrl: string;
     pgPoolSize: number;
@@ -283,6 +294,13 @@ export function loadConfig(env: Env = process.env): Config {
       hybridKeywordWeight: r.number("HYBRID_KEYWORD_WEIGHT", 0.5, 0, 100),
     },
     graphExtraction: r.oneOf("GRAPH_EXTRACTION", "auto", ["auto", "off"] as const),
+    history: {
+      retentionDays: r.int("HISTORY_RETENTION_DAYS", 30, 0, 36_500),
+      pruneIntervalSeconds: r.int("HISTORY_PRUNE_INTERVAL_SECONDS", 3600, 1, 86_400),
+    },
+    expiry: {
+      sweepIntervalSeconds: r.int("EXPIRY_SWEEP_INTERVAL_SECONDS", 10, 0, 86_400),
+    },
     production: {
       databaseUrl: r.url("DATABASE_URL", serviceUrls.postgres(DEFAULTS.host, DEFAULTS.postgres), [
         "postgres:",

@@ -4,6 +4,7 @@ import { buildApp } from "./app";
 import { resolveJwtSecret } from "./auth/secret";
 import { openEmbeddedRuntime, type Runtime } from "./runtime/embedded";
 import { SERVER_BODY_LIMIT } from "./http/body";
+import { startSweepers } from "./maintenance/sweepers";
 
 async function main() {
   let config;
@@ -66,6 +67,17 @@ async function main() {
     process.exit(1);
   }
   log.info(`Memory API listening on http://${config.host}:${server.port}`, { mode: config.mode });
+  // Expired memories purged, history pruned to its retention: idempotent, so every worker runs them.
+  const sweepers = startSweepers({
+    expiry: runtime.expiry,
+    history: runtime.deps.history,
+    log,
+    settings: {
+      expirySweepIntervalSeconds: config.expiry.sweepIntervalSeconds,
+      historyRetentionDays: config.history.retentionDays,
+      historyPruneIntervalSeconds: config.history.pruneIntervalSeconds,
+    },
+  });
   // In the background: the most searched collections' popular answers, recomputed or pulled
   // from the shared cache into this worker's first level.
   void app.pipeline.prewarmer.warmStart(config.cachePolicy.prewarmCollectionsAtStart).then(
@@ -79,6 +91,7 @@ async function main() {
     stopping = true;
     log.info("shutting down: draining in-flight requests", { signal });
     await server.stop(false);
+    await sweepers.stop();
     await runtime.close();
     process.exit(0);
   };

@@ -14,6 +14,8 @@ export interface Memory {
   updated_at: string; // ISO-8601
   /** The memory's graph facts (knowledge graph), when it has any. */
   graph?: MemoryGraph | null;
+  /** When it expires (ISO-8601); null or absent: never. Stores always set it. */
+  expires_at?: string | null;
 }
 
 /** A memory to write. `embedding` is the normalised document embedding of `content`. */
@@ -24,6 +26,8 @@ export interface MemoryWrite {
   embedding: Float32Array;
   /** Graph facts, computed once at write time (client-supplied + extracted). */
   graph?: MemoryGraph;
+  /** When it expires (ISO-8601); absent or null: never. */
+  expiresAt?: string | null;
 }
 
 export interface MemoryPatch {
@@ -38,6 +42,8 @@ export interface MemoryPatch {
    * from), else a StaleUpdateError. Every write moves `updated_at` forward, by at least 1 ms.
    */
   ifUpdatedAt?: string;
+  /** A new expiry (ISO-8601), or null to clear it; absent: unchanged. */
+  expiresAt?: string | null;
 }
 
 export interface Page<T> {

@@ -1,4 +1,5 @@
 import type { Memory, MemoryPatch, MemoryWrite, Page } from "../domain/memory.ts";
+import type { ChangeContext } from "../domain/memory-change.ts";
 import type { Hit, KeywordOptions, SearchFilter } from "../domain/search.ts";
 
 /**
@@ -8,14 +9,19 @@ import type { Hit, KeywordOptions, SearchFilter } from "../domain/search.ts";
 export interface MemoryStore {
   /**
    * Inserts or replaces (by id, within the collection) all of `items` atomically; a collection
-   * that does not exist is a CollectionNotFoundError.
+   * that does not exist is a CollectionNotFoundError. Every write (upsert, patch, delete) is
+   * recorded in the collection's change log in its own transaction, with `ctx.by` as its author.
+   *
+   * A memory whose `expires_at` has passed is gone for every method here (get, list, hydrate,
+   * keyword search, patch, delete), even before a sweeper purges it; an upsert of its id
+   * creates a new memory.
    */
-  upsert(collectionId: string, items: MemoryWrite[]): Promise<void>;
+  upsert(collectionId: string, items: MemoryWrite[], ctx?: ChangeContext): Promise<void>;
   get(collectionId: string, id: string): Promise<Memory | null>;
   /** Insertion order; `cursor` is opaque and comes from a previous page. */
   list(collectionId: string, opts: { limit: number; cursor?: string }): Promise<Page<Memory>>;
-  patch(collectionId: string, id: string, patch: MemoryPatch): Promise<Memory | null>;
-  delete(collectionId: string, id: string): Promise<boolean>;
+  patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null>;
+  delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean>;
   /**
    * Full-text (BM25-like) search; `query` is raw user text, the adapter makes it safe and never
    * throws on it. English stopwords are ignored and words are stemmed. By default a memory

@@ -13,6 +13,7 @@ import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
 import { memoryGraphs } from "../graph/batch-graphs";
 import type { ExtractionMode } from "../graph/extract";
+import { resolveExpiry } from "./expiry";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
 import { CostPolicy } from "../http/cost";
 import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
@@ -38,6 +39,8 @@ export interface MemoryRoutesDeps {
   cost?: CostPolicy;
   /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
   idempotency?: IdempotencyPolicy;
+  /** Milliseconds clock `ttl_seconds` and `expires_at` are judged by; default Date.now. */
+  now?: () => number;
 }
 
 /** Recomputations of a PATCH's graph while other writes to the memory race with it (then a 409). */
@@ -49,24 +52,31 @@ export const presentMemory = (memory: Memory) => ({
   metadata: memory.metadata,
   created_at: memory.created_at,
   updated_at: memory.updated_at,
+  expires_at: memory.expires_at ?? null,
   ...presentSupplied(memory),
 });
 
 export function memoryRoutes(deps: MemoryRoutesDeps) {
   const extraction = deps.graphExtraction ?? "auto";
   const cost = deps.cost ?? new CostPolicy();
+  const now = deps.now ?? Date.now;
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
     if (!collection) throw new NotFoundError("collection");
     return collection;
   };
 
-  const addMemories = async (collectionId: string, items: Static<typeof AddMemoriesBody>["memories"]): Promise<string[]> => {
+  const addMemories = async (
+    collectionId: string,
+    items: Static<typeof AddMemoriesBody>["memories"],
+    expiries: (string | null)[],
+    by: string,
+  ): Promise<string[]> => {
     const ids = items.map((item) => item.id ?? Bun.randomUUIDv7());
     // The batch is applied in order: an id given twice ends as its last version (in the
     // place of its first), as two requests one after the other would leave it.
-    const latest = new Map<string, (typeof items)[number]>();
-    items.forEach((item, i) => latest.set(ids[i]!, item));
+    const latest = new Map<string, (typeof items)[number] & { expiresAt: string | null }>();
+    items.forEach((item, i) => latest.set(ids[i]!, { ...item, expiresAt: expiries[i]! }));
     const unique = [...latest];
     const embeddings = await deps.embedder.embed(
       unique.map(([, item]) => item.content),
@@ -82,9 +92,10 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       metadata: item.metadata ?? {},
       embedding: embeddings[i]!,
       graph: graphs[i],
+      expiresAt: item.expiresAt,
     }));
     // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
-    await deps.memories.upsert(collectionId, writes);
+    await deps.memories.upsert(collectionId, writes, { by });
     await deps.bumpGeneration(collectionId);
     return ids;
   };
@@ -94,6 +105,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
     memoryId: string,
     body: Static<typeof PatchMemoryBody>,
     metadata: ReturnType<typeof checkMetadata> | undefined,
+    expiresAt: string | null | undefined,
+    by: string,
   ) => {
     const graphChange = body.content !== undefined || body.entities !== undefined || body.relations !== undefined;
     const embedding = body.content === undefined ? undefined : (await deps.embedder.embed([body.content], "document"))[0];
@@ -114,7 +127,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         ifUpdatedAt = current.updated_at;
       }
       try {
-        updated = await deps.memories.patch(collectionId, memoryId, { content: body.content, metadata, embedding, graph, ifUpdatedAt });
+        updated = await deps.memories.patch(collectionId, memoryId, { content: body.content, metadata, embedding, graph, ifUpdatedAt, expiresAt }, { by });
         break;
       } catch (error) {
         if (!(error instanceof StaleUpdateError) || attempt >= PATCH_ATTEMPTS) throw error;
@@ -131,6 +144,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/",
       async ({ principal, params, body, set, headers }) => {
         body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
+        const at = now();
+        const expiries = body.memories.map((item, i) => resolveExpiry(item, at, `memories[${i}]`) ?? null);
         await ownedCollection(principal.userId, params.collection_id);
         const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
         const stillHolds = async (answer: { ids: string[] }) =>
@@ -143,7 +158,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           const release = cost.admitWrite(principal, body.memories.length);
           try {
             await cost.charge(principal, price.units, "memories");
-            const ids = await addMemories(params.collection_id, body.memories);
+            const ids = await addMemories(params.collection_id, body.memories, expiries, principal.userId);
             cost.recordUsage(principal, { memories: body.memories.length, bytes: price.bytes });
             set.status = 201;
             return { ids };
@@ -160,7 +175,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
-          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version; its expiry too is replaced: none unless given. `expires_at` or `ttl_seconds` make a memory vanish at that time. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
         ),
       },
     )
@@ -197,17 +212,22 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/:memory_id",
       async ({ principal, params, body }) => {
         const graphChange = body.content !== undefined || body.entities !== undefined || body.relations !== undefined;
-        if (!graphChange && body.metadata === undefined) {
-          throw new ProblemError(422, "validation_failed", "body: give content, metadata, entities and/or relations to change", {
-            field: "body",
-          });
+        const expiryChange = body.expires_at !== undefined || body.ttl_seconds !== undefined;
+        if (!graphChange && body.metadata === undefined && !expiryChange) {
+          throw new ProblemError(
+            422,
+            "validation_failed",
+            "body: give content, metadata, entities, relations and/or expires_at (or ttl_seconds) to change",
+            { field: "body" },
+          );
         }
+        const expiresAt = resolveExpiry(body, now(), "");
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
         await ownedCollection(principal.userId, params.collection_id);
         const release = cost.admitWrite(principal, 1);
         try {
           await cost.charge(principal, cost.price([{ content: body.content ?? "", metadata: body.metadata }]).units, "body");
-          return await patchMemory(params.collection_id, params.memory_id, body, metadata);
+          return await patchMemory(params.collection_id, params.memory_id, body, metadata, expiresAt, principal.userId);
         } finally {
           release();
         }
@@ -216,14 +236,18 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         body: PatchMemoryBody,
         // 409: concurrent writes to the memory kept racing with this one
         response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
-        detail: describeRoute("memories", "Change a memory's content and/or metadata (metadata is replaced whole)"),
+        detail: describeRoute(
+          "memories",
+          "Change a memory's content, metadata (replaced whole) and/or expiry",
+          "`expires_at` or `ttl_seconds` set a new expiry; `null` (either) clears it.",
+        ),
       },
     )
     .delete(
       "/:memory_id",
       async ({ principal, params, set }) => {
         await ownedCollection(principal.userId, params.collection_id);
-        const deleted = await deps.memories.delete(params.collection_id, params.memory_id);
+        const deleted = await deps.memories.delete(params.collection_id, params.memory_id, { by: principal.userId });
         if (!deleted) throw new NotFoundError("memory");
         cost.forgetUsage(principal);
         await deps.bumpGeneration(params.collection_id);

@@ -5,6 +5,7 @@ import { documentedAs } from "../http/documented";
 import { SEQ_CURSOR_PATTERN } from "../domain/seq-cursor";
 
 import { LIMITS } from "../domain/limits";
+import { expiryFields, expiryPatchFields } from "./expiry";
 
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
@@ -42,6 +43,7 @@ export const NewMemory = t.Object(
     id: t.Optional(MemoryId),
     entities: t.Optional(EntitiesInput),
     relations: t.Optional(RelationsInput),
+    ...expiryFields,
   },
   { additionalProperties: false },
 );
@@ -56,6 +58,7 @@ const patchFields = {
   metadata: t.Optional(MetadataSchema),
   entities: t.Optional(EntitiesInput),
   relations: t.Optional(RelationsInput),
+  ...expiryPatchFields,
 };
 
 // An empty patch is refused by the route, with a message saying what a patch may change.
@@ -75,6 +78,7 @@ export const MemorySchema = t.Object({
   metadata: t.Record(t.String(), t.Unknown()),
   created_at: t.String(),
   updated_at: t.String(),
+  expires_at: t.Union([t.String(), t.Null()], { description: "when it expires (ISO-8601); null: never" }),
   entities: t.Optional(EntitiesInput),
   relations: t.Optional(RelationsInput),
 });

@@ -13,9 +13,12 @@ import { createMetrics } from "../metrics/metrics";
 import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
 import { InProcessPopularity } from "../stores/in-process/popularity";
 import { openRevocationStore, startRevocationList, tokenPolicy } from "./revocations";
+import type { ExpiringMemoryStore } from "../ports/memory-expiry";
 
 export interface Runtime {
   deps: AppDeps;
+  /** The purge of expired memories, for the sweeper (src/maintenance). */
+  expiry?: ExpiringMemoryStore;
   close(): Promise<void>;
 }
 
@@ -44,6 +47,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       apiKeys: stores.apiKeys,
       collections: timedCollections(metrics, "sqlite", stores.collections),
       memories: timedMemories(metrics, "sqlite", stores.memories),
+      history: stores.memories,
       vectors: timedVectors(metrics, "sqlite", stores.vectors),
       graph: stores.graph,
       cache: stores.cache,
@@ -59,6 +63,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       metrics,
       settings: appSettings(config),
     },
+    expiry: stores.memories,
     async close() {
       await embedder.close();
       await reranker?.close();

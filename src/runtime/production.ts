@@ -91,6 +91,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       apiKeys: postgres.apiKeys,
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
+      history: postgres.memories,
       vectors: timedVectors(metrics, "milvus", milvus.vectors),
       // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
       graph: neo4j.graph,
@@ -117,6 +118,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       metrics,
       settings: appSettings(config),
     },
+    expiry: postgres.memories,
     async close() {
       await revocations.close();
       await postgres.close();

@@ -17,14 +17,15 @@ import { Prewarmer } from "./prewarm";
 import type { PendingGenerations } from "./pending-generations";
 import { parseFilters } from "./filters/parse";
 import { SingleFlight } from "./single-flight";
+import { liveAnswer, ttlUntil, withExpiry } from "./expiring-answer";
 import { graphRetriever } from "./retrievers/graph";
 import { type HybridFusion, hybridRetriever } from "./retrievers/hybrid";
-
-export type { HybridFusion };
 import { keywordRetriever } from "./retrievers/keyword";
 import type { Retriever } from "./retrievers/retriever";
 import { semanticRetriever } from "./retrievers/semantic";
 import type { SearchRequest, SearchResult, SearchType } from "./request";
+
+export type { HybridFusion };
 
 export interface SearchPipelineDeps {
   collections: CollectionStore;
@@ -48,6 +49,8 @@ export interface SearchPipelineDeps {
   prewarmTop?: number;
   /** Collections whose last write has not yet bumped the cache generation: their searches bypass the cache. */
   pendingGenerations?: Pick<PendingGenerations, "has">;
+  /** Milliseconds clock that memory expiry is judged by (cached answers); default Date.now. */
+  now?: () => number;
 }
 
 /** Longest search descriptor counted for popularity (a query of 4,096 characters and ordinary filters fit). */
@@ -81,6 +84,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
   const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
   const { embedder, vectors, memories } = deps;
+  const now = deps.now ?? Date.now;
   const retrievers: Record<SearchType, Retriever> = {
     semantic: semanticRetriever({ embedder, vectors }),
     keyword: keywordRetriever({ memories }),
@@ -167,16 +171,25 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     principal: Principal,
     request: SearchRequest,
     filter: SearchFilter,
-  ): Promise<{ body: string; cacheable: boolean }> {
+  ): Promise<{ body: string; cacheable: boolean; expiresAtMs: number | null }> {
     const collection = await deps.collections.get(principal.userId, request.collection_id);
     if (!collection) throw new NotFoundError("collection");
     const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
-    let hits = await retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k, filter });
-    const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
-    const memories = await deps.memories.hydrate(
+    const retrieve = (n: number) => retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter });
+    let hits = await retrieve(k);
+    let memories = await deps.memories.hydrate(
       request.collection_id,
       hits.map((h) => h.id),
     );
+    // Hydration drops what the source of truth no longer shows: deleted meanwhile, or expired
+    // and not yet purged from the index. When that leaves the answer short, ask once for as
+    // many more as were dropped.
+    const dropped = hits.length - memories.length;
+    if (dropped > 0 && hits.length >= k && memories.length < request.top_k) {
+      hits = await retrieve(k + dropped);
+      memories = await deps.memories.hydrate(request.collection_id, hits.map((h) => h.id));
+    }
+    const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
     const byId = new Map(memories.map((m) => [m.id, m]));
     let reranked = false;
     let rerankReason: string | undefined;
@@ -192,16 +205,22 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       }
     }
     const results: SearchResult[] = [];
+    let expiresAtMs: number | null = null;
     for (const hit of hits) {
       const memory = byId.get(hit.id);
       // A hit the source of truth no longer has (deleted meanwhile) is never returned.
       if (!memory) continue;
+      if (memory.expires_at) {
+        const at = Date.parse(memory.expires_at);
+        if (expiresAtMs === null || at < expiresAtMs) expiresAtMs = at;
+      }
       results.push({
         id: memory.id,
         content: memory.content,
         metadata: memory.metadata,
         score: hit.score,
         created_at: memory.created_at,
+        ...(memory.expires_at ? { expires_at: memory.expires_at } : {}),
         ...(paths.has(hit.id) ? { path: paths.get(hit.id) } : {}),
       });
       if (results.length === request.top_k) break;
@@ -213,7 +232,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       reranked,
     };
     if (rerankReason) answer.rerank_reason = rerankReason;
-    return { body: JSON.stringify(answer), cacheable: rerankReason === undefined };
+    return { body: JSON.stringify(answer), cacheable: rerankReason === undefined, expiresAtMs };
   }
 
   const api = {
@@ -250,7 +269,9 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       const count = () => countable && deps.popularity!.note(request.collection_id, descriptor);
       const key = generation < 0 ? null : cacheKeyFor(request.collection_id, descriptor, generation);
       if (key) {
-        const hit = await cacheCall("get", () => deps.cache.get(key), null);
+        const value = await cacheCall("get", () => deps.cache.get(key), null);
+        // An answer one of whose memories has expired since is a miss (expiring-answer.ts).
+        const hit = value === null ? null : liveAnswer(value, now());
         if (hit !== null) {
           if (client) stats.hits++;
           count();
@@ -260,11 +281,12 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       if (client) stats.misses++;
       const flightKey = key ?? `nocache:${principal.userId}:${JSON.stringify(request)}`;
       const { promise, shared } = flights.run(flightKey, async () => {
-        const { body, cacheable } = await compute(principal, request, filter);
+        const { body, cacheable, expiresAtMs } = await compute(principal, request, filter);
         count(); // before the TTL is chosen: this asking may be the one that makes the search popular
-        const ttl = deps.popularity ? deps.popularity.ttlFor(request.collection_id, descriptor) : deps.cacheTtlSeconds;
-        if (key && cacheable && ttl > 0) {
-          await cacheCall("set", () => deps.cache.set(key, body, ttl), undefined);
+        const policyTtl = deps.popularity ? deps.popularity.ttlFor(request.collection_id, descriptor) : deps.cacheTtlSeconds;
+        if (key && cacheable && policyTtl > 0) {
+          const ttl = ttlUntil(policyTtl, expiresAtMs, now());
+          await cacheCall("set", () => deps.cache.set(key, withExpiry(body, expiresAtMs), ttl), undefined);
         }
         return body;
       });

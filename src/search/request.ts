@@ -52,6 +52,7 @@ export const SearchResultSchema = t.Object({
   metadata: t.Record(t.String(), t.Unknown()),
   score: t.Number(),
   created_at: t.String(),
+  expires_at: t.Optional(t.String({ description: "when this memory expires (only for one that does)" })),
   path: t.Optional(t.Array(t.String(), { description: "graph search: entity, RELATION, entity, ... that led here" })),
 });
 

@@ -74,10 +74,12 @@ export async function createTestApp(
     tierLimits?: Record<Tier, TierLimits>;
     /** Another app's backend: a second worker over the same stores (the owner closes it). */
     backend?: Backend;
+    /** The clock of memory expiry (stores, routes, cached answers); default Date.now. */
+    now?: () => number;
   } = {},
 ): Promise<TestApp> {
   const shared = await sharedEmbedder();
-  const backend = opts.backend ?? (await openBackend(shared));
+  const backend = opts.backend ?? (await openBackend(shared, { now: opts.now }));
   const embedder = opts.wrap?.embedder?.(shared) ?? shared;
   const memories = opts.wrap?.memories?.(backend.memories) ?? backend.memories;
   const tokens = opts.tokens ?? createTokenService(TEST_SECRET);
@@ -86,6 +88,7 @@ export async function createTestApp(
     apiKeys: backend.apiKeys,
     collections: backend.collections,
     memories,
+    history: backend.history,
     vectors: backend.vectors,
     cache: opts.cache ?? opts.wrap?.cache?.(backend.cache) ?? backend.cache,
     graph: backend.graph,
@@ -98,6 +101,7 @@ export async function createTestApp(
     tierLimits: opts.tierLimits,
     usage: backend.usage,
     log: opts.log ?? silentLogger,
+    clock: opts.now,
     settings: {
       accessLog: opts.accessLog,
       graphExtraction: opts.graphExtraction,

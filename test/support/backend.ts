@@ -22,11 +22,18 @@ import type { IdempotencyStore } from "../../src/ports/idempotency-store";
 import type { TenantUsage } from "../../src/ports/tenant-usage";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
+import type { MemoryHistoryStore } from "../../src/ports/memory-history";
+import type { ExpiringMemoryStore } from "../../src/ports/memory-expiry";
+import type { Clock } from "../../src/stores/shared/expiry";
 
 export interface Backend {
   name: "embedded" | "production";
   collections: CollectionStore;
   memories: MemoryStore;
+  /** The memories' change log. */
+  history: MemoryHistoryStore;
+  /** The purge of expired memories (what the sweeper calls). */
+  expiry: ExpiringMemoryStore;
   vectors: VectorIndex;
   apiKeys: ApiKeyStore;
   /** The knowledge graph: SQLite tables, or Neo4j fed by the outbox. */
@@ -49,13 +56,16 @@ export interface Backend {
 export const backendName = (): Backend["name"] =>
   process.env.TEST_BACKEND === "production" ? "production" : "embedded";
 
-export async function openBackend(embedder: Embedder): Promise<Backend> {
+/** `now`: the clock memory expiry is judged by (default Date.now). */
+export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}): Promise<Backend> {
   if (backendName() === "embedded") {
-    const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
+    const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions, now: opts.now });
     return {
       name: "embedded",
       collections: stores.collections,
       memories: stores.memories,
+      history: stores.memories,
+      expiry: stores.memories,
       vectors: stores.vectors,
       apiKeys: stores.apiKeys,
       graph: stores.graph,
@@ -100,12 +110,15 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     schema,
     writers: [milvus.writer, neo4j.writer],
     dimensions: embedder.dimensions,
+    now: opts.now,
   });
   await neo4j.warm();
   return {
     name: "production",
     collections: postgres.collections,
     memories: postgres.memories,
+    history: postgres.memories,
+    expiry: postgres.memories,
     vectors: milvus.vectors,
     apiKeys: postgres.apiKeys,
     graph: neo4j.graph,

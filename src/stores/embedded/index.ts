@@ -16,6 +16,9 @@ import { EmbeddedIdempotencyStore } from "./idempotency.ts";
 import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 import { EmbeddedTenantUsage } from "./usage.ts";
 import type { TenantUsage } from "../../ports/tenant-usage.ts";
+import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
+import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
+import type { Clock } from "../shared/expiry.ts";
 
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
@@ -23,11 +26,14 @@ export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process bytes, and on one answer's; defaults in CACHE_DEFAULTS. */
   cacheMaxBytes?: number;
   cacheMaxEntryBytes?: number;
+  /** Milliseconds clock of memory timestamps and expiry; default Date.now (tests inject one). */
+  now?: Clock;
 }
 
 export interface EmbeddedStores {
   collections: CollectionStore;
-  memories: MemoryStore;
+  /** Memories, their change log (history) and the purge of expired ones. */
+  memories: MemoryStore & MemoryHistoryStore & ExpiringMemoryStore;
   vectors: VectorIndex;
   /** The knowledge graph, written with the memories in their transactions. */
   graph: GraphStore;
@@ -49,7 +55,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
   const statements = new StatementCache(db);
   return {
     collections: new EmbeddedCollectionStore(db),
-    memories: new EmbeddedMemoryStore(db, statements, options.dimensions),
+    memories: new EmbeddedMemoryStore(db, statements, options.dimensions, { now: options.now }),
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
     graph: new EmbeddedGraphStore(db),
     apiKeys: new EmbeddedApiKeyStore(db),

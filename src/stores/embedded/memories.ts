@@ -9,6 +9,11 @@ import { assertEmbedding, clampCount } from "../shared/checks.ts";
 import { compileFilter } from "./filters.ts";
 import { toFtsQuery } from "./keyword.ts";
 import { EmbeddedGraphWriter } from "./graph-writer.ts";
+import type { ChangeContext, MemoryChange } from "../../domain/memory-change.ts";
+import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
+import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
+import { EmbeddedChangeLog, type StoredState } from "./change-log.ts";
+import { canonicalExpiry, type Clock, systemClock } from "../shared/expiry.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 
@@ -21,9 +26,19 @@ interface MemoryRow {
   created_at: string;
   updated_at: string;
   graph: string | null;
+  expires_at: string | null;
 }
 
-const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph";
+const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph, expires_at";
+
+/** The SQL condition "not expired at ?" on a memories row (alias optional). */
+const live = (alias = "") => `(${alias}expires_at IS NULL OR ${alias}expires_at > ?)`;
+
+const stored = (row: { content: string; metadata: string; expires_at: string | null }): StoredState => ({
+  content: row.content,
+  metadata: row.metadata,
+  expires_at: row.expires_at,
+});
 
 /**
  * A write's `updated_at`: now, or 1 ms after the previous one when that is not earlier (two
@@ -43,6 +58,7 @@ function toMemory(row: MemoryRow): Memory {
     created_at: row.created_at,
     updated_at: row.updated_at,
     graph: row.graph === null ? null : (JSON.parse(row.graph) as Memory["graph"]),
+    expires_at: row.expires_at,
   };
 }
 
@@ -53,11 +69,17 @@ function metadataJson(metadata: unknown, what: string): string {
   return JSON.stringify(metadata);
 }
 
+export interface EmbeddedMemoryStoreOptions {
+  /** Milliseconds clock for timestamps and expiry; default Date.now (tests inject one). */
+  now?: Clock;
+}
+
 /**
- * Memories in SQLite. Every write updates the row, its FTS row (triggers), its vec0 row and
- * its scanned embedding in one transaction, so the vector index never lags the source of truth.
+ * Memories in SQLite. Every write updates the row, its FTS row (triggers), its vec0 row, its
+ * scanned embedding and the collection's change log in one transaction, so the vector index
+ * never lags the source of truth and the log never misses a change.
  */
-export class EmbeddedMemoryStore implements MemoryStore {
+export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, ExpiringMemoryStore {
   private readonly seqStmt;
   private readonly insertStmt;
   private readonly updateStmt;
@@ -66,25 +88,33 @@ export class EmbeddedMemoryStore implements MemoryStore {
   private readonly upsertEmbeddingStmt;
   private readonly getStmt;
   private readonly listStmt;
-  private readonly deleteStmt;
   private readonly hydrateStmt;
+  private readonly deleteBySeqStmt;
+  private readonly dueStmt;
   private readonly writeBatch;
   private readonly patchTx;
+  private readonly deleteTx;
+  private readonly purgeTx;
+  private readonly log: EmbeddedChangeLog;
+  private readonly now: Clock;
 
   constructor(
     db: Database,
     private readonly statements: StatementCache,
     readonly dimensions: number,
+    options: EmbeddedMemoryStoreOptions = {},
   ) {
-    this.seqStmt = db.prepare<{ seq: number; updated_at: string }, [string, string]>(
-      "SELECT seq, updated_at FROM memories WHERE collection_id = ? AND id = ?",
+    this.now = options.now ?? systemClock;
+    const log = (this.log = new EmbeddedChangeLog(db));
+    this.seqStmt = db.prepare<{ seq: number; updated_at: string; content: string; metadata: string; expires_at: string | null }, [string, string]>(
+      "SELECT seq, updated_at, content, metadata, expires_at FROM memories WHERE collection_id = ? AND id = ?",
     );
-    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null]>(
-      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null, string | null]>(
+      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     );
-    this.updateStmt = db.prepare<MemoryRow, [string, string, string, string | null, number]>(
-      `UPDATE memories SET content = ?, metadata = ?, updated_at = ?, graph = ? WHERE seq = ? RETURNING ${COLUMNS}`,
+    this.updateStmt = db.prepare<MemoryRow, [string, string, string, string | null, string | null, number]>(
+      `UPDATE memories SET content = ?, metadata = ?, updated_at = ?, graph = ?, expires_at = ? WHERE seq = ? RETURNING ${COLUMNS}`,
     );
     const graph = new EmbeddedGraphWriter(db);
     this.insertVectorStmt = db.prepare<null, [number, Float32Array, string]>(
@@ -96,59 +126,94 @@ export class EmbeddedMemoryStore implements MemoryStore {
     this.upsertEmbeddingStmt = db.prepare<null, [number, Float32Array]>(
       "INSERT OR REPLACE INTO memory_embeddings (seq, embedding) VALUES (?, ?)",
     );
-    this.getStmt = db.prepare<MemoryRow, [string, string]>(
-      `SELECT ${COLUMNS} FROM memories WHERE collection_id = ? AND id = ?`,
+    this.getStmt = db.prepare<MemoryRow, [string, string, string]>(
+      `SELECT ${COLUMNS} FROM memories WHERE collection_id = ? AND id = ? AND ${live()}`,
     );
-    this.listStmt = db.prepare<MemoryRow, [string, number, number]>(
-      `SELECT ${COLUMNS} FROM memories WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    this.listStmt = db.prepare<MemoryRow, [string, number, string, number]>(
+      `SELECT ${COLUMNS} FROM memories WHERE collection_id = ? AND seq > ? AND ${live()} ORDER BY seq LIMIT ?`,
     );
-    this.deleteStmt = db.prepare<null, [string, string]>(
-      "DELETE FROM memories WHERE collection_id = ? AND id = ?",
-    );
-    this.hydrateStmt = db.prepare<MemoryRow, [string, string]>(
+    // Triggers remove the FTS, vec0 and embedding rows in the same statement.
+    this.deleteBySeqStmt = db.prepare<null, [number]>("DELETE FROM memories WHERE seq = ?");
+    this.hydrateStmt = db.prepare<MemoryRow, [string, string, string]>(
       `SELECT ${COLUMNS} FROM memories
-       WHERE collection_id = ? AND id IN (SELECT value FROM json_each(?))`,
+       WHERE collection_id = ? AND id IN (SELECT value FROM json_each(?)) AND ${live()}`,
+    );
+    this.dueStmt = db.prepare<{ seq: number; collection_id: string; id: string; content: string; metadata: string; expires_at: string }, [string, number]>(
+      `SELECT seq, collection_id, id, content, metadata, expires_at FROM memories
+       WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
     );
 
     this.writeBatch = db.transaction(
-      (collectionId: string, rows: { item: MemoryWrite; metadata: string }[], now: string) => {
-        for (const { item, metadata } of rows) {
-          const existing = this.seqStmt.get(collectionId, item.id);
+      (collectionId: string, rows: { item: MemoryWrite; metadata: string; expiresAt: string | null }[], now: string, by: string | null) => {
+        for (const { item, metadata, expiresAt } of rows) {
+          let existing = this.seqStmt.get(collectionId, item.id);
+          if (existing !== null && existing.expires_at !== null && existing.expires_at <= now) {
+            // Expired but not yet purged: it is gone, and this write creates the id anew.
+            this.deleteBySeqStmt.run(existing.seq);
+            log.record(collectionId, item.id, "expire", now, null, stored(existing), null);
+            existing = null;
+          }
           const graphJson = item.graph === undefined ? null : JSON.stringify(item.graph);
+          const next: StoredState = { content: item.content, metadata, expires_at: expiresAt };
           if (existing !== null) {
-            this.updateStmt.run(item.content, metadata, laterStamp(now, existing.updated_at), graphJson, existing.seq);
+            this.updateStmt.run(item.content, metadata, laterStamp(now, existing.updated_at), graphJson, expiresAt, existing.seq);
             this.updateVectorStmt.run(item.embedding, existing.seq);
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
             graph.replace(collectionId, existing.seq, item.graph);
+            log.record(collectionId, item.id, "replace", now, by, stored(existing), next);
           } else {
-            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson)!;
+            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson, expiresAt)!;
             this.insertVectorStmt.run(seq, item.embedding, collectionId);
             this.upsertEmbeddingStmt.run(seq, item.embedding);
             graph.replace(collectionId, seq, item.graph);
+            log.record(collectionId, item.id, "create", now, by, null, next);
           }
         }
       },
     );
 
     this.patchTx = db.transaction(
-      (collectionId: string, id: string, patch: MemoryPatch, metadata: string | undefined, now: string): Memory | null => {
-        const row = this.getStmt.get(collectionId, id);
+      (collectionId: string, id: string, patch: MemoryPatch, metadata: string | undefined, now: string, by: string | null): Memory | null => {
+        const row = this.getStmt.get(collectionId, id, now);
         if (row === null) return null;
         if (patch.ifUpdatedAt !== undefined && row.updated_at !== patch.ifUpdatedAt) throw new StaleUpdateError(id);
         const graphJson = patch.graph === undefined ? row.graph : JSON.stringify(patch.graph);
         const stamp = laterStamp(now, row.updated_at);
-        const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, stamp, graphJson, row.seq)!;
+        const expiresAt = patch.expiresAt === undefined ? row.expires_at : patch.expiresAt;
+        const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, stamp, graphJson, expiresAt, row.seq)!;
         if (patch.graph !== undefined) graph.replace(collectionId, row.seq, patch.graph);
         if (patch.embedding !== undefined) {
           this.updateVectorStmt.run(patch.embedding, row.seq);
           this.upsertEmbeddingStmt.run(row.seq, patch.embedding);
         }
+        log.record(collectionId, id, "patch", now, by, stored(row), stored(updated));
         return toMemory(updated);
       },
     );
+
+    this.deleteTx = db.transaction((collectionId: string, id: string, now: string, by: string | null): boolean => {
+      const row = this.getStmt.get(collectionId, id, now);
+      if (row === null) return false;
+      this.deleteBySeqStmt.run(row.seq);
+      log.record(collectionId, id, "delete", now, by, stored(row), null);
+      return true;
+    });
+
+    this.purgeTx = db.transaction((now: string, limit: number): number => {
+      const due = this.dueStmt.all(now, limit);
+      for (const row of due) {
+        this.deleteBySeqStmt.run(row.seq);
+        log.record(row.collection_id, row.id, "expire", now, null, stored(row), null);
+      }
+      return due.length;
+    });
   }
 
-  async upsert(collectionId: string, items: MemoryWrite[]): Promise<void> {
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  async upsert(collectionId: string, items: MemoryWrite[], ctx?: ChangeContext): Promise<void> {
     if (items.length === 0) return;
     // Validate everything before writing anything; the transaction covers the rest.
     const rows = items.map((item, i) => {
@@ -157,10 +222,11 @@ export class EmbeddedMemoryStore implements MemoryStore {
       }
       if (typeof item.content !== "string") throw new TypeError(`items[${i}].content must be a string`);
       assertEmbedding(item.embedding, this.dimensions, `items[${i}].embedding`);
-      return { item, metadata: metadataJson(item.metadata, `items[${i}].metadata`) };
+      const expiresAt = canonicalExpiry(item.expiresAt ?? null, `items[${i}].expiresAt`);
+      return { item, metadata: metadataJson(item.metadata, `items[${i}].metadata`), expiresAt };
     });
     try {
-      this.writeBatch.immediate(collectionId, rows, new Date().toISOString());
+      this.writeBatch.immediate(collectionId, rows, this.nowIso(), ctx?.by ?? null);
     } catch (error) {
       if (error instanceof Error && /FOREIGN KEY constraint failed/.test(error.message)) throw new CollectionNotFoundError(collectionId);
       throw error;
@@ -168,14 +234,14 @@ export class EmbeddedMemoryStore implements MemoryStore {
   }
 
   async get(collectionId: string, id: string): Promise<Memory | null> {
-    const row = this.getStmt.get(collectionId, id);
+    const row = this.getStmt.get(collectionId, id, this.nowIso());
     return row === null ? null : toMemory(row);
   }
 
   async list(collectionId: string, opts: { limit: number; cursor?: string }): Promise<Page<Memory>> {
     const after = opts.cursor === undefined ? 0 : decodeCursor(opts.cursor);
     const limit = Math.max(1, clampCount(opts.limit, MAX_PAGE_SIZE));
-    const rows = this.listStmt.all(collectionId, after, limit + 1);
+    const rows = this.listStmt.all(collectionId, after, this.nowIso(), limit + 1);
     const more = rows.length > limit;
     if (more) rows.pop();
     const last = rows[rows.length - 1];
@@ -185,21 +251,44 @@ export class EmbeddedMemoryStore implements MemoryStore {
     };
   }
 
-  async patch(collectionId: string, id: string, patch: MemoryPatch): Promise<Memory | null> {
+  async patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null> {
     if (patch.content !== undefined && patch.embedding === undefined) {
       throw new TypeError("a patch that changes content must carry the new embedding");
     }
     if (patch.embedding !== undefined) assertEmbedding(patch.embedding, this.dimensions);
-    if (patch.content === undefined && patch.metadata === undefined && patch.embedding === undefined && patch.graph === undefined) {
+    if (
+      patch.content === undefined &&
+      patch.metadata === undefined &&
+      patch.embedding === undefined &&
+      patch.graph === undefined &&
+      patch.expiresAt === undefined
+    ) {
       return this.get(collectionId, id);
     }
     const metadata = patch.metadata !== undefined ? metadataJson(patch.metadata, "metadata") : undefined;
-    return this.patchTx.immediate(collectionId, id, patch, metadata, new Date().toISOString());
+    const expiresAt = canonicalExpiry(patch.expiresAt);
+    return this.patchTx.immediate(collectionId, id, { ...patch, expiresAt }, metadata, this.nowIso(), ctx?.by ?? null);
   }
 
-  async delete(collectionId: string, id: string): Promise<boolean> {
-    // Triggers remove the FTS, vec0 and embedding rows in the same statement.
-    return this.deleteStmt.run(collectionId, id).changes > 0;
+  async delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean> {
+    return this.deleteTx.immediate(collectionId, id, this.nowIso(), ctx?.by ?? null);
+  }
+
+  async purgeExpired(limit: number): Promise<number> {
+    const n = clampCount(limit, 100_000);
+    return n === 0 ? 0 : this.purgeTx.immediate(this.nowIso(), n);
+  }
+
+  async history(collectionId: string, memoryId: string, opts: { limit: number; cursor?: string }): Promise<Page<MemoryChange>> {
+    return this.log.history(collectionId, memoryId, opts, MAX_PAGE_SIZE);
+  }
+
+  async changesSince(collectionId: string, afterSeq: number, limit: number): Promise<MemoryChange[]> {
+    return this.log.since(collectionId, afterSeq, limit);
+  }
+
+  async pruneHistory(before: Date, limit: number): Promise<number> {
+    return this.log.prune(before.toISOString(), limit);
   }
 
   async keywordSearch(
@@ -216,11 +305,11 @@ export class EmbeddedMemoryStore implements MemoryStore {
     const statement = this.statements.get<Hit>(
       `SELECT m.id AS id, -bm25(memories_fts) AS score
        FROM memories_fts JOIN memories AS m ON m.seq = memories_fts.rowid
-       WHERE memories_fts MATCH ? AND m.collection_id = ? AND ${where.sql}
+       WHERE memories_fts MATCH ? AND m.collection_id = ? AND ${live("m.")} AND ${where.sql}
        ORDER BY score DESC, m.seq
        LIMIT ?`,
     );
-    return statement.all(match, collectionId, ...where.params, limit);
+    return statement.all(match, collectionId, this.nowIso(), ...where.params, limit);
   }
 
   async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {
@@ -228,15 +317,15 @@ export class EmbeddedMemoryStore implements MemoryStore {
     const where = compileFilter(filter, "m");
     const statement = this.statements.get<{ id: string }>(
       `SELECT m.id AS id FROM memories AS m
-       WHERE m.collection_id = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${where.sql}`,
+       WHERE m.collection_id = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${live("m.")} AND ${where.sql}`,
     );
-    const found = new Set(statement.all(collectionId, JSON.stringify(ids), ...where.params).map((row) => row.id));
+    const found = new Set(statement.all(collectionId, JSON.stringify(ids), this.nowIso(), ...where.params).map((row) => row.id));
     return ids.filter((id) => found.has(id));
   }
 
   async hydrate(collectionId: string, ids: string[]): Promise<Memory[]> {
     if (ids.length === 0) return [];
-    const rows = this.hydrateStmt.all(collectionId, JSON.stringify(ids));
+    const rows = this.hydrateStmt.all(collectionId, JSON.stringify(ids), this.nowIso());
     const byId = new Map(rows.map((row) => [row.id, row]));
     const memories: Memory[] = [];
     for (const id of ids) {

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { graphMigration } from "./graph-schema.ts";
 import { apiKeysMigration } from "./api-keys.ts";
+import { changeLogMigration } from "./change-log.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -108,4 +109,6 @@ export const MIGRATIONS: readonly Migration[] = [
     )`);
     db.run("CREATE INDEX IF NOT EXISTS idempotency_keys_expiry ON idempotency_keys (expires_at)");
   },
+  // 5: the memory change log (history) and memories.expires_at (change-log.ts).
+  changeLogMigration,
 ];

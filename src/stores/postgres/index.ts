@@ -15,6 +15,9 @@ import { Outbox, type OutboxOptions } from "./outbox.ts";
 import { PgPool } from "./pool.ts";
 import { PostgresIdempotencyStore } from "./idempotency.ts";
 import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
+import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
+import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
+import type { Clock } from "../shared/expiry.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -36,13 +39,16 @@ export interface PostgresStoreOptions {
   connectionTimeoutMs?: number;
   /** Dispatcher tuning (batch size, poll interval, backoff; `dispatch: false` = no polling loop). */
   outbox?: Omit<OutboxOptions, "deliveryTimeoutMs">;
+  /** Milliseconds clock that memory expiry is judged by; default Date.now (tests inject one). */
+  now?: Clock;
 }
 
 export interface PostgresStores {
   collections: CollectionStore;
   /** Per-tenant totals for quotas. */
   usage: TenantUsage;
-  memories: MemoryStore;
+  /** Memories, their change log (history) and the purge of expired ones. */
+  memories: MemoryStore & MemoryHistoryStore & ExpiringMemoryStore;
   apiKeys: ApiKeyStore;
   health: HealthCheck;
   /** Idempotency keys of writes, next to the writes they protect. */
@@ -87,7 +93,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   let closing: Promise<void> | undefined;
   return {
     collections: new PostgresCollectionStore(pool, outbox),
-    memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
+    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, { now: options.now }),
     apiKeys: new PostgresApiKeyStore(pool),
     health: new PostgresHealthCheck(pool),
     idempotency: new PostgresIdempotencyStore(pool),

@@ -8,9 +8,14 @@ import { compileFilter, SqlParams } from "./filters.ts";
 import { keywordText, tsquerySql } from "./keyword.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";
-import { assertNoNul, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
+import { assertNoNul, isoSql, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
 import { CollectionNotFoundError, StaleUpdateError } from "../../domain/errors.ts";
 import { isForeignKeyViolation } from "./errors.ts";
+import type { ChangeContext, MemoryChange } from "../../domain/memory-change.ts";
+import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
+import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
+import { CHANGE_COLUMNS, type ChangeRow, type ChangeWriter, type LoggedState, toChange, withChangeLog } from "./change-log.ts";
+import { canonicalExpiry, type Clock, systemClock } from "../shared/expiry.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 export const MAX_KEYWORD_HITS = 10_000;
@@ -29,20 +34,97 @@ function metadataJson(metadata: unknown, what: string): string {
 
 type Returned = MemoryRow & { queued: string[] | null };
 
+/** "Not expired at $n" on the memories row aliased `m`. */
+const live = (param: string) => `(m.expires_at IS NULL OR m.expires_at > ${param}::timestamptz)`;
+
+/** A memory's current state as the change log records it (metadata as exact JSON text). */
+interface OldRow {
+  id: string;
+  content: string;
+  metadata: string;
+  expires_at: string | null;
+  expired: boolean;
+}
+
+const OLD_COLUMNS = `m.id, m.content, m.metadata::text AS metadata, ${isoSql("m.expires_at")} AS expires_at`;
+
+const logged = (row: { content: string; metadata: string; expires_at: string | null }): LoggedState => ({
+  content: row.content,
+  metadata: row.metadata,
+  expires_at: row.expires_at,
+});
+
+export interface PostgresMemoryStoreOptions {
+  /** Milliseconds clock that expiry is judged by; default Date.now (tests inject one). */
+  now?: Clock;
+}
+
 /**
- * Memories in PostgreSQL, the source of truth. Each write is ONE statement: the rows and their
- * outbox rows (one per index writer) commit together; the write then waits, bounded, for the
- * outbox to deliver them (read-your-writes in Milvus / Neo4j when they are up).
+ * Memories in PostgreSQL, the source of truth. Each write is one transaction: it holds the
+ * collection's change-log head (change-log.ts), reads the old state, writes the rows and their
+ * outbox rows (one per index writer) and appends its change-log entries, which all commit
+ * together; the write then waits, bounded, for the outbox to deliver them (read-your-writes in
+ * Milvus / Neo4j when they are up).
  */
-export class PostgresMemoryStore implements MemoryStore {
+export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, ExpiringMemoryStore {
+  private readonly now: Clock;
+
   constructor(
     private readonly pool: PgPool,
     private readonly outbox: Outbox,
     /** When set, every embedding must have this length; otherwise a batch must agree on one. */
     readonly dimensions?: number,
-  ) {}
+    options: PostgresMemoryStoreOptions = {},
+  ) {
+    this.now = options.now ?? systemClock;
+  }
 
-  async upsert(collectionId: string, items: MemoryWrite[]): Promise<void> {
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  /** The rows of these ids as they are now (inside a change transaction: exactly what is replaced). */
+  private async oldRows(writer: ChangeWriter, collectionId: string, ids: string[], now: string): Promise<Map<string, OldRow>> {
+    const { rows } = await writer.client.query<OldRow>(
+      {
+        name: "memories.old",
+        text: `SELECT ${OLD_COLUMNS}, NOT ${live("$3")} AS expired
+               FROM memories AS m WHERE m.collection_id = $1 AND m.id = ANY ($2::text[])`,
+      },
+      [collectionId, ids, now],
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** Deletes these memories (outbox included) and records each as `op`; returns the outbox rows. */
+  private async deleteRows(
+    writer: ChangeWriter,
+    collectionId: string,
+    ids: string[],
+    op: "delete" | "expire",
+    by: string | null,
+    now: string,
+  ): Promise<{ deleted: number; queued: string[] }> {
+    if (ids.length === 0) return { deleted: 0, queued: [] };
+    // `delete` takes only live memories, `expire` only expired ones: each is a no-op on the other
+    // (and on a memory another worker already removed), so a purge is idempotent.
+    const condition = op === "delete" ? live("$3") : `NOT ${live("$3")}`;
+    const { rows } = await writer.client.query<OldRow & { queued: string[] | null }>(
+      {
+        name: `memories.${op}+outbox`,
+        text: `WITH gone AS (
+                 DELETE FROM memories AS m WHERE m.collection_id = $1 AND m.id = ANY ($2::text[]) AND ${condition}
+                 RETURNING m.collection_id, ${OLD_COLUMNS}
+               ), queued AS (${queueSql("delete", "gone", "$4")})
+               SELECT g.id, g.content, g.metadata, g.expires_at, (SELECT array_agg(id::text) FROM queued) AS queued FROM gone AS g`,
+      },
+      [collectionId, ids, now, this.outbox.targets],
+    );
+    for (const row of rows) writer.record({ memoryId: row.id, op, by, old: logged(row), new: null });
+    return { deleted: rows.length, queued: rows[0]?.queued ?? [] };
+  }
+
+  async upsert(collectionId: string, items: MemoryWrite[], ctx?: ChangeContext): Promise<void> {
     if (items.length === 0) return;
     // Validate everything before writing anything; the single statement covers the rest.
     const width = this.dimensions ?? (items[0]?.embedding as Float32Array | undefined)?.length;
@@ -50,6 +132,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const contents: string[] = [];
     const metadata: string[] = [];
     const graphs: (string | null)[] = [];
+    const expiries: (string | null)[] = [];
     const vectors: Float32Array[] = [];
     // A repeated id keeps its first position (insertion order) and its last value, as
     // applying the items one by one would.
@@ -64,6 +147,7 @@ export class PostgresMemoryStore implements MemoryStore {
       assertEmbedding(item.embedding, width, `items[${i}].embedding`);
       const json = metadataJson(item.metadata, `items[${i}].metadata`);
       const graph = item.graph === undefined ? null : metadataJson(item.graph, `items[${i}].graph`);
+      const expiresAt = canonicalExpiry(item.expiresAt ?? null, `items[${i}].expiresAt`);
       const at = position.get(item.id);
       if (at === undefined) {
         position.set(item.id, ids.length);
@@ -71,48 +155,58 @@ export class PostgresMemoryStore implements MemoryStore {
         contents.push(item.content);
         metadata.push(json);
         graphs.push(graph);
+        expiries.push(expiresAt);
         vectors.push(item.embedding);
       } else {
         contents[at] = item.content;
         metadata[at] = json;
         graphs[at] = graph;
+        expiries[at] = expiresAt;
         vectors[at] = item.embedding;
       }
     });
     if (!isUuid(collectionId)) throw new RangeError(`collection ${collectionId} does not exist`);
 
-    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph)
+    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph, expires_at)
       SELECT $1::uuid, u.id, u.content, u.metadata::jsonb,
-             substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb
-      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, ord),
+             substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb,
+             u.expires_at::timestamptz
+      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[], $8::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, expires_at, ord),
            (SELECT ${NOW_MS} AS now) AS t
       ORDER BY u.ord
       ON CONFLICT (collection_id, id) DO UPDATE
         SET content = EXCLUDED.content, metadata = EXCLUDED.metadata,
-            embedding = EXCLUDED.embedding, graph = EXCLUDED.graph,
+            embedding = EXCLUDED.embedding, graph = EXCLUDED.graph, expires_at = EXCLUDED.expires_at,
             -- every write moves updated_at forward (a patch's ifUpdatedAt tells any write since its read)
             updated_at = greatest(EXCLUDED.updated_at, m.updated_at + interval '1 millisecond')
       RETURNING m.collection_id, m.id`;
-    const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs];
-    const targets = this.outbox.targets;
-    try {
-      if (targets.length === 0) {
-        await this.pool.query({ name: "memories.upsert", text: insert }, values);
-        return;
-      }
-      const { rows } = await this.pool.query<{ queued: string[] | null }>(
+    const by = ctx?.by ?? null;
+    const now = this.nowIso();
+    const queued = await withChangeLog(this.pool, collectionId, async (writer) => {
+      const old = await this.oldRows(writer, collectionId, ids, now);
+      // An expired memory not purged yet is gone: it is recorded as expired, and written anew.
+      const expired = [...old.values()].filter((r) => r.expired).map((r) => r.id);
+      const purged = await this.deleteRows(writer, collectionId, expired, "expire", null, now);
+      const { rows } = await writer.client.query<{ queued: string[] | null }>(
         {
           name: "memories.upsert+outbox",
-          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$8")})
+          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$9")})
                  SELECT array_agg(id::text) AS queued FROM queued`,
         },
-        [...values, targets],
+        [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs, expiries, this.outbox.targets],
       );
-      await this.outbox.deliverNow(rows[0]?.queued ?? []);
-    } catch (error) {
-      if (isForeignKeyViolation(error)) throw new CollectionNotFoundError(collectionId);
-      throw error;
-    }
+      ids.forEach((id, i) => {
+        const before = old.get(id);
+        const next = { content: contents[i]!, metadata: metadata[i]!, expires_at: expiries[i]! };
+        writer.record(
+          before === undefined || before.expired
+            ? { memoryId: id, op: "create", by, old: null, new: next }
+            : { memoryId: id, op: "replace", by, old: logged(before), new: next },
+        );
+      });
+      return [...purged.queued, ...(rows[0]?.queued ?? [])];
+    });
+    await this.outbox.deliverNow(queued);
   }
 
   async get(collectionId: string, id: string): Promise<Memory | null> {
@@ -120,9 +214,9 @@ export class PostgresMemoryStore implements MemoryStore {
     const { rows } = await this.pool.query<MemoryRow & Record<string, unknown>>(
       {
         name: "memories.get",
-        text: `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.collection_id = $1 AND m.id = $2`,
+        text: `SELECT ${MEMORY_COLUMNS} FROM memories AS m WHERE m.collection_id = $1 AND m.id = $2 AND ${live("$3")}`,
       },
-      [collectionId, id],
+      [collectionId, id, this.nowIso()],
     );
     return rows[0] === undefined ? null : toMemory(rows[0]);
   }
@@ -135,9 +229,9 @@ export class PostgresMemoryStore implements MemoryStore {
       {
         name: "memories.list",
         text: `SELECT ${MEMORY_COLUMNS} FROM memories AS m
-               WHERE m.collection_id = $1 AND m.seq > $2::bigint ORDER BY m.seq LIMIT $3`,
+               WHERE m.collection_id = $1 AND m.seq > $2::bigint AND ${live("$4")} ORDER BY m.seq LIMIT $3`,
       },
-      [collectionId, after, limit + 1],
+      [collectionId, after, limit + 1, this.nowIso()],
     );
     const more = rows.length > limit;
     if (more) rows.pop();
@@ -148,26 +242,37 @@ export class PostgresMemoryStore implements MemoryStore {
     };
   }
 
-  async patch(collectionId: string, id: string, patch: MemoryPatch): Promise<Memory | null> {
+  async patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null> {
     if (patch.content !== undefined && patch.embedding === undefined) {
       throw new TypeError("a patch that changes content must carry the new embedding");
     }
     if (patch.content !== undefined) assertNoNul(patch.content, "content");
     if (patch.embedding !== undefined) assertEmbedding(patch.embedding, this.dimensions);
-    if (patch.content === undefined && patch.metadata === undefined && patch.embedding === undefined && patch.graph === undefined) {
+    const expiresAt = canonicalExpiry(patch.expiresAt);
+    if (
+      patch.content === undefined &&
+      patch.metadata === undefined &&
+      patch.embedding === undefined &&
+      patch.graph === undefined &&
+      expiresAt === undefined
+    ) {
       return this.get(collectionId, id);
     }
     const metadata = patch.metadata !== undefined ? metadataJson(patch.metadata, "metadata") : null;
     const graph = patch.graph !== undefined ? metadataJson(patch.graph, "graph") : null;
     if (!isUuid(collectionId) || id.includes("\u0000")) return null;
+    const now = this.nowIso();
     const update = `UPDATE memories AS m
       SET content = coalesce($3::text, m.content),
           metadata = coalesce($4::jsonb, m.metadata),
           embedding = coalesce($5::bytea, m.embedding),
           graph = coalesce($6::jsonb, m.graph),
+          expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE m.expires_at END,
+          -- every write moves updated_at forward (a patch's ifUpdatedAt tells any write since its read)
           updated_at = greatest(${NOW_MS}, m.updated_at + interval '1 millisecond')
-      WHERE m.collection_id = $1 AND m.id = $2 AND ($7::timestamptz IS NULL OR m.updated_at = $7::timestamptz)
-      RETURNING ${MEMORY_COLUMNS}`;
+      WHERE m.collection_id = $1 AND m.id = $2 AND ${live("$9")}
+        AND ($11::timestamptz IS NULL OR m.updated_at = $11::timestamptz)
+      RETURNING ${MEMORY_COLUMNS}, m.metadata::text AS metadata_text`;
     const values: unknown[] = [
       collectionId,
       id,
@@ -175,51 +280,134 @@ export class PostgresMemoryStore implements MemoryStore {
       metadata,
       patch.embedding !== undefined ? encodeEmbedding(patch.embedding) : null,
       graph,
+      expiresAt !== undefined,
+      expiresAt ?? null,
+      now,
+      this.outbox.targets,
       patch.ifUpdatedAt ?? null,
     ];
-    const targets = this.outbox.targets;
-    const { rows } = await this.pool.query<Returned & Record<string, unknown>>(
-      targets.length === 0
-        ? { name: "memories.patch", text: `WITH updated AS (${update}) SELECT u.*, NULL::text[] AS queued FROM updated AS u` }
-        : {
+    let row: (Returned & { metadata_text: string }) | undefined;
+    try {
+      row = await withChangeLog(this.pool, collectionId, async (writer) => {
+        const old = (await this.oldRows(writer, collectionId, [id], now)).get(id);
+        if (old === undefined || old.expired) return undefined;
+        const { rows } = await writer.client.query<Returned & { metadata_text: string } & Record<string, unknown>>(
+          {
             name: "memories.patch+outbox",
-            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$8")})
+            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$10")})
                    SELECT u.*, (SELECT array_agg(id::text) FROM queued) AS queued FROM updated AS u`,
           },
-      targets.length === 0 ? values : [...values, targets],
-    );
-    const row = rows[0];
-    if (row === undefined) {
-      // not there, or changed since the patch was computed
-      if (patch.ifUpdatedAt !== undefined && (await this.get(collectionId, id)) !== null) throw new StaleUpdateError(id);
-      return null;
+          values,
+        );
+        const updated = rows[0];
+        // it is there and live (old), so no row means it changed since the patch was computed
+        if (updated === undefined && patch.ifUpdatedAt !== undefined) throw new StaleUpdateError(id);
+        if (updated !== undefined) {
+          writer.record({
+            memoryId: id,
+            op: "patch",
+            by: ctx?.by ?? null,
+            old: logged(old),
+            new: { content: updated.content, metadata: updated.metadata_text, expires_at: updated.expires_at },
+          });
+        }
+        return updated;
+      });
+    } catch (error) {
+      if (error instanceof CollectionNotFoundError) return null;
+      throw error;
     }
+    if (row === undefined) return null;
     if (row.queued !== null) await this.outbox.deliverNow(row.queued);
-    return toMemory(row);
+    const { metadata_text: _text, ...memory } = row;
+    return toMemory(memory);
   }
 
-  async delete(collectionId: string, id: string): Promise<boolean> {
+  async delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean> {
     if (!isUuid(collectionId) || id.includes("\u0000")) return false;
-    const targets = this.outbox.targets;
-    const { rows } = await this.pool.query<{ deleted: number; queued: string[] | null }>(
-      targets.length === 0
-        ? {
-            name: "memories.delete",
-            text: `WITH gone AS (DELETE FROM memories WHERE collection_id = $1 AND id = $2 RETURNING 1)
-                   SELECT count(*)::int AS deleted, NULL::text[] AS queued FROM gone`,
-          }
-        : {
-            name: "memories.delete+outbox",
-            text: `WITH gone AS (
-                     DELETE FROM memories WHERE collection_id = $1 AND id = $2 RETURNING collection_id, id
-                   ), queued AS (${queueSql("delete", "gone", "$3")})
-                   SELECT (SELECT count(*)::int FROM gone) AS deleted, (SELECT array_agg(id::text) FROM queued) AS queued`,
-          },
-      targets.length === 0 ? [collectionId, id] : [collectionId, id, targets],
+    let outcome: { deleted: number; queued: string[] };
+    try {
+      outcome = await withChangeLog(this.pool, collectionId, (writer) =>
+        this.deleteRows(writer, collectionId, [id], "delete", ctx?.by ?? null, this.nowIso()),
+      );
+    } catch (error) {
+      if (error instanceof CollectionNotFoundError) return false;
+      throw error;
+    }
+    await this.outbox.deliverNow(outcome.queued);
+    return outcome.deleted > 0;
+  }
+
+  async purgeExpired(limit: number): Promise<number> {
+    const n = clampCount(limit, 100_000);
+    if (n === 0) return 0;
+    const now = this.nowIso();
+    const { rows } = await this.pool.query<{ collection_id: string; ids: string[] }>(
+      {
+        name: "memories.due",
+        text: `SELECT d.collection_id::text AS collection_id, array_agg(d.id) AS ids FROM (
+                 SELECT m.collection_id, m.id FROM memories AS m
+                 WHERE m.expires_at IS NOT NULL AND m.expires_at <= $1::timestamptz
+                 ORDER BY m.expires_at LIMIT $2
+               ) AS d GROUP BY d.collection_id`,
+      },
+      [now, n],
     );
-    const { deleted, queued } = rows[0]!;
-    if (queued !== null) await this.outbox.deliverNow(queued);
-    return deleted > 0;
+    let purged = 0;
+    for (const { collection_id: collectionId, ids } of rows) {
+      try {
+        const outcome = await withChangeLog(this.pool, collectionId, (writer) =>
+          this.deleteRows(writer, collectionId, ids, "expire", null, now),
+        );
+        purged += outcome.deleted;
+        await this.outbox.deliverNow(outcome.queued);
+      } catch (error) {
+        if (!(error instanceof CollectionNotFoundError)) throw error; // deleted meanwhile: nothing to purge
+      }
+    }
+    return purged;
+  }
+
+  async history(collectionId: string, memoryId: string, opts: { limit: number; cursor?: string }): Promise<Page<MemoryChange>> {
+    const after = opts.cursor === undefined ? "0" : decodeCursor(opts.cursor);
+    const limit = Math.max(1, clampCount(opts.limit, MAX_PAGE_SIZE));
+    if (!isUuid(collectionId) || memoryId.includes("\u0000")) return { items: [], next_cursor: null };
+    const { rows } = await this.pool.query<ChangeRow & Record<string, unknown>>(
+      {
+        name: "changes.history",
+        text: `SELECT ${CHANGE_COLUMNS} FROM memory_changes AS c
+               WHERE c.collection_id = $1 AND c.memory_id = $2 AND c.seq > $3::bigint ORDER BY c.seq LIMIT $4`,
+      },
+      [collectionId, memoryId, after, limit + 1],
+    );
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    const last = rows[rows.length - 1];
+    return { items: rows.map(toChange), next_cursor: more && last !== undefined ? encodeCursor(last.seq) : null };
+  }
+
+  async changesSince(collectionId: string, afterSeq: number, limit: number): Promise<MemoryChange[]> {
+    if (!isUuid(collectionId)) return [];
+    const { rows } = await this.pool.query<ChangeRow & Record<string, unknown>>(
+      {
+        name: "changes.since",
+        text: `SELECT ${CHANGE_COLUMNS} FROM memory_changes AS c WHERE c.collection_id = $1 AND c.seq > $2::bigint ORDER BY c.seq LIMIT $3`,
+      },
+      [collectionId, Math.max(0, Math.trunc(afterSeq)), clampCount(limit, 10_000)],
+    );
+    return rows.map(toChange);
+  }
+
+  async pruneHistory(before: Date, limit: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      {
+        name: "changes.prune",
+        text: `DELETE FROM memory_changes WHERE (collection_id, seq) IN (
+                 SELECT collection_id, seq FROM memory_changes WHERE at < $1::timestamptz LIMIT $2)`,
+      },
+      [before.toISOString(), clampCount(limit, 1_000_000)],
+    );
+    return rowCount ?? 0;
   }
 
   async keywordSearch(
@@ -240,7 +428,7 @@ export class PostgresMemoryStore implements MemoryStore {
       `SELECT m.id, ts_rank_cd(m.tsv, q.tsq, 1)::float8 AS score
        FROM (SELECT ${tsquerySql("$2", "$3")} AS tsq) AS q
        JOIN memories AS m ON m.tsv @@ q.tsq
-       WHERE m.collection_id = $1 AND ${where}
+       WHERE m.collection_id = $1 AND ${live(p.add(this.nowIso()))} AND ${where}
        ORDER BY score DESC, m.seq
        LIMIT $4`,
       p.values,
@@ -252,11 +440,11 @@ export class PostgresMemoryStore implements MemoryStore {
     if (ids.length === 0 || !isUuid(collectionId)) return [];
     // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
     const candidates = ids.filter((id) => !id.includes("\u0000"));
-    const p = new SqlParams([collectionId, candidates]);
+    const p = new SqlParams([collectionId, candidates, this.nowIso()]);
     const where = compileFilter(filter, p, "m");
     const { rows } = await this.pool.query<{ id: string }>(
       `SELECT m.id FROM memories AS m
-       WHERE m.collection_id = $1 AND m.id = ANY($2::text[]) AND ${where}`,
+       WHERE m.collection_id = $1 AND m.id = ANY($2::text[]) AND ${live("$3")} AND ${where}`,
       p.values,
     );
     const found = new Set(rows.map((row) => row.id));
@@ -273,9 +461,10 @@ export class PostgresMemoryStore implements MemoryStore {
         text: `SELECT ${MEMORY_COLUMNS}
                FROM unnest($2::text[]) WITH ORDINALITY AS h(id, ord)
                JOIN memories AS m ON m.collection_id = $1 AND m.id = h.id
+               WHERE ${live("$3")}
                ORDER BY h.ord`,
       },
-      [collectionId, ids],
+      [collectionId, ids, this.nowIso()],
     );
     return rows.map(toMemory);
   }

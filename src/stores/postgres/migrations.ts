@@ -1,5 +1,6 @@
 import type { Logger } from "../../log.ts";
 import type { PgPool } from "./pool.ts";
+import { CHANGE_LOG_MIGRATION } from "./change-log.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -88,6 +89,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, key)
   );
   CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);`,
+  // 5: the memory change log (history) and memories.expires_at; change-log.ts.
+  CHANGE_LOG_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

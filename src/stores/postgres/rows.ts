@@ -19,7 +19,8 @@ export const COLLECTION_COLUMNS = `id::text AS id, owner, name, description, ${i
 
 /** Memory columns (no embedding, no tsv) of the table aliased `m`. */
 export const MEMORY_COLUMNS = `m.seq::text AS seq, m.id, m.collection_id::text AS collection_id, m.content, m.metadata,
-  ${isoSql("m.created_at")} AS created_at, ${isoSql("m.updated_at")} AS updated_at, m.graph`;
+  ${isoSql("m.created_at")} AS created_at, ${isoSql("m.updated_at")} AS updated_at, m.graph,
+  ${isoSql("m.expires_at")} AS expires_at`;
 
 export interface MemoryRow {
   seq: string;
@@ -30,6 +31,7 @@ export interface MemoryRow {
   created_at: string;
   updated_at: string;
   graph: Memory["graph"];
+  expires_at: string | null;
 }
 
 export function toMemory(row: MemoryRow): Memory {
@@ -41,6 +43,7 @@ export function toMemory(row: MemoryRow): Memory {
     created_at: row.created_at,
     updated_at: row.updated_at,
     graph: row.graph ?? null,
+    expires_at: row.expires_at ?? null,
   };
 }
 

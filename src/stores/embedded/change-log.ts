@@ -1,0 +1,160 @@
+import type { Database } from "bun:sqlite";
+import type { ChangeOp, MemoryChange, MemoryState } from "../../domain/memory-change.ts";
+import type { Page } from "../../domain/memory.ts";
+import { clampCount } from "../shared/checks.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import type { Migration } from "./schema.ts";
+
+/**
+ * The change-log migration (self-contained: renumber freely). Each collection's log has its own
+ * sequence, kept in `memory_change_heads` and advanced inside the writing transaction; SQLite
+ * runs one write transaction at a time, so seq order is commit order. `memories.expires_at`
+ * (ISO-8601 text, which sorts like the instant it names) comes with it.
+ */
+export const changeLogMigration: Migration = (db) => {
+  db.run(`CREATE TABLE IF NOT EXISTS memory_change_heads (
+    collection_id TEXT PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL
+  ) WITHOUT ROWID`);
+  db.run(`CREATE TABLE IF NOT EXISTS memory_changes (
+    collection_id TEXT NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    memory_id TEXT NOT NULL,
+    op TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by TEXT,
+    old_content TEXT,
+    old_metadata TEXT,
+    old_expires_at TEXT,
+    new_content TEXT,
+    new_metadata TEXT,
+    new_expires_at TEXT,
+    PRIMARY KEY (collection_id, seq)
+  ) WITHOUT ROWID`);
+  db.run(`CREATE INDEX IF NOT EXISTS memory_changes_memory ON memory_changes (collection_id, memory_id, seq)`);
+  db.run(`CREATE INDEX IF NOT EXISTS memory_changes_at ON memory_changes (at)`);
+  const columns = db.query("PRAGMA table_info(memories)").all() as { name: string }[];
+  if (!columns.some((c) => c.name === "expires_at")) db.run(`ALTER TABLE memories ADD COLUMN expires_at TEXT`);
+  db.run(`CREATE INDEX IF NOT EXISTS memories_expires_at ON memories (expires_at) WHERE expires_at IS NOT NULL`);
+};
+
+/** A memory's state as stored (metadata as JSON text). */
+export interface StoredState {
+  content: string;
+  metadata: string;
+  expires_at: string | null;
+}
+
+interface ChangeRow {
+  seq: number;
+  memory_id: string;
+  op: ChangeOp;
+  at: string;
+  by: string | null;
+  old_content: string | null;
+  old_metadata: string | null;
+  old_expires_at: string | null;
+  new_content: string | null;
+  new_metadata: string | null;
+  new_expires_at: string | null;
+}
+
+const CHANGE_COLUMNS =
+  "seq, memory_id, op, at, by, old_content, old_metadata, old_expires_at, new_content, new_metadata, new_expires_at";
+
+function state(content: string | null, metadata: string | null, expiresAt: string | null): MemoryState | null {
+  if (content === null || metadata === null) return null;
+  return { content, metadata: JSON.parse(metadata) as MemoryState["metadata"], expires_at: expiresAt };
+}
+
+function toChange(row: ChangeRow): MemoryChange {
+  return {
+    seq: row.seq,
+    memory_id: row.memory_id,
+    op: row.op,
+    at: row.at,
+    by: row.by,
+    old: state(row.old_content, row.old_metadata, row.old_expires_at),
+    new: state(row.new_content, row.new_metadata, row.new_expires_at),
+  };
+}
+
+/** Writes (inside the caller's transaction) and reads the change log. */
+export class EmbeddedChangeLog {
+  private readonly nextSeqStmt;
+  private readonly insertStmt;
+  private readonly historyStmt;
+  private readonly sinceStmt;
+  private readonly pruneStmt;
+
+  constructor(db: Database) {
+    this.nextSeqStmt = db.prepare<{ seq: number }, [string]>(
+      `INSERT INTO memory_change_heads (collection_id, seq) VALUES (?, 1)
+       ON CONFLICT (collection_id) DO UPDATE SET seq = seq + 1 RETURNING seq`,
+    );
+    this.insertStmt = db.prepare<
+      null,
+      [string, number, string, string, string, string | null, string | null, string | null, string | null, string | null, string | null, string | null]
+    >(
+      `INSERT INTO memory_changes (collection_id, seq, memory_id, op, at, by,
+         old_content, old_metadata, old_expires_at, new_content, new_metadata, new_expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.historyStmt = db.prepare<ChangeRow, [string, string, number, number]>(
+      `SELECT ${CHANGE_COLUMNS} FROM memory_changes
+       WHERE collection_id = ? AND memory_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.sinceStmt = db.prepare<ChangeRow, [string, number, number]>(
+      `SELECT ${CHANGE_COLUMNS} FROM memory_changes WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    this.pruneStmt = db.prepare<null, [string, number]>(
+      `DELETE FROM memory_changes WHERE (collection_id, seq) IN (
+         SELECT collection_id, seq FROM memory_changes WHERE at < ? LIMIT ?)`,
+    );
+  }
+
+  /** Appends one entry; call inside the transaction that makes the change. */
+  record(
+    collectionId: string,
+    memoryId: string,
+    op: ChangeOp,
+    at: string,
+    by: string | null,
+    old: StoredState | null,
+    next: StoredState | null,
+  ): void {
+    const { seq } = this.nextSeqStmt.get(collectionId)!;
+    this.insertStmt.run(
+      collectionId,
+      seq,
+      memoryId,
+      op,
+      at,
+      by,
+      old?.content ?? null,
+      old?.metadata ?? null,
+      old?.expires_at ?? null,
+      next?.content ?? null,
+      next?.metadata ?? null,
+      next?.expires_at ?? null,
+    );
+  }
+
+  history(collectionId: string, memoryId: string, opts: { limit: number; cursor?: string }, maxPage: number): Page<MemoryChange> {
+    const after = opts.cursor === undefined ? 0 : decodeCursor(opts.cursor);
+    const limit = Math.max(1, clampCount(opts.limit, maxPage));
+    const rows = this.historyStmt.all(collectionId, memoryId, after, limit + 1);
+    const more = rows.length > limit;
+    if (more) rows.pop();
+    const last = rows[rows.length - 1];
+    return { items: rows.map(toChange), next_cursor: more && last !== undefined ? encodeCursor(last.seq) : null };
+  }
+
+  since(collectionId: string, afterSeq: number, limit: number): MemoryChange[] {
+    return this.sinceStmt.all(collectionId, Math.max(0, Math.trunc(afterSeq)), Math.max(0, clampCount(limit, 10_000))).map(toChange);
+  }
+
+  prune(before: string, limit: number): number {
+    return this.pruneStmt.run(before, Math.max(0, clampCount(limit, 1_000_000))).changes;
+  }
+}
