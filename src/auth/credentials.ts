@@ -12,6 +12,7 @@ export function withApiKeys(tokens: TokenService, store: ApiKeyStore, log: Logge
     tokens: {
       sign: (input) => tokens.sign(input),
       verify: (token) => (looksLikeApiKey(token) ? keys.verify(token) : tokens.verify(token)),
+      explain: (token) => (looksLikeApiKey(token) ? undefined : tokens.explain?.(token)),
     },
   };
 }
