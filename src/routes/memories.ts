@@ -1,4 +1,5 @@
 import { parsePageSize } from "../http/query-params";
+import { parseFilterParam } from "../search/filters/query-param";
 import { Elysia, t } from "elysia";
 import type { MemoryGraph } from "../domain/graph";
 import type { Memory, MemoryWrite } from "../domain/memory";
@@ -94,16 +95,19 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/",
       async ({ principal, params, query }) => {
         await ownedCollection(principal.userId, params.collection_id);
-        const page = await deps.memories.list(params.collection_id, {
-          limit: parsePageSize(query.limit),
-          cursor: query.cursor,
-        });
+        const limit = parsePageSize(query.limit);
+        const filter = parseFilterParam(query.filter);
+        const page = await deps.memories.list(params.collection_id, { limit, cursor: query.cursor, filter });
         return { memories: page.items.map(presentMemory), next_cursor: page.next_cursor };
       },
       {
         query: ListMemoriesQuery,
         response: { 200: MemoryPageSchema, ...problems(...AUTHENTICATED, 404, 422) },
-        detail: describeRoute("memories", "List memories, in insertion order, a page at a time"),
+        detail: describeRoute(
+          "memories",
+          "List memories, in insertion order, a page at a time",
+          "`filter` (URL-encoded JSON) keeps only the memories it matches: the filter language of POST /v1/search (metadata operators, created_at / updated_at, $and / $or / $not).",
+        ),
       },
     )
     .get(

@@ -5,6 +5,7 @@ import { documentedAs } from "../http/documented";
 import { SEQ_CURSOR_PATTERN } from "../domain/seq-cursor";
 
 import { LIMITS } from "../domain/limits";
+import { MAX_FILTER_PARAM_CHARS } from "../search/filters/query-param";
 
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
@@ -67,6 +68,13 @@ export const PatchMemoryBody = documentedAs(
 export const ListMemoriesQuery = t.Object({
   limit: t.Optional(PageSizeParam),
   cursor: t.Optional(t.String({ maxLength: 256, pattern: SEQ_CURSOR_PATTERN, description: "next_cursor of the previous page" })),
+  filter: t.Optional(
+    t.String({
+      maxLength: MAX_FILTER_PARAM_CHARS,
+      description:
+        'only the memories this filter matches: URL-encoded JSON of the search filter language (components/schemas/SearchFilter5), e.g. {"metadata":{"tag":{"$in":["a","b"]}}}; the cursor pages through the matches',
+    }),
+  ),
 });
 
 export const MemorySchema = t.Object({

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { CollectionNotFoundError, InvalidCursorError } from "../../src/domain/errors.ts";
 import type { Memory } from "../../src/domain/memory.ts";
-import type { SearchFilter } from "../../src/domain/search.ts";
+import { MATCH_ALL, type SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
 import { fixturePerTest, ids, newCollection, settle, sleep, type StoreFactory, write } from "./contract-setup.ts";
 import { axisVector, queryVector, similar } from "./vectors.ts";
 
-const NO_FILTER: SearchFilter = { metadata: [] };
+const NO_FILTER: SearchFilter = MATCH_ALL;
 
 /** The MemoryStore contract: CRUD, batches, pagination, hydration and keyword search. */
 export function runMemoryStoreContract(name: string, factory: StoreFactory): void {
@@ -333,7 +333,7 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         ];
         await f.memories.upsert(id, items);
         await settle(f);
-        const filter: SearchFilter = { metadata: [{ key: "tag", op: "eq", value: "b" }] };
+        const filter: SearchFilter = { kind: "metadata", key: "tag", op: "eq", value: "b" };
         const hits = await f.memories.keywordSearch(id, "apple", 3, filter);
         expect(hits).toHaveLength(3);
         for (const hit of hits) expect(hit.id.startsWith("b")).toBe(true);
@@ -343,6 +343,23 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         () => f,
         async (fx, collectionId, filter) => ids(await fx.memories.keywordSearch(collectionId, "memo", 100, filter)),
         "keyword",
+      );
+
+      // list takes the same filters, and its cursor pages through the matches
+      declareFilterTests(
+        () => f,
+        async (fx, collectionId, filter) => {
+          const found: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await fx.memories.list(collectionId, { limit: 3, cursor, filter });
+            expect(page.items.length).toBeLessThanOrEqual(3);
+            found.push(...ids(page.items));
+            cursor = page.next_cursor ?? undefined;
+          } while (cursor !== undefined);
+          return found;
+        },
+        "list",
       );
     });
   });

@@ -98,7 +98,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     name: "production",
     collections: postgres.collections,
     memories: postgres.memories,
-    vectors: milvus.vectors,
+    vectors: milvus.vectorsCheckingWith(postgres.memories),
     apiKeys: postgres.apiKeys,
     graph: neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis

@@ -14,7 +14,7 @@
  */
 import type { GraphPath } from "../../domain/graph";
 import type { Memory } from "../../domain/memory";
-import type { Hit, SearchFilter } from "../../domain/search";
+import { type Hit, isMatchAll, type SearchFilter } from "../../domain/search";
 import type { Embedder } from "../../ports/embedder";
 import type { GraphStore } from "../../ports/graph-store";
 import type { MemoryStore } from "../../ports/memory-store";
@@ -135,7 +135,7 @@ export async function graphSearch(deps: GraphSearchDeps, collectionId: string, q
   if (perMemory.size === 0) return [];
 
   let allowed: Set<string> | null = null;
-  if (filter.metadata.length > 0 || filter.createdAfter !== undefined || filter.createdBefore !== undefined) {
+  if (!isMatchAll(filter)) {
     const hydrated: Memory[] = await deps.memories.hydrate(collectionId, [...perMemory.keys()]);
     allowed = new Set(hydrated.filter((m) => matchesFilter(m, filter)).map((m) => m.id));
   }
