@@ -81,6 +81,25 @@ export function runVectorIndexContract(name: string, factory: StoreFactory): voi
       hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(0.3 - i * 0.01, 3));
     });
 
+    test("k hits when k match, also for filters an index must check outside its own expressions ($contains, $exists, updated_at)", async () => {
+      const { id } = await newCollection(f);
+      const d = f.dimensions;
+      await f.memories.upsert(id, [
+        ...Array.from({ length: 300 }, (_, i) => write(`close${i}`, "close", similar(d, 0.95 - i * 0.0001, i + 1), { tags: ["a", "b"], n: i })),
+        ...Array.from({ length: 6 }, (_, i) => write(`far${i}`, "far", similar(d, 0.3 - i * 0.01, i + 400), { tags: ["a", "z"], n: i })),
+      ]);
+      await settle(f);
+      const contains: SearchFilter = { kind: "metadata", key: "tags", op: "contains", value: "z" };
+      const hits = await f.vectors.search(id, queryVector(d), 5, contains);
+      expect(ids(hits)).toEqual(["far0", "far1", "far2", "far3", "far4"]);
+      hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(0.3 - i * 0.01, 3));
+      // a part the index states (n < 3) with a part it must check
+      const mixed: SearchFilter = { kind: "and", nodes: [contains, { kind: "metadata", key: "n", op: "lt", value: 3 }] };
+      expect(ids(await f.vectors.search(id, queryVector(d), 10, mixed))).toEqual(["far0", "far1", "far2"]);
+      const none: SearchFilter = { kind: "metadata", key: "absent", op: "exists", value: true };
+      expect(await f.vectors.search(id, queryVector(d), 5, none)).toEqual([]);
+    });
+
     test("updated and deleted memories are reflected", async () => {
       const { id } = await newCollection(f);
       const d = f.dimensions;
