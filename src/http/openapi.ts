@@ -154,6 +154,13 @@ export function completeDocument(generated: Json, info: { title: string; version
   }
   for (const path of Object.values<Json>(paths)) {
     for (const operation of Object.values<Json>(path)) {
+      // A query parameter documented as a schema of its own is JSON in the URL (e.g. list's `filter`).
+      operation.parameters = operation.parameters?.map((param: Json) => {
+        const documented = param.schema?.[DOCUMENTED_AS];
+        if (param.in !== "query" || !documented) return param;
+        const { schema, ...rest } = param;
+        return { ...rest, description: schema.description, content: { "application/json": { schema: forbidNul(documented) } } };
+      });
       // Every body is read as JSON whatever its Content-Type: the generator's form encodings would be false.
       const body = operation.requestBody?.content?.["application/json"];
       if (body) operation.requestBody.content = { "application/json": { ...body, schema: forbidNul(substituteDocumented(body.schema)) } };
@@ -199,7 +206,7 @@ export function completeDocument(generated: Json, info: { title: string; version
         ...generated.components?.schemas,
         Problem: numbersAsNumbers(JSON.parse(problemJson)),
         ...metadataValueSchemas(),
-        ...(forbidNul(searchFilterSchemas()) as Json),
+        ...Object.fromEntries(Object.entries(searchFilterSchemas()).map(([name, schema]) => [name, forbidNul(schema)])),
       },
       securitySchemes: {
         bearer: {
