@@ -56,8 +56,10 @@ interface Group {
  * Cosine nearest neighbours of one collection's memories; score = cosine similarity (Milvus'
  * COSINE metric answers the similarity itself, higher = closer).
  *
- * The whole filter is one Milvus expression (expression.ts), evaluated inside the search, so
- * closer rows that fail it never crowd out the ones that pass. HNSW under a selective
+ * The filter is one Milvus expression (expression.ts), evaluated inside the search, so
+ * closer rows that fail it never crowd out the ones that pass. A filter the expression can only
+ * approximate (exists, contains, updated_at) is checked on the source of truth after the search,
+ * over-fetching until k pass (searchChecked). HNSW under a selective
  * expression can still stop short of k (the graph walk only counts passing nodes), so a short
  * answer is checked: if count(*) of the expression says more rows match, the search runs again
  * with a wider `ef`, then, if still short, exactly (the matching rows' vectors, scored here).
