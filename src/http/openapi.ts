@@ -61,6 +61,9 @@ const HEADERS: Record<string, Record<string, unknown>> = {
 
 type Json = Record<string, any>;
 
+const URL_TOO_LONG =
+  "Request Header Fields Too Large: the request line and headers are over the server's 16 KiB; a filter in the URL must fit in it (send a shorter one)";
+
 /**
  * Elysia's t.Integer/t.Numeric also accept numeric strings, and the generator documents that as
  * `anyOf: [{type: string, format: integer}, {type: integer}]`; the contract is a JSON number.
@@ -161,6 +164,10 @@ export function completeDocument(generated: Json, info: { title: string; version
         const { schema, ...rest } = param;
         return { ...rest, description: schema.description, content: { "application/json": { schema: forbidNul(documented) } } };
       });
+      if (operation.parameters?.some((param: Json) => param.content)) {
+        // answered by the HTTP server itself, before any route: no problem+json body
+        operation.responses["431"] = { description: URL_TOO_LONG };
+      }
       // Every body is read as JSON whatever its Content-Type: the generator's form encodings would be false.
       const body = operation.requestBody?.content?.["application/json"];
       if (body) operation.requestBody.content = { "application/json": { ...body, schema: forbidNul(substituteDocumented(body.schema)) } };

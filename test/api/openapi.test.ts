@@ -79,7 +79,7 @@ describe("GET /openapi.json", () => {
     expect(statuses("post", "/v1/collections")).toEqual(["201", "400", "401", "403", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}")).toEqual(["200", "401", "403", "404", "429", "503"]);
     expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "403", "404", "413", "422", "429", "503"]);
-    expect(statuses("get", "/v1/collections/{collection_id}/memories")).toEqual(["200", "401", "403", "404", "422", "429", "503"]);
+    expect(statuses("get", "/v1/collections/{collection_id}/memories")).toEqual(["200", "401", "403", "404", "422", "429", "431", "503"]);
     expect(statuses("patch", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["200", "400", "401", "403", "404", "413", "422", "429", "503"]);
     expect(statuses("delete", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["204", "401", "403", "404", "429", "503"]);
     // an API key without the scope or outside its allow-list: 403 on every authenticated route

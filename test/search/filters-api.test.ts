@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
+import { MAX_FILTER_DEPTH } from "../../src/search/filters/schema";
 
 let t: TestApp;
 let token: string;
@@ -62,7 +63,7 @@ describe("filters in search", () => {
     const cases: [unknown, string][] = [
       [{ metadata: { kind: { $like: "tr%" } } }, "filters.metadata.kind.$like"],
       [{ $or: [{ metadata: { kind: "x" } }, { metadata: { year: { $gt: true } } }] }, "filters.$or[1].metadata.year.$gt"],
-      [deep(6), "filters.$not.$not.$not.$not.$not.$not"],
+      [deep(MAX_FILTER_DEPTH + 1), `filters${".$not".repeat(MAX_FILTER_DEPTH + 1)}`],
       [{ $or: Array.from({ length: 65 }, (_, i) => ({ metadata: { [`k${i}`]: i } })) }, "filters.$or"],
       [{ $and: Array.from({ length: 40 }, (_, i) => ({ metadata: { [`k${i}`]: i, [`j${i}`]: i } })) }, "filters"],
     ];

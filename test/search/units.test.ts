@@ -5,6 +5,7 @@ import { parseFilters } from "../../src/search/filters/parse";
 import { SingleFlight } from "../../src/search/single-flight";
 import { InvalidInputError } from "../../src/domain/errors";
 import { MATCH_ALL } from "../../src/domain/search";
+import { MAX_FILTER_DEPTH } from "../../src/search/filters/schema";
 
 describe("cache keys", () => {
   const base = { user: "u", query: "q", collection_id: "c", search_type: "semantic", filters: { metadata: { a: 1, b: 2 } }, top_k: 10, rerank: false };
@@ -107,14 +108,14 @@ describe("filters", () => {
 
   const nest = (depth: number): Record<string, unknown> => (depth === 0 ? { metadata: { a: 1 } } : { $not: nest(depth - 1) });
   test("nesting and size are bounded, with the path of the excess", () => {
-    expect(() => parseFilters(nest(5))).not.toThrow();
-    const tooDeep = () => parseFilters(nest(6));
+    expect(() => parseFilters(nest(MAX_FILTER_DEPTH))).not.toThrow();
+    const tooDeep = () => parseFilters(nest(MAX_FILTER_DEPTH + 1));
     expect(tooDeep).toThrow(InvalidInputError);
-    expect(tooDeep).toThrow(/at most 5 levels/);
+    expect(tooDeep).toThrow(`at most ${MAX_FILTER_DEPTH} levels`);
     try {
       tooDeep();
     } catch (error) {
-      expect((error as InvalidInputError).field).toBe("filters.$not.$not.$not.$not.$not.$not");
+      expect((error as InvalidInputError).field).toBe(`filters${".$not".repeat(MAX_FILTER_DEPTH + 1)}`);
     }
     const conditions = (n: number) => ({ $or: Array.from({ length: n }, (_, i) => ({ metadata: { [`k${i}`]: i } })) });
     expect(() => parseFilters(conditions(64))).not.toThrow();
