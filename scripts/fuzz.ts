@@ -49,6 +49,20 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }
     statuses: ["422"],
     why: "expires_at must be in the future and within ten years, and not given with ttl_seconds; otherwise a 422 naming the field",
   },
+  {
+    method: "GET",
+    path: "/v1/collections/{collection_id}/memories",
+    statuses: ["431", "422"],
+    why:
+      "`filter` is JSON in the URL: a schema cannot bound its URL-encoded length (431 beyond the server's 16 KiB of headers), " +
+      "nor the count of conditions over all nesting levels (64; more is a 422 naming the filter)",
+  },
+  {
+    method: "POST",
+    path: "/v1/search",
+    statuses: ["422"],
+    why: "a schema cannot count a filter's conditions over all its nesting levels (at most 64; more is a 422 naming `filters`)",
+  },
 ];
 const DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"];
 

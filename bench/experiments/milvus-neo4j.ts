@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../../src/log.ts";
 import { openMilvusIndex } from "../../src/stores/milvus/index.ts";
 import { openNeo4jGraph } from "../../src/stores/neo4j/index.ts";
-import type { SearchFilter } from "../../src/domain/search.ts";
+import { MATCH_ALL, type SearchFilter } from "../../src/domain/search.ts";
 import type { IndexedMemory } from "../../src/ports/index-writer.ts";
 
 const { values: args } = parseArgs({
@@ -144,11 +144,17 @@ async function searchFigures(
     return new Set(scored.slice(0, k).map(([i]) => `m${i}`));
   };
   const cases: [string, SearchFilter, (i: number) => boolean][] = [
-    ["unfiltered", { metadata: [] }, () => true],
-    ["tag == t3 (10%)", { metadata: [{ key: "tag", op: "eq", value: "t3" }] }, (i) => tags[i] === "t3"],
+    ["unfiltered", MATCH_ALL, () => true],
+    ["tag == t3 (10%)", { kind: "metadata", key: "tag", op: "eq", value: "t3" }, (i) => tags[i] === "t3"],
     [
       "n in a 0.5% range",
-      { metadata: [{ key: "n", op: "range", gte: 1000, lte: 1000 + Math.floor(vectors.length * 0.005) }] },
+      {
+        kind: "and",
+        nodes: [
+          { kind: "metadata", key: "n", op: "gte", value: 1000 },
+          { kind: "metadata", key: "n", op: "lte", value: 1000 + Math.floor(vectors.length * 0.005) },
+        ],
+      },
       (i) => i >= 1000 && i <= 1000 + Math.floor(vectors.length * 0.005),
     ],
   ];

@@ -18,8 +18,11 @@ export interface MemoryStore {
    */
   upsert(collectionId: string, items: MemoryWrite[], ctx?: ChangeContext): Promise<void>;
   get(collectionId: string, id: string): Promise<Memory | null>;
-  /** Insertion order; `cursor` is opaque and comes from a previous page. */
-  list(collectionId: string, opts: { limit: number; cursor?: string }): Promise<Page<Memory>>;
+  /**
+   * Insertion order; `cursor` is opaque and comes from a previous page. With `filter`, only the
+   * memories it matches (the cursor pages through those).
+   */
+  list(collectionId: string, opts: { limit: number; cursor?: string; filter?: SearchFilter }): Promise<Page<Memory>>;
   patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null>;
   delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean>;
   /**

@@ -1,4 +1,5 @@
 import { parsePageSize } from "../http/query-params";
+import { parseFilterParam } from "../search/filters/query-param";
 import { Elysia, t, type Static } from "elysia";
 import type { MemoryGraph } from "../domain/graph";
 import type { Memory, MemoryWrite } from "../domain/memory";
@@ -6,6 +7,7 @@ import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
 import { NotFoundError, StaleUpdateError } from "../domain/errors";
+import { MATCH_ALL } from "../domain/search";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
@@ -149,7 +151,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         await ownedCollection(principal.userId, params.collection_id);
         const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
         const stillHolds = async (answer: { ids: string[] }) =>
-          (await deps.memories.matchingIds(params.collection_id, answer.ids, { metadata: [] })).length === new Set(answer.ids).size;
+          (await deps.memories.matchingIds(params.collection_id, answer.ids, MATCH_ALL)).length === new Set(answer.ids).size;
         const key = headers[IDEMPOTENCY_KEY];
         // A replayed answer is neither charged nor counted again.
         return idempotent(deps.idempotency, { userId: principal.userId, key, fingerprint, set, stillHolds }, async () => {
@@ -183,16 +185,19 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/",
       async ({ principal, params, query }) => {
         await ownedCollection(principal.userId, params.collection_id);
-        const page = await deps.memories.list(params.collection_id, {
-          limit: parsePageSize(query.limit),
-          cursor: query.cursor,
-        });
+        const limit = parsePageSize(query.limit);
+        const filter = parseFilterParam(query.filter);
+        const page = await deps.memories.list(params.collection_id, { limit, cursor: query.cursor, filter });
         return { memories: page.items.map(presentMemory), next_cursor: page.next_cursor };
       },
       {
         query: ListMemoriesQuery,
         response: { 200: MemoryPageSchema, ...problems(...AUTHENTICATED, 404, 422) },
-        detail: describeRoute("memories", "List memories, in insertion order, a page at a time"),
+        detail: describeRoute(
+          "memories",
+          "List memories, in insertion order, a page at a time",
+          "`filter` (URL-encoded JSON) keeps only the memories it matches: the filter language of POST /v1/search (metadata operators, created_at / updated_at, $and / $or / $not).",
+        ),
       },
     )
     .get(

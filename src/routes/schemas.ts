@@ -6,6 +6,8 @@ import { SEQ_CURSOR_PATTERN } from "../domain/seq-cursor";
 
 import { LIMITS } from "../domain/limits";
 import { expiryFields, expiryPatchFields } from "./expiry";
+import { MAX_FILTER_PARAM_CHARS } from "../search/filters/query-param";
+import { SearchFilters } from "../search/filters/schema";
 
 /** Request and response schemas: the types of the handlers and of the OpenAPI document. */
 
@@ -70,6 +72,17 @@ export const PatchMemoryBody = documentedAs(
 export const ListMemoriesQuery = t.Object({
   limit: t.Optional(PageSizeParam),
   cursor: t.Optional(t.String({ maxLength: 256, pattern: SEQ_CURSOR_PATTERN, description: "next_cursor of the previous page" })),
+  filter: t.Optional(
+    // parsed by parseFilterParam, whose messages name the path; documented as JSON of SearchFilters
+    documentedAs(
+      t.String({
+        maxLength: MAX_FILTER_PARAM_CHARS,
+        description:
+          'only the memories this filter matches: URL-encoded JSON of the search filter language, e.g. {"metadata":{"tag":{"$in":["a","b"]}}}; the cursor pages through the matches',
+      }),
+      SearchFilters,
+    ),
+  ),
 });
 
 export const MemorySchema = t.Object({

@@ -92,7 +92,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
       history: postgres.memories,
-      vectors: timedVectors(metrics, "milvus", milvus.vectors),
+      vectors: timedVectors(metrics, "milvus", milvus.vectorsCheckingWith(postgres.memories)),
       // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
       graph: neo4j.graph,
       cache:

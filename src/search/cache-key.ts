@@ -18,6 +18,7 @@ export interface SearchKeyInput {
   filters: unknown;
   top_k: number;
   rerank: boolean;
+  min_score?: number;
 }
 
 /**
@@ -30,6 +31,7 @@ export function searchDescriptor(input: SearchKeyInput): string {
   return (
     `{"collection_id":${s(input.collection_id)},` +
     (input.filters === undefined ? "" : `"filters":${canonicalJson(input.filters)},`) +
+    (input.min_score === undefined ? "" : `"min_score":${s(input.min_score)},`) +
     `"query":${s(input.query)},"rerank":${s(input.rerank)},"search_type":${s(input.search_type)},` +
     `"top_k":${s(input.top_k)},"user":${s(input.user)}}`
   );

@@ -79,6 +79,16 @@ export function renderAnswer(outcome: SearchOutcome, tookMs: number): string {
   return `{"cached":${outcome.cached},"took_ms":${Math.round(tookMs * 1000) / 1000},${outcome.body.slice(1)}`;
 }
 
+/**
+ * The results scoring at least `minScore` (all of them when it is absent), and how many did not.
+ * Results come best first, so this keeps a prefix: the top_k best that pass.
+ */
+export function aboveMinScore(results: SearchResult[], minScore: number | undefined): { kept: SearchResult[]; below: number } {
+  if (minScore === undefined) return { kept: results, below: 0 };
+  const kept = results.filter((r) => r.score >= minScore);
+  return { kept, below: results.length - kept.length };
+}
+
 export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<string>();
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
@@ -101,7 +111,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     top: deps.prewarmTop ?? 0,
     log: deps.log,
     async warm(collectionId, descriptor) {
-      let d: { user: string; query: string; search_type: SearchType; filters: SearchRequest["filters"] | null; top_k: number; rerank: boolean };
+      let d: { user: string; query: string; search_type: SearchType; filters: SearchRequest["filters"] | null; top_k: number; rerank: boolean; min_score?: number };
       try {
         d = JSON.parse(descriptor) as typeof d;
       } catch {
@@ -112,7 +122,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       try {
         await api.search(
           principal,
-          { query: d.query, collection_id: collectionId, search_type: d.search_type, filters: d.filters ?? undefined, top_k: d.top_k, rerank: false },
+          { query: d.query, collection_id: collectionId, search_type: d.search_type, filters: d.filters ?? undefined, top_k: d.top_k, rerank: false, min_score: d.min_score },
           "prewarm",
         );
       } catch (error) {
@@ -225,13 +235,15 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       });
       if (results.length === request.top_k) break;
     }
+    const { kept, below } = aboveMinScore(results, request.min_score);
     const answer: Record<string, unknown> = {
-      results,
+      results: kept,
       search_type: request.search_type,
       top_k: request.top_k,
       reranked,
     };
     if (rerankReason) answer.rerank_reason = rerankReason;
+    if (request.min_score !== undefined) answer.below_min_score = below;
     return { body: JSON.stringify(answer), cacheable: rerankReason === undefined, expiresAtMs };
   }
 
@@ -259,6 +271,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         filters: request.filters ?? null,
         top_k: request.top_k,
         rerank: request.rerank,
+        min_score: request.min_score,
       });
       const client = origin === "client";
       // An asking is counted once the caller is known to own the collection (a hit: its key

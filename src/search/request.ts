@@ -28,6 +28,15 @@ export const SearchBody = t.Object(
     // exactly (filter-schema.ts).
     filters: t.Optional(documentedAs(t.Record(t.String(), t.Unknown()), SearchFilters)),
     rerank: t.Optional(t.Boolean({ default: SEARCH_DEFAULTS.rerank })),
+    min_score: t.Optional(
+      t.Number({
+        description:
+          "only results scoring at least this are returned (of the top_k best); the answer's below_min_score counts those left out. " +
+          "Scales differ by search type: semantic = cosine similarity in [-1, 1]; keyword = full-text relevance, unbounded above " +
+          "(embedded: BM25, production: ts_rank_cd, so a threshold is backend-specific); hybrid = reciprocal-rank fusion, in (0, 2/61 ≈ 0.0328]; " +
+          "graph = 0.7 × graph-path weight + 0.3 × max(0, cosine), in [0, 1]; reranked: the cross-encoder's logit (unbounded), which replaces them.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -67,5 +76,11 @@ export const SearchAnswerSchema = t.Object({
   reranked: t.Boolean(),
   rerank_reason: t.Optional(
     t.String({ description: "why `rerank: true` was not honoured: reranker_busy, reranker_not_configured" }),
+  ),
+  below_min_score: t.Optional(
+    t.Integer({
+      minimum: 0,
+      description: "with min_score: how many of the top_k best results scored below it and were left out (results empty and this above 0: nothing passed)",
+    }),
   ),
 });

@@ -80,7 +80,7 @@ describe("GET /openapi.json", () => {
     expect(statuses("get", "/v1/collections/{collection_id}")).toEqual(["200", "401", "403", "404", "429", "503"]);
     // 409: a duplicate with the same Idempotency-Key while the first still runs
     expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
-    expect(statuses("get", "/v1/collections/{collection_id}/memories")).toEqual(["200", "401", "403", "404", "422", "429", "503"]);
+    expect(statuses("get", "/v1/collections/{collection_id}/memories")).toEqual(["200", "401", "403", "404", "422", "429", "431", "503"]);
     // 409: concurrent writes to the memory kept racing with this one
     expect(statuses("patch", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["200", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("delete", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["204", "401", "403", "404", "429", "503"]);

@@ -43,7 +43,7 @@ describe("malformed and invalid input", () => {
     ["search top_k fractional", "POST", "/v1/search", { query: "q", collection_id: "CID", top_k: 2.5 }, "top_k"],
     ["search unknown type", "POST", "/v1/search", { query: "q", collection_id: "CID", search_type: "fuzzy" }, "search_type"],
     ["search rerank not boolean", "POST", "/v1/search", { query: "q", collection_id: "CID", rerank: "yes" }, "rerank"],
-    ["filter with an unknown operator", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { metadata: { price: { $gt: 5 } } } }, "filters.metadata.price.$gt"],
+    ["filter with an unknown operator", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { metadata: { price: { $regex: "5" } } } }, "filters.metadata.price.$regex"],
     ["filter with an unknown filter", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { tags: ["a"] } }, "filters.tags"],
     ["filter $in not an array", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { metadata: { tag: { $in: "a" } } } }, "filters.metadata.tag.$in"],
     ["filter with a bad date", "POST", "/v1/search", { query: "q", collection_id: "CID", filters: { created_after: "yesterday" } }, "filters.created_after"],

@@ -89,7 +89,9 @@ for (const transport of TRANSPORTS) {
       expect(search.required).toEqual(["collection_id", "query"]);
       expect(search.properties.search_type.anyOf.map((s: { const: string }) => s.const)).toEqual(["semantic", "keyword", "hybrid", "graph"]);
       expect(search.properties.top_k).toMatchObject({ type: "integer", minimum: 1, maximum: 100 });
-      expect(Object.keys(search.properties.filters.properties)).toEqual(["metadata", "created_after", "created_before"]);
+      expect(Object.keys(search.properties.filters.properties)).toEqual(
+        ["metadata", "created_at", "updated_at", "created_after", "created_before", "$and", "$or", "$not"],
+      );
       expect(search.additionalProperties).toBe(false);
       expect(byName.search_memories!.description).toContain('"$gte"');
     }, TIMEOUT_MS);

@@ -71,7 +71,7 @@ describe.skipIf(!run)("metrics with the real services", () => {
       tokens,
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
-      vectors: timedVectors(metrics, "milvus", milvus.vectors),
+      vectors: timedVectors(metrics, "milvus", milvus.vectorsCheckingWith(postgres.memories)),
       cache: timedCache(metrics, "redis", redis.cache),
       embedder,
       healthChecks: [postgres.health],

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { DuplicateNameError } from "../../src/domain/errors.ts";
+import { MATCH_ALL } from "../../src/domain/search.ts";
 import { fixturePerTest, ids, newOwner, settle, type StoreFactory, write } from "./contract-setup.ts";
 import { queryVector, similar } from "./vectors.ts";
 
@@ -91,7 +92,7 @@ export function runCollectionStoreContract(name: string, factory: StoreFactory):
       expect(await f.collections.delete(owner, doomed.id)).toBe(true);
       await settle(f);
 
-      const none = { metadata: [] };
+      const none = MATCH_ALL;
       expect(await f.memories.get(doomed.id, "m1")).toBeNull();
       expect(await f.memories.hydrate(doomed.id, ["m1", "m2"])).toEqual([]);
       expect((await f.memories.list(doomed.id, { limit: 10 })).items).toEqual([]);

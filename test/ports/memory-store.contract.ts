@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { CollectionNotFoundError, InvalidCursorError, StaleUpdateError } from "../../src/domain/errors.ts";
 import type { Memory } from "../../src/domain/memory.ts";
-import type { SearchFilter } from "../../src/domain/search.ts";
+import { MATCH_ALL, type SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
 import { fixturePerTest, ids, newCollection, settle, sleep, type StoreFactory, write } from "./contract-setup.ts";
 import { axisVector, queryVector, similar } from "./vectors.ts";
 
-const NO_FILTER: SearchFilter = { metadata: [] };
+const NO_FILTER: SearchFilter = MATCH_ALL;
 
 /** The MemoryStore contract: CRUD, batches, pagination, hydration and keyword search. */
 export function runMemoryStoreContract(name: string, factory: StoreFactory): void {
@@ -350,7 +350,7 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         ];
         await f.memories.upsert(id, items);
         await settle(f);
-        const filter: SearchFilter = { metadata: [{ key: "tag", op: "eq", value: "b" }] };
+        const filter: SearchFilter = { kind: "metadata", key: "tag", op: "eq", value: "b" };
         const hits = await f.memories.keywordSearch(id, "apple", 3, filter);
         expect(hits).toHaveLength(3);
         for (const hit of hits) expect(hit.id.startsWith("b")).toBe(true);
@@ -378,9 +378,26 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
         await f.memories.upsert(b.id, [write("z", "memo", axisVector(f.dimensions, 3), { t: 1 })]);
         await settle(f);
         expect(await f.memories.matchingIds(a.id, ["y", "z", "nope", "x"], NO_FILTER)).toEqual(["y", "x"]);
-        expect(await f.memories.matchingIds(a.id, ["y", "z", "x"], { metadata: [{ key: "t", op: "eq", value: 1 }] })).toEqual(["x"]);
+        expect(await f.memories.matchingIds(a.id, ["y", "z", "x"], { kind: "metadata", key: "t", op: "eq", value: 1 })).toEqual(["x"]);
         expect(await f.memories.matchingIds(a.id, [], NO_FILTER)).toEqual([]);
       });
+
+      // list takes the same filters, and its cursor pages through the matches
+      declareFilterTests(
+        () => f,
+        async (fx, collectionId, filter) => {
+          const found: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await fx.memories.list(collectionId, { limit: 3, cursor, filter });
+            expect(page.items.length).toBeLessThanOrEqual(3);
+            found.push(...ids(page.items));
+            cursor = page.next_cursor ?? undefined;
+          } while (cursor !== undefined);
+          return found;
+        },
+        "list",
+      );
     });
   });
 }

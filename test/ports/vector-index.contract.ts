@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import type { SearchFilter } from "../../src/domain/search.ts";
+import { MATCH_ALL, type SearchFilter } from "../../src/domain/search.ts";
 import { declareFilterTests } from "./filter-cases.ts";
 import { fixturePerTest, ids, newCollection, settle, type StoreFactory, write } from "./contract-setup.ts";
 import { queryVector, similar } from "./vectors.ts";
 
-const NO_FILTER: SearchFilter = { metadata: [] };
+const NO_FILTER: SearchFilter = MATCH_ALL;
+const tagIs = (value: string): SearchFilter => ({ kind: "metadata", key: "tag", op: "eq", value });
 
 /** The VectorIndex contract; memories are written through the fixture's MemoryStore. */
 export function runVectorIndexContract(name: string, factory: StoreFactory): void {
@@ -44,7 +45,7 @@ export function runVectorIndexContract(name: string, factory: StoreFactory): voi
       const { id } = await newCollection(f);
       expect(await f.vectors.search(id, queryVector(f.dimensions), 10, NO_FILTER)).toEqual([]);
       expect(await f.vectors.search(crypto.randomUUID(), queryVector(f.dimensions), 10, NO_FILTER)).toEqual([]);
-      const filter: SearchFilter = { metadata: [{ key: "tag", op: "eq", value: "x" }] };
+      const filter = tagIs("x");
       expect(await f.vectors.search(id, queryVector(f.dimensions), 10, filter)).toEqual([]);
     });
 
@@ -62,7 +63,7 @@ export function runVectorIndexContract(name: string, factory: StoreFactory): voi
       const plain = await f.vectors.search(a.id, queryVector(d), 10, NO_FILTER);
       expect(ids(plain)).toEqual(["a4", "a3", "a2", "a1", "a0"]);
       expect(plain[4]!.score).toBeCloseTo(0.2, 3);
-      const filtered = await f.vectors.search(a.id, queryVector(d), 10, { metadata: [{ key: "tag", op: "eq", value: "t" }] });
+      const filtered = await f.vectors.search(a.id, queryVector(d), 10, tagIs("t"));
       expect(ids(filtered)).toEqual(["a4", "a3", "a2", "a1", "a0"]);
       expect(filtered[4]!.score).toBeCloseTo(0.2, 3);
     });
@@ -75,9 +76,28 @@ export function runVectorIndexContract(name: string, factory: StoreFactory): voi
         ...Array.from({ length: 10 }, (_, i) => write(`far${i}`, "far", similar(d, 0.3 - i * 0.01, i + 60), { tag: "b" })),
       ]);
       await settle(f);
-      const hits = await f.vectors.search(id, queryVector(d), 5, { metadata: [{ key: "tag", op: "eq", value: "b" }] });
+      const hits = await f.vectors.search(id, queryVector(d), 5, tagIs("b"));
       expect(ids(hits)).toEqual(["far0", "far1", "far2", "far3", "far4"]);
       hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(0.3 - i * 0.01, 3));
+    });
+
+    test("k hits when k match, also for filters an index must check outside its own expressions ($contains, $exists, updated_at)", async () => {
+      const { id } = await newCollection(f);
+      const d = f.dimensions;
+      await f.memories.upsert(id, [
+        ...Array.from({ length: 300 }, (_, i) => write(`close${i}`, "close", similar(d, 0.95 - i * 0.0001, i + 1), { tags: ["a", "b"], n: i })),
+        ...Array.from({ length: 6 }, (_, i) => write(`far${i}`, "far", similar(d, 0.3 - i * 0.01, i + 400), { tags: ["a", "z"], n: i })),
+      ]);
+      await settle(f);
+      const contains: SearchFilter = { kind: "metadata", key: "tags", op: "contains", value: "z" };
+      const hits = await f.vectors.search(id, queryVector(d), 5, contains);
+      expect(ids(hits)).toEqual(["far0", "far1", "far2", "far3", "far4"]);
+      hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(0.3 - i * 0.01, 3));
+      // a part the index states (n < 3) with a part it must check
+      const mixed: SearchFilter = { kind: "and", nodes: [contains, { kind: "metadata", key: "n", op: "lt", value: 3 }] };
+      expect(ids(await f.vectors.search(id, queryVector(d), 10, mixed))).toEqual(["far0", "far1", "far2"]);
+      const none: SearchFilter = { kind: "metadata", key: "absent", op: "exists", value: true };
+      expect(await f.vectors.search(id, queryVector(d), 5, none)).toEqual([]);
     });
 
     test("updated and deleted memories are reflected", async () => {

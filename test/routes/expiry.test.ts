@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
 import { startSweepers } from "../../src/maintenance/sweepers";
 import { silentLogger } from "../../src/log";
+import { MATCH_ALL } from "../../src/domain/search";
 
 let t: TestApp;
 let token: string;
@@ -122,7 +123,7 @@ describe("a memory with a TTL", () => {
     expect(expired.new).toBeNull();
     // the vector index no longer holds it (production: Milvus got the delete through the outbox)
     const [vector] = await (await import("../support/embedder")).sharedEmbedder().then((e) => e.embed(["Zelda lighthouse keys"], "query"));
-    const hits = await t.backend.vectors.search(cid, vector!, 10, { metadata: [] });
+    const hits = await t.backend.vectors.search(cid, vector!, 10, MATCH_ALL);
     expect(hits.map((h) => h.id)).toEqual(["lasting"]);
   });
 });

@@ -4,6 +4,8 @@ import { reciprocalRankFusion } from "../../src/search/fusion";
 import { parseFilters } from "../../src/search/filters/parse";
 import { SingleFlight } from "../../src/search/single-flight";
 import { InvalidInputError } from "../../src/domain/errors";
+import { MATCH_ALL } from "../../src/domain/search";
+import { MAX_FILTER_DEPTH } from "../../src/search/filters/schema";
 
 describe("cache keys", () => {
   const base = { user: "u", query: "q", collection_id: "c", search_type: "semantic", filters: { metadata: { a: 1, b: 2 } }, top_k: 10, rerank: false };
@@ -59,15 +61,71 @@ describe("filters", () => {
       metadata: { team: "ops", tag: { $in: ["a", 2, true] }, price: { $gte: 1, $lte: 9 }, live: false },
       created_after: "2026-01-01",
     })).toEqual({
-      metadata: [
-        { key: "team", op: "eq", value: "ops" },
-        { key: "tag", op: "in", values: ["a", 2, true] },
-        { key: "price", op: "range", gte: 1, lte: 9 },
-        { key: "live", op: "eq", value: false },
+      kind: "and",
+      nodes: [
+        { kind: "metadata", key: "team", op: "eq", value: "ops" },
+        { kind: "metadata", key: "tag", op: "in", values: ["a", 2, true] },
+        {
+          kind: "and",
+          nodes: [
+            { kind: "metadata", key: "price", op: "gte", value: 1 },
+            { kind: "metadata", key: "price", op: "lte", value: 9 },
+          ],
+        },
+        { kind: "metadata", key: "live", op: "eq", value: false },
+        { kind: "created_at", op: "gt", value: "2026-01-01T00:00:00.000Z" },
       ],
-      createdAfter: "2026-01-01T00:00:00.000Z",
     });
-    expect(parseFilters(undefined)).toEqual({ metadata: [] });
+    expect(parseFilters(undefined)).toEqual(MATCH_ALL);
+  });
+
+  test("parse the v2 operators and nesting", () => {
+    expect(parseFilters({
+      metadata: { a: { $ne: 1 }, b: { $nin: ["x"] }, c: { $gt: 1, $lt: 2 }, d: { $exists: false }, e: { $contains: "z" }, f: { $eq: true } },
+      updated_at: { $gte: "2026-01-01T01:00:00+01:00" },
+      $or: [{ metadata: { g: "h" } }, { $not: { created_at: "2026-02-01" } }],
+    })).toEqual({
+      kind: "and",
+      nodes: [
+        { kind: "metadata", key: "a", op: "ne", value: 1 },
+        { kind: "metadata", key: "b", op: "nin", values: ["x"] },
+        { kind: "and", nodes: [{ kind: "metadata", key: "c", op: "gt", value: 1 }, { kind: "metadata", key: "c", op: "lt", value: 2 }] },
+        { kind: "metadata", key: "d", op: "exists", value: false },
+        { kind: "metadata", key: "e", op: "contains", value: "z" },
+        { kind: "metadata", key: "f", op: "eq", value: true },
+        { kind: "updated_at", op: "gte", value: "2026-01-01T00:00:00.000Z" },
+        {
+          kind: "or",
+          nodes: [
+            { kind: "metadata", key: "g", op: "eq", value: "h" },
+            { kind: "not", node: { kind: "created_at", op: "eq", value: "2026-02-01T00:00:00.000Z" } },
+          ],
+        },
+      ],
+    });
+    expect(parseFilters({})).toEqual({ kind: "and", nodes: [] });
+  });
+
+  const nest = (depth: number): Record<string, unknown> => (depth === 0 ? { metadata: { a: 1 } } : { $not: nest(depth - 1) });
+  test("nesting and size are bounded, with the path of the excess", () => {
+    expect(() => parseFilters(nest(MAX_FILTER_DEPTH))).not.toThrow();
+    const tooDeep = () => parseFilters(nest(MAX_FILTER_DEPTH + 1));
+    expect(tooDeep).toThrow(InvalidInputError);
+    expect(tooDeep).toThrow(`at most ${MAX_FILTER_DEPTH} levels`);
+    try {
+      tooDeep();
+    } catch (error) {
+      expect((error as InvalidInputError).field).toBe(`filters${".$not".repeat(MAX_FILTER_DEPTH + 1)}`);
+    }
+    const conditions = (n: number) => ({ $or: Array.from({ length: n }, (_, i) => ({ metadata: { [`k${i}`]: i } })) });
+    expect(() => parseFilters(conditions(64))).not.toThrow();
+    try {
+      parseFilters({ metadata: { x: 1 }, $or: conditions(64).$or });
+      throw new Error("expected an InvalidInputError");
+    } catch (error) {
+      expect((error as InvalidInputError).field).toBe("filters");
+      expect((error as InvalidInputError).message).toContain("filters.$or[63].metadata.k63");
+    }
   });
 
   const bad: [unknown, string][] = [
@@ -84,6 +142,23 @@ describe("filters", () => {
     [{ created_before: 5 }, "filters.created_before"],
     [{ created_before: "2026-13-45" }, "filters.created_before"],
     [{ since: "2026-01-01" }, "filters.since"],
+    // v2
+    [{ metadata: { a: { $ne: null } } }, "filters.metadata.a.$ne"],
+    [{ metadata: { a: { $nin: [1, [2]] } } }, "filters.metadata.a.$nin[1]"],
+    [{ metadata: { a: { $exists: "yes" } } }, "filters.metadata.a.$exists"],
+    [{ metadata: { a: { $contains: { x: 1 } } } }, "filters.metadata.a.$contains"],
+    [{ metadata: { a: { $gt: 1, $gte: 2 } } }, "filters.metadata.a"],
+    [{ metadata: { a: { $gt: 1, $lt: "2" } } }, "filters.metadata.a"],
+    [{ metadata: { a: { $eq: 1, $ne: 2 } } }, "filters.metadata.a"],
+    [{ created_at: { $in: ["2026-01-01"] } }, "filters.created_at.$in"],
+    [{ created_at: { $gt: "soon" } }, "filters.created_at.$gt"],
+    [{ updated_at: 5 }, "filters.updated_at"],
+    [{ $and: [] }, "filters.$and"],
+    [{ $or: {} }, "filters.$or"],
+    [{ $or: [{ metadata: { a: 1 } }, { metadata: { b: { $regex: "x" } } }] }, "filters.$or[1].metadata.b.$regex"],
+    [{ $and: [{ $not: { metadata: { a: { $in: [1, {}] } } } }] }, "filters.$and[0].$not.metadata.a.$in[1]"],
+    [{ $not: [] }, "filters.$not"],
+    [{ $nor: [] }, "filters.$nor"],
   ];
   for (const [input, field] of bad) {
     test(`rejects ${JSON.stringify(input)} naming ${field}`, () => {

@@ -10,6 +10,7 @@ import { type GraphFixture, runGraphStoreContract } from "../ports/graph-store.c
 import { runMemoryStoreContract } from "../ports/memory-store.contract.ts";
 import { runApiKeyStoreContract } from "../ports/api-key-store.contract.ts";
 import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
+import { MATCH_ALL } from "../../src/domain/search.ts";
 import { runVectorIndexContract } from "../ports/vector-index.contract.ts";
 import { axisVector } from "../ports/vectors.ts";
 
@@ -56,7 +57,7 @@ describe("embedded database file", () => {
 
     const second = openEmbeddedStores({ path, dimensions: 16 });
     expect((await second.memories.get(c.id, "m1"))?.content).toBe("persisted");
-    expect((await second.vectors.search(c.id, axisVector(16, 1), 1, { metadata: [] }))[0]?.id).toBe("m1");
+    expect((await second.vectors.search(c.id, axisVector(16, 1), 1, MATCH_ALL))[0]?.id).toBe("m1");
     second.close();
 
     const raw = new Database(path, { readonly: true });
@@ -94,7 +95,7 @@ describe("embedded database file", () => {
   test("rejects a query vector of the wrong dimension", async () => {
     const stores = openEmbeddedStores({ path: ":memory:", dimensions: 16 });
     const c = await stores.collections.create("u", { name: "n", description: null });
-    await expect(stores.vectors.search(c.id, new Float32Array(8), 5, { metadata: [] })).rejects.toThrow(RangeError);
+    await expect(stores.vectors.search(c.id, new Float32Array(8), 5, MATCH_ALL)).rejects.toThrow(RangeError);
     stores.close();
   });
 });

@@ -8,8 +8,9 @@ import { MilvusConnection } from "../../src/stores/milvus/connection.ts";
 import { projectMetadata } from "../../src/stores/milvus/projection.ts";
 import { MilvusVectorIndex } from "../../src/stores/milvus/vector-index.ts";
 import { DependencyUnavailableError } from "../../src/domain/errors.ts";
-import type { Metadata } from "../../src/domain/memory.ts";
-import type { SearchFilter } from "../../src/domain/search.ts";
+import type { Metadata, Scalar } from "../../src/domain/memory.ts";
+import { MATCH_ALL, type SearchFilter } from "../../src/domain/search.ts";
+import { parseFilters } from "../../src/search/filters/parse.ts";
 import type { IndexedMemory } from "../../src/ports/index-writer.ts";
 import { runVectorIndexContract } from "../ports/vector-index.contract.ts";
 import { queryVector, similar } from "../ports/vectors.ts";
@@ -19,7 +20,17 @@ import { RUN_ID, sharedOutboxStores } from "./service-setup.ts";
 
 const DIMENSIONS = 16;
 const ADDRESS = productionConfig.milvusAddress;
-const NONE: SearchFilter = { metadata: [] };
+const NONE: SearchFilter = MATCH_ALL;
+const eq = (key: string, value: Scalar): SearchFilter => ({ kind: "metadata", key, op: "eq", value });
+const oneOf = (key: string, values: Scalar[]): SearchFilter => ({ kind: "metadata", key, op: "in", values });
+/** A v1 range: the bounds given, both inclusive. */
+const between = (key: string, gte?: string | number, lte?: string | number): SearchFilter => ({
+  kind: "and",
+  nodes: [
+    ...(gte === undefined ? [] : [{ kind: "metadata" as const, key, op: "gte" as const, value: gte }]),
+    ...(lte === undefined ? [] : [{ kind: "metadata" as const, key, op: "lte" as const, value: lte }]),
+  ],
+});
 
 const CONTRACT_DIMENSIONS = 384;
 /** This run's own Milvus collection and Postgres schema: a shared stack is fine, and both are dropped after. */
@@ -49,7 +60,8 @@ describe.if(runContract)("milvus", () => {
 
   runVectorIndexContract("milvus VectorIndex (fed by the postgres outbox)", async () => {
     const fixture = await shared();
-    return { ...fixture, vectors: fixture.indexes.vectors };
+    // as production wires it: filters a Milvus expression cannot state are checked on PostgreSQL
+    return { ...fixture, vectors: fixture.indexes.vectorsCheckingWith(fixture.memories) };
   });
 });
 
@@ -95,27 +107,44 @@ describe("milvus expression literals (no server)", () => {
   });
 
   test("the collection comes first; hostile keys become hex, values literals", () => {
-    const expr = compileExpression(`c" || "1" == "1`, {
-      metadata: [{ key: `x" || collection_id != "`, op: "eq", value: `y" || "1" == "1` }],
+    const compiled = compileExpression(`c" || "1" == "1`, eq(`x" || collection_id != "`, `y" || "1" == "1`));
+    expect(compiled).toEqual({
+      expr: `collection_id == "c\\" || \\"1\\" == \\"1" && (metadata["s7822207c7c20636f6c6c656374696f6e5f696420213d2022"] == "y\\" || \\"1\\" == \\"1")`,
+      exact: true,
     });
-    expect(expr).toBe(
-      `collection_id == "c\\" || \\"1\\" == \\"1" && metadata["s7822207c7c20636f6c6c656374696f6e5f696420213d2022"] == "y\\" || \\"1\\" == \\"1"`,
-    );
   });
 
   test("filters that match nothing are answered without Milvus", () => {
-    expect(compileExpression("c", { metadata: [{ key: "k", op: "in", values: [] }] })).toBeNull();
-    expect(compileExpression("c", { metadata: [{ key: "k", op: "range", gte: 1, lte: "z" }] })).toBeNull();
-    expect(compileExpression("c", { metadata: [{ key: "k", op: "eq", value: Number.NaN }] })).toBeNull();
-    expect(compileExpression("c", { metadata: [{ key: "k", op: "range", gte: true, lte: false }] })).toBeNull();
-    expect(compileExpression("c", { metadata: [{ key: "k", op: "range" }] })).toBe(`collection_id == "c"`);
+    expect(compileExpression("c", oneOf("k", []))).toBeNull();
+    expect(compileExpression("c", { kind: "not", node: between("k") })).toBeNull();
+    expect(compileExpression("c", { kind: "or", nodes: [oneOf("k", []), eq("k", Number.NaN)] })).toBeNull();
+    expect(compileExpression("c", eq("k", Number.NaN))).toBeNull();
+    expect(compileExpression("c", { kind: "and", nodes: [eq("a", 1), { kind: "not", node: { kind: "or", nodes: [eq("b", 1), oneOf("b", [1, 2])] } }, eq("a", Number.NaN)] })).toBeNull();
+    expect(compileExpression("c", between("k"))).toEqual({ expr: `collection_id == "c"`, exact: true });
   });
 
-  test("created_after / created_before are exclusive bounds in ms", () => {
-    expect(compileExpression("c", { metadata: [], createdAfter: "2024-01-01T00:00:00.123Z", createdBefore: "2024-01-02T00:00:00Z" })).toBe(
-      `collection_id == "c" && created_at > 1704067200123 && created_at < 1704153600000`,
+  test("created_at bounds are in ms; ne, nin and not are negations", () => {
+    const compile = (body: unknown) => compileExpression("c", parseFilters(body));
+    expect(compile({ created_after: "2024-01-01T00:00:00.123Z", created_before: "2024-01-02T00:00:00Z" })).toEqual({
+      expr: `collection_id == "c" && ((created_at > 1704067200123 && created_at < 1704153600000))`,
+      exact: true,
+    });
+    expect(compile({ metadata: { a: { $ne: 1 } }, $not: { metadata: { b: { $nin: ["x", true] } } } })?.expr).toBe(
+      `collection_id == "c" && ((not (metadata["n61"] == 1.0) && not (not ((metadata["s62"] == "x" || metadata["b62"] == true)))))`,
     );
-    expect(() => compileExpression("c", { metadata: [], createdAfter: "yesterday" })).toThrow(RangeError);
+    expect(() => compileExpression("c", { kind: "created_at", op: "gt", value: "yesterday" })).toThrow(RangeError);
+  });
+
+  test("what an expression cannot state is relaxed (weaker, never stronger) and flagged for checking", () => {
+    const compile = (body: unknown) => compileExpression("c", parseFilters(body));
+    expect(compile({ metadata: { tags: { $contains: "x" } } })).toEqual({ expr: `collection_id == "c"`, exact: false });
+    expect(compile({ metadata: { a: 1, t: { $exists: true } } })).toEqual({ expr: `collection_id == "c" && (metadata["n61"] == 1.0)`, exact: false });
+    // under a not, the condition relaxes to false, so the not holds: still implied by the filter
+    expect(compile({ metadata: { a: 1 }, $not: { metadata: { a: 1, t: { $exists: true } } } })).toEqual({
+      expr: `collection_id == "c" && (metadata["n61"] == 1.0)`,
+      exact: false,
+    });
+    expect(compile({ $or: [{ updated_at: { $gt: "2024-01-01" } }, { metadata: { a: 1 } }] })).toEqual({ expr: `collection_id == "c"`, exact: false });
   });
 
   test("the projection keeps top-level scalars by kind, under hex keys", () => {
@@ -225,13 +254,13 @@ describe.if(runLive)("milvus index (live)", () => {
       memory(other, "leak", 0.99, 30, { v: "x" }),
     ]);
     for (const [i, h] of HOSTILE.entries()) {
-      expect(await ids(index, c, { metadata: [{ key: "v", op: "eq", value: h }] })).toEqual([`v${i}`]);
-      expect(await ids(index, c, { metadata: [{ key: h, op: "eq", value: "keyed" }] })).toEqual([`v${i}`]);
-      expect(await ids(index, c, { metadata: [{ key: "v", op: "in", values: [h, "zzz"] }] })).toEqual([`v${i}`]);
+      expect(await ids(index, c, eq("v", h))).toEqual([`v${i}`]);
+      expect(await ids(index, c, eq(h, "keyed"))).toEqual([`v${i}`]);
+      expect(await ids(index, c, oneOf("v", [h, "zzz"]))).toEqual([`v${i}`]);
     }
     // A value that tries to widen the expression to other collections finds nothing.
-    expect(await ids(index, c, { metadata: [{ key: "v", op: "eq", value: `x" || collection_id != "` }] })).toEqual(["v5"]);
-    expect(await ids(index, c, { metadata: [{ key: "v", op: "eq", value: `zz" || metadata["v"] == "x` }] })).toEqual([]);
+    expect(await ids(index, c, eq("v", `x" || collection_id != "`))).toEqual(["v5"]);
+    expect(await ids(index, c, eq("v", `zz" || metadata["v"] == "x`))).toEqual([]);
     expect(await ids(index, `${c}" || collection_id != "`, NONE)).toEqual([]);
   });
 
@@ -261,19 +290,20 @@ describe.if(runLive)("milvus index (live)", () => {
       ["str3", "3"],
     ];
     await index.writer.upsert(values.map(([id, v], i) => memory(c, id, 0.9 - i * 0.01, i + 1, { v })));
-    const find = async (filter: SearchFilter["metadata"][number]) => (await ids(index, c, { metadata: [filter] })).sort();
-    expect(await find({ key: "v", op: "eq", value: 3.0 })).toEqual(["int3"]);
-    expect(await find({ key: "v", op: "eq", value: 0 })).toEqual(["zero"]);
-    expect(await find({ key: "v", op: "eq", value: 1e20 })).toEqual(["big"]);
-    expect(await find({ key: "v", op: "in", values: [3, 0.1, -2.5] })).toEqual(["int3", "neg", "tiny"]);
-    expect(await find({ key: "v", op: "range", gte: -3, lte: 0.1 })).toEqual(["neg", "tiny", "zero"]);
-    expect(await find({ key: "v", op: "range", gte: 3 })).toEqual(["big", "int3"]);
+    const find = async (filter: SearchFilter) => (await ids(index, c, filter)).sort();
+    expect(await find(eq("v", 3.0))).toEqual(["int3"]);
+    expect(await find(eq("v", 0))).toEqual(["zero"]);
+    expect(await find(eq("v", 1e20))).toEqual(["big"]);
+    expect(await find(oneOf("v", [3, 0.1, -2.5]))).toEqual(["int3", "neg", "tiny"]);
+    expect(await find(between("v", -3, 0.1))).toEqual(["neg", "tiny", "zero"]);
+    expect(await find(between("v", 3))).toEqual(["big", "int3"]);
     // UTF-8 byte order is code point order: z < é < U+FFFD < 😀 (UTF-16 would put 😀 before U+FFFD).
-    expect(await find({ key: "v", op: "range", gte: "\ufffd" })).toEqual(["s_emoji", "s_fffd"]);
-    expect(await find({ key: "v", op: "range", gte: "z", lte: "é" })).toEqual(["s_e", "s_z"]);
-    expect(await find({ key: "v", op: "range", gte: false, lte: true })).toEqual(["f", "t"]);
-    expect(await find({ key: "v", op: "range", gte: true })).toEqual(["t"]);
-    expect(await find({ key: "v", op: "in", values: [false, "3"] })).toEqual(["f", "str3"]);
+    expect(await find(between("v", "\ufffd"))).toEqual(["s_emoji", "s_fffd"]);
+    expect(await find(between("v", "z", "é"))).toEqual(["s_e", "s_z"]);
+    // ne / nin are typed negations: 3 is not "3", and every other value passes
+    expect(await find({ kind: "metadata", key: "v", op: "ne", value: 3 })).toHaveLength(values.length - 1);
+    expect(await find({ kind: "metadata", key: "v", op: "nin", values: [3, "3", true] })).toHaveLength(values.length - 3);
+    expect(await find(oneOf("v", [false, "3"]))).toEqual(["f", "str3"]);
   });
 
   test("upsert is idempotent and replaces; duplicates in one batch keep the last state", async () => {
@@ -285,8 +315,8 @@ describe.if(runLive)("milvus index (live)", () => {
     const hits = await index.vectors.search(c, queryVector(DIMENSIONS), 10, NONE);
     expect(hits.map((h) => h.id)).toEqual(["m", "n"]);
     expect(hits[0]!.score).toBeCloseTo(0.8, 4);
-    expect(await ids(index, c, { metadata: [{ key: "v", op: "eq", value: 3 }] })).toEqual(["m"]);
-    expect(await ids(index, c, { metadata: [{ key: "v", op: "eq", value: 1 }] })).toEqual([]);
+    expect(await ids(index, c, eq("v", 3))).toEqual(["m"]);
+    expect(await ids(index, c, eq("v", 1))).toEqual([]);
     await index.writer.upsert([]);
   });
 

@@ -6,7 +6,7 @@ import { migrate, MIGRATIONS } from "../../src/stores/postgres/migrations.ts";
 import { PgPool } from "../../src/stores/postgres/pool.ts";
 import { openPostgresStores } from "../../src/stores/postgres/index.ts";
 import { DependencyUnavailableError } from "../../src/domain/errors.ts";
-import type { Hit, SearchFilter } from "../../src/domain/search.ts";
+import { type Hit, isMatchAll, type SearchFilter } from "../../src/domain/search.ts";
 import type { IndexedMemory, IndexWriter } from "../../src/ports/index-writer.ts";
 import type { VectorIndex } from "../../src/ports/vector-index.ts";
 import { runCollectionStoreContract } from "../ports/collection-store.contract.ts";
@@ -50,7 +50,7 @@ class InMemoryIndex implements IndexWriter, VectorIndex {
   }
 
   async search(collectionId: string, vector: Float32Array, k: number, filter: SearchFilter): Promise<Hit[]> {
-    if (filter.metadata.length > 0 || filter.createdAfter !== undefined || filter.createdBefore !== undefined) {
+    if (!isMatchAll(filter)) {
       throw new Error("the test index searches unfiltered only");
     }
     const norm = (v: Float32Array) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));

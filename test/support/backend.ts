@@ -119,7 +119,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     memories: postgres.memories,
     history: postgres.memories,
     expiry: postgres.memories,
-    vectors: milvus.vectors,
+    vectors: milvus.vectorsCheckingWith(postgres.memories),
     apiKeys: postgres.apiKeys,
     graph: neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis

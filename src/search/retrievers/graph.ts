@@ -13,7 +13,7 @@
  * empty answer says "the graph does not know these names", which a client can act on).
  */
 import type { GraphPath } from "../../domain/graph";
-import type { Hit, SearchFilter } from "../../domain/search";
+import { type Hit, isMatchAll, type SearchFilter } from "../../domain/search";
 import type { Embedder } from "../../ports/embedder";
 import type { GraphStore } from "../../ports/graph-store";
 import type { MemoryStore } from "../../ports/memory-store";
@@ -133,7 +133,7 @@ export async function graphSearch(deps: GraphSearchDeps, collectionId: string, q
   if (perMemory.size === 0) return [];
 
   let allowed: Set<string> | null = null;
-  if (filter.metadata.length > 0 || filter.createdAfter !== undefined || filter.createdBefore !== undefined) {
+  if (!isMatchAll(filter)) {
     // the store applies the filter: only the passing ids come back, never the memories
     allowed = new Set(await deps.memories.matchingIds(collectionId, [...perMemory.keys()], filter));
   }

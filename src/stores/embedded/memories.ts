@@ -238,10 +238,18 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     return row === null ? null : toMemory(row);
   }
 
-  async list(collectionId: string, opts: { limit: number; cursor?: string }): Promise<Page<Memory>> {
+  async list(collectionId: string, opts: { limit: number; cursor?: string; filter?: SearchFilter }): Promise<Page<Memory>> {
     const after = opts.cursor === undefined ? 0 : decodeCursor(opts.cursor);
     const limit = Math.max(1, clampCount(opts.limit, MAX_PAGE_SIZE));
-    const rows = this.listStmt.all(collectionId, after, this.nowIso(), limit + 1);
+    const where = compileFilter(opts.filter, "m");
+    const rows =
+      where.sql === "1"
+        ? this.listStmt.all(collectionId, after, this.nowIso(), limit + 1)
+        : this.statements
+            .get<MemoryRow>(
+              `SELECT ${COLUMNS} FROM memories AS m WHERE collection_id = ? AND seq > ? AND ${live("m.")} AND ${where.sql} ORDER BY seq LIMIT ?`,
+            )
+            .all(collectionId, after, this.nowIso(), ...where.params, limit + 1);
     const more = rows.length > limit;
     if (more) rows.pop();
     const last = rows[rows.length - 1];

@@ -5,7 +5,8 @@ import type { VectorIndex } from "../../ports/vector-index.ts";
 import { MilvusConnection } from "./connection.ts";
 import { MilvusHealthCheck } from "./health.ts";
 import { ensureCollection } from "./schema.ts";
-import { MilvusVectorIndex } from "./vector-index.ts";
+import { type FilterSource, MilvusVectorIndex } from "./vector-index.ts";
+import { MATCH_ALL } from "../../domain/search.ts";
 import { searchConsistency, type Visibility } from "./visibility.ts";
 import { MilvusIndexWriter } from "./writer.ts";
 
@@ -30,7 +31,13 @@ export interface MilvusIndexOptions {
 }
 
 export interface MilvusIndex {
+  /**
+   * The vector index. A filter that a Milvus expression cannot state exactly (exists, contains,
+   * updated_at) needs the source of truth to be checked against: use vectorsCheckingWith.
+   */
   vectors: VectorIndex;
+  /** The vector index, checking such filters against `source` (the memory store). */
+  vectorsCheckingWith(source: FilterSource): VectorIndex;
   /** The outbox target "milvus". */
   writer: IndexWriter;
   health: HealthCheck;
@@ -82,12 +89,13 @@ export async function openMilvusIndex(options: MilvusIndexOptions): Promise<Milv
     // One search through the SDK (it caches the collection's description on the first).
     const probe = new Float32Array(options.dimensions);
     probe[0] = 1;
-    await vectors.search("", probe, 1, { metadata: [] });
+    await vectors.search("", probe, 1, MATCH_ALL);
     conn.warmed = true;
     log.info("milvus collection loaded", { ms: Math.round(performance.now() - started) });
   };
   return {
     vectors,
+    vectorsCheckingWith: (source) => vectors.checkingWith(source),
     writer: new MilvusIndexWriter(conn, options.dimensions, visibility, log),
     health: new MilvusHealthCheck(conn),
     warm() {

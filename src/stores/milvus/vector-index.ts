@@ -3,6 +3,8 @@ import type { Logger } from "../../log.ts";
 import { clampCount } from "../shared/checks.ts";
 import type { Hit, SearchFilter } from "../../domain/search.ts";
 import type { VectorIndex } from "../../ports/vector-index.ts";
+import type { MemoryStore } from "../../ports/memory-store.ts";
+import { matchesFilter } from "../../search/filters/match.ts";
 import { type MilvusConnection, nested } from "./connection.ts";
 import { compileExpression } from "./expression.ts";
 import { FIELD } from "./schema.ts";
@@ -33,6 +35,15 @@ interface QueuedSearch {
 
 type MilvusHit = { id: string | number; score: number };
 
+/**
+ * Where the exact filter is checked when a Milvus expression can only approximate it: the source
+ * of truth's memories (their metadata and timestamps).
+ */
+export type FilterSource = Pick<MemoryStore, "hydrate">;
+
+/** How many more candidates each round of a checked search asks for. */
+const OVERFETCH_FACTOR = 4;
+
 /** Concurrent searches with the same expression, limit and ef, waiting to go out as one request. */
 interface Group {
   expr: string;
@@ -45,8 +56,10 @@ interface Group {
  * Cosine nearest neighbours of one collection's memories; score = cosine similarity (Milvus'
  * COSINE metric answers the similarity itself, higher = closer).
  *
- * The whole filter is one Milvus expression (expression.ts), evaluated inside the search, so
- * closer rows that fail it never crowd out the ones that pass. HNSW under a selective
+ * The filter is one Milvus expression (expression.ts), evaluated inside the search, so
+ * closer rows that fail it never crowd out the ones that pass. A filter the expression can only
+ * approximate (exists, contains, updated_at) is checked on the source of truth after the search,
+ * over-fetching until k pass (searchChecked). HNSW under a selective
  * expression can still stop short of k (the graph walk only counts passing nodes), so a short
  * answer is checked: if count(*) of the expression says more rows match, the search runs again
  * with a wider `ef`, then, if still short, exactly (the matching rows' vectors, scored here).
@@ -67,7 +80,13 @@ export class MilvusVectorIndex implements VectorIndex {
     readonly dimensions: number,
     private readonly options: SearchOptions,
     private readonly log: Logger,
+    private readonly source?: FilterSource,
   ) {}
+
+  /** This index, checking against `source` the filters a Milvus expression cannot state exactly. */
+  checkingWith(source: FilterSource): MilvusVectorIndex {
+    return new MilvusVectorIndex(this.conn, this.dimensions, this.options, this.log, source);
+  }
 
   async search(collectionId: string, vector: Float32Array, k: number, filter: SearchFilter): Promise<Hit[]> {
     if (vector.length !== this.dimensions) {
@@ -75,10 +94,46 @@ export class MilvusVectorIndex implements VectorIndex {
     }
     const limit = clampCount(k, MAX_K);
     if (limit === 0) return [];
-    const expr = compileExpression(collectionId, filter);
-    if (expr === null) return [];
+    const compiled = compileExpression(collectionId, filter);
+    if (compiled === null) return [];
     const prefix = `${collectionId}/`;
+    if (compiled.exact) return this.searchExpression(compiled.expr, prefix, vector, limit);
+    return this.searchChecked(collectionId, compiled.expr, prefix, vector, limit, filter);
+  }
 
+  /**
+   * A filter the expression only approximates (exists, contains, updated_at): candidates that
+   * pass the expression, checked against the source of truth, asking for OVERFETCH_FACTOR times
+   * more each round until `limit` pass or no more candidates exist. Exact up to MAX_K candidates.
+   */
+  private async searchChecked(
+    collectionId: string,
+    expr: string,
+    prefix: string,
+    vector: Float32Array,
+    limit: number,
+    filter: SearchFilter,
+  ): Promise<Hit[]> {
+    if (this.source === undefined) {
+      throw new Error("this filter needs checking against the source of truth: open the index with checkingWith(memories)");
+    }
+    let fetch = Math.min(MAX_K, Math.max(limit * OVERFETCH_FACTOR, limit + 64));
+    for (;;) {
+      const hits = await this.searchExpression(expr, prefix, vector, fetch);
+      const memories = await this.source.hydrate(collectionId, hits.map((h) => h.id));
+      const passing = new Set(memories.filter((m) => matchesFilter(m, filter)).map((m) => m.id));
+      const kept = hits.filter((h) => passing.has(h.id));
+      if (kept.length >= limit || hits.length < fetch) return kept.slice(0, limit);
+      if (fetch === MAX_K) {
+        this.log.warn("milvus checked search came back short after the most candidates Milvus answers", { candidates: fetch, kept: kept.length });
+        return kept;
+      }
+      fetch = Math.min(MAX_K, fetch * OVERFETCH_FACTOR);
+    }
+  }
+
+  /** The `limit` nearest rows passing `expr`: HNSW, then a wider ef or an exact scan when short. */
+  private async searchExpression(expr: string, prefix: string, vector: Float32Array, limit: number): Promise<Hit[]> {
     const ef = Math.max(this.options.ef, limit);
     let hits = await this.ann(expr, prefix, vector, limit, ef);
     if (hits.length < limit) {

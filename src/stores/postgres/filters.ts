@@ -1,12 +1,13 @@
 import type { Scalar } from "../../domain/memory.ts";
-import type { MetadataCondition, SearchFilter } from "../../domain/search.ts";
+import { type FilterCondition, type FilterNode, isMatchAll, type SearchFilter } from "../../domain/search.ts";
 
 /**
- * Compiles a SearchFilter into a parameterised WHERE fragment, with the embedded adapter's
- * semantics: JSON types are strict (true ≠ 1 ≠ "1"), a key is one top-level label (a dot is
- * part of it), numbers compare numerically and strings by code point, `in` matches any of its
- * values, created_after / created_before are exclusive. Keys and values are always bind
- * parameters, never SQL text.
+ * Compiles a filter into a parameterised WHERE fragment, with the semantics of
+ * src/domain/search.ts (the embedded adapter's and the JS matcher's): JSON types are strict
+ * (true ≠ 1 ≠ "1"), a key is one top-level label (a dot is part of it), numbers compare
+ * numerically and strings by code point, `ne` / `nin` / `not` are exact complements. Every
+ * predicate is two-valued (never NULL), so a NOT never drops a row for a missing key. Keys and
+ * values are always bind parameters, never SQL text.
  *
  * Equality and `in` use jsonb containment (`metadata @> {"key": value}`), which the
  * `jsonb_path_ops` GIN index serves, and which is type-strict: `{"k": 1} @> {"k": true}` is
@@ -32,52 +33,51 @@ function probe(key: string, value: Scalar): string {
   return JSON.stringify({ [key]: value });
 }
 
-function isComparable(value: Scalar): boolean {
-  return typeof value !== "number" || Number.isFinite(value);
-}
-
 /** `jsonb_typeof` of a scalar. */
 function jsonType(value: Scalar): "string" | "number" | "boolean" {
   return typeof value as "string" | "number" | "boolean";
 }
 
-function condition(c: MetadataCondition, column: string, p: SqlParams): string {
+const COMPARATORS = { gt: ">", gte: ">=", lt: "<", lte: "<=", eq: "=", ne: "<>" } as const;
+
+/** `metadata` holds `key` equal to one of `values` (typed). */
+function oneOf(key: string, values: Scalar[], column: string, p: SqlParams): string {
+  const probes = [...new Set(values.map((v) => probe(key, v)))];
+  if (probes.length === 1) return `(${column} @> ${p.add(probes[0])}::jsonb)`;
+  return `(${column} @> ANY (${p.add(probes)}::jsonb[]))`;
+}
+
+function metadataCondition(c: Extract<FilterCondition, { kind: "metadata" }>, column: string, p: SqlParams): string {
   switch (c.op) {
     case "eq":
-      if (!isComparable(c.value)) return "false";
-      return `${column} @> ${p.add(probe(c.key, c.value))}::jsonb`;
-    case "in": {
-      const probes = [...new Set(c.values.filter(isComparable).map((v) => probe(c.key, v)))];
-      if (probes.length === 0) return "false";
-      if (probes.length === 1) return `${column} @> ${p.add(probes[0])}::jsonb`;
-      return `${column} @> ANY (${p.add(probes)}::jsonb[])`;
-    }
-    case "range": {
-      const bounds = (
-        [
-          [c.gte, ">="],
-          [c.lte, "<="],
-        ] as const
-      ).filter((b): b is [Scalar, ">=" | "<="] => b[0] !== undefined);
-      if (bounds.length === 0) return "true";
-      if (bounds.some(([b]) => !isComparable(b))) return "false";
+      return oneOf(c.key, [c.value], column, p);
+    case "ne":
+      return `NOT ${oneOf(c.key, [c.value], column, p)}`;
+    case "in":
+      return oneOf(c.key, c.values, column, p);
+    case "nin":
+      return `NOT ${oneOf(c.key, c.values, column, p)}`;
+    case "exists":
+      return `${c.value ? "" : "NOT "}jsonb_exists(${column}, ${p.add(c.key)})`;
+    case "contains": {
       const value = `(${column} -> ${p.add(c.key)})`;
-      // Each bound restricts the type, so bounds of different types match nothing (as embedded).
-      const parts = bounds.map(([bound, operator]) => {
-        const type = `jsonb_typeof(${value}) = '${jsonType(bound)}'`;
-        if (typeof bound === "string") {
-          // By code point, whatever the database's collation.
-          return `(${type} AND (${value} #>> '{}') COLLATE "C" ${operator} ${p.add(bound)}::text COLLATE "C")`;
-        }
-        // jsonb compares numbers numerically and false < true; the type check keeps
-        // jsonb's cross-type ordering out of it.
-        return `(${type} AND ${value} ${operator} ${p.add(JSON.stringify(bound))}::jsonb)`;
-      });
-      return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`;
+      // an array holding the element (jsonb array containment: typed, 1 = 1.0, not nested arrays)
+      const inArray = `(jsonb_typeof(${value}) = 'array' AND ${value} @> ${p.add(JSON.stringify([c.value]))}::jsonb)`;
+      if (typeof c.value !== "string") return `coalesce(${inArray}, false)`;
+      // or a string holding the substring (strpos: case-sensitive, "" is in every string)
+      const inString = `(jsonb_typeof(${value}) = 'string' AND strpos(${value} #>> '{}', ${p.add(c.value)}::text) > 0)`;
+      return `coalesce(${inString} OR ${inArray}, false)`;
     }
     default: {
-      const unknown: never = c;
-      throw new TypeError(`unknown metadata operator in ${JSON.stringify(unknown)}`);
+      const value = `(${column} -> ${p.add(c.key)})`;
+      const type = `jsonb_typeof(${value}) = '${jsonType(c.value)}'`;
+      const operator = COMPARATORS[c.op];
+      if (typeof c.value === "string") {
+        // By code point, whatever the database's collation.
+        return `coalesce(${type} AND (${value} #>> '{}') COLLATE "C" ${operator} ${p.add(c.value)}::text COLLATE "C", false)`;
+      }
+      // jsonb compares numbers numerically; the type check keeps jsonb's cross-type ordering out of it.
+      return `coalesce(${type} AND ${value} ${operator} ${p.add(JSON.stringify(c.value))}::jsonb, false)`;
     }
   }
 }
@@ -89,19 +89,27 @@ export function normaliseTimestamp(value: string, field: string): string {
   return new Date(time).toISOString();
 }
 
+function node(n: FilterNode, p: SqlParams, alias: string): string {
+  switch (n.kind) {
+    case "and":
+    case "or":
+      if (n.nodes.length === 0) return n.kind === "and" ? "true" : "false";
+      return `(${n.nodes.map((child) => node(child, p, alias)).join(n.kind === "and" ? " AND " : " OR ")})`;
+    case "not":
+      return `NOT (${node(n.node, p, alias)})`;
+    case "created_at":
+    case "updated_at":
+      return `(${alias}.${n.kind} ${COMPARATORS[n.op]} ${p.add(normaliseTimestamp(n.value, n.kind))}::timestamptz)`;
+    case "metadata":
+      return metadataCondition(n, `${alias}.metadata`, p);
+  }
+}
+
 /**
  * The WHERE fragment of `filter` over the memories table aliased `alias` ("true" when it
  * constrains nothing); its values are appended to `p`.
  */
 export function compileFilter(filter: SearchFilter | undefined, p: SqlParams, alias = "m"): string {
-  if (filter === undefined) return "true";
-  const parts: string[] = [];
-  for (const c of filter.metadata ?? []) parts.push(condition(c, `${alias}.metadata`, p));
-  if (filter.createdAfter !== undefined) {
-    parts.push(`${alias}.created_at > ${p.add(normaliseTimestamp(filter.createdAfter, "createdAfter"))}::timestamptz`);
-  }
-  if (filter.createdBefore !== undefined) {
-    parts.push(`${alias}.created_at < ${p.add(normaliseTimestamp(filter.createdBefore, "createdBefore"))}::timestamptz`);
-  }
-  return parts.length === 0 ? "true" : parts.join(" AND ");
+  if (filter === undefined || isMatchAll(filter)) return "true";
+  return node(filter, p, alias);
 }

@@ -221,17 +221,17 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     return rows[0] === undefined ? null : toMemory(rows[0]);
   }
 
-  async list(collectionId: string, opts: { limit: number; cursor?: string }): Promise<Page<Memory>> {
+  async list(collectionId: string, opts: { limit: number; cursor?: string; filter?: SearchFilter }): Promise<Page<Memory>> {
     const after = opts.cursor === undefined ? "0" : decodeCursor(opts.cursor);
     const limit = Math.max(1, clampCount(opts.limit, MAX_PAGE_SIZE));
     if (!isUuid(collectionId)) return { items: [], next_cursor: null };
+    const p = new SqlParams([collectionId, after, limit + 1, this.nowIso()]);
+    const where = compileFilter(opts.filter, p, "m");
+    const text = `SELECT ${MEMORY_COLUMNS} FROM memories AS m
+               WHERE m.collection_id = $1 AND m.seq > $2::bigint AND ${live("$4")} AND ${where} ORDER BY m.seq LIMIT $3`;
+    // unfiltered, the one shape of the common case is a named (prepared) statement
     const { rows } = await this.pool.query<MemoryRow & Record<string, unknown>>(
-      {
-        name: "memories.list",
-        text: `SELECT ${MEMORY_COLUMNS} FROM memories AS m
-               WHERE m.collection_id = $1 AND m.seq > $2::bigint AND ${live("$4")} ORDER BY m.seq LIMIT $3`,
-      },
-      [collectionId, after, limit + 1, this.nowIso()],
+      where === "true" ? { name: "memories.list", text, values: p.values } : { text, values: p.values },
     );
     const more = rows.length > limit;
     if (more) rows.pop();
