@@ -31,6 +31,7 @@ import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
 import { mcpRoutes } from "./mcp/route";
+import { modelKeyOf } from "./domain/embedding-model";
 import pkg from "../package.json";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
@@ -130,7 +131,7 @@ export function buildApp(deps: AppDeps) {
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks }))
     .use(metricsRoutes({ metrics }))
-    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, embeddingModel: modelKeyOf(deps.embedder) }))
     .use(
       memoryRoutes({
         auth,

@@ -3,6 +3,7 @@ import {
   CollectionNotFoundError,
   DependencyUnavailableError,
   DuplicateNameError,
+  EmbeddingModelMismatchError,
   InvalidCursorError,
   InvalidInputError,
   NotFoundError,
@@ -76,6 +77,8 @@ function domainProblem(error: unknown): { status: number; code: ProblemCode; det
     return { status: 409, code: "conflict", detail: `name: ${error.message}`, field: "name" };
   }
   if (error instanceof PremiumRequiredError) return { status: 403, code: "premium_required", detail: error.message };
+  // The request is valid but conflicts with the collection's state (its vectors' model).
+  if (error instanceof EmbeddingModelMismatchError) return { status: 409, code: "embedding_model_mismatch", detail: error.message };
   return null;
 }
 

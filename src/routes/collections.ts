@@ -12,6 +12,8 @@ export interface CollectionRoutesDeps {
   auth: AuthPlugin;
   collections: CollectionStore;
   bumpGeneration: (collectionId: string) => Promise<void>;
+  /** Key of the server's embedding model, recorded on each new collection (embedding-model.ts). */
+  embeddingModel?: string;
 }
 
 export const presentCollection = ({ id, name, description, created_at }: Collection) => ({
@@ -31,6 +33,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
         const collection = await deps.collections.create(principal.userId, {
           name: body.name.trim(),
           description: body.description ?? null,
+          embedding_model: deps.embeddingModel,
         });
         set.status = 201;
         return presentCollection(collection);

@@ -6,6 +6,7 @@ import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
 import { NotFoundError } from "../domain/errors";
+import { assertCanEmbedInto, modelKeyOf } from "../domain/embedding-model";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
@@ -44,6 +45,8 @@ export const presentMemory = (memory: Memory) => ({
 
 export function memoryRoutes(deps: MemoryRoutesDeps) {
   const extraction = deps.graphExtraction ?? "auto";
+  // Vectors of another model than the collection's are never mixed in (embedding-model.ts).
+  const embeddingModel = modelKeyOf(deps.embedder);
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
     if (!collection) throw new NotFoundError("collection");
@@ -56,7 +59,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       "/",
       async ({ principal, params, body, set }) => {
         body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
-        await ownedCollection(principal.userId, params.collection_id);
+        assertCanEmbedInto(await ownedCollection(principal.userId, params.collection_id), embeddingModel);
         const ids = body.memories.map((item) => item.id ?? Bun.randomUUIDv7());
         // The batch is applied in order: an id given twice ends as its last version (in the
         // place of its first), as two requests one after the other would leave it.
@@ -72,6 +75,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           content: item.content,
           metadata: item.metadata ?? {},
           embedding: embeddings[i]!,
+          embeddingModel,
           graph: memoryGraph(item.content, suppliedOf(item), extraction),
         }));
         // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
@@ -82,7 +86,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       },
       {
         body: AddMemoriesBody,
-        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
+        response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
@@ -129,7 +133,9 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           });
         }
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
-        await ownedCollection(principal.userId, params.collection_id);
+        const collection = await ownedCollection(principal.userId, params.collection_id);
+        // Only a new content is embedded: metadata and graph changes leave the vector alone.
+        if (body.content !== undefined) assertCanEmbedInto(collection, embeddingModel);
         // The graph is recomputed from the memory's new state: its content, and what the client
         // supplies now or supplied before.
         let graph: MemoryGraph | undefined;
@@ -146,6 +152,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           content: body.content,
           metadata,
           embedding,
+          embeddingModel: embedding === undefined ? undefined : embeddingModel,
           graph,
         });
         if (!updated) throw new NotFoundError("memory");
@@ -154,7 +161,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       },
       {
         body: PatchMemoryBody,
-        response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404) },
+        response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute("memories", "Change a memory's content and/or metadata (metadata is replaced whole)"),
       },
     )

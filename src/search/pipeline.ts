@@ -1,4 +1,5 @@
-import { NotFoundError, InvalidInputError, PremiumRequiredError, QueueFullError } from "../domain/errors";
+import { EmbeddingModelMismatchError, NotFoundError, InvalidInputError, PremiumRequiredError, QueueFullError } from "../domain/errors";
+import { assertCanSearchByMeaning, modelKeyOf } from "../domain/embedding-model";
 import type { Memory } from "../domain/memory";
 import type { Hit, SearchFilter } from "../domain/search";
 import type { CollectionStore } from "../ports/collection-store";
@@ -74,6 +75,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
   const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
   const { embedder, vectors, memories } = deps;
+  const embeddingModel = modelKeyOf(embedder);
   const retrievers: Record<SearchType, Retriever> = {
     semantic: semanticRetriever({ embedder, vectors }),
     keyword: keywordRetriever({ memories }),
@@ -106,6 +108,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         );
       } catch (error) {
         if (error instanceof NotFoundError) return "gone";
+        if (error instanceof EmbeddingModelMismatchError) return "skipped";
         throw error;
       }
       return "warmed";
@@ -163,6 +166,8 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   ): Promise<{ body: string; cacheable: boolean }> {
     const collection = await deps.collections.get(principal.userId, request.collection_id);
     if (!collection) throw new NotFoundError("collection");
+    // Keyword search reads no vector: it works whatever model embedded the collection.
+    if (request.search_type !== "keyword") assertCanSearchByMeaning(collection, embeddingModel);
     const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
     let hits = await retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k, filter });
     const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
@@ -236,7 +241,10 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       });
       const client = origin === "client";
       if (client) deps.popularity?.note(request.collection_id, descriptor);
-      const key = generation < 0 ? null : cacheKeyFor(request.collection_id, descriptor, generation);
+      const key =
+        generation < 0
+          ? null
+          : cacheKeyFor(request.collection_id, descriptor, generation, request.search_type === "keyword" ? undefined : embeddingModel);
       if (key) {
         const hit = await cacheCall("get", () => deps.cache.get(key), null);
         if (hit !== null) {

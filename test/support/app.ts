@@ -7,6 +7,7 @@ import { sharedEmbedder } from "./embedder";
 import type { Reranker } from "../../src/ports/reranker";
 import type { SearchCache } from "../../src/ports/search-cache";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
+import type { Embedder } from "../../src/ports/embedder";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -54,9 +55,11 @@ export async function createTestApp(
     graphExtraction?: "auto" | "off";
     /** Another app's backend: a second worker over the same stores (the owner closes it). */
     backend?: Backend;
+    /** The embedding model (default: the shared one, EMBEDDING_MODEL_DIR or all-MiniLM-L6-v2). */
+    embedder?: Embedder;
   } = {},
 ): Promise<TestApp> {
-  const embedder = await sharedEmbedder();
+  const embedder = opts.embedder ?? (await sharedEmbedder());
   const backend = opts.backend ?? (await openBackend(embedder));
   const tokens = createTokenService(TEST_SECRET);
   const app = buildApp({

@@ -10,6 +10,7 @@ import type { HealthCheck } from "../../src/ports/health-check";
 import type { MemoryStore } from "../../src/ports/memory-store";
 import type { SearchCache } from "../../src/ports/search-cache";
 import type { VectorIndex } from "../../src/ports/vector-index";
+import type { ReembedStore } from "../../src/ports/reembed-store";
 import { silentLogger } from "../../src/log";
 import { openEmbeddedStores } from "../../src/stores/embedded";
 import { MemorySearchCache } from "../../src/stores/in-process/cache";
@@ -27,6 +28,8 @@ export interface Backend {
   memories: MemoryStore;
   vectors: VectorIndex;
   apiKeys: ApiKeyStore;
+  /** Re-embedding (`bun run reembed`) over the same stores. */
+  reembed: ReembedStore;
   /** The knowledge graph: SQLite tables, or Neo4j fed by the outbox. */
   graph: GraphStore;
   cache: SearchCache;
@@ -52,6 +55,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
       memories: stores.memories,
       vectors: stores.vectors,
       apiKeys: stores.apiKeys,
+      reembed: stores.reembed,
       graph: stores.graph,
       cache: new MemorySearchCache({ maxEntries: 1000 }),
       popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
@@ -100,6 +104,7 @@ export async function openBackend(embedder: Embedder): Promise<Backend> {
     memories: postgres.memories,
     vectors: milvus.vectors,
     apiKeys: postgres.apiKeys,
+    reembed: postgres.reembed,
     graph: neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),

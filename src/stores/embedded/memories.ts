@@ -55,6 +55,7 @@ export class EmbeddedMemoryStore implements MemoryStore {
   private readonly insertVectorStmt;
   private readonly updateVectorStmt;
   private readonly upsertEmbeddingStmt;
+  private readonly setModelStmt;
   private readonly getStmt;
   private readonly listStmt;
   private readonly deleteStmt;
@@ -70,10 +71,11 @@ export class EmbeddedMemoryStore implements MemoryStore {
     this.seqStmt = db.prepare<{ seq: number }, [string, string]>(
       "SELECT seq FROM memories WHERE collection_id = ? AND id = ?",
     );
-    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null]>(
-      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null, string | null]>(
+      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph, embedding_model)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     );
+    this.setModelStmt = db.prepare<null, [string | null, number]>("UPDATE memories SET embedding_model = ? WHERE seq = ?");
     this.updateStmt = db.prepare<MemoryRow, [string, string, string, string | null, number]>(
       `UPDATE memories SET content = ?, metadata = ?, updated_at = ?, graph = ? WHERE seq = ? RETURNING ${COLUMNS}`,
     );
@@ -110,9 +112,10 @@ export class EmbeddedMemoryStore implements MemoryStore {
             this.updateStmt.run(item.content, metadata, now, graphJson, existing.seq);
             this.updateVectorStmt.run(item.embedding, existing.seq);
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
+            this.setModelStmt.run(item.embeddingModel ?? null, existing.seq);
             graph.replace(collectionId, existing.seq, item.graph);
           } else {
-            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson)!;
+            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson, item.embeddingModel ?? null)!;
             this.insertVectorStmt.run(seq, item.embedding, collectionId);
             this.upsertEmbeddingStmt.run(seq, item.embedding);
             graph.replace(collectionId, seq, item.graph);
@@ -131,6 +134,7 @@ export class EmbeddedMemoryStore implements MemoryStore {
         if (patch.embedding !== undefined) {
           this.updateVectorStmt.run(patch.embedding, row.seq);
           this.upsertEmbeddingStmt.run(row.seq, patch.embedding);
+          this.setModelStmt.run(patch.embeddingModel ?? null, row.seq);
         }
         return toMemory(updated);
       },

@@ -1,6 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { graphMigration } from "./graph-schema.ts";
 import { apiKeysMigration } from "./api-keys.ts";
+import { embeddingModelMigration } from "./embedding-model-schema.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -93,4 +94,6 @@ export const MIGRATIONS: readonly Migration[] = [
   graphMigration,
   // 3: API keys (api-keys.ts).
   apiKeysMigration,
+  // 4: the embedding model of each collection and memory, re-embedding state (embedding-model-schema.ts).
+  embeddingModelMigration,
 ];

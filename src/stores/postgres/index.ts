@@ -11,6 +11,8 @@ import { PostgresMemoryStore } from "./memories.ts";
 import { migrate } from "./migrations.ts";
 import { Outbox, type OutboxOptions } from "./outbox.ts";
 import { PgPool } from "./pool.ts";
+import type { ReembedStore } from "../../ports/reembed-store.ts";
+import { PostgresReembedStore } from "./reembed.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -38,6 +40,8 @@ export interface PostgresStores {
   collections: CollectionStore;
   memories: MemoryStore;
   apiKeys: ApiKeyStore;
+  /** Moving collections to another embedding model (`bun run reembed`); queues upserts for every writer. */
+  reembed: ReembedStore;
   health: HealthCheck;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
@@ -81,6 +85,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     collections: new PostgresCollectionStore(pool, outbox),
     memories: new PostgresMemoryStore(pool, outbox, options.dimensions),
     apiKeys: new PostgresApiKeyStore(pool),
+    reembed: new PostgresReembedStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
     outbox,
     warm: (n) => pool.warm(n),

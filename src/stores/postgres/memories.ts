@@ -50,6 +50,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const contents: string[] = [];
     const metadata: string[] = [];
     const graphs: (string | null)[] = [];
+    const models: (string | null)[] = [];
     const vectors: Float32Array[] = [];
     // A repeated id keeps its first position (insertion order) and its last value, as
     // applying the items one by one would.
@@ -71,27 +72,30 @@ export class PostgresMemoryStore implements MemoryStore {
         contents.push(item.content);
         metadata.push(json);
         graphs.push(graph);
+        models.push(item.embeddingModel ?? null);
         vectors.push(item.embedding);
       } else {
         contents[at] = item.content;
         metadata[at] = json;
         graphs[at] = graph;
+        models[at] = item.embeddingModel ?? null;
         vectors[at] = item.embedding;
       }
     });
     if (!isUuid(collectionId)) throw new RangeError(`collection ${collectionId} does not exist`);
 
-    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph)
+    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph, embedding_model)
       SELECT $1::uuid, u.id, u.content, u.metadata::jsonb,
-             substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb
-      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, ord),
+             substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb, u.model
+      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[], $8::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, model, ord),
            (SELECT ${NOW_MS} AS now) AS t
       ORDER BY u.ord
       ON CONFLICT (collection_id, id) DO UPDATE
         SET content = EXCLUDED.content, metadata = EXCLUDED.metadata,
-            embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at, graph = EXCLUDED.graph
+            embedding = EXCLUDED.embedding, updated_at = EXCLUDED.updated_at, graph = EXCLUDED.graph,
+            embedding_model = EXCLUDED.embedding_model
       RETURNING m.collection_id, m.id`;
-    const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs];
+    const values: unknown[] = [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs, models];
     const targets = this.outbox.targets;
     try {
       if (targets.length === 0) {
@@ -101,7 +105,7 @@ export class PostgresMemoryStore implements MemoryStore {
       const { rows } = await this.pool.query<{ queued: string[] | null }>(
         {
           name: "memories.upsert+outbox",
-          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$8")})
+          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$9")})
                  SELECT array_agg(id::text) AS queued FROM queued`,
         },
         [...values, targets],
@@ -163,6 +167,7 @@ export class PostgresMemoryStore implements MemoryStore {
           metadata = coalesce($4::jsonb, m.metadata),
           embedding = coalesce($5::bytea, m.embedding),
           graph = coalesce($6::jsonb, m.graph),
+          embedding_model = CASE WHEN $5::bytea IS NULL THEN m.embedding_model ELSE $7::text END,
           updated_at = ${NOW_MS}
       WHERE m.collection_id = $1 AND m.id = $2
       RETURNING ${MEMORY_COLUMNS}`;
@@ -173,6 +178,7 @@ export class PostgresMemoryStore implements MemoryStore {
       metadata,
       patch.embedding !== undefined ? encodeEmbedding(patch.embedding) : null,
       graph,
+      patch.embeddingModel ?? null,
     ];
     const targets = this.outbox.targets;
     const { rows } = await this.pool.query<Returned & Record<string, unknown>>(
@@ -180,7 +186,7 @@ export class PostgresMemoryStore implements MemoryStore {
         ? { name: "memories.patch", text: `WITH updated AS (${update}) SELECT u.*, NULL::text[] AS queued FROM updated AS u` }
         : {
             name: "memories.patch+outbox",
-            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$7")})
+            text: `WITH updated AS (${update}), queued AS (${queueSql("upsert", "updated", "$8")})
                    SELECT u.*, (SELECT array_agg(id::text) FROM queued) AS queued FROM updated AS u`,
           },
       targets.length === 0 ? values : [...values, targets],

@@ -1,5 +1,6 @@
 import type { Logger } from "../../log.ts";
 import type { PgPool } from "./pool.ts";
+import { EMBEDDING_MODEL_MIGRATION } from "./embedding-model-schema.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -75,6 +76,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX api_keys_owner_seq ON api_keys (owner, seq);
   `,
+  // 4: the embedding model of each collection and memory, re-embedding state (embedding-model-schema.ts).
+  EMBEDDING_MODEL_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */
