@@ -118,15 +118,21 @@ async function main(): Promise<number> {
       : ids;
     if (args.all) console.log(`${todo.length} collection(s) to re-embed`);
     for (const id of todo) {
-      let lastPrinted = 0;
-      const print = (p: ReembedProgress, force = false) => {
-        const now = performance.now();
-        if (!force && now - lastPrinted < 1000 && p.done < p.total) return;
-        lastPrinted = now;
+      // The first and the last state, and at most one line a second between them.
+      let lastPrinted = Number.NEGATIVE_INFINITY;
+      let printed = "";
+      let unprinted: ReembedProgress | null = null;
+      const print = (p: ReembedProgress) => {
         const percent = p.total === 0 ? 100 : Math.floor((100 * p.done) / p.total);
-        console.log(
-          `${id}: ${p.done}/${p.total} (${percent}%), ${p.rate.toFixed(1)} memories/s, ETA ${duration(p.etaSeconds)}`,
-        );
+        const line = `${id}: ${p.done}/${p.total} (${percent}%), ${p.rate.toFixed(1)} memories/s, ETA ${duration(p.etaSeconds)}`;
+        if (line.slice(0, line.indexOf(",")) !== printed.slice(0, printed.indexOf(","))) console.log(line);
+        printed = line;
+        lastPrinted = performance.now();
+        unprinted = null;
+      };
+      const onProgress = (p: ReembedProgress) => {
+        if (performance.now() - lastPrinted >= 1000 || p.done >= p.total) print(p);
+        else unprinted = p;
       };
       try {
         const outcome = await reembedCollection({ store: runtime.store, embedder: runtime.embedder, cache: runtime.cache }, id, {
@@ -134,8 +140,9 @@ async function main(): Promise<number> {
           maxBatches,
           force: args.force,
           signal: stop.signal,
-          onProgress: (p) => print(p),
+          onProgress,
         });
+        if (unprinted !== null) print(unprinted);
         const took = `${outcome.seconds.toFixed(1)} s`;
         if (outcome.status === "up_to_date") {
           console.log(`${id}: already embedded by ${describeEmbeddingModel(outcome.from)}; nothing to do (--force re-embeds it anyway)`);

@@ -64,9 +64,10 @@ export class PostgresReembedStore implements ReembedStore {
     const { rows } = await this.pool.query<{ seq: string; id: string; content: string }>(
       {
         name: "reembed.pending",
-        text: `SELECT seq::text AS seq, id, content FROM memories
-               WHERE collection_id = $1 AND seq > $2::bigint AND embedding_model IS DISTINCT FROM $3
-               ORDER BY seq LIMIT $4`,
+        // ORDER BY the column, not the text alias (which would sort 10 before 2)
+        text: `SELECT m.seq::text AS seq, m.id, m.content FROM memories AS m
+               WHERE m.collection_id = $1 AND m.seq > $2::bigint AND m.embedding_model IS DISTINCT FROM $3
+               ORDER BY m.seq LIMIT $4`,
       },
       [id, afterSeq, target, limit],
     );
