@@ -115,7 +115,8 @@ export function assertCanSearchByMeaning(collection: CollectionModel, serverMode
       : `collection ${collection.id} is being re-embedded from ${describeEmbeddingModel(collection.embedding_model)} to ` +
         `${describeEmbeddingModel(collection.reembed_target)}: semantic, hybrid and graph search resume when it ends ` +
         `(keyword search and reads work meanwhile); if no run is under way, continue it with ` +
-        `\`bun run reembed --collection ${collection.id}\``;
+        `\`bun run reembed --collection ${collection.id}\`` +
+        (sameVectorSpace(collection.reembed_target, serverModel) ? "" : `; this server embeds with ${server}, another model again`);
   throw mismatch(collection, serverModel, "search", detail);
 }
 

@@ -116,6 +116,8 @@ describe("bun run reembed's engine", () => {
         expect(refused.body.code).toBe("embedding_model_mismatch");
         expect(refused.body.detail).toContain(`is being re-embedded from all-minilm-l6-v2 (384-d`);
         expect(refused.body.detail).toContain(`to ${DOUBLE_MODEL_NAME} (384-d`);
+        // the old model's server will still differ after the flip, and is told so
+        expect(refused.body.detail.includes("this server embeds with all-minilm-l6-v2")).toBe(app === a);
       }
     }
   });
