@@ -23,8 +23,7 @@ import { encodeEmbedding } from "../../src/stores/postgres/embedding";
 import { MIGRATIONS as PG_MIGRATIONS } from "../../src/stores/postgres/migrations";
 import { openPostgresStores } from "../../src/stores/postgres";
 import { createTestApp } from "../support/app";
-import { TEST_MODEL_DIR } from "../support/embedder";
-import { createModelDouble, type ModelDouble } from "../support/model-double";
+import { createModelDouble, MINILM_DIR, type ModelDouble } from "../support/model-double";
 import { productionConfig, servicesAvailable } from "../support/services";
 
 const LEGACY = "all-minilm-l6-v2@384";
@@ -37,7 +36,7 @@ let vectors: Float32Array[];
 
 beforeAll(async () => {
   double = createModelDouble();
-  [minilm, other] = await Promise.all([createOnnxEmbedder({ modelDir: TEST_MODEL_DIR }), createOnnxEmbedder({ modelDir: double.dir })]);
+  [minilm, other] = await Promise.all([createOnnxEmbedder({ modelDir: MINILM_DIR }), createOnnxEmbedder({ modelDir: double.dir })]);
   vectors = await minilm.embed(CONTENTS, "document");
 });
 afterAll(async () => {

@@ -8,8 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createOnnxEmbedder, type OnnxEmbedder } from "../../src/ml/embedder";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
-import { TEST_MODEL_DIR } from "../support/embedder";
-import { createModelDouble, DOUBLE_MODEL_NAME, type ModelDouble } from "../support/model-double";
+import { createModelDouble, DOUBLE_MODEL_NAME, MINILM_DIR, type ModelDouble } from "../support/model-double";
 
 let double: ModelDouble;
 let minilm: OnnxEmbedder;
@@ -20,7 +19,7 @@ let token: string;
 
 beforeAll(async () => {
   double = createModelDouble();
-  [minilm, other] = await Promise.all([createOnnxEmbedder({ modelDir: TEST_MODEL_DIR }), createOnnxEmbedder({ modelDir: double.dir })]);
+  [minilm, other] = await Promise.all([createOnnxEmbedder({ modelDir: MINILM_DIR }), createOnnxEmbedder({ modelDir: double.dir })]);
   a = await createTestApp({ embedder: minilm });
   b = await createTestApp({ embedder: other, backend: a.backend });
   token = await a.token("model-owner");

@@ -10,8 +10,7 @@ import { createOnnxEmbedder, type OnnxEmbedder } from "../../src/ml/embedder";
 import type { Embedder } from "../../src/ports/embedder";
 import { reembedCollection, ReembedError, type ReembedProgress } from "../../src/reembed/reembed";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
-import { TEST_MODEL_DIR } from "../support/embedder";
-import { createModelDouble, DOUBLE_MODEL_NAME, type ModelDouble } from "../support/model-double";
+import { createModelDouble, DOUBLE_MODEL_NAME, MINILM_DIR, type ModelDouble } from "../support/model-double";
 
 const CORPUS = [
   "Green tea is brewed at 80 degrees Celsius for two minutes.",
@@ -45,7 +44,7 @@ let token: string;
 beforeAll(async () => {
   double = createModelDouble();
   [minilm, other] = await Promise.all([
-    createOnnxEmbedder({ modelDir: TEST_MODEL_DIR, batchInvariant: true }),
+    createOnnxEmbedder({ modelDir: MINILM_DIR, batchInvariant: true }),
     createOnnxEmbedder({ modelDir: double.dir, batchInvariant: true }),
   ]);
   a = await createTestApp({ embedder: minilm });

@@ -15,8 +15,7 @@ import { InProcessPopularity } from "../../src/stores/in-process/popularity";
 import { createTestApp, type TestApp } from "../support/app";
 import type { Backend } from "../support/backend";
 import { backendName } from "../support/backend";
-import { TEST_MODEL_DIR } from "../support/embedder";
-import { createModelDouble, DOUBLE_MODEL_NAME, type ModelDouble } from "../support/model-double";
+import { createModelDouble, DOUBLE_MODEL_NAME, MINILM_DIR, type ModelDouble } from "../support/model-double";
 
 const CORPUS = [
   "Green tea is brewed at 80 degrees Celsius for two minutes.",
@@ -83,7 +82,7 @@ describe.skipIf(backendName() === "production")("bun run reembed (embedded data 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "memory-api-reembed-"));
     double = createModelDouble();
-    minilm = await createOnnxEmbedder({ modelDir: TEST_MODEL_DIR });
+    minilm = await createOnnxEmbedder({ modelDir: MINILM_DIR });
     other = await createOnnxEmbedder({ modelDir: double.dir });
     stores = openEmbeddedStores({ path: join(dataDir, "memory.db"), dimensions: minilm.dimensions });
     a = await createTestApp({ embedder: minilm, backend: fileBackend(stores) });

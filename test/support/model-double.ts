@@ -9,7 +9,9 @@
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { TEST_MODEL_DIR } from "./embedder";
+
+/** The real all-MiniLM-L6-v2 folder (`bun run fetch-models`), whatever EMBEDDING_MODEL_DIR says. */
+export const MINILM_DIR = "models/all-minilm-l6-v2";
 
 export const DOUBLE_MODEL_NAME = "minilm-prefixed-test-double";
 
@@ -19,7 +21,7 @@ export interface ModelDouble {
 }
 
 export function createModelDouble(name = DOUBLE_MODEL_NAME): ModelDouble {
-  const source = resolve(TEST_MODEL_DIR);
+  const source = resolve(MINILM_DIR);
   const dir = mkdtempSync(join(tmpdir(), "memory-api-model-double-"));
   for (const entry of ["config.json", "tokenizer.json", "tokenizer_config.json", "onnx"]) {
     symlinkSync(join(source, entry), join(dir, entry));
