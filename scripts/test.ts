@@ -5,7 +5,7 @@
  */
 import { servicesAvailable } from "../test/support/services";
 
-const API_SUITES = ["test/auth", "test/abuse", "test/http", "test/api", "test/routes", "test/search", "test/clients", "test/mcp", "test/e2e", "test/faults"];
+const API_SUITES = ["test/auth", "test/abuse", "test/http", "test/api", "test/routes", "test/search", "test/clients", "test/mcp", "test/e2e", "test/faults", "test/reembed"];
 const totals = { pass: 0, fail: 0, skip: 0 };
 
 async function runBunTest(label: string, args: string[], env: Record<string, string> = {}): Promise<number> {

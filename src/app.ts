@@ -35,6 +35,7 @@ import { requestTimeoutPlugin } from "./http/timeout";
 import { mcpRoutes } from "./mcp/route";
 import type { IdempotencyPolicy } from "./http/idempotency";
 import type { IdempotencyStore } from "./ports/idempotency-store";
+import { modelKeyOf } from "./domain/embedding-model";
 import pkg from "../package.json";
 import { CostPolicy } from "./http/cost";
 import { SpentBudgets, earlyRejectionPlugin, rememberingLimiter } from "./http/early-rejection";
@@ -171,7 +172,7 @@ export function buildApp(deps: AppDeps) {
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))
-    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency, cost }))
+    .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency, cost, embeddingModel: modelKeyOf(deps.embedder) }))
     .use(
       memoryRoutes({
         auth,

@@ -4,4 +4,8 @@ export interface Collection {
   name: string;
   description: string | null;
   created_at: string; // ISO-8601
+  /** Key of the embedding model that embedded its memories (see embedding-model.ts). */
+  embedding_model: string;
+  /** Key of the model a re-embedding under way moves it to (`bun run reembed`); null when none is. */
+  reembed_target: string | null;
 }

@@ -66,3 +66,26 @@ export class StaleUpdateError extends Error {
     super(`memory ${memoryId} changed while this update was computed`);
   }
 }
+
+/**
+ * A collection's vectors come from another embedding model than the server's (or are being
+ * re-embedded): writing new vectors or searching by meaning would mix incomparable vectors.
+ * Built by src/domain/embedding-model.ts, which words `detail`.
+ */
+export class EmbeddingModelMismatchError extends Error {
+  constructor(
+    readonly mismatch: {
+      collectionId: string;
+      /** Key of the model that embedded the collection. */
+      recorded: string;
+      /** Key of the server's model. */
+      server: string;
+      /** Key of the model a re-embedding under way moves the collection to, or null. */
+      target: string | null;
+      operation: "write" | "search";
+    },
+    detail: string,
+  ) {
+    super(detail);
+  }
+}

@@ -24,6 +24,8 @@ export interface MemoryWrite {
   content: string;
   metadata: Metadata;
   embedding: Float32Array;
+  /** Key of the model that made `embedding` (embedding-model.ts); absent: unknown. */
+  embeddingModel?: string;
   /** Graph facts, computed once at write time (client-supplied + extracted). */
   graph?: MemoryGraph;
   /** When it expires (ISO-8601); absent or null: never. */
@@ -35,6 +37,8 @@ export interface MemoryPatch {
   metadata?: Metadata;
   /** Present exactly when `content` is. */
   embedding?: Float32Array;
+  /** With `embedding`: key of the model that made it; absent: unknown. */
+  embeddingModel?: string;
   /** Replaces the memory's graph facts when present. */
   graph?: MemoryGraph;
   /**

@@ -3,6 +3,7 @@ import {
   CollectionNotFoundError,
   DependencyUnavailableError,
   DuplicateNameError,
+  EmbeddingModelMismatchError,
   InvalidCursorError,
   InvalidInputError,
   NotFoundError,
@@ -82,6 +83,8 @@ function domainProblem(error: unknown): { status: number; code: ProblemCode; det
   if (error instanceof StaleUpdateError) {
     return { status: 409, code: "conflict", detail: "the memory kept changing while this update was applied; retry it" };
   }
+  // The request is valid but conflicts with the collection's state (its vectors' model).
+  if (error instanceof EmbeddingModelMismatchError) return { status: 409, code: "embedding_model_mismatch", detail: error.message };
   return null;
 }
 

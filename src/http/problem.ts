@@ -9,6 +9,7 @@ export type ProblemCode =
   | "not_found"
   | "method_not_allowed"
   | "conflict"
+  | "embedding_model_mismatch"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
@@ -27,6 +28,7 @@ const TITLES: Record<ProblemCode, string> = {
   not_found: "Not found",
   method_not_allowed: "Method not allowed",
   conflict: "Conflict",
+  embedding_model_mismatch: "Embedding model mismatch",
   payload_too_large: "Request body too large",
   unsupported_media_type: "Unsupported media type",
   rate_limited: "Too many requests",

@@ -11,6 +11,7 @@
 import { QueueFullError } from "../domain/errors.ts";
 import type { Embedder } from "../ports/embedder.ts";
 import { checkModelFolder, loaderLocation, type ModelFolder } from "./model-folder.ts";
+import { modelFingerprint } from "./model-identity.ts";
 import { LRUCache } from "lru-cache";
 import type { EmbedRequest, FromWorker, InitMessage } from "./embed-worker.ts";
 
@@ -72,6 +73,7 @@ function positiveInt(name: string, v: number): number {
 class WorkerEmbedder implements OnnxEmbedder {
   readonly model: string;
   readonly dimensions: number;
+  readonly fingerprint: string;
 
   private readonly queries: Slot[] = [];
   private readonly documents: Slot[] = [];
@@ -91,8 +93,10 @@ class WorkerEmbedder implements OnnxEmbedder {
     private readonly maxBatch: number,
     private readonly maxQueue: number,
     queryCacheSize: number,
+    fingerprint: string,
   ) {
     this.model = folder.spec.name;
+    this.fingerprint = fingerprint;
     this.dimensions = folder.spec.dimensions;
     this.cache = queryCacheSize > 0 ? new LRUCache<string, Float32Array>({ max: queryCacheSize }) : null;
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
@@ -307,6 +311,7 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
   if (!Number.isInteger(queryCacheSize) || queryCacheSize < 0) throw new RangeError("queryCacheSize must be an integer >= 0");
 
   const folder = checkModelFolder(opts.modelDir);
+  const fingerprint = await modelFingerprint(folder);
   const worker = new Worker(new URL("./embed-worker.ts", import.meta.url).href);
   try {
     const ready = waitReady(worker);
@@ -321,7 +326,7 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
     };
     worker.postMessage(init);
     await ready;
-    const embedder = new WorkerEmbedder(worker, folder, maxBatch, maxQueue, queryCacheSize);
+    const embedder = new WorkerEmbedder(worker, folder, maxBatch, maxQueue, queryCacheSize, fingerprint);
     await embedder.direct(WARM_UP.slice(0, 1));
     await embedder.direct(WARM_UP);
     embedder.resetStats(); // stats describe real traffic, not the warm-up

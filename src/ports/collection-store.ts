@@ -1,7 +1,8 @@
 import type { Collection } from "../domain/collection.ts";
 
 export interface CollectionStore {
-  create(owner: string, input: { name: string; description: string | null }): Promise<Collection>;
+  /** `embedding_model`: the key of the model its memories will be embedded with (default: the legacy model). */
+  create(owner: string, input: { name: string; description: string | null; embedding_model?: string }): Promise<Collection>;
   list(owner: string): Promise<Collection[]>;
   /** The collection if it exists AND belongs to `owner`, else null. */
   get(owner: string, id: string): Promise<Collection | null>;

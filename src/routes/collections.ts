@@ -20,6 +20,8 @@ export interface CollectionRoutesDeps {
   cost?: CostPolicy;
   /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
   idempotency?: IdempotencyPolicy;
+  /** Key of the server's embedding model, recorded on each new collection (embedding-model.ts). */
+  embeddingModel?: string;
 }
 
 export const presentCollection = ({ id, name, description, created_at }: Collection) => ({
@@ -44,6 +46,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
           const collection = await deps.collections.create(principal.userId, {
             name: body.name.trim(),
             description: body.description ?? null,
+            embedding_model: deps.embeddingModel,
           });
           cost.recordUsage(principal, { collections: 1 });
           set.status = 201;

@@ -8,6 +8,7 @@ import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
 import { NotFoundError, StaleUpdateError } from "../domain/errors";
 import { MATCH_ALL } from "../domain/search";
+import { assertCanEmbedInto, modelKeyOf } from "../domain/embedding-model";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
@@ -62,6 +63,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
   const extraction = deps.graphExtraction ?? "auto";
   const cost = deps.cost ?? new CostPolicy();
   const now = deps.now ?? Date.now;
+  // Vectors of another model than the collection's are never mixed in (embedding-model.ts).
+  const embeddingModel = modelKeyOf(deps.embedder);
   const ownedCollection = async (userId: string, collectionId: string) => {
     const collection = await deps.collections.get(userId, collectionId);
     if (!collection) throw new NotFoundError("collection");
@@ -93,6 +96,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       content: item.content,
       metadata: item.metadata ?? {},
       embedding: embeddings[i]!,
+      embeddingModel,
       graph: graphs[i],
       expiresAt: item.expiresAt,
     }));
@@ -129,7 +133,15 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         ifUpdatedAt = current.updated_at;
       }
       try {
-        updated = await deps.memories.patch(collectionId, memoryId, { content: body.content, metadata, embedding, graph, ifUpdatedAt, expiresAt }, { by });
+        updated = await deps.memories.patch(collectionId, memoryId, {
+          content: body.content,
+          metadata,
+          embedding,
+          embeddingModel: embedding === undefined ? undefined : embeddingModel,
+          graph,
+          ifUpdatedAt,
+          expiresAt,
+        }, { by });
         break;
       } catch (error) {
         if (!(error instanceof StaleUpdateError) || attempt >= PATCH_ATTEMPTS) throw error;
@@ -148,7 +160,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
         const at = now();
         const expiries = body.memories.map((item, i) => resolveExpiry(item, at, `memories[${i}]`) ?? null);
-        await ownedCollection(principal.userId, params.collection_id);
+        assertCanEmbedInto(await ownedCollection(principal.userId, params.collection_id), embeddingModel);
         const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
         const stillHolds = async (answer: { ids: string[] }) =>
           (await deps.memories.matchingIds(params.collection_id, answer.ids, MATCH_ALL)).length === new Set(answer.ids).size;
@@ -172,7 +184,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       {
         body: AddMemoriesBody,
         headers: IdempotencyHeaders,
-        // 409: a duplicate with the same Idempotency-Key while the first still runs
+        // 409: a duplicate with the same Idempotency-Key while the first still runs, or a collection
+        // embedded by another model than the server's (embedding_model_mismatch)
         response: { 201: AddedMemoriesSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 404, 409) },
         detail: describeRoute(
           "memories",
@@ -228,7 +241,9 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         }
         const expiresAt = resolveExpiry(body, now(), "");
         const metadata = body.metadata === undefined ? undefined : checkMetadata("metadata", body.metadata);
-        await ownedCollection(principal.userId, params.collection_id);
+        const collection = await ownedCollection(principal.userId, params.collection_id);
+        // Only a new content is embedded: metadata and graph changes leave the vector alone.
+        if (body.content !== undefined) assertCanEmbedInto(collection, embeddingModel);
         const release = cost.admitWrite(principal, 1);
         try {
           await cost.charge(principal, cost.price([{ content: body.content ?? "", metadata: body.metadata }]).units, "body");
@@ -239,7 +254,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       },
       {
         body: PatchMemoryBody,
-        // 409: concurrent writes to the memory kept racing with this one
+        // 409: concurrent writes to the memory kept racing with this one, or embedding_model_mismatch
         response: { 200: MemorySchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute(
           "memories",

@@ -28,7 +28,7 @@ export function searchRoutes(deps: SearchRoutesDeps) {
       body: SearchBody,
       // The answer is a pre-rendered Response, which Elysia never validates against this map:
       // it documents and types (Eden) the answer at no cost on the hot path.
-      response: { 200: SearchAnswerSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 404) },
+      response: { 200: SearchAnswerSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 403, 404, 409) },
       detail: describeRoute(
         "search",
         "Search a collection by meaning, by keyword or both",

@@ -37,8 +37,13 @@ export function searchDescriptor(input: SearchKeyInput): string {
   );
 }
 
-export function cacheKeyFor(collectionId: string, descriptor: string, generation: number): string {
+/**
+ * `model`: the server's embedding model, for answers computed from vectors, so a server never
+ * answers from another model's cache entry (a worker with another model refuses such searches).
+ */
+export function cacheKeyFor(collectionId: string, descriptor: string, generation: number, model?: string): string {
   const hasher = new Bun.CryptoHasher("sha256");
+  if (model !== undefined) hasher.update(`${model}\n`);
   hasher.update(descriptor);
   return `search:${collectionId}:${generation}:${hasher.digest("hex")}`;
 }

@@ -1,4 +1,5 @@
-import { NotFoundError, InvalidInputError, PremiumRequiredError, QueueFullError } from "../domain/errors";
+import { EmbeddingModelMismatchError, NotFoundError, InvalidInputError, PremiumRequiredError, QueueFullError } from "../domain/errors";
+import { assertCanSearchByMeaning, modelKeyOf } from "../domain/embedding-model";
 import type { Memory } from "../domain/memory";
 import type { Hit, SearchFilter } from "../domain/search";
 import type { CollectionStore } from "../ports/collection-store";
@@ -95,6 +96,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
   const { embedder, vectors, memories } = deps;
   const now = deps.now ?? Date.now;
+  const embeddingModel = modelKeyOf(embedder);
   const retrievers: Record<SearchType, Retriever> = {
     semantic: semanticRetriever({ embedder, vectors }),
     keyword: keywordRetriever({ memories }),
@@ -127,6 +129,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         );
       } catch (error) {
         if (error instanceof NotFoundError) return "gone";
+        if (error instanceof EmbeddingModelMismatchError) return "skipped";
         throw error;
       }
       return "warmed";
@@ -184,6 +187,8 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
   ): Promise<{ body: string; cacheable: boolean; expiresAtMs: number | null }> {
     const collection = await deps.collections.get(principal.userId, request.collection_id);
     if (!collection) throw new NotFoundError("collection");
+    // Keyword search reads no vector: it works whatever model embedded the collection.
+    if (request.search_type !== "keyword") assertCanSearchByMeaning(collection, embeddingModel);
     const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
     const retrieve = (n: number) => retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter });
     let hits = await retrieve(k);
@@ -280,7 +285,10 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       // tenant and drive what pre-warming replays.
       const countable = client && deps.popularity !== undefined && descriptor.length <= MAX_COUNTED_DESCRIPTOR_CHARS;
       const count = () => countable && deps.popularity!.note(request.collection_id, descriptor);
-      const key = generation < 0 ? null : cacheKeyFor(request.collection_id, descriptor, generation);
+      const key =
+        generation < 0
+          ? null
+          : cacheKeyFor(request.collection_id, descriptor, generation, request.search_type === "keyword" ? undefined : embeddingModel);
       if (key) {
         const value = await cacheCall("get", () => deps.cache.get(key), null);
         // An answer one of whose memories has expired since is a miss (expiring-answer.ts).

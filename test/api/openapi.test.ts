@@ -78,7 +78,8 @@ describe("GET /openapi.json", () => {
     const statuses = (method: string, path: string) => Object.keys(doc.paths[path][method].responses).sort();
     expect(statuses("post", "/v1/collections")).toEqual(["201", "400", "401", "403", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}")).toEqual(["200", "401", "403", "404", "429", "503"]);
-    // 409: a duplicate with the same Idempotency-Key while the first still runs
+    // 409: a duplicate with the same Idempotency-Key while the first still runs, or the collection
+    // was embedded by another model than the server's (embedding_model_mismatch)
     expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}/memories")).toEqual(["200", "401", "403", "404", "422", "429", "431", "503"]);
     // 409: concurrent writes to the memory kept racing with this one
@@ -88,7 +89,7 @@ describe("GET /openapi.json", () => {
     expect(statuses("post", "/v1/keys")).toEqual(["201", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/keys")).toEqual(["200", "401", "403", "404", "429", "503"]);
     expect(statuses("delete", "/v1/keys/{key_id}")).toEqual(["204", "401", "403", "404", "422", "429", "503"]);
-    expect(statuses("post", "/v1/search")).toEqual(["200", "400", "401", "403", "404", "413", "422", "429", "503"]);
+    expect(statuses("post", "/v1/search")).toEqual(["200", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/ready")).toEqual(["200", "503"]);
   });
 

@@ -74,11 +74,13 @@ export async function createTestApp(
     tierLimits?: Record<Tier, TierLimits>;
     /** Another app's backend: a second worker over the same stores (the owner closes it). */
     backend?: Backend;
+    /** The embedding model (default: the shared one, EMBEDDING_MODEL_DIR or all-MiniLM-L6-v2). */
+    embedder?: Embedder;
     /** The clock of memory expiry (stores, routes, cached answers); default Date.now. */
     now?: () => number;
   } = {},
 ): Promise<TestApp> {
-  const shared = await sharedEmbedder();
+  const shared = opts.embedder ?? (await sharedEmbedder());
   const backend = opts.backend ?? (await openBackend(shared, { now: opts.now }));
   const embedder = opts.wrap?.embedder?.(shared) ?? shared;
   const memories = opts.wrap?.memories?.(backend.memories) ?? backend.memories;

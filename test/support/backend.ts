@@ -10,8 +10,9 @@ import type { HealthCheck } from "../../src/ports/health-check";
 import type { MemoryStore } from "../../src/ports/memory-store";
 import type { SearchCache } from "../../src/ports/search-cache";
 import type { VectorIndex } from "../../src/ports/vector-index";
+import type { ReembedStore } from "../../src/ports/reembed-store";
 import { silentLogger } from "../../src/log";
-import { openEmbeddedStores } from "../../src/stores/embedded";
+import { type EmbeddedStores, openEmbeddedStores } from "../../src/stores/embedded";
 import { MemorySearchCache } from "../../src/stores/in-process/cache";
 import { TieredSearchCache } from "../../src/stores/in-process/tiered-cache";
 import { InProcessPopularity } from "../../src/stores/in-process/popularity";
@@ -36,6 +37,8 @@ export interface Backend {
   expiry: ExpiringMemoryStore;
   vectors: VectorIndex;
   apiKeys: ApiKeyStore;
+  /** Re-embedding (`bun run reembed`) over the same stores. */
+  reembed: ReembedStore;
   /** The knowledge graph: SQLite tables, or Neo4j fed by the outbox. */
   graph: GraphStore;
   cache: SearchCache;
@@ -56,28 +59,34 @@ export interface Backend {
 export const backendName = (): Backend["name"] =>
   process.env.TEST_BACKEND === "production" ? "production" : "embedded";
 
+/** A Backend over opened embedded stores (a test that opens a data folder itself uses this too). */
+export function embeddedBackend(stores: EmbeddedStores, cache: SearchCache = stores.cache): Backend {
+  return {
+    name: "embedded",
+    collections: stores.collections,
+    memories: stores.memories,
+    history: stores.memories,
+    expiry: stores.memories,
+    vectors: stores.vectors,
+    apiKeys: stores.apiKeys,
+    reembed: stores.reembed,
+    graph: stores.graph,
+    cache,
+    popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
+    idempotency: stores.idempotency,
+    health: [stores.health],
+    usage: stores.usage,
+    settle: async () => {},
+    backlog: async () => ({}),
+    close: async () => stores.close(),
+  };
+}
+
 /** `now`: the clock memory expiry is judged by (default Date.now). */
 export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}): Promise<Backend> {
   if (backendName() === "embedded") {
     const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions, now: opts.now });
-    return {
-      name: "embedded",
-      collections: stores.collections,
-      memories: stores.memories,
-      history: stores.memories,
-      expiry: stores.memories,
-      vectors: stores.vectors,
-      apiKeys: stores.apiKeys,
-      graph: stores.graph,
-      cache: new MemorySearchCache({ maxEntries: 1000 }),
-      popularity: new InProcessPopularity({ halfLifeMs: 600_000 }),
-      idempotency: stores.idempotency,
-      health: [stores.health],
-      usage: stores.usage,
-      settle: async () => {},
-      backlog: async () => ({}),
-      close: async () => stores.close(),
-    };
+    return embeddedBackend(stores, new MemorySearchCache({ maxEntries: 1000 }));
   }
   const [{ openPostgresStores }, { openMilvusIndex }, { openNeo4jGraph }, { openRedisCache }] = await Promise.all([
     import("../../src/stores/postgres"),
@@ -121,6 +130,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     expiry: postgres.memories,
     vectors: milvus.vectorsCheckingWith(postgres.memories),
     apiKeys: postgres.apiKeys,
+    reembed: postgres.reembed,
     graph: neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),

@@ -3,7 +3,8 @@ import type { Collection } from "../../domain/collection.ts";
 import { DuplicateNameError } from "../../domain/errors.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 
-const COLUMNS = "id, owner, name, description, created_at";
+const COLUMNS = "id, owner, name, description, created_at, embedding_model, reembed_target";
+const INSERTED = "id, owner, name, description, created_at";
 
 function isUniqueViolation(error: unknown): boolean {
   return (
@@ -16,13 +17,18 @@ function isUniqueViolation(error: unknown): boolean {
 /** Owner-scoped collections; a collection that is not the caller's reads as absent. */
 export class EmbeddedCollectionStore implements CollectionStore {
   private readonly insertStmt;
+  private readonly insertWithModelStmt;
   private readonly listStmt;
   private readonly getStmt;
   private readonly deleteStmt;
 
   constructor(db: Database) {
-    this.insertStmt = db.prepare<null, [string, string, string, string | null, string]>(
-      `INSERT INTO collections (${COLUMNS}) VALUES (?, ?, ?, ?, ?)`,
+    // Without a model, the column's default: the model collections had before models were recorded.
+    this.insertStmt = db.prepare<Collection, [string, string, string, string | null, string]>(
+      `INSERT INTO collections (${INSERTED}) VALUES (?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+    );
+    this.insertWithModelStmt = db.prepare<Collection, [string, string, string, string | null, string, string]>(
+      `INSERT INTO collections (${INSERTED}, embedding_model) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
     );
     this.listStmt = db.prepare<Collection, [string]>(
       `SELECT ${COLUMNS} FROM collections WHERE owner = ? ORDER BY created_at, rowid`,
@@ -37,27 +43,19 @@ export class EmbeddedCollectionStore implements CollectionStore {
     );
   }
 
-  async create(owner: string, input: { name: string; description: string | null }): Promise<Collection> {
-    const collection: Collection = {
-      id: crypto.randomUUID(),
-      owner,
-      name: input.name,
-      description: input.description ?? null,
-      created_at: new Date().toISOString(),
-    };
+  async create(
+    owner: string,
+    input: { name: string; description: string | null; embedding_model?: string },
+  ): Promise<Collection> {
+    const values = [crypto.randomUUID(), owner, input.name, input.description ?? null, new Date().toISOString()] as const;
     try {
-      this.insertStmt.run(
-        collection.id,
-        collection.owner,
-        collection.name,
-        collection.description,
-        collection.created_at,
-      );
+      return input.embedding_model === undefined
+        ? this.insertStmt.get(...values)!
+        : this.insertWithModelStmt.get(...values, input.embedding_model)!;
     } catch (error) {
       if (isUniqueViolation(error)) throw new DuplicateNameError(input.name);
       throw error;
     }
-    return collection;
   }
 
   async list(owner: string): Promise<Collection[]> {

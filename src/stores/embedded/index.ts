@@ -4,6 +4,8 @@ import type { GraphStore } from "../../ports/graph-store.ts";
 import type { HealthCheck } from "../../ports/health-check.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
 import type { VectorIndex } from "../../ports/vector-index.ts";
+import type { ReembedStore } from "../../ports/reembed-store.ts";
+import { EmbeddedReembedStore } from "./reembed.ts";
 import { EmbeddedGraphStore } from "./graph-store.ts";
 import { EmbeddedApiKeyStore } from "./api-keys.ts";
 import { EmbeddedSearchCache } from "./cache.ts";
@@ -38,6 +40,8 @@ export interface EmbeddedStores {
   /** The knowledge graph, written with the memories in their transactions. */
   graph: GraphStore;
   apiKeys: ApiKeyStore;
+  /** Moving collections to another embedding model (`bun run reembed`). */
+  reembed: ReembedStore;
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
   health: HealthCheck;
@@ -59,6 +63,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
     graph: new EmbeddedGraphStore(db),
     apiKeys: new EmbeddedApiKeyStore(db),
+    reembed: new EmbeddedReembedStore(db, options.dimensions),
     cache: new EmbeddedSearchCache(db, {
       maxEntries: options.cacheMaxEntries ?? 10_000,
       maxBytes: options.cacheMaxBytes,

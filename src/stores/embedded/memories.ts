@@ -86,6 +86,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   private readonly insertVectorStmt;
   private readonly updateVectorStmt;
   private readonly upsertEmbeddingStmt;
+  private readonly setModelStmt;
   private readonly getStmt;
   private readonly listStmt;
   private readonly hydrateStmt;
@@ -109,10 +110,11 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     this.seqStmt = db.prepare<{ seq: number; updated_at: string; content: string; metadata: string; expires_at: string | null }, [string, string]>(
       "SELECT seq, updated_at, content, metadata, expires_at FROM memories WHERE collection_id = ? AND id = ?",
     );
-    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null, string | null]>(
-      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+    this.insertStmt = db.prepare<{ seq: number }, [string, string, string, string, string, string, string | null, string | null, string | null]>(
+      `INSERT INTO memories (collection_id, id, content, metadata, created_at, updated_at, graph, expires_at, embedding_model)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
     );
+    this.setModelStmt = db.prepare<null, [string | null, number]>("UPDATE memories SET embedding_model = ? WHERE seq = ?");
     this.updateStmt = db.prepare<MemoryRow, [string, string, string, string | null, string | null, number]>(
       `UPDATE memories SET content = ?, metadata = ?, updated_at = ?, graph = ?, expires_at = ? WHERE seq = ? RETURNING ${COLUMNS}`,
     );
@@ -159,10 +161,11 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
             this.updateStmt.run(item.content, metadata, laterStamp(now, existing.updated_at), graphJson, expiresAt, existing.seq);
             this.updateVectorStmt.run(item.embedding, existing.seq);
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
+            this.setModelStmt.run(item.embeddingModel ?? null, existing.seq);
             graph.replace(collectionId, existing.seq, item.graph);
             log.record(collectionId, item.id, "replace", now, by, stored(existing), next);
           } else {
-            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson, expiresAt)!;
+            const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson, expiresAt, item.embeddingModel ?? null)!;
             this.insertVectorStmt.run(seq, item.embedding, collectionId);
             this.upsertEmbeddingStmt.run(seq, item.embedding);
             graph.replace(collectionId, seq, item.graph);
@@ -185,6 +188,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
         if (patch.embedding !== undefined) {
           this.updateVectorStmt.run(patch.embedding, row.seq);
           this.upsertEmbeddingStmt.run(row.seq, patch.embedding);
+          this.setModelStmt.run(patch.embeddingModel ?? null, row.seq);
         }
         log.record(collectionId, id, "patch", now, by, stored(row), stored(updated));
         return toMemory(updated);

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { graphMigration } from "./graph-schema.ts";
 import { apiKeysMigration } from "./api-keys.ts";
 import { changeLogMigration } from "./change-log.ts";
+import { embeddingModelMigration } from "./embedding-model-schema.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -111,4 +112,6 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   // 5: the memory change log (history) and memories.expires_at (change-log.ts).
   changeLogMigration,
+  // 6: the embedding model of each collection and memory, re-embedding state (embedding-model-schema.ts).
+  embeddingModelMigration,
 ];

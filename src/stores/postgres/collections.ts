@@ -17,18 +17,35 @@ export class PostgresCollectionStore implements CollectionStore {
     private readonly outbox: Outbox,
   ) {}
 
-  async create(owner: string, input: { name: string; description: string | null }): Promise<Collection> {
+  async create(
+    owner: string,
+    input: { name: string; description: string | null; embedding_model?: string },
+  ): Promise<Collection> {
     assertNoNul(owner, "owner");
     assertNoNul(input.name, "name");
     if (input.description != null) assertNoNul(input.description, "description");
+    if (input.embedding_model !== undefined) assertNoNul(input.embedding_model, "embedding_model");
     try {
+      // Without a model, the column's default: the model collections had before models were recorded.
       const { rows } = await this.pool.query<Collection & Record<string, unknown>>(
-        {
-          name: "collections.create",
-          text: `INSERT INTO collections (id, owner, name, description) VALUES ($1, $2, $3, $4)
-                 RETURNING ${COLLECTION_COLUMNS}`,
-        },
-        [crypto.randomUUID(), owner, input.name, input.description ?? null],
+        input.embedding_model === undefined
+          ? {
+              name: "collections.create",
+              text: `INSERT INTO collections (id, owner, name, description) VALUES ($1, $2, $3, $4)
+                     RETURNING ${COLLECTION_COLUMNS}`,
+            }
+          : {
+              name: "collections.create+model",
+              text: `INSERT INTO collections (id, owner, name, description, embedding_model) VALUES ($1, $2, $3, $4, $5)
+                     RETURNING ${COLLECTION_COLUMNS}`,
+            },
+        [
+          crypto.randomUUID(),
+          owner,
+          input.name,
+          input.description ?? null,
+          ...(input.embedding_model === undefined ? [] : [input.embedding_model]),
+        ],
       );
       return rows[0]!;
     } catch (error) {

@@ -18,6 +18,8 @@ import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
 import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import type { Clock } from "../shared/expiry.ts";
+import type { ReembedStore } from "../../ports/reembed-store.ts";
+import { PostgresReembedStore } from "./reembed.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -50,6 +52,8 @@ export interface PostgresStores {
   /** Memories, their change log (history) and the purge of expired ones. */
   memories: MemoryStore & MemoryHistoryStore & ExpiringMemoryStore;
   apiKeys: ApiKeyStore;
+  /** Moving collections to another embedding model (`bun run reembed`); queues upserts for every writer. */
+  reembed: ReembedStore;
   health: HealthCheck;
   /** Idempotency keys of writes, next to the writes they protect. */
   idempotency: IdempotencyStore;
@@ -95,6 +99,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     collections: new PostgresCollectionStore(pool, outbox),
     memories: new PostgresMemoryStore(pool, outbox, options.dimensions, { now: options.now }),
     apiKeys: new PostgresApiKeyStore(pool),
+    reembed: new PostgresReembedStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
     idempotency: new PostgresIdempotencyStore(pool),
     usage: new PostgresTenantUsage(pool),

@@ -133,6 +133,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const metadata: string[] = [];
     const graphs: (string | null)[] = [];
     const expiries: (string | null)[] = [];
+    const models: (string | null)[] = [];
     const vectors: Float32Array[] = [];
     // A repeated id keeps its first position (insertion order) and its last value, as
     // applying the items one by one would.
@@ -156,27 +157,30 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
         metadata.push(json);
         graphs.push(graph);
         expiries.push(expiresAt);
+        models.push(item.embeddingModel ?? null);
         vectors.push(item.embedding);
       } else {
         contents[at] = item.content;
         metadata[at] = json;
         graphs[at] = graph;
         expiries[at] = expiresAt;
+        models[at] = item.embeddingModel ?? null;
         vectors[at] = item.embedding;
       }
     });
     if (!isUuid(collectionId)) throw new RangeError(`collection ${collectionId} does not exist`);
 
-    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph, expires_at)
+    const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph, expires_at, embedding_model)
       SELECT $1::uuid, u.id, u.content, u.metadata::jsonb,
              substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb,
-             u.expires_at::timestamptz
-      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[], $8::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, expires_at, ord),
+             u.expires_at::timestamptz, u.model
+      FROM unnest($2::text[], $3::text[], $4::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u(id, content, metadata, graph, expires_at, model, ord),
            (SELECT ${NOW_MS} AS now) AS t
       ORDER BY u.ord
       ON CONFLICT (collection_id, id) DO UPDATE
         SET content = EXCLUDED.content, metadata = EXCLUDED.metadata,
             embedding = EXCLUDED.embedding, graph = EXCLUDED.graph, expires_at = EXCLUDED.expires_at,
+            embedding_model = EXCLUDED.embedding_model,
             -- every write moves updated_at forward (a patch's ifUpdatedAt tells any write since its read)
             updated_at = greatest(EXCLUDED.updated_at, m.updated_at + interval '1 millisecond')
       RETURNING m.collection_id, m.id`;
@@ -190,10 +194,10 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       const { rows } = await writer.client.query<{ queued: string[] | null }>(
         {
           name: "memories.upsert+outbox",
-          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$9")})
+          text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$10")})
                  SELECT array_agg(id::text) AS queued FROM queued`,
         },
-        [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs, expiries, this.outbox.targets],
+        [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs, expiries, models, this.outbox.targets],
       );
       ids.forEach((id, i) => {
         const before = old.get(id);
@@ -267,6 +271,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
           metadata = coalesce($4::jsonb, m.metadata),
           embedding = coalesce($5::bytea, m.embedding),
           graph = coalesce($6::jsonb, m.graph),
+          embedding_model = CASE WHEN $5::bytea IS NULL THEN m.embedding_model ELSE $12::text END,
           expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE m.expires_at END,
           -- every write moves updated_at forward (a patch's ifUpdatedAt tells any write since its read)
           updated_at = greatest(${NOW_MS}, m.updated_at + interval '1 millisecond')
@@ -285,6 +290,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       now,
       this.outbox.targets,
       patch.ifUpdatedAt ?? null,
+      patch.embeddingModel ?? null,
     ];
     let row: (Returned & { metadata_text: string }) | undefined;
     try {

@@ -1,6 +1,7 @@
 import type { Logger } from "../../log.ts";
 import type { PgPool } from "./pool.ts";
 import { CHANGE_LOG_MIGRATION } from "./change-log.ts";
+import { EMBEDDING_MODEL_MIGRATION } from "./embedding-model-schema.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -91,6 +92,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);`,
   // 5: the memory change log (history) and memories.expires_at; change-log.ts.
   CHANGE_LOG_MIGRATION,
+  // 6: the embedding model of each collection and memory, re-embedding state (embedding-model-schema.ts).
+  EMBEDDING_MODEL_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */
