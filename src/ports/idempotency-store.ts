@@ -14,13 +14,19 @@ export type IdempotencyClaim =
   /** The key was used for a different request (another body, route or collection). */
   | { state: "mismatch" };
 
+/** How long a claim's answer is kept, and how long a claim holds before another worker may take it over. */
+export interface ClaimTimes {
+  retentionSeconds: number;
+  lockSeconds: number;
+}
+
 export interface IdempotencyStore {
   /**
    * Claims `key` of `scope` (the user) for a request with this fingerprint. A completed key is
    * answered for `retentionSeconds`; a claim that neither completes nor releases (its worker
    * died) may be taken over after `lockSeconds`.
    */
-  claim(scope: string, key: string, fingerprint: string, opts: { retentionSeconds: number; lockSeconds: number }): Promise<IdempotencyClaim>;
+  claim(scope: string, key: string, fingerprint: string, opts: ClaimTimes): Promise<IdempotencyClaim>;
   /** Keeps the claimed request's answer. A claim taken over meanwhile (token changed) is left alone. */
   complete(scope: string, key: string, token: string, answer: { status: number; body: string }): Promise<void>;
   /** Drops a claim whose request failed, so a retry runs again. */

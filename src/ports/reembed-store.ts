@@ -25,6 +25,9 @@ export interface PendingMemory {
   content: string;
 }
 
+/** A pending memory with its vector made by the target model. */
+export type EmbeddedPending = PendingMemory & { embedding: Float32Array };
+
 export interface ReembedStore {
   /** Every collection of every owner, in creation order. */
   collections(): Promise<ReembedState[]>;
@@ -44,12 +47,7 @@ export interface ReembedStore {
    * `target`. A memory whose content changed since it was read, or that a write has already
    * embedded with `target`, is left alone. Answers how many vectors were replaced.
    */
-  write(
-    id: string,
-    target: string,
-    items: ReadonlyArray<PendingMemory & { embedding: Float32Array }>,
-    checkpoint: number,
-  ): Promise<number>;
+  write(id: string, target: string, items: ReadonlyArray<EmbeddedPending>, checkpoint: number): Promise<number>;
   /**
    * Once every derived vector index holds the collection's current vectors (production: the
    * outbox rows of the collection delivered), resolves true; false after `timeoutMs`.

@@ -2,7 +2,9 @@ import type { Database } from "bun:sqlite";
 import type { ChangeOp, MemoryChange, MemoryState } from "../../domain/memory-change.ts";
 import type { Page } from "../../domain/memory.ts";
 import { clampCount } from "../shared/checks.ts";
+import { changeFromRow, type ChangeRowOf } from "../shared/change-row.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { pageOfRows } from "../shared/page.ts";
 import type { Migration } from "./schema.ts";
 
 /**
@@ -45,39 +47,12 @@ export interface StoredState {
   expires_at: string | null;
 }
 
-interface ChangeRow {
-  seq: number;
-  memory_id: string;
-  op: ChangeOp;
-  at: string;
-  by: string | null;
-  old_content: string | null;
-  old_metadata: string | null;
-  old_expires_at: string | null;
-  new_content: string | null;
-  new_metadata: string | null;
-  new_expires_at: string | null;
-}
+type ChangeRow = ChangeRowOf<string> & { seq: number };
 
 const CHANGE_COLUMNS =
   "seq, memory_id, op, at, by, old_content, old_metadata, old_expires_at, new_content, new_metadata, new_expires_at";
 
-function state(content: string | null, metadata: string | null, expiresAt: string | null): MemoryState | null {
-  if (content === null || metadata === null) return null;
-  return { content, metadata: JSON.parse(metadata) as MemoryState["metadata"], expires_at: expiresAt };
-}
-
-function toChange(row: ChangeRow): MemoryChange {
-  return {
-    seq: row.seq,
-    memory_id: row.memory_id,
-    op: row.op,
-    at: row.at,
-    by: row.by,
-    old: state(row.old_content, row.old_metadata, row.old_expires_at),
-    new: state(row.new_content, row.new_metadata, row.new_expires_at),
-  };
-}
+const toChange = (row: ChangeRow): MemoryChange => changeFromRow(row, (json) => JSON.parse(json) as MemoryState["metadata"]);
 
 /** Writes (inside the caller's transaction) and reads the change log. */
 export class EmbeddedChangeLog {
@@ -144,10 +119,7 @@ export class EmbeddedChangeLog {
     const after = opts.cursor === undefined ? 0 : decodeCursor(opts.cursor);
     const limit = Math.max(1, clampCount(opts.limit, maxPage));
     const rows = this.historyStmt.all(collectionId, memoryId, after, limit + 1);
-    const more = rows.length > limit;
-    if (more) rows.pop();
-    const last = rows[rows.length - 1];
-    return { items: rows.map(toChange), next_cursor: more && last !== undefined ? encodeCursor(last.seq) : null };
+    return pageOfRows(rows, limit, toChange, encodeCursor);
   }
 
   since(collectionId: string, afterSeq: number, limit: number): MemoryChange[] {

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { IdempotencyClaim, IdempotencyStore } from "../../ports/idempotency-store.ts";
+import type { IdempotencyClaim, IdempotencyStore, ClaimTimes } from "../../ports/idempotency-store.ts";
 
 interface KeyRow {
   fingerprint: string;
@@ -62,12 +62,7 @@ export class EmbeddedIdempotencyStore implements IdempotencyStore {
     );
   }
 
-  async claim(
-    scope: string,
-    key: string,
-    fingerprint: string,
-    opts: { retentionSeconds: number; lockSeconds: number },
-  ): Promise<IdempotencyClaim> {
+  async claim(scope: string, key: string, fingerprint: string, opts: ClaimTimes): Promise<IdempotencyClaim> {
     if (++this.claims % SWEEP_EVERY === 0) this.sweepStmt.run(this.now());
     return this.claimTx.immediate(scope, key, fingerprint, opts.retentionSeconds * 1000, opts.lockSeconds * 1000);
   }

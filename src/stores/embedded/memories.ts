@@ -3,9 +3,10 @@ import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory
 import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { pageOfRows } from "../shared/page.ts";
 import { CollectionNotFoundError, StaleUpdateError } from "../../domain/errors.ts";
 import type { StatementCache } from "./database.ts";
-import { assertEmbedding, clampCount } from "../shared/checks.ts";
+import { assertEmbedding, clampCount, assertPatchEmbedded } from "../shared/checks.ts";
 import { compileFilter } from "./filters.ts";
 import { toFtsQuery } from "./keyword.ts";
 import { EmbeddedGraphWriter } from "./graph-writer.ts";
@@ -254,19 +255,11 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
               `SELECT ${COLUMNS} FROM memories AS m WHERE collection_id = ? AND seq > ? AND ${live("m.")} AND ${where.sql} ORDER BY seq LIMIT ?`,
             )
             .all(collectionId, after, this.nowIso(), ...where.params, limit + 1);
-    const more = rows.length > limit;
-    if (more) rows.pop();
-    const last = rows[rows.length - 1];
-    return {
-      items: rows.map(toMemory),
-      next_cursor: more && last !== undefined ? encodeCursor(last.seq) : null,
-    };
+    return pageOfRows(rows, limit, toMemory, encodeCursor);
   }
 
   async patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null> {
-    if (patch.content !== undefined && patch.embedding === undefined) {
-      throw new TypeError("a patch that changes content must carry the new embedding");
-    }
+    assertPatchEmbedded(patch);
     if (patch.embedding !== undefined) assertEmbedding(patch.embedding, this.dimensions);
     if (
       patch.content === undefined &&

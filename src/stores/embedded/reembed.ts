@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { PendingMemory, ReembedState, ReembedStore } from "../../ports/reembed-store.ts";
+import type { PendingMemory, ReembedState, ReembedStore, EmbeddedPending } from "../../ports/reembed-store.ts";
 import { assertEmbedding } from "../shared/checks.ts";
 
 const STATE_COLUMNS = "id, owner, name, embedding_model, reembed_target, reembed_checkpoint";
@@ -88,12 +88,7 @@ export class EmbeddedReembedStore implements ReembedStore {
     return this.pendingStmt.all(id, afterSeq, target, limit);
   }
 
-  async write(
-    id: string,
-    target: string,
-    items: ReadonlyArray<PendingMemory & { embedding: Float32Array }>,
-    checkpoint: number,
-  ): Promise<number> {
+  async write(id: string, target: string, items: ReadonlyArray<EmbeddedPending>, checkpoint: number): Promise<number> {
     items.forEach((item, i) => assertEmbedding(item.embedding, this.dimensions, `items[${i}].embedding`));
     return this.writeTx.immediate(id, target, items, checkpoint);
   }

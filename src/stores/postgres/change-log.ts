@@ -4,6 +4,7 @@ import { isoSql, NOW_MS } from "./rows.ts";
 import type { PgPool } from "./pool.ts";
 import { isForeignKeyViolation, isRetryable } from "./errors.ts";
 import { CollectionNotFoundError } from "../../domain/errors.ts";
+import { changeFromRow, type ChangeRowOf } from "../shared/change-row.ts";
 
 /**
  * The change-log migration (self-contained: renumber freely when merging).
@@ -125,39 +126,12 @@ export async function withChangeLog<T>(
   }
 }
 
-interface ChangeRow {
-  seq: string;
-  memory_id: string;
-  op: ChangeOp;
-  at: string;
-  by: string | null;
-  old_content: string | null;
-  old_metadata: MemoryState["metadata"] | null;
-  old_expires_at: string | null;
-  new_content: string | null;
-  new_metadata: MemoryState["metadata"] | null;
-  new_expires_at: string | null;
-}
+type ChangeRow = ChangeRowOf<MemoryState["metadata"]> & { seq: string };
 
 export const CHANGE_COLUMNS = `c.seq::text AS seq, c.memory_id, c.op, ${isoSql("c.at")} AS at, c.by,
   c.old_content, c.old_metadata, ${isoSql("c.old_expires_at")} AS old_expires_at,
   c.new_content, c.new_metadata, ${isoSql("c.new_expires_at")} AS new_expires_at`;
 
-function state(content: string | null, metadata: MemoryState["metadata"] | null, expiresAt: string | null): MemoryState | null {
-  if (content === null || metadata === null) return null;
-  return { content, metadata, expires_at: expiresAt };
-}
-
-export function toChange(row: ChangeRow): MemoryChange {
-  return {
-    seq: Number(row.seq),
-    memory_id: row.memory_id,
-    op: row.op,
-    at: row.at,
-    by: row.by,
-    old: state(row.old_content, row.old_metadata, row.old_expires_at),
-    new: state(row.new_content, row.new_metadata, row.new_expires_at),
-  };
-}
+export const toChange = (row: ChangeRow): MemoryChange => changeFromRow(row, (metadata) => metadata);
 
 export type { ChangeRow };

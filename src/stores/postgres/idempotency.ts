@@ -1,4 +1,4 @@
-import type { IdempotencyClaim, IdempotencyStore } from "../../ports/idempotency-store.ts";
+import type { IdempotencyClaim, IdempotencyStore, ClaimTimes } from "../../ports/idempotency-store.ts";
 import type { PgPool } from "./pool.ts";
 
 interface KeyRow {
@@ -20,12 +20,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   constructor(private readonly pool: PgPool) {}
 
-  async claim(
-    scope: string,
-    key: string,
-    fingerprint: string,
-    opts: { retentionSeconds: number; lockSeconds: number },
-  ): Promise<IdempotencyClaim> {
+  async claim(scope: string, key: string, fingerprint: string, opts: ClaimTimes): Promise<IdempotencyClaim> {
     if (++this.claims % SWEEP_EVERY === 0) {
       await this.pool.query(
         `DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT 1000)`,

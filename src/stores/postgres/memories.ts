@@ -2,7 +2,8 @@ import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory
 import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { assertEmbedding, clampCount } from "../shared/checks.ts";
+import { pageOfRows } from "../shared/page.ts";
+import { assertEmbedding, clampCount, assertPatchEmbedded } from "../shared/checks.ts";
 import { encodeEmbedding, encodeEmbeddings } from "./embedding.ts";
 import { compileFilter, SqlParams } from "./filters.ts";
 import { keywordText, tsquerySql } from "./keyword.ts";
@@ -237,19 +238,11 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const { rows } = await this.pool.query<MemoryRow & Record<string, unknown>>(
       where === "true" ? { name: "memories.list", text, values: p.values } : { text, values: p.values },
     );
-    const more = rows.length > limit;
-    if (more) rows.pop();
-    const last = rows[rows.length - 1];
-    return {
-      items: rows.map(toMemory),
-      next_cursor: more && last !== undefined ? encodeCursor(last.seq) : null,
-    };
+    return pageOfRows(rows, limit, toMemory, encodeCursor);
   }
 
   async patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null> {
-    if (patch.content !== undefined && patch.embedding === undefined) {
-      throw new TypeError("a patch that changes content must carry the new embedding");
-    }
+    assertPatchEmbedded(patch);
     if (patch.content !== undefined) assertNoNul(patch.content, "content");
     if (patch.embedding !== undefined) assertEmbedding(patch.embedding, this.dimensions);
     const expiresAt = canonicalExpiry(patch.expiresAt);
@@ -386,10 +379,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       },
       [collectionId, memoryId, after, limit + 1],
     );
-    const more = rows.length > limit;
-    if (more) rows.pop();
-    const last = rows[rows.length - 1];
-    return { items: rows.map(toChange), next_cursor: more && last !== undefined ? encodeCursor(last.seq) : null };
+    return pageOfRows(rows, limit, toChange, encodeCursor);
   }
 
   async changesSince(collectionId: string, afterSeq: number, limit: number): Promise<MemoryChange[]> {

@@ -1,4 +1,4 @@
-import type { PendingMemory, ReembedState, ReembedStore } from "../../ports/reembed-store.ts";
+import type { PendingMemory, ReembedState, ReembedStore, EmbeddedPending } from "../../ports/reembed-store.ts";
 import { assertEmbedding } from "../shared/checks.ts";
 import { encodeEmbeddings } from "./embedding.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
@@ -74,12 +74,7 @@ export class PostgresReembedStore implements ReembedStore {
     return rows.map((r) => ({ seq: Number(r.seq), id: r.id, content: r.content }));
   }
 
-  async write(
-    id: string,
-    target: string,
-    items: ReadonlyArray<PendingMemory & { embedding: Float32Array }>,
-    checkpoint: number,
-  ): Promise<number> {
+  async write(id: string, target: string, items: ReadonlyArray<EmbeddedPending>, checkpoint: number): Promise<number> {
     if (!isUuid(id)) return 0;
     const width = this.dimensions ?? items[0]?.embedding.length ?? 0;
     items.forEach((item, i) => assertEmbedding(item.embedding, width, `items[${i}].embedding`));

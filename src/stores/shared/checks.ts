@@ -18,3 +18,10 @@ export function clampCount(k: number, max: number): number {
   if (!Number.isFinite(k)) return k === Infinity ? max : 0;
   return Math.max(0, Math.min(max, Math.trunc(k)));
 }
+
+/** A patch that changes a memory's content must carry the content's new embedding. */
+export function assertPatchEmbedded(patch: { content?: string; embedding?: Float32Array }): void {
+  if (patch.content !== undefined && patch.embedding === undefined) {
+    throw new TypeError("a patch that changes content must carry the new embedding");
+  }
+}
