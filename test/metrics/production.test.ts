@@ -133,7 +133,9 @@ describe.skipIf(!run)("metrics with the real services", () => {
     expect(calls("neo4j", "writer.upsert")).toBeGreaterThanOrEqual(1);
     expect(calls("redis", "cache.get")).toBe(2);
     expect(calls("redis", "cache.set")).toBe(1);
-    expect(calls("redis", "rate_limit.consume")).toBe(4); // one per authenticated request
+    // one per authenticated request, plus one for the batch's cost beyond its first unit
+    // (2 memories = 2 units: src/http/cost.ts)
+    expect(calls("redis", "rate_limit.consume")).toBe(5);
     for (const dependency of ["postgres", "milvus", "neo4j", "redis"]) {
       expect(m.value("memory_api_dependency_errors_total", { dependency })).toBe(0);
       expect(m.value("memory_api_dependency_duration_seconds_sum", { dependency })).toBeGreaterThan(0);
