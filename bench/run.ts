@@ -24,6 +24,7 @@ import { BENCH_DIR, portInUse, startBenchNginx, startCluster, startHello, stopAl
 import { evaluateFindings, evaluateTargets, RESULTS_DIR, writeReport, type RunReport } from "./report";
 import { SCENARIOS, SCENARIO_NAMES, type Ctx, type Scenario, type ScenarioResult } from "./scenarios";
 import { machine, startMeter } from "./system";
+import { withStackConnections } from "../scripts/stack/connections.ts";
 
 const say = (line: string) => console.error(line);
 const STATE_FILE = join(RESULTS_DIR, ".state.json");
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64");
   const HIGH = "100000000";
   const clusterEnv: Record<string, string | undefined> = {
-    ...process.env,
+    ...withStackConnections(process.env),
     MEMORY_MODE: "production",
     JWT_SECRET: secret,
     CLUSTER_WORKERS: String(WORKER_PORTS.length),

@@ -15,13 +15,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ensurePackages } from "./stack/apt.ts";
+import { stackConnections } from "./stack/connections.ts";
 import { config } from "./stack/config.ts";
-import { milvus, milvusAddress } from "./stack/milvus.ts";
-import { neo4j, neo4jUri } from "./stack/neo4j.ts";
+import { milvus } from "./stack/milvus.ts";
+import { neo4j } from "./stack/neo4j.ts";
 import { nginx, reloadNginx } from "./stack/nginx.ts";
-import { postgres, postgresUrl } from "./stack/postgres.ts";
+import { postgres } from "./stack/postgres.ts";
 import { StackError, dim, green, red, runningPid, say, withLock, yellow } from "./stack/process.ts";
-import { redis, redisUrl } from "./stack/redis.ts";
+import { redis } from "./stack/redis.ts";
 import { health, startService, stopService, type Service } from "./stack/service.ts";
 
 /** start order; stopped in reverse (nginx first, the stores last) */
@@ -103,10 +104,7 @@ function envLines(): string[] {
   return [
     "MEMORY_MODE=production",
     `PORT=${config.nginx.upstreams[0]}`,
-    `DATABASE_URL=${postgresUrl()}`,
-    `REDIS_URL=${redisUrl()}`,
-    `MILVUS_ADDRESS=${milvusAddress()}`,
-    `NEO4J_URI=${neo4jUri()}`,
+    ...Object.entries(stackConnections()).map(([name, value]) => `${name}=${value}`),
     "NEO4J_USER=neo4j",
     "NEO4J_PASSWORD=unused # the stack's Neo4j has auth off and ignores it (compose.yaml takes NEO4J_PASSWORD from the environment)",
   ];

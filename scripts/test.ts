@@ -4,6 +4,7 @@
  * production backend (PostgreSQL, Milvus, Neo4j, Redis). Extra arguments go to `bun test`.
  */
 import { servicesAvailable } from "../test/support/services";
+import { withStackConnections } from "./stack/connections.ts";
 
 const API_SUITES = ["test/auth", "test/abuse", "test/http", "test/api", "test/routes", "test/search", "test/clients", "test/mcp", "test/e2e", "test/faults", "test/reembed"];
 const totals = { pass: 0, fail: 0, skip: 0 };
@@ -11,7 +12,8 @@ const totals = { pass: 0, fail: 0, skip: 0 };
 async function runBunTest(label: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   console.log(`\n::: ${label}: bun test ${args.join(" ")}`);
   const proc = Bun.spawn([process.execPath, "test", "--timeout", "60000", ...args], {
-    env: { ...process.env, ...env },
+    // the stack's connection settings (its Redis password among them) unless the caller set them
+    env: withStackConnections({ ...process.env, ...env }),
     stdout: "pipe",
     stderr: "pipe",
   });
