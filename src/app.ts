@@ -32,7 +32,7 @@ import type { Tier } from "./auth/claims";
 import { PopularityTracker, type CacheLifetimes } from "./search/popularity";
 import { apiDocs } from "./http/openapi";
 import { requestTimeoutPlugin } from "./http/timeout";
-import { mcpRoutes } from "./mcp/route";
+import { MCP_PATH, mcpRoutes } from "./mcp/route";
 import type { IdempotencyPolicy } from "./http/idempotency";
 import type { IdempotencyStore } from "./ports/idempotency-store";
 import { modelKeyOf } from "./domain/embedding-model";
@@ -168,7 +168,7 @@ export function buildApp(deps: AppDeps) {
   const app = new Elysia({ normalize: false })
     .use(httpMetricsPlugin({ metrics, log: deps.log, accessLog: deps.settings.accessLog ?? false }))
     .use(errorsPlugin({ log: deps.log, maxBodyBytes: deps.settings.maxBodyBytes }))
-    .use(earlyRejectionPlugin(deps.tokens, spent, rateLimit?.onRejected))
+    .use(earlyRejectionPlugin(deps.tokens, spent, { onRejected: rateLimit?.onRejected, freePaths: [MCP_PATH] }))
     .use(requestTimeoutPlugin(deps.settings.requestTimeoutMs ?? 30_000))
     .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))

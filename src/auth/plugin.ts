@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { ProblemError } from "../http/problem";
+import { spentBudgetDetail } from "../http/early-rejection";
 import type { TokenService } from "./tokens";
 import type { RateLimiter } from "../ports/rate-limiter";
 import type { Tier } from "./claims";
@@ -61,7 +62,7 @@ export function authPlugin(tokens: TokenService, rateLimit?: RateLimitPolicy) {
         throw new ProblemError(
           429,
           "rate_limited",
-          `the ${principal.tier} plan allows ${limit} requests a minute; retry in ${decision.retryAfterSeconds} s`,
+          spentBudgetDetail(principal.tier, limit, decision.retryAfterSeconds),
           { headers: { ...headers, "retry-after": String(decision.retryAfterSeconds) } },
         );
       }

@@ -51,18 +51,30 @@ export function rememberingLimiter(inner: RateLimiter, spent: SpentBudgets): Rat
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-export function earlyRejectionPlugin(tokens: TokenService, spent: SpentBudgets, onRejected?: (tier: Tier) => void) {
+/** The sentence every 429 for a spent budget says, whoever refuses it. */
+export const spentBudgetDetail = (tier: Tier, limit: number, retryAfterSeconds: number) =>
+  `the ${tier} plan allows ${limit} requests a minute; retry in ${retryAfterSeconds} s`;
+
+export interface EarlyRejectionOptions {
+  onRejected?: (tier: Tier) => void;
+  /** Paths whose requests spend no budget (the MCP endpoint: only its tool calls are charged). */
+  freePaths?: readonly string[];
+}
+
+export function earlyRejectionPlugin(tokens: TokenService, spent: SpentBudgets, options: EarlyRejectionOptions = {}) {
+  const freePaths = new Set(options.freePaths ?? []);
   return new Elysia({ name: "early-rejection" }).onRequest(async ({ request, set }) => {
     if (spent.size === 0) return;
+    if (freePaths.size > 0 && freePaths.has(new URL(request.url).pathname)) return;
     const match = BEARER.exec(request.headers.get("authorization") ?? "");
     if (!match) return;
     const principal = await tokens.verify(match[1]!); // memoised: a map lookup for a known token
     if (!principal) return;
     const wait = spent.waiting(principal.userId);
     if (!wait) return;
-    onRejected?.(principal.tier);
+    options.onRejected?.(principal.tier);
     const requestId = set.headers["x-request-id"] as string | undefined;
-    return problemResponse(429, "rate_limited", `the ${principal.tier} plan's budget is spent; retry in ${wait.seconds} s`, {
+    return problemResponse(429, "rate_limited", spentBudgetDetail(principal.tier, wait.limit, wait.seconds), {
       requestId,
       headers: {
         ...(requestId ? { "x-request-id": requestId } : {}),

@@ -24,6 +24,9 @@ export interface McpRoutesDeps {
 const STATELESS =
   "This server is stateless: POST each JSON-RPC message to /mcp; there is no event stream to GET and no session to DELETE";
 
+/** The one endpoint of the MCP server (POST a JSON-RPC message). */
+export const MCP_PATH = "/mcp";
+
 export function mcpRoutes(deps: McpRoutesDeps) {
   const notAllowed = () => {
     throw new ProblemError(405, "method_not_allowed", STATELESS, { headers: { allow: "POST" } });
@@ -31,7 +34,7 @@ export function mcpRoutes(deps: McpRoutesDeps) {
   return new Elysia({ name: "mcp", normalize: false })
     .use(deps.auth)
     .post(
-      "/mcp",
+      MCP_PATH,
       async ({ request, body, set }) => {
         if (body === undefined) {
           throw new ProblemError(400, "invalid_json", "the body must be a JSON-RPC message (or a batch of them) of the Model Context Protocol");
@@ -54,6 +57,6 @@ export function mcpRoutes(deps: McpRoutesDeps) {
       // in tools/list), and a REST description of one JSON-RPC endpoint would promise nothing useful.
       { detail: { hide: true } },
     )
-    .get("/mcp", notAllowed, { detail: { hide: true } })
-    .delete("/mcp", notAllowed, { detail: { hide: true } });
+    .get(MCP_PATH, notAllowed, { detail: { hide: true } })
+    .delete(MCP_PATH, notAllowed, { detail: { hide: true } });
 }
