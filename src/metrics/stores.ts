@@ -30,6 +30,7 @@ export const timedMemories = (metrics: Timing, dependency: string, store: Memory
     list: "memories.list",
     patch: "memories.patch",
     delete: "memories.delete",
+    deleteMany: "memories.delete_many",
     keywordSearch: "memories.keyword_search",
     hydrate: "memories.hydrate",
     matchingIds: "memories.matching_ids",
