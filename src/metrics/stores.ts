@@ -20,6 +20,7 @@ export const timedCollections = (metrics: Timing, dependency: string, store: Col
     create: "collections.create",
     list: "collections.list",
     get: "collections.get",
+    update: "collections.update",
     delete: "collections.delete",
   });
 
