@@ -78,6 +78,8 @@ describe("GET /openapi.json", () => {
     const statuses = (method: string, path: string) => Object.keys(doc.paths[path][method].responses).sort();
     expect(statuses("post", "/v1/collections")).toEqual(["201", "400", "401", "403", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}")).toEqual(["200", "401", "403", "404", "429", "503"]);
+    // 409: a name the owner uses for another collection
+    expect(statuses("patch", "/v1/collections/{collection_id}")).toEqual(["200", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     // 409: a duplicate with the same Idempotency-Key while the first still runs, or the collection
     // was embedded by another model than the server's (embedding_model_mismatch)
     expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
