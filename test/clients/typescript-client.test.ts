@@ -10,7 +10,8 @@ let token: string;
 beforeAll(async () => {
   t = await createTestApp();
   token = await t.token(`ts-client-${crypto.randomUUID()}`);
-  const handle = (input: string | URL | Request, init?: RequestInit) => t.app.handle(new Request(input, init));
+  const handle = (input: string | URL | Request, init?: RequestInit) =>
+    t.app.handle(input instanceof Request ? input : new Request(String(input), init));
   client = new MemoryClient({ baseUrl: "http://localhost", token, fetch: handle as typeof fetch });
 });
 afterAll(() => t.close());
