@@ -59,6 +59,15 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }
   },
   {
     method: "POST",
+    path: "/v1/collections/{collection_id}/memories/delete",
+    statuses: ["422"],
+    why:
+      "a schema cannot count a filter's conditions over all its nesting levels (at most 64), nor tell a filter without any " +
+      "condition ({\"metadata\": {}}, {\"$and\": [{}]}), which would delete everything and must be said as all: true, from one with some; " +
+      "both are a 422 naming `filter`",
+  },
+  {
+    method: "POST",
     path: "/v1/search",
     statuses: ["422"],
     why: "a schema cannot count a filter's conditions over all its nesting levels (at most 64; more is a 422 naming `filters`)",

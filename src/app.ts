@@ -18,6 +18,7 @@ import { errorsPlugin } from "./http/errors";
 import { healthRoutes } from "./routes/health";
 import { collectionRoutes } from "./routes/collections";
 import { memoryRoutes } from "./routes/memories";
+import { bulkDeleteRoutes } from "./routes/bulk-delete";
 import { historyRoutes } from "./routes/history";
 import type { MemoryHistoryStore } from "./ports/memory-history";
 import { searchRoutes } from "./routes/search";
@@ -186,6 +187,7 @@ export function buildApp(deps: AppDeps) {
         now: deps.clock,
       }),
     )
+    .use(bulkDeleteRoutes({ auth, collections: deps.collections, memories: deps.memories, bumpGeneration, cost }))
     .use(
       deps.history
         ? historyRoutes({ auth, collections: deps.collections, memories: deps.memories, history: deps.history })

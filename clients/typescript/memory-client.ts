@@ -44,6 +44,28 @@ export interface SearchAnswer {
   took_ms: number;
 }
 
+/** Which memories a bulk delete takes: exactly one of ids, filter (with a condition) and all. */
+export type BulkDeleteRequest = ({ ids: string[] } | { filter: Record<string, unknown> } | { all: true }) & {
+  /** At most this many a call (1..1000, default 1000). */
+  limit?: number;
+  dry_run?: boolean;
+};
+
+export interface BulkDeleteAnswer {
+  dry_run: boolean;
+  matched: number;
+  deleted: number;
+  ids: string[];
+  has_more: boolean;
+}
+
+export interface CollectionInfo {
+  id: string;
+  name: string;
+  description: string | null;
+  created_at: string;
+}
+
 /** A non-2xx answer (its problem+json fields), or no answer at all (status 0). */
 export class MemoryApiError extends Error {
   constructor(
@@ -116,6 +138,26 @@ export class MemoryClient {
       if (error instanceof MemoryApiError && error.status === 404 && error.code === "not_found") return false;
       throw error;
     }
+  }
+
+  /** One call of POST …/memories/delete: at most `limit` memories; call again while `has_more`. */
+  deleteMemories(collectionId: string, body: BulkDeleteRequest): Promise<BulkDeleteAnswer> {
+    return this.request("POST", `/v1/collections/${encodeURIComponent(collectionId)}/memories/delete`, body);
+  }
+
+  /** Every memory the selector takes, a call at a time until none is left; the total deleted. */
+  async deleteAllMemories(collectionId: string, body: BulkDeleteRequest): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const answer = await this.deleteMemories(collectionId, { ...body, dry_run: false });
+      deleted += answer.deleted;
+      if (!answer.has_more) return deleted;
+    }
+  }
+
+  /** Renames a collection and/or changes its description (null clears it). */
+  updateCollection(collectionId: string, patch: { name?: string; description?: string | null }): Promise<CollectionInfo> {
+    return this.request("PATCH", `/v1/collections/${encodeURIComponent(collectionId)}`, patch);
   }
 
   getCollection(collectionId: string): Promise<{ id: string; name: string }> {

@@ -9,3 +9,9 @@ export interface Collection {
   /** Key of the model a re-embedding under way moves it to (`bun run reembed`); null when none is. */
   reembed_target: string | null;
 }
+
+/** What PATCH may change of a collection: each field given replaces it. */
+export interface CollectionPatch {
+  name?: string;
+  description?: string | null;
+}

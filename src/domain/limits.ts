@@ -4,6 +4,8 @@ export const LIMITS = {
   description: 1024,
   contentChars: 65_536,
   memoriesPerRequest: 1000,
+  /** Memories one bulk delete removes at most (a client loops while `has_more`). */
+  deletesPerRequest: 1000,
   idChars: 128,
   queryChars: 4096,
   topK: 100,

@@ -10,7 +10,8 @@ import { ProblemError } from "./problem";
  *
  * - rate limits weighted by cost: a memory costs one unit plus one per `bytesPerUnit` bytes of
  *   content and metadata (a 1,000-memory batch costs at least 1,000); a graph search costs
- *   `graphSearchUnits`; other requests one. A request costing more than the tier's whole
+ *   `graphSearchUnits`; a bulk delete one unit per `deletesPerUnit` memories it may delete (a
+ *   dry run, which only reads, one); other requests one. A request costing more than the tier's whole
  *   budget can never pass: a 422 that says so, not a 429 to retry forever.
  * - per-tenant write concurrency: memories of one tenant being written at once on this worker
  *   (so one tenant cannot fill the worker's embedding queue); a lone request always passes,
@@ -26,6 +27,8 @@ export interface CostPolicyOptions {
   usage?: TenantUsage;
   graphSearchUnits?: number;
   bytesPerUnit?: number;
+  /** Memories a bulk delete may delete per rate-limit unit (default 10). */
+  deletesPerUnit?: number;
   usageTtlMs?: number;
   now?: () => number;
 }
@@ -42,10 +45,12 @@ export class CostPolicy {
   private readonly usageCache = new Map<string, { usage: Usage; at: number }>();
   readonly graphSearchUnits: number;
   private readonly bytesPerUnit: number;
+  private readonly deletesPerUnit: number;
 
   constructor(private readonly opts: CostPolicyOptions = {}) {
     this.graphSearchUnits = opts.graphSearchUnits ?? 5;
     this.bytesPerUnit = opts.bytesPerUnit ?? 16_384;
+    this.deletesPerUnit = opts.deletesPerUnit ?? 10;
   }
 
   /** Units and stored bytes of a batch of memories. */
@@ -58,6 +63,11 @@ export class CostPolicy {
       units += 1 + Math.floor(size / this.bytesPerUnit);
     }
     return { units, bytes };
+  }
+
+  /** Units of a bulk delete that may delete up to `count` memories (a dry run changes nothing: one unit). */
+  priceDeletion(count: number, dryRun: boolean): number {
+    return dryRun ? 1 : Math.max(1, Math.ceil(count / this.deletesPerUnit));
   }
 
   /** Spends the request's cost beyond the unit already spent; `field` names what made it cost. */

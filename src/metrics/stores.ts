@@ -20,6 +20,7 @@ export const timedCollections = (metrics: Timing, dependency: string, store: Col
     create: "collections.create",
     list: "collections.list",
     get: "collections.get",
+    update: "collections.update",
     delete: "collections.delete",
   });
 
@@ -30,6 +31,7 @@ export const timedMemories = (metrics: Timing, dependency: string, store: Memory
     list: "memories.list",
     patch: "memories.patch",
     delete: "memories.delete",
+    deleteMany: "memories.delete_many",
     keywordSearch: "memories.keyword_search",
     hydrate: "memories.hydrate",
     matchingIds: "memories.matching_ids",

@@ -1,5 +1,6 @@
 import type { Memory, MemoryPatch, MemoryWrite, Page } from "../domain/memory.ts";
 import type { ChangeContext } from "../domain/memory-change.ts";
+import type { BulkDeleteOptions, BulkDeletion, MemorySelector } from "../domain/bulk-delete.ts";
 import type { Hit, KeywordOptions, SearchFilter } from "../domain/search.ts";
 
 /**
@@ -25,6 +26,14 @@ export interface MemoryStore {
   list(collectionId: string, opts: { limit: number; cursor?: string; filter?: SearchFilter }): Promise<Page<Memory>>;
   patch(collectionId: string, id: string, patch: MemoryPatch, ctx?: ChangeContext): Promise<Memory | null>;
   delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean>;
+  /**
+   * Deletes the collection's live memories that `selector` picks, oldest first, at most
+   * `opts.limit` of them, in one transaction: each is recorded in the change log as a `delete`
+   * by `ctx.by` and leaves the derived indexes exactly as `delete` makes it leave them. `more`
+   * says whether further picked memories remain. With `opts.dryRun`, nothing changes and the
+   * answer is what the same call would delete now. A collection that does not exist picks nothing.
+   */
+  deleteMany(collectionId: string, selector: MemorySelector, opts: BulkDeleteOptions, ctx?: ChangeContext): Promise<BulkDeletion>;
   /**
    * Full-text (BM25-like) search; `query` is raw user text, the adapter makes it safe and never
    * throws on it. English stopwords are ignored and words are stemmed. By default a memory

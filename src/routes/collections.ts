@@ -1,10 +1,10 @@
 import { Elysia, t } from "elysia";
 import type { Collection } from "../domain/collection";
 import type { CollectionStore } from "../ports/collection-store";
-import { NotFoundError } from "../domain/errors";
+import { InvalidInputError, NotFoundError } from "../domain/errors";
 import type { AuthPlugin } from "../auth/plugin";
 import { problems, AUTHENTICATED, WITH_BODY, describeRoute } from "../http/openapi";
-import { CollectionListSchema, CollectionSchema, CreateCollectionBody } from "./schemas";
+import { CollectionListSchema, CollectionSchema, CreateCollectionBody, PatchCollectionBody } from "./schemas";
 import { collectionAllowed } from "../auth/key-access";
 import { CostPolicy } from "../http/cost";
 import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
@@ -83,6 +83,30 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
       {
         response: { 200: CollectionSchema, ...problems(...AUTHENTICATED, 404) },
         detail: describeRoute("collections", "Get one of your collections"),
+      },
+    )
+    .patch(
+      "/:collection_id",
+      async ({ principal, params, body }) => {
+        if (body.name === undefined && body.description === undefined) {
+          throw new InvalidInputError("body", "give name and/or description to change");
+        }
+        // A name the owner uses for another collection is a DuplicateNameError: a 409.
+        const collection = await deps.collections.update(principal.userId, params.collection_id, {
+          name: body.name?.trim(),
+          description: body.description,
+        });
+        if (!collection) throw new NotFoundError("collection");
+        return presentCollection(collection);
+      },
+      {
+        body: PatchCollectionBody,
+        response: { 200: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
+        detail: describeRoute(
+          "collections",
+          "Rename a collection or change its description",
+          "Each field given replaces it; `description: null` clears it. A name you already use for another collection is a 409.",
+        ),
       },
     )
     .delete(

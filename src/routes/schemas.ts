@@ -31,6 +31,17 @@ export const CreateCollectionBody = t.Object(
   { additionalProperties: false },
 );
 
+const collectionPatchFields = {
+  name: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.collectionName, pattern: "\\S", description: "a new name (unique among your collections)" })),
+  description: t.Optional(t.Union([t.String({ maxLength: LIMITS.description }), t.Null()], { description: "a new description; null clears it" })),
+};
+
+// An empty patch is refused by the route, with a message saying what a patch may change.
+export const PatchCollectionBody = documentedAs(
+  t.Object(collectionPatchFields, { additionalProperties: false }),
+  t.Object(collectionPatchFields, { additionalProperties: false, minProperties: 1 }),
+);
+
 export const CollectionSchema = t.Object({
   id: t.String(),
   name: t.String(),

@@ -78,6 +78,8 @@ describe("GET /openapi.json", () => {
     const statuses = (method: string, path: string) => Object.keys(doc.paths[path][method].responses).sort();
     expect(statuses("post", "/v1/collections")).toEqual(["201", "400", "401", "403", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/collections/{collection_id}")).toEqual(["200", "401", "403", "404", "429", "503"]);
+    // 409: a name the owner uses for another collection
+    expect(statuses("patch", "/v1/collections/{collection_id}")).toEqual(["200", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     // 409: a duplicate with the same Idempotency-Key while the first still runs, or the collection
     // was embedded by another model than the server's (embedding_model_mismatch)
     expect(statuses("post", "/v1/collections/{collection_id}/memories")).toEqual(["201", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
@@ -85,6 +87,7 @@ describe("GET /openapi.json", () => {
     // 409: concurrent writes to the memory kept racing with this one
     expect(statuses("patch", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["200", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("delete", "/v1/collections/{collection_id}/memories/{memory_id}")).toEqual(["204", "401", "403", "404", "429", "503"]);
+    expect(statuses("post", "/v1/collections/{collection_id}/memories/delete")).toEqual(["200", "400", "401", "403", "404", "413", "422", "429", "503"]);
     // an API key without the scope or outside its allow-list: 403 on every authenticated route
     expect(statuses("post", "/v1/keys")).toEqual(["201", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/v1/keys")).toEqual(["200", "401", "403", "404", "429", "503"]);
@@ -114,6 +117,18 @@ describe("GET /openapi.json", () => {
     expect(search.additionalProperties).toBe(false);
     const add = doc.paths["/v1/collections/{collection_id}/memories"].post.requestBody.content["application/json"].schema;
     expect(add.properties.memories.maxItems).toBe(1000);
+    // a bulk delete names exactly one of ids, filter (never an empty one) and all
+    const bulk = doc.paths["/v1/collections/{collection_id}/memories/delete"].post.requestBody.content["application/json"].schema;
+    const variants = bulk.anyOf as { required: string[]; additionalProperties: boolean; properties: Record<string, any> }[];
+    expect(variants.map((v) => v.required)).toEqual([["ids"], ["filter"], ["all"]]);
+    for (const v of variants) {
+      expect(v.additionalProperties).toBe(false);
+      expect(v.properties.limit).toMatchObject({ minimum: 1, maximum: 1000 });
+      expect(v.properties.dry_run.type).toBe("boolean");
+    }
+    expect(variants[0]!.properties.ids).toMatchObject({ minItems: 1, maxItems: 1000 });
+    expect(variants[1]!.properties.filter).toMatchObject({ allOf: [{ $ref: "#/components/schemas/SearchFilter3" }], minProperties: 1 });
+    expect(variants[2]!.properties.all.const).toBe(true);
   });
 
   test("success answers carry their schema; a 204 has no content", () => {

@@ -66,6 +66,43 @@ export function runCollectionStoreContract(name: string, factory: StoreFactory):
       await f.collections.create(alice, { name: "DUP", description: null });
     });
 
+    test("update changes the fields given and keeps the rest; a null description clears it", async () => {
+      const owner = newOwner();
+      const c = await f.collections.create(owner, { name: "before", description: "old words" });
+      const renamed = await f.collections.update(owner, c.id, { name: "after" });
+      expect(renamed).toEqual({ ...c, name: "after" });
+      expect(await f.collections.get(owner, c.id)).toEqual(renamed);
+      const described = await f.collections.update(owner, c.id, { description: "new words" });
+      expect(described).toEqual({ ...c, name: "after", description: "new words" });
+      expect(await f.collections.update(owner, c.id, { description: null })).toEqual({ ...c, name: "after", description: null });
+      expect(await f.collections.update(owner, c.id, { name: "both", description: "at once" })).toEqual({ ...c, name: "both", description: "at once" });
+      expect(await f.collections.update(owner, c.id, {})).toEqual({ ...c, name: "both", description: "at once" });
+      expect(ids(await f.collections.list(owner))).toEqual([c.id]);
+    });
+
+    test("update of another owner's or an unknown collection is null and changes nothing", async () => {
+      const alice = newOwner();
+      const c = await f.collections.create(alice, { name: "mine", description: null });
+      expect(await f.collections.update(newOwner(), c.id, { name: "stolen" })).toBeNull();
+      expect(await f.collections.update(alice, crypto.randomUUID(), { name: "x" })).toBeNull();
+      expect(await f.collections.update(alice, "not-a-uuid", { name: "x" })).toBeNull();
+      expect(await f.collections.get(alice, c.id)).toEqual(c);
+    });
+
+    test("update to a name the owner uses for another collection is a DuplicateNameError; its own name is fine", async () => {
+      const alice = newOwner();
+      const bob = newOwner();
+      const first = await f.collections.create(alice, { name: "first", description: null });
+      const second = await f.collections.create(alice, { name: "second", description: null });
+      await f.collections.create(bob, { name: "taken by bob", description: null });
+      const error = await f.collections.update(alice, second.id, { name: "first" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DuplicateNameError);
+      expect((error as DuplicateNameError).collectionName).toBe("first");
+      expect(await f.collections.get(alice, second.id)).toEqual(second);
+      expect(await f.collections.update(alice, first.id, { name: "first" })).toEqual(first);
+      expect((await f.collections.update(alice, first.id, { name: "taken by bob" }))?.name).toBe("taken by bob");
+    });
+
     test("delete removes it once; its name can be reused", async () => {
       const owner = newOwner();
       const c = await f.collections.create(owner, { name: "temp", description: null });

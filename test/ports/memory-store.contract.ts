@@ -235,6 +235,83 @@ export function runMemoryStoreContract(name: string, factory: StoreFactory): voi
       expect((await f.memories.get(id, "m1"))?.content).toBe("reborn quokka");
     });
 
+    describe("deleteMany", () => {
+      test("by ids: deletes those of the collection that exist, oldest first, everywhere", async () => {
+        const a = await newCollection(f, "a");
+        const b = await newCollection(f, "b");
+        await f.memories.upsert(a.id, [
+          write("m1", "first wombat", vec(1)),
+          write("m2", "second kept", vec(2)),
+          write("m3", "third wombat", vec(3)),
+          write("m4", "fourth kept", vec(4)),
+        ]);
+        await f.memories.upsert(b.id, [write("m1", "foreign wombat", vec(5))]);
+        await settle(f);
+        const outcome = await f.memories.deleteMany(a.id, { ids: ["m3", "missing", "m1", "m3"] }, { limit: 10 }, { by: "alice" });
+        expect(outcome).toEqual({ ids: ["m1", "m3"], more: false });
+        await settle(f);
+        expect(await f.memories.get(a.id, "m1")).toBeNull();
+        expect(ids((await f.memories.list(a.id, { limit: 10 })).items)).toEqual(["m2", "m4"]);
+        expect(await f.memories.keywordSearch(a.id, "wombat", 10, NO_FILTER)).toEqual([]);
+        expect(new Set(ids(await f.vectors.search(a.id, vec(1), 10, NO_FILTER)))).toEqual(new Set(["m2", "m4"]));
+        // the other collection's memory of the same id is untouched
+        expect((await f.memories.get(b.id, "m1"))?.content).toBe("foreign wombat");
+        expect(ids(await f.vectors.search(b.id, vec(5), 10, NO_FILTER))).toEqual(["m1"]);
+        // deleted once: again, nothing is picked
+        expect(await f.memories.deleteMany(a.id, { ids: ["m1", "m3"] }, { limit: 10 })).toEqual({ ids: [], more: false });
+        // an id can be written again
+        await f.memories.upsert(a.id, [write("m1", "reborn wombat", vec(1))]);
+        expect((await f.memories.get(a.id, "m1"))?.content).toBe("reborn wombat");
+      });
+
+      test("by filter: at most `limit` a call, oldest first, `more` until none is left; a dry run changes nothing", async () => {
+        const { id } = await newCollection(f);
+        await f.memories.upsert(id, [
+          ...Array.from({ length: 5 }, (_, i) => write(`a${i}`, `tagged ${i}`, vec(i + 1), { tag: "a", i })),
+          ...Array.from({ length: 2 }, (_, i) => write(`b${i}`, `other ${i}`, vec(i + 10), { tag: "b" })),
+        ]);
+        await settle(f);
+        const tagA: SearchFilter = { kind: "metadata", key: "tag", op: "eq", value: "a" };
+        const dry = await f.memories.deleteMany(id, { filter: tagA }, { limit: 3, dryRun: true });
+        expect(dry).toEqual({ ids: ["a0", "a1", "a2"], more: true });
+        expect((await f.memories.list(id, { limit: 10 })).items).toHaveLength(7);
+        expect(await f.memories.deleteMany(id, { filter: tagA }, { limit: 3 })).toEqual({ ids: ["a0", "a1", "a2"], more: true });
+        expect(await f.memories.deleteMany(id, { filter: tagA }, { limit: 3, dryRun: true })).toEqual({ ids: ["a3", "a4"], more: false });
+        expect(await f.memories.deleteMany(id, { filter: tagA }, { limit: 3 })).toEqual({ ids: ["a3", "a4"], more: false });
+        expect(await f.memories.deleteMany(id, { filter: tagA }, { limit: 3 })).toEqual({ ids: [], more: false });
+        await settle(f);
+        expect(ids((await f.memories.list(id, { limit: 10 })).items)).toEqual(["b0", "b1"]);
+        expect(new Set(ids(await f.vectors.search(id, vec(1), 10, NO_FILTER)))).toEqual(new Set(["b0", "b1"]));
+        // a limit below the ids given deletes the oldest of them and says more remain
+        expect(await f.memories.deleteMany(id, { ids: ["b1", "b0"] }, { limit: 1 })).toEqual({ ids: ["b0"], more: true });
+        expect(await f.memories.deleteMany(id, { ids: ["b1", "b0"] }, { limit: 0 })).toEqual({ ids: [], more: false });
+        expect(ids((await f.memories.list(id, { limit: 10 })).items)).toEqual(["b1"]);
+      });
+
+      test("the filter that matches everything empties the collection, and only it", async () => {
+        const a = await newCollection(f, "a");
+        const b = await newCollection(f, "b");
+        await f.memories.upsert(a.id, Array.from({ length: 4 }, (_, i) => write(`x${i}`, `all of them ${i}`, vec(i + 1))));
+        await f.memories.upsert(b.id, [write("y", "spared", vec(9))]);
+        await settle(f);
+        expect(await f.memories.deleteMany(a.id, { filter: NO_FILTER }, { limit: 1000 })).toEqual({ ids: ["x0", "x1", "x2", "x3"], more: false });
+        await settle(f);
+        expect(await f.memories.list(a.id, { limit: 10 })).toEqual({ items: [], next_cursor: null });
+        expect(await f.vectors.search(a.id, vec(1), 10, NO_FILTER)).toEqual([]);
+        expect(ids((await f.memories.list(b.id, { limit: 10 })).items)).toEqual(["y"]);
+      });
+
+      test("a collection that does not exist picks nothing", async () => {
+        const c = await newCollection(f);
+        await f.memories.upsert(c.id, [write("m1", "x", vec(1))]);
+        expect(await f.collections.delete(c.owner, c.id)).toBe(true);
+        for (const collectionId of [c.id, crypto.randomUUID(), "not-a-uuid"]) {
+          expect(await f.memories.deleteMany(collectionId, { ids: ["m1"] }, { limit: 10 })).toEqual({ ids: [], more: false });
+          expect(await f.memories.deleteMany(collectionId, { filter: NO_FILTER }, { limit: 10, dryRun: true })).toEqual({ ids: [], more: false });
+        }
+      });
+    });
+
     test("hydrate returns the given order, skipping missing and foreign ids", async () => {
       const a = await newCollection(f, "a");
       const b = await newCollection(f, "b");

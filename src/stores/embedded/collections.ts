@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import type { Collection } from "../../domain/collection.ts";
+import type { Collection, CollectionPatch } from "../../domain/collection.ts";
 import { DuplicateNameError } from "../../domain/errors.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 
@@ -21,6 +21,7 @@ export class EmbeddedCollectionStore implements CollectionStore {
   private readonly listStmt;
   private readonly getStmt;
   private readonly deleteStmt;
+  private readonly updateStmt;
 
   constructor(db: Database) {
     // Without a model, the column's default: the model collections had before models were recorded.
@@ -35,6 +36,10 @@ export class EmbeddedCollectionStore implements CollectionStore {
     );
     this.getStmt = db.prepare<Collection, [string, string]>(
       `SELECT ${COLUMNS} FROM collections WHERE id = ? AND owner = ?`,
+    );
+    this.updateStmt = db.prepare<Collection, [string | null, number, string | null, string, string]>(
+      `UPDATE collections SET name = coalesce(?, name), description = CASE WHEN ? THEN ? ELSE description END
+       WHERE id = ? AND owner = ? RETURNING ${COLUMNS}`,
     );
     // Memories go by ON DELETE CASCADE; their triggers remove FTS, vec0 and embedding rows,
     // all within this one statement (atomic).
@@ -64,6 +69,16 @@ export class EmbeddedCollectionStore implements CollectionStore {
 
   async get(owner: string, id: string): Promise<Collection | null> {
     return this.getStmt.get(id, owner);
+  }
+
+  async update(owner: string, id: string, patch: CollectionPatch): Promise<Collection | null> {
+    const describes = patch.description !== undefined;
+    try {
+      return this.updateStmt.get(patch.name ?? null, describes ? 1 : 0, patch.description ?? null, id, owner);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new DuplicateNameError(patch.name ?? "");
+      throw error;
+    }
   }
 
   async delete(owner: string, id: string): Promise<boolean> {

@@ -15,8 +15,12 @@ import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
 import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import { EmbeddedChangeLog, type StoredState } from "./change-log.ts";
 import { canonicalExpiry, type Clock, systemClock } from "../shared/expiry.ts";
+import type { BulkDeleteOptions, BulkDeletion, MemorySelector } from "../../domain/bulk-delete.ts";
+import type { SqlFragment } from "./filters.ts";
 
 export const MAX_PAGE_SIZE = 1000;
+/** Memories one deleteMany call removes at most, whatever it is asked. */
+export const MAX_DELETE_MANY = 10_000;
 
 interface MemoryRow {
   seq: number;
@@ -34,6 +38,15 @@ const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_
 
 /** The SQL condition "not expired at ?" on a memories row (alias optional). */
 const live = (alias = "") => `(${alias}expires_at IS NULL OR ${alias}expires_at > ?)`;
+
+/** A row a bulk delete picked: what it deletes and what the change log records of it. */
+interface PickedRow {
+  seq: number;
+  id: string;
+  content: string;
+  metadata: string;
+  expires_at: string | null;
+}
 
 const stored = (row: { content: string; metadata: string; expires_at: string | null }): StoredState => ({
   content: row.content,
@@ -96,6 +109,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   private readonly writeBatch;
   private readonly patchTx;
   private readonly deleteTx;
+  private readonly deleteManyTx;
   private readonly purgeTx;
   private readonly log: EmbeddedChangeLog;
   private readonly now: Clock;
@@ -204,6 +218,18 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       return true;
     });
 
+    this.deleteManyTx = db.transaction(
+      (collectionId: string, selector: MemorySelector, limit: number, now: string, by: string | null): BulkDeletion => {
+        const picked = this.picked(collectionId, selector, limit, now);
+        const rows = picked.slice(0, limit);
+        for (const row of rows) {
+          this.deleteBySeqStmt.run(row.seq);
+          log.record(collectionId, row.id, "delete", now, by, stored(row), null);
+        }
+        return { ids: rows.map((row) => row.id), more: picked.length > limit };
+      },
+    );
+
     this.purgeTx = db.transaction((now: string, limit: number): number => {
       const due = this.dueStmt.all(now, limit);
       for (const row of due) {
@@ -277,6 +303,31 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
 
   async delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean> {
     return this.deleteTx.immediate(collectionId, id, this.nowIso(), ctx?.by ?? null);
+  }
+
+  async deleteMany(collectionId: string, selector: MemorySelector, opts: BulkDeleteOptions, ctx?: ChangeContext): Promise<BulkDeletion> {
+    const limit = clampCount(opts.limit, MAX_DELETE_MANY);
+    if (limit === 0 || ("ids" in selector && selector.ids.length === 0)) return { ids: [], more: false };
+    const now = this.nowIso();
+    if (opts.dryRun === true) {
+      const picked = this.picked(collectionId, selector, limit, now);
+      return { ids: picked.slice(0, limit).map((row) => row.id), more: picked.length > limit };
+    }
+    return this.deleteManyTx.immediate(collectionId, selector, limit, now, ctx?.by ?? null);
+  }
+
+  /** The live memories `selector` picks, oldest first, `limit + 1` at most (the extra one tells `more`). */
+  private picked(collectionId: string, selector: MemorySelector, limit: number, now: string): PickedRow[] {
+    const where: SqlFragment =
+      "ids" in selector
+        ? { sql: "m.id IN (SELECT value FROM json_each(?))", params: [JSON.stringify(selector.ids)] }
+        : compileFilter(selector.filter, "m");
+    return this.statements
+      .get<PickedRow>(
+        `SELECT m.seq, m.id, m.content, m.metadata, m.expires_at FROM memories AS m
+         WHERE m.collection_id = ? AND ${live("m.")} AND ${where.sql} ORDER BY m.seq LIMIT ?`,
+      )
+      .all(collectionId, now, ...where.params, limit + 1);
   }
 
   async purgeExpired(limit: number): Promise<number> {

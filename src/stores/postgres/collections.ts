@@ -1,4 +1,4 @@
-import type { Collection } from "../../domain/collection.ts";
+import type { Collection, CollectionPatch } from "../../domain/collection.ts";
 import { DuplicateNameError } from "../../domain/errors.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 import { isUniqueViolation } from "./errors.ts";
@@ -76,6 +76,27 @@ export class PostgresCollectionStore implements CollectionStore {
       [id, owner],
     );
     return rows[0] ?? null;
+  }
+
+  async update(owner: string, id: string, patch: CollectionPatch): Promise<Collection | null> {
+    if (patch.name !== undefined) assertNoNul(patch.name, "name");
+    if (patch.description != null) assertNoNul(patch.description, "description");
+    if (!isUuid(id) || owner.includes("\u0000")) return null;
+    try {
+      const { rows } = await this.pool.query<Collection & Record<string, unknown>>(
+        {
+          name: "collections.update",
+          text: `UPDATE collections SET name = coalesce($3::text, name),
+                   description = CASE WHEN $4::boolean THEN $5::text ELSE description END
+                 WHERE id = $1 AND owner = $2 RETURNING ${COLLECTION_COLUMNS}`,
+        },
+        [id, owner, patch.name ?? null, patch.description !== undefined, patch.description ?? null],
+      );
+      return rows[0] ?? null;
+    } catch (error) {
+      if (isUniqueViolation(error, "collections_owner_name_key")) throw new DuplicateNameError(patch.name ?? "");
+      throw error;
+    }
   }
 
   async delete(owner: string, id: string): Promise<boolean> {

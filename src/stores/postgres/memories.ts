@@ -17,9 +17,12 @@ import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
 import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import { CHANGE_COLUMNS, type ChangeRow, type ChangeWriter, type LoggedState, toChange, withChangeLog } from "./change-log.ts";
 import { canonicalExpiry, type Clock, systemClock } from "../shared/expiry.ts";
+import type { BulkDeleteOptions, BulkDeletion, MemorySelector } from "../../domain/bulk-delete.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 export const MAX_KEYWORD_HITS = 10_000;
+/** Memories one deleteMany call removes at most, whatever it is asked. */
+export const MAX_DELETE_MANY = 10_000;
 
 /** JSON text that `jsonb` accepts: an object, and no escaped U+0000 (jsonb refuses it). */
 function metadataJson(metadata: unknown, what: string): string {
@@ -97,7 +100,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  /** Deletes these memories (outbox included) and records each as `op`; returns the outbox rows. */
+  /** Deletes these memories (outbox included) and records each as `op`; returns the ids deleted and the outbox rows. */
   private async deleteRows(
     writer: ChangeWriter,
     collectionId: string,
@@ -105,8 +108,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     op: "delete" | "expire",
     by: string | null,
     now: string,
-  ): Promise<{ deleted: number; queued: string[] }> {
-    if (ids.length === 0) return { deleted: 0, queued: [] };
+  ): Promise<{ deleted: number; ids: string[]; queued: string[] }> {
+    if (ids.length === 0) return { deleted: 0, ids: [], queued: [] };
     // `delete` takes only live memories, `expire` only expired ones: each is a no-op on the other
     // (and on a memory another worker already removed), so a purge is idempotent.
     const condition = op === "delete" ? live("$3") : `NOT ${live("$3")}`;
@@ -122,7 +125,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       [collectionId, ids, now, this.outbox.targets],
     );
     for (const row of rows) writer.record({ memoryId: row.id, op, by, old: logged(row), new: null });
-    return { deleted: rows.length, queued: rows[0]?.queued ?? [] };
+    return { deleted: rows.length, ids: rows.map((row) => row.id), queued: rows[0]?.queued ?? [] };
   }
 
   async upsert(collectionId: string, items: MemoryWrite[], ctx?: ChangeContext): Promise<void> {
@@ -324,7 +327,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
 
   async delete(collectionId: string, id: string, ctx?: ChangeContext): Promise<boolean> {
     if (!isUuid(collectionId) || id.includes("\u0000")) return false;
-    let outcome: { deleted: number; queued: string[] };
+    let outcome: { deleted: number; ids: string[]; queued: string[] };
     try {
       outcome = await withChangeLog(this.pool, collectionId, (writer) =>
         this.deleteRows(writer, collectionId, [id], "delete", ctx?.by ?? null, this.nowIso()),
@@ -335,6 +338,47 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     }
     await this.outbox.deliverNow(outcome.queued);
     return outcome.deleted > 0;
+  }
+
+  async deleteMany(collectionId: string, selector: MemorySelector, opts: BulkDeleteOptions, ctx?: ChangeContext): Promise<BulkDeletion> {
+    const none: BulkDeletion = { ids: [], more: false };
+    const limit = clampCount(opts.limit, MAX_DELETE_MANY);
+    if (limit === 0 || !isUuid(collectionId)) return none;
+    const now = this.nowIso();
+    // The picked ids, oldest first, one more than `limit` (it tells `more`).
+    const p = new SqlParams([collectionId, now, limit + 1]);
+    let where: string;
+    if ("ids" in selector) {
+      // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
+      const ids = selector.ids.filter((id) => !id.includes("\u0000"));
+      if (ids.length === 0) return none;
+      where = `m.id = ANY (${p.add(ids)}::text[])`;
+    } else {
+      where = compileFilter(selector.filter, p, "m");
+    }
+    const pick = `SELECT m.id FROM memories AS m
+                  WHERE m.collection_id = $1 AND ${live("$2")} AND ${where} ORDER BY m.seq LIMIT $3`;
+    if (opts.dryRun === true) {
+      const { rows } = await this.pool.query<{ id: string }>(pick, p.values);
+      return { ids: rows.slice(0, limit).map((row) => row.id), more: rows.length > limit };
+    }
+    let outcome: { picked: string[]; more: boolean; deleted: Set<string>; queued: string[] };
+    try {
+      // Picked and deleted in one transaction that holds the collection's log head: no other
+      // write of the collection comes between, and every deletion is logged and queued for the
+      // derived indexes exactly as a single delete is.
+      outcome = await withChangeLog(this.pool, collectionId, async (writer) => {
+        const { rows } = await writer.client.query<{ id: string }>(pick, p.values);
+        const picked = rows.slice(0, limit).map((row) => row.id);
+        const gone = await this.deleteRows(writer, collectionId, picked, "delete", ctx?.by ?? null, now);
+        return { picked, more: rows.length > limit, deleted: new Set(gone.ids), queued: gone.queued };
+      });
+    } catch (error) {
+      if (error instanceof CollectionNotFoundError) return none;
+      throw error;
+    }
+    await this.outbox.deliverNow(outcome.queued);
+    return { ids: outcome.picked.filter((id) => outcome.deleted.has(id)), more: outcome.more };
   }
 
   async purgeExpired(limit: number): Promise<number> {
