@@ -58,6 +58,12 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }
       "nor the count of conditions over all nesting levels (64; more is a 422 naming the filter)",
   },
   {
+    method: "GET",
+    path: "/v1/collections/{collection_id}/export",
+    statuses: ["431", "422"],
+    why: "`filter` is list's filter: the same bounds a schema cannot state (URL length, conditions over all nesting levels)",
+  },
+  {
     method: "POST",
     path: "/v1/search",
     statuses: ["422"],
