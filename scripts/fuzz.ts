@@ -30,7 +30,7 @@ const EXCLUDED: Record<string, string> = {
  * Statuses one operation may answer to schema-valid data besides schemathesis's defaults, and why:
  * rules JSON Schema cannot state (written to a config file that `st` reads).
  */
-const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }[] = [
+const ACCEPTS: { method: string; path: string; statuses: string[]; why: string; rejectsWith?: string[] }[] = [
   {
     method: "POST",
     path: "/v1/keys",
@@ -53,9 +53,17 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }
     method: "GET",
     path: "/v1/collections/{collection_id}/memories",
     statuses: ["431", "422"],
+    rejectsWith: ["431"],
     why:
-      "`filter` is JSON in the URL: a schema cannot bound its URL-encoded length (431 beyond the server's 16 KiB of headers), " +
-      "nor the count of conditions over all nesting levels (64; more is a 422 naming the filter)",
+      "`filter` is JSON in the URL: a schema cannot bound its URL-encoded length (431 beyond the server's 16 KiB of headers, " +
+      "for invalid data too), nor the count of conditions over all nesting levels (64; more is a 422 naming the filter)",
+  },
+  {
+    method: "GET",
+    path: "/v1/collections/{collection_id}/export",
+    statuses: ["431", "422"],
+    rejectsWith: ["431"],
+    why: "`filter` is list's filter: the same bounds a schema cannot state (URL length, for invalid data too; conditions over all nesting levels)",
   },
   {
     method: "POST",
@@ -74,6 +82,8 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string }
   },
 ];
 const DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"];
+/** schemathesis's own list for negative_data_rejection (4.32), extended per operation by `rejectsWith`. */
+const DEFAULT_REJECTED = ["400", "401", "403", "404", "405", "406", "409", "415", "422", "428", "429", "5xx"];
 
 /**
  * Operations whose requests take several times longer to generate than the others (the recursive
@@ -82,7 +92,27 @@ const DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"
 const FEWER_EXAMPLES: { method: string; path: string; share: number; why: string }[] = [
   { method: "POST", path: "/v1/search", share: 0.2, why: "its body's `filters` is the recursive filter language" },
   { method: "GET", path: "/v1/collections/{collection_id}/memories", share: 0.2, why: "its `filter` parameter is the recursive filter language" },
+  { method: "GET", path: "/v1/collections/{collection_id}/export", share: 0.2, why: "its `filter` parameter is the recursive filter language" },
+  { method: "POST", path: "/v1/collections/{collection_id}/memories/delete", share: 0.2, why: "its body's `filter` is the recursive filter language" },
 ];
+
+/**
+ * A schemathesis hook module: NDJSON request bodies (POST …/import), whose schema is one line's,
+ * are sent as that line (a generated array as one line per item), newline-terminated.
+ */
+const NDJSON_HOOKS = `import json
+import schemathesis
+
+
+@schemathesis.serializer("application/x-ndjson")
+def ndjson(ctx, value):
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    lines = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(line) + "\\n" for line in lines).encode("utf-8", "surrogatepass")
+`;
 
 /** schemathesis.toml: examples per operation, and the statuses each operation may also answer. */
 function configToml(maxExamples: number): string {
@@ -92,8 +122,9 @@ function configToml(maxExamples: number): string {
     if (!operations.has(key)) operations.set(key, { method, path, lines: [] });
     return operations.get(key)!.lines;
   };
-  for (const { method, path, statuses } of ACCEPTS) {
+  for (const { method, path, statuses, rejectsWith } of ACCEPTS) {
     entry(method, path).push(`checks.positive_data_acceptance.expected-statuses = ${JSON.stringify([...DEFAULT_ACCEPTED, ...statuses])}`);
+    if (rejectsWith) entry(method, path).push(`checks.negative_data_rejection.expected-statuses = ${JSON.stringify([...DEFAULT_REJECTED, ...rejectsWith])}`);
   }
   for (const { method, path, share } of FEWER_EXAMPLES) {
     entry(method, path).push(`generation.max-examples = ${Math.max(1, Math.round(maxExamples * share))}`);
@@ -224,6 +255,8 @@ async function main() {
     const excluded = Object.keys(EXCLUDED);
     const configFile = join(dataDir, "schemathesis.toml");
     writeFileSync(configFile, configToml(maxExamples));
+    const hooksFile = join(dataDir, "ndjson_hooks.py");
+    writeFileSync(hooksFile, NDJSON_HOOKS);
     const args = [
       st,
       "--config-file",
@@ -251,7 +284,7 @@ async function main() {
     for (const { method, path, statuses, why } of ACCEPTS) console.error(`[fuzz] ${method} ${path} may also answer ${statuses.join(", ")}: ${why}`);
     for (const { method, path, share, why } of FEWER_EXAMPLES) console.error(`[fuzz] ${method} ${path} gets ${share * 100}% of the examples: ${why}`);
     const started = Date.now();
-    const { code, out } = await run(args, { env: { ...process.env, SCHEMATHESIS_HOOKS: "", NO_COLOR: "1" } });
+    const { code, out } = await run(args, { env: { ...process.env, SCHEMATHESIS_HOOKS: hooksFile, NO_COLOR: "1" } });
     const seconds = ((Date.now() - started) / 1000).toFixed(0);
     const cases = /(\d+) generated/.exec(out)?.[1] ?? "?";
     const failures = /(\d+) failures?\b/i.exec(out)?.[1] ?? (code === 0 ? "0" : "?");

@@ -20,6 +20,8 @@ import { collectionRoutes } from "./routes/collections";
 import { memoryRoutes } from "./routes/memories";
 import { bulkDeleteRoutes } from "./routes/bulk-delete";
 import { historyRoutes } from "./routes/history";
+import { exportRoutes } from "./routes/export";
+import { importRoutes } from "./routes/import";
 import type { MemoryHistoryStore } from "./ports/memory-history";
 import { searchRoutes } from "./routes/search";
 import { graphRoutes } from "./routes/graph";
@@ -93,6 +95,10 @@ export interface AppDeps {
     prewarmTop?: number;
     /** Entity extraction from memory text at write time (GRAPH_EXTRACTION); default auto. */
     graphExtraction?: ExtractionMode;
+    /** Memories a page of GET …/export reads (one checkpoint line each); default 500. */
+    exportPageSize?: number;
+    /** Memories a batch of POST …/import writes (one progress line each); default 100. */
+    importBatchSize?: number;
     /** Rate-limit units of a graph search and bytes per extra unit of a memory (src/http/cost.ts). */
     cost?: { graphSearchUnits: number; bytesPerUnit: number };
   };
@@ -188,6 +194,21 @@ export function buildApp(deps: AppDeps) {
       }),
     )
     .use(bulkDeleteRoutes({ auth, collections: deps.collections, memories: deps.memories, bumpGeneration, cost }))
+    .use(exportRoutes({ auth, collections: deps.collections, memories: deps.memories, log: deps.log, pageSize: deps.settings.exportPageSize }))
+    .use(
+      importRoutes({
+        auth,
+        collections: deps.collections,
+        memories: deps.memories,
+        embedder: deps.embedder,
+        bumpGeneration,
+        graphExtraction: deps.settings.graphExtraction,
+        cost,
+        log: deps.log,
+        now: deps.clock,
+        batchSize: deps.settings.importBatchSize,
+      }),
+    )
     .use(
       deps.history
         ? historyRoutes({ auth, collections: deps.collections, memories: deps.memories, history: deps.history })

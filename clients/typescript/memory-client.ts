@@ -160,12 +160,134 @@ export class MemoryClient {
     return this.request("PATCH", `/v1/collections/${encodeURIComponent(collectionId)}`, patch);
   }
 
+  /**
+   * Every memory of GET …/export (optionally filtered), streamed. A stream that breaks off (the
+   * connection, or an `{"error"}` line) is resumed from its last checkpoint, up to `retries`
+   * times in a row (default 3); memories already yielded are not yielded again.
+   */
+  async *exportMemories(collectionId: string, opts: { filter?: Record<string, unknown>; cursor?: string; retries?: number } = {}): AsyncGenerator<StoredMemory> {
+    let cursor = opts.cursor;
+    let sinceCheckpoint = new Set<string>();
+    for (let failures = 0; ; ) {
+      const query = new URLSearchParams();
+      if (opts.filter) query.set("filter", JSON.stringify(opts.filter));
+      if (cursor) query.set("cursor", cursor);
+      const response = await this.raw("GET", `/v1/collections/${encodeURIComponent(collectionId)}/export?${query}`);
+      const seen = sinceCheckpoint;
+      sinceCheckpoint = new Set();
+      let broken: MemoryApiError;
+      try {
+        for await (const line of ndjsonLines(response.body!)) {
+          if ("content" in line) {
+            const memory = line as unknown as StoredMemory;
+            if (seen.has(memory.id)) continue; // sent again after a resume
+            sinceCheckpoint.add(memory.id);
+            yield memory;
+          } else if ("next_cursor" in line) {
+            if (line.next_cursor === null) return;
+            cursor = line.next_cursor as string;
+            sinceCheckpoint = new Set();
+            failures = 0;
+          } else if ("error" in line) {
+            const problem = line.error as { status: number; code: string; detail: string; retry_after?: number };
+            throw new MemoryApiError(problem.status, problem.code, problem.detail, problem.retry_after);
+          }
+        }
+        broken = new MemoryApiError(0, "incomplete", "the export ended without its final checkpoint", undefined);
+      } catch (error) {
+        broken = error instanceof MemoryApiError ? error : new MemoryApiError(0, "unreachable", (error as Error).message, undefined);
+      }
+      for (const id of seen) sinceCheckpoint.add(id);
+      if (++failures > (opts.retries ?? 3)) throw broken;
+      this.options.onRetry?.(broken, (broken.retryAfter ?? 1) * 1000);
+      await Bun.sleep((broken.retryAfter ?? 0) * 1000);
+    }
+  }
+
+  /**
+   * POST …/import of `memories` (objects as addMemories takes them, or as exportMemories yields
+   * them), split into requests of at most `maxBodyBytes` (default 8 MiB, under the server's
+   * MAX_BODY_BYTES). Answers the totals and the bad lines, numbered from 1 across all of
+   * `memories`; a request that fails mid-way throws after what it wrote.
+   */
+  async importMemories(
+    collectionId: string,
+    memories: Iterable<MemoryInput | StoredMemory> | AsyncIterable<MemoryInput | StoredMemory>,
+    opts: { maxBodyBytes?: number; onProgress?: (progress: { imported: number; failed: number }) => void } = {},
+  ): Promise<{ imported: number; failed: number; errors: { line: number; field?: string; detail: string }[] }> {
+    const limit = opts.maxBodyBytes ?? 8 * 1024 * 1024;
+    const total = { imported: 0, failed: 0, errors: [] as { line: number; field?: string; detail: string }[] };
+    let lines: string[] = [];
+    let bytes = 0;
+    let firstLine = 1;
+    const flush = async () => {
+      if (lines.length === 0) return;
+      const body = lines.join("");
+      const response = await this.raw("POST", `/v1/collections/${encodeURIComponent(collectionId)}/import`, body, "application/x-ndjson");
+      let done = false;
+      for await (const line of ndjsonLines(response.body!)) {
+        if ("error" in line) {
+          const problem = line.error as { status: number; code: string; detail: string; retry_after?: number };
+          throw new MemoryApiError(problem.status, problem.code, `${problem.detail} (line ${firstLine - 1 + (line.resume_at_line as number)} on)`, problem.retry_after);
+        }
+        if (line.done === true) {
+          done = true;
+          total.imported += line.imported as number;
+          total.failed += line.failed as number;
+          for (const e of line.errors as { line: number; field?: string; detail: string }[]) {
+            const at = firstLine - 1 + e.line;
+            total.errors.push({ ...e, line: at, detail: e.detail.replace(/^line \d+:/, `line ${at}:`) });
+          }
+        } else {
+          opts.onProgress?.({ imported: total.imported + (line.imported as number), failed: total.failed + (line.failed as number) });
+        }
+      }
+      if (!done) throw new MemoryApiError(0, "incomplete", "the import's answer ended without its summary", undefined);
+      firstLine += lines.length;
+      lines = [];
+      bytes = 0;
+    };
+    for await (const memory of memories as AsyncIterable<MemoryInput | StoredMemory>) {
+      const line = `${JSON.stringify(memory)}\n`;
+      const size = Buffer.byteLength(line);
+      if (bytes + size > limit) await flush();
+      lines.push(line);
+      bytes += size;
+    }
+    await flush();
+    return total;
+  }
+
   getCollection(collectionId: string): Promise<{ id: string; name: string }> {
     return this.request("GET", `/v1/collections/${encodeURIComponent(collectionId)}`);
   }
 
   search(body: SearchRequest): Promise<SearchAnswer> {
     return this.request("POST", "/v1/search", body);
+  }
+
+  /** A streamed answer: its Response once the status is 2xx, else the problem as a MemoryApiError. */
+  private async raw(method: string, path: string, body?: string, contentType?: string): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.token}` };
+    if (contentType) headers["content-type"] = contentType;
+    let response: Response;
+    try {
+      response = await this.doFetch(`${this.base}${path}`, { method, headers, body });
+    } catch (error) {
+      throw new MemoryApiError(0, "unreachable", (error as Error).message, undefined);
+    }
+    if (!response.ok) {
+      const text = await response.text();
+      let problem: { code?: string; detail?: string } = {};
+      try {
+        problem = JSON.parse(text) as typeof problem;
+      } catch {
+        // not problem+json
+      }
+      const retryAfter = Number(response.headers.get("retry-after") ?? Number.NaN);
+      throw new MemoryApiError(response.status, problem.code ?? "http_error", problem.detail ?? text.slice(0, 300), Number.isFinite(retryAfter) ? retryAfter : undefined);
+    }
+    return response;
   }
 
   private async request<T>(method: string, path: string, body?: unknown, retryStatuses: readonly number[] = [429, 503]): Promise<T> {
@@ -216,4 +338,20 @@ export class MemoryClient {
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
+}
+
+/** The JSON objects of an NDJSON body, a line at a time. */
+async function* ndjsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line) yield JSON.parse(line) as Record<string, unknown>;
+    }
+  }
+  if (buffered.trim()) yield JSON.parse(buffered) as Record<string, unknown>;
 }

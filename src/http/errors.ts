@@ -14,6 +14,7 @@ import {
 import { enterRequestScope, type Logger } from "../log";
 import { ProblemError, problemResponse, type ProblemCode } from "./problem";
 import { readBodyWithin } from "./body";
+import { isNdjson } from "./ndjson";
 
 const decoder = new TextDecoder();
 const REQUEST_ID = /^[A-Za-z0-9._:\-]{1,128}$/;
@@ -113,13 +114,15 @@ export function errorsPlugin(opts: { log: Logger; maxBodyBytes: number }) {
     })
     .onParse({ as: "global" }, async ({ request }) => {
       // Every body of this API is JSON, whatever Content-Type a client sent (curl -d sends
-      // form encoding); the size is checked on the bytes, as chunked bodies have no length.
+      // form encoding), except one declared as NDJSON (import), which reaches its route as text;
+      // the size is checked on the bytes, as chunked bodies have no length.
       const bytes = await readBodyWithin(request, opts.maxBodyBytes);
       if (bytes === null || bytes.byteLength > opts.maxBodyBytes) {
         throw new ProblemError(413, "payload_too_large", `request body exceeds ${opts.maxBodyBytes} bytes`, {
           headers: { connection: "close" },
         });
       }
+      if (isNdjson(request.headers.get("content-type"))) return decoder.decode(bytes);
       if (bytes.byteLength === 0) return undefined;
       let body: unknown;
       try {

@@ -3,6 +3,7 @@ import { toOpenAPISchema } from "@elysiajs/openapi";
 import { LIMITS } from "../domain/limits";
 import { ProblemSchema } from "../routes/schemas";
 import { DOCUMENTED_AS } from "./documented";
+import { NDJSON } from "./ndjson";
 import { DOCS_HEADERS, docsPage } from "./docs-page";
 import { searchFilterSchemas } from "../search/filters/schema";
 
@@ -15,7 +16,7 @@ import { searchFilterSchemas } from "../search/filters/schema";
  * the errors plugin, so those entries document and type (Eden) without costing a request anything.
  */
 
-type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503;
+type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
 
 /** `{ 404: ProblemSchema, ... }` for a route's `response` map. */
 export function problems<const S extends ProblemStatus>(...statuses: S[]): Record<S, typeof ProblemSchema> {
@@ -33,6 +34,18 @@ export function describeRoute(tag: string, summary: string, description?: string
   return { tags: [tag], summary, ...(description ? { description } : {}), security: BEARER };
 }
 
+/** Key under which a route's `detail` carries the NDJSON it reads and answers (ndjsonDocs). */
+const NDJSON_DOC = "x-ndjson";
+
+/**
+ * For a route's `detail`: a request body and/or 200 answer of NDJSON, documented under
+ * application/x-ndjson with the schema of one line (the generator knows only JSON bodies, and
+ * such a route answers a streamed Response that Elysia never validates).
+ */
+export function ndjsonDocs(doc: { request?: { schema: object; description: string }; response: { schema: object; description: string } }) {
+  return { [NDJSON_DOC]: JSON.parse(JSON.stringify(doc)) as unknown };
+}
+
 const STATUS_TEXT: Record<string, string> = {
   "200": "OK",
   "201": "Created",
@@ -43,6 +56,7 @@ const STATUS_TEXT: Record<string, string> = {
   "404": "`not_found`: a collection or memory that does not exist for the caller (another user's is the same)",
   "409": "`conflict`: the caller already has a collection of that name",
   "413": "`payload_too_large`: the body is over MAX_BODY_BYTES",
+  "415": "`unsupported_media_type`: the body is not sent as application/x-ndjson",
   "422": "`validation_failed`: an invalid field, named in `field` and `detail`",
   "429": "`rate_limited`: the tier's budget of units per minute is spent (a memory costs one unit or more, a graph search several); `too_many_concurrent_writes`: the tenant's writes in flight are at the tier's cap",
   "503": "`overloaded` or `dependency_unavailable` (or a request past REQUEST_TIMEOUT_MS); retry after `Retry-After`",
@@ -169,7 +183,22 @@ export function completeDocument(generated: Json, info: { title: string; version
         // answered by the HTTP server itself, before any route: no problem+json body
         operation.responses["431"] = { description: URL_TOO_LONG };
       }
-      // Every body is read as JSON whatever its Content-Type: the generator's form encodings would be false.
+      const ndjson = operation[NDJSON_DOC] as { request?: Json; response: Json } | undefined;
+      if (ndjson) {
+        delete operation[NDJSON_DOC];
+        if (ndjson.request) {
+          operation.requestBody = {
+            description: ndjson.request.description,
+            required: true,
+            content: { [NDJSON]: { schema: forbidNul(substituteDocumented(ndjson.request.schema)) } },
+          };
+        }
+        operation.responses = {
+          ...operation.responses,
+          "200": { description: ndjson.response.description, content: { [NDJSON]: { schema: ndjson.response.schema } } },
+        };
+      }
+      // Every body is read as JSON whatever its Content-Type (NDJSON aside, above): the generator's form encodings would be false.
       const body = operation.requestBody?.content?.["application/json"];
       if (body) operation.requestBody.content = { "application/json": { ...body, schema: forbidNul(substituteDocumented(body.schema)) } };
       for (const [status, response] of Object.entries<Json>(operation.responses ?? {})) {

@@ -2,7 +2,7 @@ import { parsePageSize } from "../http/query-params";
 import { parseFilterParam } from "../search/filters/query-param";
 import { Elysia, t, type Static } from "elysia";
 import type { MemoryGraph } from "../domain/graph";
-import type { Memory, MemoryWrite } from "../domain/memory";
+import type { Memory } from "../domain/memory";
 import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
@@ -14,7 +14,7 @@ import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
-import { memoryGraphs } from "../graph/batch-graphs";
+import { checkNewMemory, memoryWriter } from "./memory-writes";
 import type { ExtractionMode } from "../graph/extract";
 import { resolveExpiry } from "./expiry";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
@@ -71,40 +71,13 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
     return collection;
   };
 
-  const addMemories = async (
-    collectionId: string,
-    items: Static<typeof AddMemoriesBody>["memories"],
-    expiries: (string | null)[],
-    by: string,
-  ): Promise<string[]> => {
-    const ids = items.map((item) => item.id ?? Bun.randomUUIDv7());
-    // The batch is applied in order: an id given twice ends as its last version (in the
-    // place of its first), as two requests one after the other would leave it.
-    const latest = new Map<string, (typeof items)[number] & { expiresAt: string | null }>();
-    items.forEach((item, i) => latest.set(ids[i]!, { ...item, expiresAt: expiries[i]! }));
-    const unique = [...latest];
-    const embeddings = await deps.embedder.embed(
-      unique.map(([, item]) => item.content),
-      "document",
-    );
-    const graphs = await memoryGraphs(
-      unique.map(([, item]) => ({ content: item.content, supplied: suppliedOf(item) })),
-      extraction,
-    );
-    const writes: MemoryWrite[] = unique.map(([id, item], i) => ({
-      id,
-      content: item.content,
-      metadata: item.metadata ?? {},
-      embedding: embeddings[i]!,
-      embeddingModel,
-      graph: graphs[i],
-      expiresAt: item.expiresAt,
-    }));
-    // A collection deleted while this request embedded its memories is a CollectionNotFoundError: a 404.
-    await deps.memories.upsert(collectionId, writes, { by });
-    await deps.bumpGeneration(collectionId);
-    return ids;
-  };
+  const addMemories = memoryWriter({
+    memories: deps.memories,
+    embedder: deps.embedder,
+    bumpGeneration: deps.bumpGeneration,
+    extraction,
+    embeddingModel,
+  });
 
   const patchMemory = async (
     collectionId: string,
@@ -157,9 +130,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
     .post(
       "/",
       async ({ principal, params, body, set, headers }) => {
-        body.memories.forEach((item, i) => checkMetadata(`memories[${i}].metadata`, item.metadata));
         const at = now();
-        const expiries = body.memories.map((item, i) => resolveExpiry(item, at, `memories[${i}]`) ?? null);
+        const checked = body.memories.map((item, i) => checkNewMemory(item, at, `memories[${i}]`));
         assertCanEmbedInto(await ownedCollection(principal.userId, params.collection_id), embeddingModel);
         const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
         const stillHolds = async (answer: { ids: string[] }) =>
@@ -172,7 +144,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           const release = cost.admitWrite(principal, body.memories.length);
           try {
             await cost.charge(principal, price.units, "memories");
-            const ids = await addMemories(params.collection_id, body.memories, expiries, principal.userId);
+            const ids = await addMemories(params.collection_id, checked, principal.userId);
             cost.recordUsage(principal, { memories: body.memories.length, bytes: price.bytes });
             set.status = 201;
             return { ids };

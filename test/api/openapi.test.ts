@@ -94,6 +94,9 @@ describe("GET /openapi.json", () => {
     expect(statuses("delete", "/v1/keys/{key_id}")).toEqual(["204", "401", "403", "404", "422", "429", "503"]);
     expect(statuses("post", "/v1/search")).toEqual(["200", "400", "401", "403", "404", "409", "413", "422", "429", "503"]);
     expect(statuses("get", "/ready")).toEqual(["200", "503"]);
+    expect(statuses("get", "/v1/collections/{collection_id}/export")).toEqual(["200", "401", "403", "404", "422", "429", "431", "503"]);
+    // 409: embedding_model_mismatch; 415: a body not sent as application/x-ndjson
+    expect(statuses("post", "/v1/collections/{collection_id}/import")).toEqual(["200", "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"]);
   });
 
   test("the problem schema is RFC 9457 plus code, field and request_id", () => {
@@ -103,12 +106,14 @@ describe("GET /openapi.json", () => {
     );
   });
 
-  test("request bodies are JSON only, with the route's schema and limits", () => {
+  test("request bodies are JSON only (import's NDJSON aside), with the route's schema and limits", () => {
+    const ndjson = ["post /v1/collections/{collection_id}/import"];
     for (const { method, path, op } of operations()) {
       if (!op.requestBody) continue;
-      expect({ where: `${method} ${path}`, types: Object.keys(op.requestBody.content) }).toEqual({
-        where: `${method} ${path}`,
-        types: ["application/json"],
+      const where = `${method} ${path}`;
+      expect({ where, types: Object.keys(op.requestBody.content) }).toEqual({
+        where,
+        types: [ndjson.includes(where) ? "application/x-ndjson" : "application/json"],
       });
     }
     const search = doc.paths["/v1/search"].post.requestBody.content["application/json"].schema;
@@ -129,6 +134,17 @@ describe("GET /openapi.json", () => {
     expect(variants[0]!.properties.ids).toMatchObject({ minItems: 1, maxItems: 1000 });
     expect(variants[1]!.properties.filter).toMatchObject({ allOf: [{ $ref: "#/components/schemas/SearchFilter3" }], minProperties: 1 });
     expect(variants[2]!.properties.all.const).toBe(true);
+  });
+
+  test("export and import document their NDJSON lines", () => {
+    const exported = doc.paths["/v1/collections/{collection_id}/export"].get.responses["200"].content;
+    expect(Object.keys(exported)).toEqual(["application/x-ndjson"]);
+    expect(exported["application/x-ndjson"].schema.anyOf).toHaveLength(3);
+    const imported = doc.paths["/v1/collections/{collection_id}/import"].post;
+    const line = imported.requestBody.content["application/x-ndjson"].schema;
+    expect(line.required).toEqual(["content"]);
+    expect(line.additionalProperties).toBe(false);
+    expect(Object.keys(imported.responses["200"].content)).toEqual(["application/x-ndjson"]);
   });
 
   test("success answers carry their schema; a 204 has no content", () => {

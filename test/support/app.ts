@@ -78,6 +78,9 @@ export async function createTestApp(
     embedder?: Embedder;
     /** The clock of memory expiry (stores, routes, cached answers); default Date.now. */
     now?: () => number;
+    /** Page size of GET …/export and batch size of POST …/import; default the app's. */
+    exportPageSize?: number;
+    importBatchSize?: number;
   } = {},
 ): Promise<TestApp> {
   const shared = opts.embedder ?? (await sharedEmbedder());
@@ -114,6 +117,8 @@ export async function createTestApp(
       maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,
       cacheHot: opts.popularity,
       prewarmTop: opts.popularity?.prewarmTop,
+      exportPageSize: opts.exportPageSize,
+      importBatchSize: opts.importBatchSize,
     },
   });
   return {
