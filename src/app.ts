@@ -18,6 +18,7 @@ import { errorsPlugin } from "./http/errors";
 import { healthRoutes } from "./routes/health";
 import { collectionRoutes } from "./routes/collections";
 import { memoryRoutes } from "./routes/memories";
+import type { MemoryWriteRouteDeps } from "./routes/memory-writes";
 import { bulkDeleteRoutes } from "./routes/bulk-delete";
 import { historyRoutes } from "./routes/history";
 import { exportRoutes } from "./routes/export";
@@ -170,6 +171,16 @@ export function buildApp(deps: AppDeps) {
     bytesPerUnit: deps.settings.cost?.bytesPerUnit,
   });
 
+  const memoryWrites: MemoryWriteRouteDeps = {
+    auth,
+    collections: deps.collections,
+    memories: deps.memories,
+    embedder: deps.embedder,
+    bumpGeneration,
+    graphExtraction: deps.settings.graphExtraction,
+    cost,
+    now: deps.clock,
+  };
   // normalize: false makes Elysia reject unknown fields (422) instead of silently dropping
   // them, and keeps arrays from being coerced into objects.
   const app = new Elysia({ normalize: false })
@@ -180,35 +191,10 @@ export function buildApp(deps: AppDeps) {
     .use(healthRoutes({ checks: deps.healthChecks, log: deps.log }))
     .use(metricsRoutes({ metrics }))
     .use(collectionRoutes({ auth, collections: deps.collections, bumpGeneration, idempotency, cost, embeddingModel: modelKeyOf(deps.embedder) }))
-    .use(
-      memoryRoutes({
-        auth,
-        collections: deps.collections,
-        memories: deps.memories,
-        embedder: deps.embedder,
-        bumpGeneration,
-        graphExtraction: deps.settings.graphExtraction,
-        idempotency,
-        cost,
-        now: deps.clock,
-      }),
-    )
+    .use(memoryRoutes({ ...memoryWrites, idempotency }))
     .use(bulkDeleteRoutes({ auth, collections: deps.collections, memories: deps.memories, bumpGeneration, cost }))
     .use(exportRoutes({ auth, collections: deps.collections, memories: deps.memories, log: deps.log, pageSize: deps.settings.exportPageSize }))
-    .use(
-      importRoutes({
-        auth,
-        collections: deps.collections,
-        memories: deps.memories,
-        embedder: deps.embedder,
-        bumpGeneration,
-        graphExtraction: deps.settings.graphExtraction,
-        cost,
-        log: deps.log,
-        now: deps.clock,
-        batchSize: deps.settings.importBatchSize,
-      }),
-    )
+    .use(importRoutes({ ...memoryWrites, log: deps.log, batchSize: deps.settings.importBatchSize }))
     .use(
       deps.history
         ? historyRoutes({ auth, collections: deps.collections, memories: deps.memories, history: deps.history })

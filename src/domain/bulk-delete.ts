@@ -7,8 +7,11 @@ import type { SearchFilter } from "./search.ts";
  */
 export type MemorySelector = { ids: string[] } | { filter: SearchFilter };
 
+/** Memories one deleteMany call of a store removes at most, whatever it is asked (the API asks for fewer). */
+export const MAX_DELETE_MANY = 10_000;
+
 export interface BulkDeleteOptions {
-  /** At most this many memories are deleted (or counted, in a dry run) by one call. */
+  /** At most this many memories are deleted (or counted, in a dry run) by one call (capped at MAX_DELETE_MANY). */
   limit: number;
   /** Only find what would be deleted; change nothing. */
   dryRun?: boolean;

@@ -27,19 +27,11 @@ import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { MemoryStore } from "../ports/memory-store";
 import { ImportLineSchema, parseImport, type ParsedImport } from "./import-lines";
-import { memoryWriter } from "./memory-writes";
+import { memoryWriter, type MemoryWriteRouteDeps } from "./memory-writes";
 import { ProblemSchema } from "./schemas";
 
-export interface ImportRoutesDeps {
-  auth: AuthPlugin;
-  collections: CollectionStore;
-  memories: MemoryStore;
-  embedder: Embedder;
-  bumpGeneration: (collectionId: string) => Promise<void>;
-  graphExtraction?: ExtractionMode;
-  cost?: CostPolicy;
+export interface ImportRoutesDeps extends MemoryWriteRouteDeps {
   log: Logger;
-  now?: () => number;
   /** Memories written (embedded, upserted) at a time; one progress line each; default 100. */
   batchSize?: number;
 }

@@ -14,7 +14,7 @@ import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
-import { checkNewMemory, memoryWriter } from "./memory-writes";
+import { checkNewMemory, memoryWriter, type MemoryWriteRouteDeps } from "./memory-writes";
 import type { ExtractionMode } from "../graph/extract";
 import { resolveExpiry } from "./expiry";
 import { AUTHENTICATED, WITH_BODY, describeRoute, problems } from "../http/openapi";
@@ -29,21 +29,9 @@ import {
   PatchMemoryBody,
 } from "./schemas";
 
-export interface MemoryRoutesDeps {
-  /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
-  auth: AuthPlugin;
-  collections: CollectionStore;
-  memories: MemoryStore;
-  embedder: Embedder;
-  bumpGeneration: (collectionId: string) => Promise<void>;
-  /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
-  graphExtraction?: ExtractionMode;
-  /** Cost-weighted rate limits, write concurrency and quotas; default: none. */
-  cost?: CostPolicy;
+export interface MemoryRoutesDeps extends MemoryWriteRouteDeps {
   /** `Idempotency-Key` on POST; absent: the header is accepted and ignored. */
   idempotency?: IdempotencyPolicy;
-  /** Milliseconds clock `ttl_seconds` and `expires_at` are judged by; default Date.now. */
-  now?: () => number;
 }
 
 /** Recomputations of a PATCH's graph while other writes to the memory race with it (then a 409). */

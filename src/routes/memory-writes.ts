@@ -13,6 +13,9 @@ import type { ExtractionMode } from "../graph/extract";
 import { checkMetadata } from "./metadata-limits";
 import { resolveExpiry } from "./expiry";
 import type { NewMemory } from "./schemas";
+import type { AuthPlugin } from "../auth/plugin";
+import type { CollectionStore } from "../ports/collection-store";
+import type { CostPolicy } from "../http/cost";
 
 export type NewMemoryInput = Static<typeof NewMemory>;
 
@@ -25,6 +28,22 @@ export function checkNewMemory(item: Omit<NewMemoryInput, "expires_at"> & { expi
   const expiresAt = resolveExpiry(item, now, field) ?? null;
   const { expires_at: _at, ttl_seconds: _ttl, ...rest } = item;
   return { ...rest, expiresAt };
+}
+
+/** What a route that writes new memories needs (POST …/memories and POST …/import). */
+export interface MemoryWriteRouteDeps {
+  /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
+  auth: AuthPlugin;
+  collections: CollectionStore;
+  memories: MemoryStore;
+  embedder: Embedder;
+  bumpGeneration: (collectionId: string) => Promise<void>;
+  /** Entity extraction from memory text at write time (client-supplied entities are always kept). */
+  graphExtraction?: ExtractionMode;
+  /** Cost-weighted rate limits, write concurrency and quotas; default: none. */
+  cost?: CostPolicy;
+  /** Milliseconds clock `ttl_seconds` and `expires_at` are judged by; default Date.now. */
+  now?: () => number;
 }
 
 export interface MemoryWriterDeps {

@@ -15,12 +15,10 @@ import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
 import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import { EmbeddedChangeLog, type StoredState } from "./change-log.ts";
 import { canonicalExpiry, type Clock, systemClock } from "../shared/expiry.ts";
-import type { BulkDeleteOptions, BulkDeletion, MemorySelector } from "../../domain/bulk-delete.ts";
+import { MAX_DELETE_MANY, type BulkDeleteOptions, type BulkDeletion, type MemorySelector } from "../../domain/bulk-delete.ts";
 import type { SqlFragment } from "./filters.ts";
 
 export const MAX_PAGE_SIZE = 1000;
-/** Memories one deleteMany call removes at most, whatever it is asked. */
-export const MAX_DELETE_MANY = 10_000;
 
 interface MemoryRow {
   seq: number;

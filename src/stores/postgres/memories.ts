@@ -17,12 +17,10 @@ import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
 import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import { CHANGE_COLUMNS, type ChangeRow, type ChangeWriter, type LoggedState, toChange, withChangeLog } from "./change-log.ts";
 import { canonicalExpiry, type Clock, systemClock } from "../shared/expiry.ts";
-import type { BulkDeleteOptions, BulkDeletion, MemorySelector } from "../../domain/bulk-delete.ts";
+import { MAX_DELETE_MANY, type BulkDeleteOptions, type BulkDeletion, type MemorySelector } from "../../domain/bulk-delete.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 export const MAX_KEYWORD_HITS = 10_000;
-/** Memories one deleteMany call removes at most, whatever it is asked. */
-export const MAX_DELETE_MANY = 10_000;
 
 /** JSON text that `jsonb` accepts: an object, and no escaped U+0000 (jsonb refuses it). */
 function metadataJson(metadata: unknown, what: string): string {
