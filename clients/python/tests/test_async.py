@@ -115,3 +115,56 @@ def test_concurrent_async_calls(base_url: str, tokens: "dict[str, str]") -> None
                 await api.delete_collection(collection.id)
 
     asyncio.run(scenario())
+
+
+def test_round2_operations_async_and_parity_with_sync(base_url: str, tokens: "dict[str, str]") -> None:
+    async def scenario() -> None:
+        async with AsyncMemoryClient(base_url, tokens["pro"], timeout=60) as api:
+            collection = await api.create_collection(f"py-async-r2-{uuid.uuid4()}", "round 2", idempotency_key=f"k-{uuid.uuid4()}")
+            copy = await api.create_collection(f"py-async-r2-copy-{uuid.uuid4()}")
+            try:
+                renamed = await api.update_collection(collection.id, name=f"{collection.name}-x", description=None)
+                assert (renamed.name, renamed.description) == (f"{collection.name}-x", None)
+                key = f"k-{uuid.uuid4()}"
+                ids = await api.add_memories(
+                    collection.id,
+                    [NewMemory(f"async note {i}", {"i": i, "odd": i % 2 == 1}, id=f"a{i}", ttl_seconds=3600 if i == 0 else None) for i in range(6)],
+                    idempotency_key=key,
+                )
+                assert await api.add_memories(
+                    collection.id,
+                    [NewMemory(f"async note {i}", {"i": i, "odd": i % 2 == 1}, id=f"a{i}", ttl_seconds=3600 if i == 0 else None) for i in range(6)],
+                    idempotency_key=key,
+                ) == ids
+                assert (await api.get_memory(collection.id, "a0")).expires_at is not None
+                await api.update_memory(collection.id, "a1", content="async note one", expires_at=None)
+
+                with MemoryClient(base_url, tokens["pro"], timeout=60) as sync:
+                    odd = {"metadata": {"odd": True}}
+                    assert [m.id async for m in api.iter_memories(collection.id, filter=odd, page_size=1)] == [
+                        m.id for m in sync.iter_memories(collection.id, filter=odd)
+                    ] == ["a1", "a3", "a5"]
+                    assert [c.op async for c in api.iter_memory_history(collection.id, "a1", page_size=1)] == [
+                        c.op for c in sync.iter_memory_history(collection.id, "a1")
+                    ] == ["create", "patch"]
+                    assert await api.memory_history(collection.id, "a1") == sync.memory_history(collection.id, "a1")
+                    exported = [m async for m in api.export_memories(collection.id)]
+                    assert exported == list(sync.export_memories(collection.id))
+                    settle(sync, collection.id, ids)
+                    got = await api.search(collection.id, "async note one", min_score=0.2)
+                    expected = sync.search(collection.id, "async note one", min_score=0.2)
+                    assert [r.id for r in got] == [r.id for r in expected] and got.below_min_score == expected.below_min_score
+
+                summary = await api.import_memories(copy.id, exported, max_body_bytes=400)
+                assert (summary.imported, summary.failed) == (6, 0) and summary.requests > 1
+                assert [m.id async for m in api.export_memories(copy.id)] == ids
+                dry = await api.delete_memories(copy.id, filter={"metadata": {"odd": True}}, dry_run=True)
+                assert (dry.matched, dry.deleted, dry.ids) == (3, 0, ["a1", "a3", "a5"])
+                assert await api.delete_all_memories(copy.id, filter={"metadata": {"odd": True}}, limit=1) == 3
+                assert (await api.delete_memories(copy.id, ids=["a0", "a2"])).deleted == 2
+                assert [m.id async for m in api.iter_memories(copy.id)] == ["a4"]
+            finally:
+                await api.delete_collection(collection.id)
+                await api.delete_collection(copy.id)
+
+    asyncio.run(scenario())

@@ -113,20 +113,47 @@ def test_retry_after_as_an_http_date(waits: List[float]) -> None:
     assert len(waits) == 1 and 25 <= waits[0] <= 31
 
 
-def test_adding_memories_without_ids_is_not_retried_after_a_503(waits: List[float]) -> None:
+def test_creating_and_adding_are_retried_after_a_503_with_one_idempotency_key(waits: List[float]) -> None:
+    # no ids: only the key keeps a second try from storing the memory twice
     script = Script(BUSY, ADDED)
-    with pytest.raises(Unavailable):
-        client(script).add_memories("c", ["no id: a second try could store it twice"])
-    assert len(script.requests) == 1 and waits == []
-    # one memory without an id is enough to make the batch unsafe
-    script = Script(BUSY, ADDED)
-    with pytest.raises(Unavailable):
-        client(script).add_memories("c", [NewMemory("x", id="a"), NewMemory("y")])
-    # nor is creating a collection
-    script = Script(BUSY)
-    with pytest.raises(Unavailable):
-        client(script).create_collection("notes")
+    assert client(script).add_memories("c", ["no id"]) == ["a"]
+    keys = [r.headers["idempotency-key"] for r in script.requests]
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) == 36
+    # a new logical call, a new key
+    again = Script(ADDED)
+    client(again).add_memories("c", ["no id"])
+    assert again.requests[0].headers["idempotency-key"] != keys[0]
+    # the caller's own key is sent as given, on every try
+    script = Script(BUSY, (201, {}, {"id": "c1", "name": "notes", "description": None, "created_at": "2026-01-01T00:00:00Z"}))
+    assert client(script).create_collection("notes", idempotency_key="my-key-1").id == "c1"
+    assert [r.headers["idempotency-key"] for r in script.requests] == ["my-key-1"] * 2
+    assert waits == [2.0, 2.0]
+    with pytest.raises(ValueError):
+        client(Script(ADDED)).add_memories("c", ["x"], idempotency_key="has space")
+
+
+def test_a_409_while_the_keyed_first_try_runs_is_waited_out(waits: List[float]) -> None:
+    running: Reply = (409, {"retry-after": "1"}, problem(409, "conflict"))
+    script = Script(BUSY, running, ADDED)
+    assert client(script).add_memories("c", ["x"]) == ["a"]
+    assert waits == [2.0, 1.0]
+    # a 409 without Retry-After (the key bound to another request) is raised at once
+    script = Script((409, {}, problem(409, "conflict")))
+    with pytest.raises(ApiError):
+        client(script).add_memories("c", ["x"])
     assert len(script.requests) == 1
+
+
+def test_unsafe_writes_are_not_retried_after_a_503(waits: List[float]) -> None:
+    # a bulk delete by filter would delete the next `limit` matches
+    deleted: Reply = (200, {}, {"dry_run": False, "matched": 1, "deleted": 1, "ids": ["a"], "has_more": False})
+    script = Script(BUSY, deleted)
+    with pytest.raises(Unavailable):
+        client(script).delete_memories("c", filter={"metadata": {"k": 1}})
+    assert len(script.requests) == 1 and waits == []
+    # by ids it is retried: a repeat deletes nothing more
+    assert client(Script(BUSY, deleted)).delete_memories("c", ids=["a"]).deleted == 1
+    assert waits == [2.0]
 
 
 def test_adding_memories_with_ids_is_retried_after_a_503(waits: List[float]) -> None:
@@ -137,8 +164,8 @@ def test_adding_memories_with_ids_is_retried_after_a_503(waits: List[float]) -> 
 
 
 def test_the_caller_may_allow_unsafe_retries(waits: List[float]) -> None:
-    script = Script(BUSY, ADDED)
-    assert client(script, RetryPolicy(retry_unsafe=True)).add_memories("c", ["x"]) == ["a"]
+    script = Script(BUSY, (200, {}, {"dry_run": False, "matched": 0, "deleted": 0, "ids": [], "has_more": False}))
+    assert client(script, RetryPolicy(retry_unsafe=True)).delete_memories("c", all=True).deleted == 0
     assert waits == [2.0]
 
 
@@ -219,10 +246,14 @@ def test_async_client_retries_alike(waits: List[float]) -> None:
         async with AsyncMemoryClient("http://api.test", "tok", transport=httpx.MockTransport(script)) as api:
             assert await api.list_collections() == []
         assert waits == [7.0, 2.0]
+        keyed = Script(BUSY, ADDED)
+        async with AsyncMemoryClient("http://api.test", "tok", transport=httpx.MockTransport(keyed)) as api:
+            assert await api.add_memories("c", ["x"]) == ["a"]
+        assert len({r.headers["idempotency-key"] for r in keyed.requests}) == 1 and len(keyed.requests) == 2
         unsafe = Script(BUSY, ADDED)
         async with AsyncMemoryClient("http://api.test", "tok", transport=httpx.MockTransport(unsafe)) as api:
             with pytest.raises(Unavailable):
-                await api.add_memories("c", ["x"])
+                await api.delete_memories("c", all=True)
         assert len(unsafe.requests) == 1
 
     asyncio.run(scenario())

@@ -3,6 +3,8 @@ async client share all but the I/O."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Dict, Generic, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
@@ -11,12 +13,17 @@ from urllib.parse import quote
 import httpx
 
 from .models import (
+    UNSET,
+    BulkDeleteResult,
     Collection,
     EntityDetail,
     EntityPage,
     EntityRef,
+    Filter,
     Health,
+    Instant,
     Memory,
+    MemoryHistoryPage,
     MemoryInput,
     MemoryPage,
     Metadata,
@@ -24,6 +31,7 @@ from .models import (
     Relation,
     SearchResponse,
     SearchType,
+    Unset,
     format_time,
     memory_json,
 )
@@ -44,6 +52,10 @@ class Call(Generic[T]):
     ok: Tuple[int, ...] = (200,)
     #: /health and /ready need no token and are never rate limited
     authenticated: bool = True
+    #: sent besides the client's own (e.g. `idempotency-key`, the same on every try)
+    headers: Optional[Dict[str, str]] = None
+    #: a body that is not JSON (an NDJSON import), with its content-type in `headers`
+    content: Optional[bytes] = None
 
 
 def _seg(value: str) -> str:
@@ -61,6 +73,24 @@ def _params(**values: Any) -> Optional[Dict[str, Union[str, int]]]:
     return given or None
 
 
+def filter_param(filter: Optional[Filter]) -> Optional[str]:
+    """A filter as the `filter` query parameter takes it: compact JSON (httpx URL-encodes it)."""
+    if filter is None:
+        return None
+    if not isinstance(filter, Mapping):
+        raise TypeError(f"filter must be a dict in the API's filter language, got {type(filter).__name__}")
+    return json.dumps(filter, separators=(",", ":"), ensure_ascii=False)
+
+
+def idempotency_headers(key: Optional[str]) -> Dict[str, str]:
+    """The `Idempotency-Key` of one logical call: the caller's, or a fresh UUID (1..255 visible ASCII)."""
+    if key is None:
+        key = str(uuid.uuid4())
+    if not (1 <= len(key) <= 255) or any(not 0x21 <= ord(ch) <= 0x7E for ch in key):
+        raise ValueError("idempotency_key must be 1..255 visible ASCII characters (no spaces)")
+    return {"idempotency-key": key}
+
+
 def health() -> Call[Health]:
     return Call("GET", "/health", lambda r: Health.from_json(r.json()), authenticated=False)
 
@@ -70,12 +100,30 @@ def ready() -> Call[Readiness]:
     return Call("GET", "/ready", lambda r: Readiness.from_json(r.json()), ok=(200, 503), authenticated=False)
 
 
-def create_collection(name: str, description: Optional[str]) -> Call[Collection]:
+def create_collection(name: str, description: Optional[str], idempotency_key: Optional[str]) -> Call[Collection]:
     body: Dict[str, Any] = {"name": name}
     if description is not None:
         body["description"] = description
-    # a repeat after a late 503 would answer 409 (name taken), not the collection
-    return Call("POST", "/v1/collections", lambda r: Collection.from_json(r.json()), json=body, idempotent=False, ok=(201,))
+    # without the key, a repeat after a late 503 would answer 409 (name taken), not the
+    # collection; with it, the repeat gets the first answer
+    return Call(
+        "POST",
+        "/v1/collections",
+        lambda r: Collection.from_json(r.json()),
+        json=body,
+        ok=(201,),
+        headers=idempotency_headers(idempotency_key),
+    )
+
+
+def update_collection(collection_id: str, name: Optional[str], description: Union[str, None, Unset]) -> Call[Collection]:
+    body: Dict[str, Any] = {}
+    if name is not None:
+        body["name"] = name
+    if description is not UNSET:
+        body["description"] = description
+    # each given field is replaced: a repeat leaves the same collection
+    return Call("PATCH", f"/v1/collections/{_seg(collection_id)}", lambda r: Collection.from_json(r.json()), json=body)
 
 
 def list_collections() -> Call[List[Collection]]:
@@ -90,28 +138,70 @@ def delete_collection(collection_id: str) -> Call[None]:
     return Call("DELETE", f"/v1/collections/{_seg(collection_id)}", _none, ok=(204,))
 
 
-def add_memories(collection_id: str, memories: Sequence[MemoryInput]) -> Call[List[str]]:
+def add_memories(collection_id: str, memories: Sequence[MemoryInput], idempotency_key: Optional[str]) -> Call[List[str]]:
     if isinstance(memories, (str, bytes)) or not isinstance(memories, Sequence):
         raise TypeError("memories must be a list (of NewMemory, str or dict)")
     items = [memory_json(m) for m in memories]
-    # with every id given, the write is an upsert: repeating it changes nothing
-    every_id = bool(items) and all(item.get("id") is not None for item in items)
+    # the key makes a repeat get the first answer (and with every id given, the write is an
+    # upsert besides: repeating it changes nothing)
     return Call(
         "POST",
         f"/v1/collections/{_seg(collection_id)}/memories",
         lambda r: list(r.json()["ids"]),
         json={"memories": items},
-        idempotent=every_id,
         ok=(201,),
+        headers=idempotency_headers(idempotency_key),
     )
 
 
-def list_memories(collection_id: str, limit: Optional[int], cursor: Optional[str]) -> Call[MemoryPage]:
+def list_memories(collection_id: str, limit: Optional[int], cursor: Optional[str], filter: Optional[Filter]) -> Call[MemoryPage]:
     return Call(
         "GET",
         f"/v1/collections/{_seg(collection_id)}/memories",
         lambda r: MemoryPage.from_json(r.json()),
+        params=_params(limit=limit, cursor=cursor, filter=filter_param(filter)),
+    )
+
+
+def memory_history(collection_id: str, memory_id: str, limit: Optional[int], cursor: Optional[str]) -> Call[MemoryHistoryPage]:
+    return Call(
+        "GET",
+        f"/v1/collections/{_seg(collection_id)}/memories/{_seg(memory_id)}/history",
+        lambda r: MemoryHistoryPage.from_json(r.json()),
         params=_params(limit=limit, cursor=cursor),
+    )
+
+
+def delete_memories(
+    collection_id: str,
+    ids: Optional[Sequence[str]],
+    filter: Optional[Filter],
+    all: bool,
+    limit: Optional[int],
+    dry_run: bool,
+) -> Call[BulkDeleteResult]:
+    if isinstance(ids, str):
+        raise TypeError("ids must be a list of memory ids")
+    if (ids is not None) + (filter is not None) + bool(all) != 1:
+        raise ValueError("give exactly one of ids, filter and all=True (all=True deletes every memory)")
+    body: Dict[str, Any] = {}
+    if ids is not None:
+        body["ids"] = list(ids)
+    if filter is not None:
+        body["filter"] = dict(filter)
+    if all:
+        body["all"] = True
+    if limit is not None:
+        body["limit"] = limit
+    if dry_run:
+        body["dry_run"] = True
+    # by ids a repeat deletes nothing more; by filter or all it would delete the next `limit`
+    return Call(
+        "POST",
+        f"/v1/collections/{_seg(collection_id)}/memories/delete",
+        lambda r: BulkDeleteResult.from_json(r.json()),
+        json=body,
+        idempotent=ids is not None or dry_run,
     )
 
 
@@ -126,6 +216,8 @@ def update_memory(
     metadata: Optional[Metadata],
     entities: Optional[Sequence[EntityRef]],
     relations: Optional[Sequence[Relation]],
+    expires_at: Union[Instant, None, Unset] = UNSET,
+    ttl_seconds: Optional[int] = None,
 ) -> Call[Memory]:
     body: Dict[str, Any] = {}
     if content is not None:
@@ -136,6 +228,11 @@ def update_memory(
         body["entities"] = [e.to_json() for e in entities]
     if relations is not None:
         body["relations"] = [r.to_json() for r in relations]
+    if expires_at is not UNSET:
+        # None clears the expiry
+        body["expires_at"] = format_time(expires_at) if expires_at is not None else None
+    if ttl_seconds is not None:
+        body["ttl_seconds"] = ttl_seconds
     # each given field is replaced whole, so a repeat leaves the same memory
     return Call(
         "PATCH",
@@ -158,6 +255,7 @@ def search(
     rerank: Optional[bool],
     created_after: Union[str, datetime, None],
     created_before: Union[str, datetime, None],
+    min_score: Optional[float] = None,
 ) -> Call[SearchResponse]:
     body: Dict[str, Any] = {"query": query, "collection_id": collection_id}
     if top_k is not None:
@@ -173,6 +271,8 @@ def search(
         body["filters"] = merged
     if rerank is not None:
         body["rerank"] = rerank
+    if min_score is not None:
+        body["min_score"] = min_score
     return Call("POST", "/v1/search", lambda r: SearchResponse.from_json(r.json()), json=body)
 
 
@@ -187,3 +287,30 @@ def list_entities(collection_id: str, q: Optional[str], limit: Optional[int], cu
 
 def get_entity(collection_id: str, name: str) -> Call[EntityDetail]:
     return Call("GET", f"/v1/collections/{_seg(collection_id)}/entities/{_seg(name)}", lambda r: EntityDetail.from_json(r.json()))
+
+
+# --- streams: the requests; reading them is in _streams.py ------------------------------------
+
+
+def export_memories(collection_id: str, filter: Optional[Filter], cursor: Optional[str]) -> Call[None]:
+    """GET …/export, opened as a stream (its lines are read by `_streams.ExportReader`)."""
+    return Call(
+        "GET",
+        f"/v1/collections/{_seg(collection_id)}/export",
+        _none,
+        params=_params(filter=filter_param(filter), cursor=cursor),
+        headers={"accept": "application/x-ndjson"},
+    )
+
+
+def import_memories(collection_id: str, body: bytes, every_id: bool) -> Call[None]:
+    """POST …/import of one chunk of NDJSON, opened as a stream (read by `_streams.ImportTally`)."""
+    return Call(
+        "POST",
+        f"/v1/collections/{_seg(collection_id)}/import",
+        _none,
+        content=body,
+        # no Idempotency-Key on import: lines with ids make a repeat an upsert of the same memories
+        idempotent=every_id,
+        headers={"content-type": "application/x-ndjson", "accept": "application/x-ndjson"},
+    )

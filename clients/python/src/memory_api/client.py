@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 import httpx
 
 from . import _calls as calls
 from ._settings import DEFAULT_TIMEOUT, Settings, Timeout
-from .errors import ApiConnectionError, ApiTimeoutError, error_from_response
+from ._streams import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_RESUMES,
+    ExportReader,
+    ImportChunk,
+    ImportChunker,
+    ImportItem,
+    ImportTally,
+    StreamBroken,
+)
+from .errors import ApiConnectionError, ApiError, ApiTimeoutError, error_from_response
 from .models import (
+    UNSET,
+    BulkDeleteResult,
     Collection,
     Entity,
     EntityDetail,
     EntityPage,
     EntityRef,
+    Filter,
     Health,
+    ImportProgress,
+    ImportSummary,
+    Instant,
     Memory,
+    MemoryChange,
+    MemoryHistoryPage,
     MemoryInput,
     MemoryPage,
     Metadata,
@@ -28,6 +47,7 @@ from .models import (
     Relation,
     SearchResponse,
     SearchType,
+    Unset,
 )
 from .retry import OnRetry, RetryEvent, RetryPolicy
 
@@ -81,27 +101,50 @@ class MemoryClient:
         self.close()
 
     def _run(self, call: "calls.Call[T]") -> T:
+        return call.parse(self._send(call, stream=False))
+
+    @contextmanager
+    def _stream(self, call: "calls.Call[Any]") -> Iterator[httpx.Response]:
+        """The answer once its status is a success (errors retried and raised as for `_run`), its
+        body still to be read; closed on leaving."""
+        response = self._send(call, stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _send(self, call: "calls.Call[Any]", stream: bool) -> httpx.Response:
         settings = self._settings
-        headers = {**settings.headers, **settings.request_headers(call.authenticated)}
+        headers = {**settings.headers, **settings.request_headers(call.authenticated), **(call.headers or {})}
         attempt, waited = 1, 0.0
         while True:
+            request = self._http.build_request(
+                call.method,
+                settings.base_url + call.path,
+                params=call.params,
+                json=call.json if call.content is None else None,
+                content=call.content,
+                headers=headers,
+                timeout=settings.timeout,
+            )
             try:
-                response = self._http.request(
-                    call.method,
-                    settings.base_url + call.path,
-                    params=call.params,
-                    json=call.json,
-                    headers=headers,
-                    timeout=settings.timeout,
-                )
+                response = self._http.send(request, stream=stream)
             except httpx.TimeoutException as error:
                 raise ApiTimeoutError(f"{call.method} {call.path}: no answer within the timeout ({error})") from error
             except httpx.TransportError as error:
                 raise ApiConnectionError(f"{call.method} {call.path}: {error}") from error
             if response.status_code in call.ok:
-                return call.parse(response)
+                return response
+            if stream:
+                try:
+                    response.read()
+                except httpx.TransportError as error:
+                    raise ApiConnectionError(f"{call.method} {call.path}: {error}") from error
+                finally:
+                    response.close()
             failure = error_from_response(response)
-            delay = settings.retry.delay(failure, attempt, waited, call.idempotent)
+            keyed = "idempotency-key" in (call.headers or {})
+            delay = settings.retry.delay(failure, attempt, waited, call.idempotent, keyed)
             if delay is None:
                 raise failure
             if settings.on_retry:
@@ -122,9 +165,14 @@ class MemoryClient:
 
     # --- collections -----------------------------------------------------------------------
 
-    def create_collection(self, name: str, description: Optional[str] = None) -> Collection:
-        """A new collection; `Conflict` (409) if you already have one of that name."""
-        return self._run(calls.create_collection(name, description))
+    def create_collection(self, name: str, description: Optional[str] = None, *, idempotency_key: Optional[str] = None) -> Collection:
+        """A new collection; `Conflict` (409) if you already have one of that name.
+
+        Sent with an `Idempotency-Key` (`idempotency_key`, or a fresh UUID): a retry of this call
+        gets the first try's answer rather than a 409. Give your own key to retry it yourself,
+        e.g. after an `ApiTimeoutError` (the server keeps answers 24 h).
+        """
+        return self._run(calls.create_collection(name, description, idempotency_key))
 
     def list_collections(self) -> List[Collection]:
         return self._run(calls.list_collections())
@@ -132,15 +180,34 @@ class MemoryClient:
     def get_collection(self, collection_id: str) -> Collection:
         return self._run(calls.get_collection(collection_id))
 
+    def update_collection(
+        self, collection_id: str, *, name: Optional[str] = None, description: Union[str, None, Unset] = UNSET
+    ) -> Collection:
+        """Renames a collection and/or changes its description; returns it as it now is.
+
+        Each given field replaces it; `description=None` clears the description (leave it out to
+        keep it). Its memories, id and `created_at` stay. `Conflict` if you use `name` for another
+        of your collections; `ValidationError` when neither is given.
+        """
+        return self._run(calls.update_collection(collection_id, name, description))
+
     def delete_collection(self, collection_id: str) -> None:
         """Deletes the collection and its memories."""
         self._run(calls.delete_collection(collection_id))
 
     # --- memories --------------------------------------------------------------------------
 
-    def add_memories(self, collection_id: str, memories: Sequence[MemoryInput]) -> List[str]:
-        """Adds 1..1000 memories; returns their ids in order. A given `id` upserts that memory."""
-        return self._run(calls.add_memories(collection_id, memories))
+    def add_memories(
+        self, collection_id: str, memories: Sequence[MemoryInput], *, idempotency_key: Optional[str] = None
+    ) -> List[str]:
+        """Adds 1..1000 memories; returns their ids in order. A given `id` upserts that memory.
+
+        Each may expire (`NewMemory(..., ttl_seconds=3600)` or `expires_at=`, or those keys in a
+        dict). Sent with an `Idempotency-Key` (`idempotency_key`, or a fresh UUID per call), so a
+        retry after a 503 never stores the memories twice; give your own key to retry the call
+        yourself (the same key with another body is a `Conflict`).
+        """
+        return self._run(calls.add_memories(collection_id, memories, idempotency_key))
 
     def add_memory(
         self,
@@ -151,20 +218,37 @@ class MemoryClient:
         id: Optional[str] = None,
         entities: Optional[Sequence[EntityRef]] = None,
         relations: Optional[Sequence[Relation]] = None,
+        expires_at: Optional[Instant] = None,
+        ttl_seconds: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
     ) -> str:
-        """Adds one memory; returns its id."""
-        memory = NewMemory(content, metadata, id, entities, relations)
-        return self._run(calls.add_memories(collection_id, [memory]))[0]
+        """Adds one memory; returns its id. `expires_at` or `ttl_seconds` makes it expire."""
+        memory = NewMemory(content, metadata, id, entities, relations, expires_at, ttl_seconds)
+        return self._run(calls.add_memories(collection_id, [memory], idempotency_key))[0]
 
-    def list_memories(self, collection_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> MemoryPage:
-        """One page (`limit` 1..1000, default 100) in insertion order; pass `next_cursor` on."""
-        return self._run(calls.list_memories(collection_id, limit, cursor))
+    def list_memories(
+        self,
+        collection_id: str,
+        *,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        filter: Optional[Filter] = None,
+    ) -> MemoryPage:
+        """One page (`limit` 1..1000, default 100) in insertion order; pass `next_cursor` on.
 
-    def iter_memories(self, collection_id: str, *, page_size: Optional[int] = None) -> Iterator[Memory]:
-        """Every memory of the collection, fetching a page at a time as the iteration goes."""
+        `filter` keeps the memories it matches, in the filter language of `search` (v2:
+        `{"metadata": {"tag": {"$in": ["a", "b"]}}, "$not": {...}}`); the cursor pages through the
+        matches, so pass the same filter with it.
+        """
+        return self._run(calls.list_memories(collection_id, limit, cursor, filter))
+
+    def iter_memories(
+        self, collection_id: str, *, page_size: Optional[int] = None, filter: Optional[Filter] = None
+    ) -> Iterator[Memory]:
+        """Every memory of the collection (or those `filter` matches), a page at a time as the iteration goes."""
         cursor: Optional[str] = None
         while True:
-            page = self.list_memories(collection_id, limit=page_size, cursor=cursor)
+            page = self.list_memories(collection_id, limit=page_size, cursor=cursor, filter=filter)
             yield from page.memories
             if page.next_cursor is None:
                 return
@@ -182,12 +266,156 @@ class MemoryClient:
         metadata: Optional[Metadata] = None,
         entities: Optional[Sequence[EntityRef]] = None,
         relations: Optional[Sequence[Relation]] = None,
+        expires_at: Union[Instant, None, Unset] = UNSET,
+        ttl_seconds: Optional[int] = None,
     ) -> Memory:
-        """Replaces each given field whole (metadata too); returns the memory as it now is."""
-        return self._run(calls.update_memory(collection_id, memory_id, content, metadata, entities, relations))
+        """Replaces each given field whole (metadata too); returns the memory as it now is.
+
+        `expires_at` (an instant) or `ttl_seconds` sets when it expires; `expires_at=None`
+        clears the expiry (it then never expires); leaving both out keeps it.
+        """
+        return self._run(
+            calls.update_memory(collection_id, memory_id, content, metadata, entities, relations, expires_at, ttl_seconds)
+        )
 
     def delete_memory(self, collection_id: str, memory_id: str) -> None:
         self._run(calls.delete_memory(collection_id, memory_id))
+
+    def delete_memories(
+        self,
+        collection_id: str,
+        ids: Optional[Sequence[str]] = None,
+        filter: Optional[Filter] = None,
+        all: bool = False,
+        limit: Optional[int] = None,
+        dry_run: bool = False,
+    ) -> BulkDeleteResult:
+        """One call of a bulk delete: the memories with these `ids`, or those `filter` matches, or
+        `all=True` of them (exactly one of the three; an empty filter is refused).
+
+        At most `limit` (1..1000, default 1000) go per call, oldest first, in one transaction;
+        `has_more` says more match: call again, or use `delete_all_memories`. `dry_run=True`
+        deletes nothing and answers what would go. Each deletion is recorded in the memory's
+        history, like `delete_memory`.
+        """
+        return self._run(calls.delete_memories(collection_id, ids, filter, all, limit, dry_run))
+
+    def delete_all_memories(
+        self,
+        collection_id: str,
+        ids: Optional[Sequence[str]] = None,
+        filter: Optional[Filter] = None,
+        all: bool = False,
+        limit: Optional[int] = None,
+    ) -> int:
+        """`delete_memories` again and again while `has_more`; returns how many were deleted in all."""
+        deleted = 0
+        while True:
+            answer = self.delete_memories(collection_id, ids, filter, all, limit)
+            deleted += answer.deleted
+            if not answer.has_more:
+                return deleted
+
+    def memory_history(
+        self, collection_id: str, memory_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> MemoryHistoryPage:
+        """One page (`limit` 1..1000, default 100) of a memory's changes, oldest first; pass
+        `next_cursor` on for newer ones. Readable after the memory was deleted or expired."""
+        return self._run(calls.memory_history(collection_id, memory_id, limit, cursor))
+
+    def iter_memory_history(self, collection_id: str, memory_id: str, *, page_size: Optional[int] = None) -> Iterator[MemoryChange]:
+        """Every change of a memory, oldest first, a page at a time as the iteration goes."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.memory_history(collection_id, memory_id, limit=page_size, cursor=cursor)
+            yield from page.history
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # --- export and import (NDJSON) --------------------------------------------------------
+
+    def export_memories(
+        self,
+        collection_id: str,
+        *,
+        filter: Optional[Filter] = None,
+        cursor: Optional[str] = None,
+        max_resumes: int = DEFAULT_MAX_RESUMES,
+    ) -> Iterator[Memory]:
+        """Every memory of the collection (or those `filter` matches) in insertion order, read
+        from the streamed NDJSON export line by line as the iteration goes.
+
+        The stream carries a checkpoint after each page; it is complete only with its final one.
+        When it breaks off (the connection, an error line, or an end without that checkpoint) the
+        export is resumed from the last checkpoint, without yielding any memory twice, up to
+        `max_resumes` times in a row; then `ExportInterrupted`, whose `cursor` goes on from there
+        (as `cursor=` here). Errors before the stream starts (`NotFound`, `ValidationError` for a
+        bad filter or cursor) are raised as they are.
+        """
+        reader = ExportReader(cursor, max_resumes, self._settings.retry)
+        while True:
+            try:
+                with self._stream(calls.export_memories(collection_id, filter, reader.cursor)) as response:
+                    for text in response.iter_lines():
+                        memory = reader.line(text)
+                        if memory is not None:
+                            yield memory
+                        if reader.complete:
+                            return
+                    reader.ended()
+                return
+            except (StreamBroken, ApiConnectionError) as broken:
+                delay = reader.resume_delay(broken)
+            except httpx.TransportError as error:
+                delay = reader.resume_delay(StreamBroken(f"the export broke off: {error!r}", error))
+            _sleep(delay)
+
+    def import_memories(
+        self,
+        collection_id: str,
+        memories: Iterable[ImportItem],
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        on_progress: Optional[Callable[[ImportProgress], None]] = None,
+    ) -> ImportSummary:
+        """Writes `memories` (as `export_memories` yields them, ids kept, or as `add_memories`
+        takes them) into the collection through the NDJSON import, in requests of at most
+        `max_body_bytes` (keep it under the server's MAX_BODY_BYTES, 10 MiB by default).
+
+        Bad memories do not stop the others: the summary counts them and lists them
+        (`errors`, numbered from 1 over all of `memories`). `on_progress` is called after each
+        batch the server wrote. A request refused before it starts raises its error (the first
+        one as it is, later ones as `ImportInterrupted`); an import that stops part-way raises
+        `ImportInterrupted` with the line to resume at. A request whose memories all have ids is
+        retried after a 503 (it is an upsert); others are not.
+        """
+        tally = ImportTally(on_progress)
+        chunker = ImportChunker(max_body_bytes)
+        for item in memories:
+            full = chunker.add(item)
+            if full is not None:
+                self._import_chunk(collection_id, full, tally)
+        last = chunker.finish()
+        if last is not None:
+            self._import_chunk(collection_id, last, tally)
+        return tally.summary()
+
+    def _import_chunk(self, collection_id: str, chunk: ImportChunk, tally: ImportTally) -> None:
+        tally.begin(chunk)
+        try:
+            with self._stream(calls.import_memories(collection_id, chunk.body, chunk.every_id)) as response:
+                try:
+                    for text in response.iter_lines():
+                        tally.line(text)
+                except httpx.TransportError as error:
+                    raise tally.interrupted(error) from error
+                tally.ended()
+        except ApiError as error:
+            refused = tally.refused(error)
+            if refused is error:
+                raise
+            raise refused from error
 
     # --- search ----------------------------------------------------------------------------
 
@@ -202,15 +430,18 @@ class MemoryClient:
         rerank: Optional[bool] = None,
         created_after: Union[str, datetime, None] = None,
         created_before: Union[str, datetime, None] = None,
+        min_score: Optional[float] = None,
     ) -> SearchResponse:
         """Searches a collection (`top_k` 1..100, default 10; `search_type` default semantic).
 
-        `filters` is the API's filter object (`{"metadata": {"kind": "travel", "year": {"$gte": 2025}}}`);
-        `created_after`/`created_before` are added to it. `rerank=True` needs a pro or
-        enterprise token (`PermissionDenied` otherwise).
+        `filters` is the API's filter object, v1 or v2 (`{"metadata": {"kind": "travel", "year":
+        {"$gte": 2025}}, "$or": [...], "$not": {...}}`); `created_after`/`created_before` are added
+        to it. `rerank=True` needs a pro or enterprise token (`PermissionDenied` otherwise).
+        `min_score` keeps only the results scoring at least it (the scale depends on the search
+        type: cosine for semantic, RRF for hybrid, ...); `below_min_score` counts those left out.
         """
         return self._run(
-            calls.search(collection_id, query, top_k, search_type, filters, rerank, created_after, created_before)
+            calls.search(collection_id, query, top_k, search_type, filters, rerank, created_after, created_before, min_score)
         )
 
     # --- knowledge graph -------------------------------------------------------------------

@@ -71,10 +71,6 @@ class NotFound(ApiError):
     """404: a collection, memory or entity that does not exist for this caller."""
 
 
-class Conflict(ApiError):
-    """409: e.g. a collection name the caller already uses."""
-
-
 class PayloadTooLarge(ApiError):
     """413: the body is over the server's limit."""
 
@@ -108,6 +104,11 @@ class RateLimited(_RetryAfter, ApiError):
     @property
     def reset(self) -> Optional[int]:
         return _int_header(self.headers, "ratelimit-reset")
+
+
+class Conflict(_RetryAfter, ApiError):
+    """409: e.g. a collection name the caller already uses, or an `Idempotency-Key` used for
+    another request. With `retry_after`: the first request with this key is still running."""
 
 
 class ServerError(ApiError):
@@ -145,6 +146,58 @@ def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Opti
     if when is None or when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class ExportInterrupted(MemoryApiError):
+    """An export stream that kept breaking off (the connection, an `{"error"}` line, or an end
+    without the final checkpoint) more times in a row than allowed. `cursor` is the last
+    checkpoint reached: `export_memories(..., cursor=error.cursor)` goes on from there (None: from
+    the start, or where the call began). `__cause__` is the last failure (`error`)."""
+
+    def __init__(self, message: str, *, cursor: Optional[str], error: Optional[BaseException]) -> None:
+        super().__init__(message)
+        self.cursor = cursor
+        self.error = error
+
+
+class ImportInterrupted(MemoryApiError):
+    """An import that stopped part-way: the lines before `resume_at_line` (numbered from 1 over
+    everything given to `import_memories`) are done, written or reported in `failed`; send the
+    rest again. `error` is the server's problem (an `{"error"}` line) or the broken connection."""
+
+    def __init__(
+        self, message: str, *, resume_at_line: int, imported: int, failed: int, error: Optional[BaseException]
+    ) -> None:
+        super().__init__(message)
+        self.resume_at_line = resume_at_line
+        self.imported = imported
+        self.failed = failed
+        self.error = error
+
+
+def error_from_problem(problem: Mapping[str, Any]) -> ApiError:
+    """The exception for a problem sent inside a stream (`{"error": problem}` of export or import)."""
+    status = problem.get("status")
+    status = status if isinstance(status, int) else 500
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ApiError)
+    retry_after = problem.get("retry_after")
+    headers = {"retry-after": str(int(retry_after))} if isinstance(retry_after, (int, float)) else {}
+
+    def str_or(key: str, default: Any) -> Any:
+        value = problem.get(key)
+        return value if isinstance(value, str) else default
+
+    return cls(
+        status,
+        type=str_or("type", "about:blank"),
+        title=str_or("title", ""),
+        detail=str_or("detail", ""),
+        code=str_or("code", ""),
+        field=str_or("field", None),
+        request_id=str_or("request_id", None),
+        headers=headers,
+        body=dict(problem),
+    )
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> Optional[int]:

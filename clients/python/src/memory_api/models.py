@@ -6,6 +6,7 @@ Timestamps are timezone-aware datetimes (UTC).
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +16,26 @@ SearchType = Literal["semantic", "keyword", "hybrid", "graph"]
 """`semantic` (meaning), `keyword` (BM25), `hybrid` (RRF of both), `graph` (entities, 1-2 hops)."""
 
 Metadata = Dict[str, Any]
+
+Filter = Mapping[str, Any]
+"""A filter in the API's language (v2; v1 bodies are a subset): `{"metadata": {"kind": "travel",
+"year": {"$gte": 2025}}, "created_at": {"$gt": "2026-01-01"}, "$or": [...], "$not": {...}}`."""
+
+Instant = Union[str, datetime]
+"""A point in time: an aware datetime (naive means UTC) or ISO-8601 text passed on as given."""
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset.UNSET
+"""The default of an argument whose `None` means something (e.g. clear a description): not given."""
+
+Unset = Literal[_Unset.UNSET]
 
 
 _FRACTION = re.compile(r"\.(\d+)")
@@ -29,7 +50,7 @@ def parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def format_time(value: Union[str, datetime]) -> str:
+def format_time(value: Instant) -> str:
     """A datetime as the API's ISO-8601 (naive means UTC); a string is passed on as given."""
     if isinstance(value, str):
         return value
@@ -73,13 +94,19 @@ class Relation:
 
 @dataclass(frozen=True)
 class NewMemory:
-    """One memory to add. Giving an `id` makes the write an upsert (and safe to retry)."""
+    """One memory to add. Giving an `id` makes the write an upsert (and safe to retry).
+
+    `expires_at` (a future instant, at most ten years ahead) or `ttl_seconds` (1..315,360,000)
+    makes it expire: from then on get, list and search no longer see it. Give one, not both.
+    """
 
     content: str
     metadata: Optional[Metadata] = None
     id: Optional[str] = None
     entities: Optional[Sequence[EntityRef]] = None
     relations: Optional[Sequence[Relation]] = None
+    expires_at: Optional[Instant] = None
+    ttl_seconds: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
         body: Dict[str, Any] = {"content": self.content}
@@ -91,6 +118,10 @@ class NewMemory:
             body["entities"] = [e.to_json() for e in self.entities]
         if self.relations is not None:
             body["relations"] = [r.to_json() for r in self.relations]
+        if self.expires_at is not None:
+            body["expires_at"] = format_time(self.expires_at)
+        if self.ttl_seconds is not None:
+            body["ttl_seconds"] = self.ttl_seconds
         return body
 
 
@@ -103,7 +134,10 @@ def memory_json(item: MemoryInput) -> Dict[str, Any]:
         return item.to_json()
     if isinstance(item, str):
         return {"content": item}
-    return dict(item)
+    body = dict(item)
+    if isinstance(body.get("expires_at"), datetime):
+        body["expires_at"] = format_time(body["expires_at"])
+    return body
 
 
 # --- what the API answers ------------------------------------------------------------------
@@ -136,6 +170,8 @@ class Memory:
     #: The entities and relations the caller supplied, if any (extracted ones are not listed).
     entities: Optional[List[EntityRef]] = None
     relations: Optional[List[Relation]] = None
+    #: When it expires (and vanishes from get, list and search); None: never.
+    expires_at: Optional[datetime] = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Memory":
@@ -147,7 +183,24 @@ class Memory:
             updated_at=parse_time(data["updated_at"]),
             entities=[EntityRef.from_json(e) for e in data["entities"]] if data.get("entities") is not None else None,
             relations=[Relation.from_json(r) for r in data["relations"]] if data.get("relations") is not None else None,
+            expires_at=parse_time(data["expires_at"]) if data.get("expires_at") is not None else None,
         )
+
+    def to_json(self) -> Dict[str, Any]:
+        """The memory as the API answers it (and as an export line has it, which import reads)."""
+        body: Dict[str, Any] = {
+            "id": self.id,
+            "content": self.content,
+            "metadata": dict(self.metadata),
+            "created_at": format_time(self.created_at),
+            "updated_at": format_time(self.updated_at),
+            "expires_at": format_time(self.expires_at) if self.expires_at is not None else None,
+        }
+        if self.entities is not None:
+            body["entities"] = [e.to_json() for e in self.entities]
+        if self.relations is not None:
+            body["relations"] = [r.to_json() for r in self.relations]
+        return body
 
 
 @dataclass(frozen=True)
@@ -168,6 +221,137 @@ class MemoryPage:
         return cls(memories=[Memory.from_json(m) for m in data["memories"]], next_cursor=data.get("next_cursor"))
 
 
+ChangeOp = Literal["create", "replace", "patch", "delete", "expire"]
+"""`create` (a new id, or one written again after a delete or expiry), `replace` (an upsert over
+an existing memory), `patch`, `delete`, `expire` (its `expires_at` passed)."""
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    """A memory as it was before or after a change."""
+
+    content: str
+    metadata: Metadata
+    expires_at: Optional[datetime] = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "MemoryState":
+        return cls(
+            content=data["content"],
+            metadata=dict(data.get("metadata") or {}),
+            expires_at=parse_time(data["expires_at"]) if data.get("expires_at") is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class MemoryChange:
+    """One entry of a memory's history."""
+
+    #: position in the collection's change log (gap-free, in commit order, over all its memories)
+    seq: int
+    op: ChangeOp
+    #: when the change was committed
+    at: datetime
+    #: the `sub` of whoever made it (an API key's owner); None for `expire`
+    by: Optional[str]
+    #: the memory before (None for `create`) and after (None for `delete` and `expire`)
+    old: Optional[MemoryState]
+    new: Optional[MemoryState]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "MemoryChange":
+        return cls(
+            seq=int(data["seq"]),
+            op=data["op"],
+            at=parse_time(data["at"]),
+            by=data.get("by"),
+            old=MemoryState.from_json(data["old"]) if data.get("old") is not None else None,
+            new=MemoryState.from_json(data["new"]) if data.get("new") is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class MemoryHistoryPage:
+    """One page of a memory's history, oldest first; `next_cursor` (newer entries) is None at the end."""
+
+    memory_id: str
+    history: List[MemoryChange]
+    next_cursor: Optional[str]
+
+    def __iter__(self) -> Iterator[MemoryChange]:
+        return iter(self.history)
+
+    def __len__(self) -> int:
+        return len(self.history)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "MemoryHistoryPage":
+        return cls(
+            memory_id=data["memory_id"],
+            history=[MemoryChange.from_json(c) for c in data["history"]],
+            next_cursor=data.get("next_cursor"),
+        )
+
+
+@dataclass(frozen=True)
+class BulkDeleteResult:
+    """One call of a bulk delete: what it picked (at most its `limit`, oldest first) and deleted."""
+
+    dry_run: bool
+    #: memories this call picked: those it deleted, or in a dry run those it would delete
+    matched: int
+    #: memories deleted: `matched`, or 0 in a dry run
+    deleted: int
+    ids: List[str]
+    #: more memories match beyond `limit`: call again (with the same arguments) until False
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "BulkDeleteResult":
+        return cls(
+            dry_run=bool(data["dry_run"]),
+            matched=int(data["matched"]),
+            deleted=int(data["deleted"]),
+            ids=list(data["ids"]),
+            has_more=bool(data["has_more"]),
+        )
+
+
+@dataclass(frozen=True)
+class ImportLineError:
+    """A line an import did not write, numbered from 1 across everything given to `import_memories`."""
+
+    line: int
+    detail: str
+    #: the field at fault, when one is (e.g. `content`, `metadata.tags`)
+    field: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Passed to `import_memories`' `on_progress` after each batch the server wrote."""
+
+    imported: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did, over all its requests."""
+
+    #: memories written
+    imported: int
+    #: bad lines, not written (all counted; `errors` lists the first 1,000 of each request)
+    failed: int
+    #: lines sent (one a memory given)
+    lines: int
+    #: lines the server skipped (blank, or an export's checkpoint)
+    skipped: int
+    errors: List[ImportLineError]
+    #: requests the import was split into (each under `max_body_bytes`)
+    requests: int
+
+
 @dataclass(frozen=True)
 class SearchResult:
     id: str
@@ -179,6 +363,8 @@ class SearchResult:
     created_at: datetime
     #: graph search: entity, RELATION, entity, ... that led to this memory.
     path: Optional[List[str]] = None
+    #: when the memory expires; None: never
+    expires_at: Optional[datetime] = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "SearchResult":
@@ -189,6 +375,7 @@ class SearchResult:
             score=float(data["score"]),
             created_at=parse_time(data["created_at"]),
             path=list(data["path"]) if data.get("path") is not None else None,
+            expires_at=parse_time(data["expires_at"]) if data.get("expires_at") is not None else None,
         )
 
 
@@ -203,6 +390,9 @@ class SearchResponse:
     took_ms: float
     #: why `rerank=True` was not honoured: `reranker_busy`, `reranker_not_configured`.
     rerank_reason: Optional[str] = None
+    #: with `min_score`: how many of the `top_k` best scored below it and were left out
+    #: (`results` empty and this above 0: nothing passed); None without `min_score`.
+    below_min_score: Optional[int] = None
 
     def __iter__(self) -> Iterator[SearchResult]:
         return iter(self.results)
@@ -220,6 +410,7 @@ class SearchResponse:
             reranked=bool(data["reranked"]),
             took_ms=float(data["took_ms"]),
             rerank_reason=data.get("rerank_reason"),
+            below_min_score=int(data["below_min_score"]) if data.get("below_min_score") is not None else None,
         )
 
 
