@@ -158,7 +158,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
-          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version; its expiry too is replaced: none unless given. `expires_at` or `ttl_seconds` make a memory vanish at that time. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version; its expiry too is replaced: none unless given. `expires_at` or `ttl_seconds` make a memory vanish at that time. `dedupe` skip or merge: a memory without an id whose cosine similarity to a stored memory (or an earlier one of the batch) reaches the threshold (`dedupe_threshold`, else the collection's, else 0.95) is not written; merge folds its metadata (new keys win) and later expiry into the match; the answer's `dedupe` says what became of each. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
         ),
       },
     )
