@@ -175,7 +175,8 @@ export function memoryWriter(deps: MemoryWriterDeps) {
 
     const written = verdicts.flatMap((verdict, i) => (verdict.kind === "new" ? [i] : []));
     await upsert(collectionId, written.map((i) => ({ id: ids[i]!, item: pending[i]!, embedding: embeddings[i] })), by);
-    await deps.bumpGeneration(collectionId);
+    // Every item skipped: nothing changed, cached searches stay good.
+    if (written.length > 0 || intoStored.size > 0) await deps.bumpGeneration(collectionId);
     return { ids, dedupe: outcomes, written: written.map((i) => pending[i]!) };
   };
 }

@@ -285,14 +285,17 @@ describe("answers and errors", () => {
       const reply = await t.call("POST", memoriesOf(cid), { token, body: { memories: [{ content: MEETING }], ...extra } });
       expect(reply.status).toBe(422);
       expect(reply.headers.get("content-type")).toBe("application/problem+json");
-      expect(reply.body.detail).toContain(field);
+      expect(reply.body.field).toBe(field);
+      expect(reply.body.detail).toStartWith(`${field}: `);
     }
     const create = await t.call("POST", "/v1/collections", { token, body: { name: `bad-${crypto.randomUUID()}`, dedupe_threshold: 0.3 } });
     expect(create.status).toBe(422);
     expect(create.body.detail).toContain("dedupe_threshold");
-    const patch = await t.call("PATCH", `/v1/collections/${cid}`, { token, body: { dedupe_threshold: 2 } });
-    expect(patch.status).toBe(422);
-    expect(patch.body.detail).toContain("dedupe_threshold");
+    for (const bad of [2, 0.1, "high"]) {
+      const patch = await t.call("PATCH", `/v1/collections/${cid}`, { token, body: { dedupe_threshold: bad } });
+      expect(patch.status).toBe(422);
+      expect(patch.body).toMatchObject({ field: "dedupe_threshold", detail: "dedupe_threshold: must be a number from 0.5 to 1, or null" });
+    }
     expect(await contentsOf(cid)).toEqual([]);
   });
 });
