@@ -41,7 +41,9 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string; 
     method: "POST",
     path: "/v1/collections/{collection_id}/memories",
     statuses: ["422"],
-    why: "a memory's expires_at must be in the future and within ten years, and not given with ttl_seconds; otherwise a 422 naming the field",
+    why:
+      "a memory's expires_at must be in the future and within ten years, and not given with ttl_seconds; with dedupe merge, the " +
+      "matched memory's metadata merged with the new one's must stay within 16 KiB; otherwise a 422 naming the field",
   },
   {
     method: "PATCH",

@@ -176,6 +176,7 @@ export function buildApp(deps: AppDeps) {
     collections: deps.collections,
     memories: deps.memories,
     embedder: deps.embedder,
+    vectors: deps.vectors,
     bumpGeneration,
     graphExtraction: deps.settings.graphExtraction,
     cost,

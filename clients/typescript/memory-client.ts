@@ -64,6 +64,23 @@ export interface CollectionInfo {
   name: string;
   description: string | null;
   created_at: string;
+  /** Cosine similarity from which a new memory is a near-duplicate (dedupe); 0.95 unless set. */
+  dedupe_threshold: number;
+}
+
+/** Near-duplicates among the memories without an id (POST …/memories `dedupe`); default off. */
+export interface DedupeOptions {
+  dedupe?: "off" | "skip" | "merge";
+  /** Overrides the collection's dedupe_threshold for this call (0.5..1). */
+  dedupe_threshold?: number;
+}
+
+/** What became of one memory of an addMemories call with dedupe skip or merge. */
+export interface DedupeOutcome {
+  index: number;
+  action: "created" | "skipped" | "merged";
+  matched_id?: string;
+  similarity?: number;
 }
 
 /** A non-2xx answer (its problem+json fields), or no answer at all (status 0). */
@@ -107,9 +124,16 @@ export class MemoryClient {
   /**
    * `retryStatuses` narrows which answers are retried for this call (429 and 503 by default): an
    * importer that splits a batch the API could not finish in time retries only 429 here.
+   * `dedupe` skip or merge: a near-duplicate of a stored memory (or of an earlier one of the
+   * batch) is not written; its id is the matched memory's, and `dedupe` says what became of each.
    */
-  addMemories(collectionId: string, memories: MemoryInput[], call: { retryStatuses?: readonly number[] } = {}): Promise<{ ids: string[] }> {
-    return this.request("POST", `/v1/collections/${encodeURIComponent(collectionId)}/memories`, { memories }, call.retryStatuses);
+  addMemories(
+    collectionId: string,
+    memories: MemoryInput[],
+    call: { retryStatuses?: readonly number[] } & DedupeOptions = {},
+  ): Promise<{ ids: string[]; dedupe?: DedupeOutcome[] }> {
+    const { retryStatuses, ...dedupe } = call;
+    return this.request("POST", `/v1/collections/${encodeURIComponent(collectionId)}/memories`, { memories, ...dedupe }, retryStatuses);
   }
 
   listMemories(collectionId: string, page: { limit?: number; cursor?: string } = {}): Promise<{ memories: StoredMemory[]; next_cursor: string | null }> {
@@ -155,8 +179,8 @@ export class MemoryClient {
     }
   }
 
-  /** Renames a collection and/or changes its description (null clears it). */
-  updateCollection(collectionId: string, patch: { name?: string; description?: string | null }): Promise<CollectionInfo> {
+  /** Renames a collection, changes its description (null clears it) and/or its dedupe threshold (null: the default). */
+  updateCollection(collectionId: string, patch: { name?: string; description?: string | null; dedupe_threshold?: number | null }): Promise<CollectionInfo> {
     return this.request("PATCH", `/v1/collections/${encodeURIComponent(collectionId)}`, patch);
   }
 

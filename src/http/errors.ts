@@ -49,6 +49,13 @@ export function findNul(value: unknown, path: string): string | null {
   return null;
 }
 
+interface UnionOption {
+  const?: unknown;
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+}
+
 function describeValidation(error: ValidationError): { field: string; detail: string } {
   const first = error.all[0] as { path?: string; message?: string; schema?: { description?: string } } | undefined;
   const where = error.type === "body" ? "" : `${error.type}.`;
@@ -56,10 +63,17 @@ function describeValidation(error: ValidationError): { field: string; detail: st
   const field = path ? `${where}${path}` : error.type;
   let message = first?.message ?? "is invalid";
   if (/^Expected union value$/.test(message) && first?.schema && "anyOf" in first.schema) {
-    const options = (first.schema as { anyOf: { const?: unknown }[] }).anyOf
-      .map((s) => s.const)
-      .filter((c) => c !== undefined);
+    const anyOf = (first.schema as { anyOf: UnionOption[] }).anyOf;
+    const options = anyOf.map((s) => s.const).filter((c) => c !== undefined);
     if (options.length > 0) message = `must be one of ${options.map((o) => JSON.stringify(o)).join(", ")}`;
+    else if (anyOf.length === 2 && anyOf.some((s) => s.type === "null")) {
+      // A nullable number (e.g. PATCH's dedupe_threshold): say what the number must be.
+      const value = anyOf.find((s) => s.type !== "null")!;
+      if (value.type === "number" || value.type === "integer") {
+        const range = value.minimum !== undefined && value.maximum !== undefined ? ` from ${value.minimum} to ${value.maximum}` : "";
+        message = `must be a${value.type === "integer" ? "n integer" : " number"}${range}, or null`;
+      }
+    }
   }
   return { field, detail: `${field}: ${message}` };
 }

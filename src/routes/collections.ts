@@ -10,6 +10,7 @@ import { CostPolicy } from "../http/cost";
 import { IDEMPOTENCY_KEY, IdempotencyHeaders, idempotent, type IdempotencyPolicy } from "../http/idempotency";
 import { parsePageSize } from "../http/query-params";
 import { ListCollectionsQuery, pageOf } from "./collection-page";
+import { DEFAULT_DEDUPE_THRESHOLD } from "../domain/dedupe";
 
 export interface CollectionRoutesDeps {
   /** Resolves `principal` (401 otherwise) and spends the rate-limit budget. */
@@ -24,11 +25,12 @@ export interface CollectionRoutesDeps {
   embeddingModel?: string;
 }
 
-export const presentCollection = ({ id, name, description, created_at }: Collection) => ({
+export const presentCollection = ({ id, name, description, created_at, dedupe_threshold }: Collection) => ({
   id,
   name,
   description,
   created_at,
+  dedupe_threshold: dedupe_threshold ?? DEFAULT_DEDUPE_THRESHOLD,
 });
 
 export function collectionRoutes(deps: CollectionRoutesDeps) {
@@ -47,6 +49,7 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
             name: body.name.trim(),
             description: body.description ?? null,
             embedding_model: deps.embeddingModel,
+            dedupe_threshold: body.dedupe_threshold,
           });
           cost.recordUsage(principal, { collections: 1 });
           set.status = 201;
@@ -88,13 +91,14 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
     .patch(
       "/:collection_id",
       async ({ principal, params, body }) => {
-        if (body.name === undefined && body.description === undefined) {
-          throw new InvalidInputError("body", "give name and/or description to change");
+        if (body.name === undefined && body.description === undefined && body.dedupe_threshold === undefined) {
+          throw new InvalidInputError("body", "give name, description and/or dedupe_threshold to change");
         }
         // A name the owner uses for another collection is a DuplicateNameError: a 409.
         const collection = await deps.collections.update(principal.userId, params.collection_id, {
           name: body.name?.trim(),
           description: body.description,
+          dedupe_threshold: body.dedupe_threshold,
         });
         if (!collection) throw new NotFoundError("collection");
         return presentCollection(collection);
@@ -104,8 +108,8 @@ export function collectionRoutes(deps: CollectionRoutesDeps) {
         response: { 200: CollectionSchema, ...problems(...AUTHENTICATED, ...WITH_BODY, 404, 409) },
         detail: describeRoute(
           "collections",
-          "Rename a collection or change its description",
-          "Each field given replaces it; `description: null` clears it. A name you already use for another collection is a 409.",
+          "Rename a collection, change its description or its dedupe threshold",
+          "Each field given replaces it; `description: null` clears it, `dedupe_threshold: null` restores the default. A name you already use for another collection is a 409.",
         ),
       },
     )

@@ -12,6 +12,7 @@ import { assertCanEmbedInto, modelKeyOf } from "../domain/embedding-model";
 import type { AuthPlugin } from "../auth/plugin";
 import { ProblemError } from "../http/problem";
 import { LIMITS } from "../domain/limits";
+import { DEFAULT_DEDUPE_THRESHOLD } from "../domain/dedupe";
 import { checkMetadata } from "./metadata-limits";
 import { memoryGraph, presentSupplied, suppliedOf } from "../graph/memory-graph";
 import { checkNewMemory, memoryWriter, type MemoryWriteRouteDeps } from "./memory-writes";
@@ -62,6 +63,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
   const addMemories = memoryWriter({
     memories: deps.memories,
     embedder: deps.embedder,
+    vectors: deps.vectors,
     bumpGeneration: deps.bumpGeneration,
     extraction,
     embeddingModel,
@@ -120,7 +122,8 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
       async ({ principal, params, body, set, headers }) => {
         const at = now();
         const checked = body.memories.map((item, i) => checkNewMemory(item, at, `memories[${i}]`));
-        assertCanEmbedInto(await ownedCollection(principal.userId, params.collection_id), embeddingModel);
+        const collection = await ownedCollection(principal.userId, params.collection_id);
+        assertCanEmbedInto(collection, embeddingModel);
         const fingerprint = { route: "POST /v1/collections/:collection_id/memories", collection_id: params.collection_id, body };
         const stillHolds = async (answer: { ids: string[] }) =>
           (await deps.memories.matchingIds(params.collection_id, answer.ids, MATCH_ALL)).length === new Set(answer.ids).size;
@@ -132,10 +135,15 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
           const release = cost.admitWrite(principal, body.memories.length);
           try {
             await cost.charge(principal, price.units, "memories");
-            const ids = await addMemories(params.collection_id, checked, principal.userId);
-            cost.recordUsage(principal, { memories: body.memories.length, bytes: price.bytes });
+            const dedupe = body.dedupe === undefined || body.dedupe === "off"
+              ? undefined
+              : { mode: body.dedupe, threshold: body.dedupe_threshold ?? collection.dedupe_threshold ?? DEFAULT_DEDUPE_THRESHOLD };
+            const outcome = await addMemories(params.collection_id, checked, principal.userId, dedupe);
+            // Only what was written counts toward the quotas (skipped and merged items add nothing).
+            const written = outcome.written.length === checked.length ? price : cost.price(outcome.written);
+            cost.recordUsage(principal, { memories: outcome.written.length, bytes: written.bytes });
             set.status = 201;
-            return { ids };
+            return outcome.dedupe ? { ids: outcome.ids, dedupe: outcome.dedupe } : { ids: outcome.ids };
           } finally {
             release();
           }
@@ -150,7 +158,7 @@ export function memoryRoutes(deps: MemoryRoutesDeps) {
         detail: describeRoute(
           "memories",
           "Add or upsert memories (1..1000)",
-          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version; its expiry too is replaced: none unless given. `expires_at` or `ttl_seconds` make a memory vanish at that time. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
+          "Durable before acknowledged. A given `id` replaces that memory, keeping its created_at; an id given twice in one batch ends as its last version; its expiry too is replaced: none unless given. `expires_at` or `ttl_seconds` make a memory vanish at that time. `dedupe` skip or merge: a memory without an id whose cosine similarity to a stored memory (or an earlier one of the batch) reaches the threshold (`dedupe_threshold`, else the collection's, else 0.95) is not written; merge folds its metadata (new keys win) and later expiry into the match; the answer's `dedupe` says what became of each. A memory costs one rate-limit unit plus one per COST_BYTES_PER_UNIT bytes; quotas per tier apply (403 `quota_exceeded`).",
         ),
       },
     )

@@ -5,6 +5,7 @@ import { documentedAs } from "../http/documented";
 import { SEQ_CURSOR_PATTERN } from "../domain/seq-cursor";
 
 import { LIMITS } from "../domain/limits";
+import { DEDUPE_THRESHOLD_RANGE, DEFAULT_DEDUPE_THRESHOLD } from "../domain/dedupe";
 import { expiryFields, expiryPatchFields } from "./expiry";
 import { MAX_FILTER_PARAM_CHARS } from "../search/filters/query-param";
 import { SearchFilters } from "../search/filters/schema";
@@ -23,10 +24,16 @@ export const MetadataSchema = t.Record(t.String(), t.Unknown(), {
   description: `free-form JSON object, at most ${LIMITS.metadataBytes} bytes and ${LIMITS.metadataDepth} levels deep`,
 });
 
+const DedupeThreshold = t.Number({
+  ...DEDUPE_THRESHOLD_RANGE,
+  description: `the collection's cosine similarity from which a new memory is a near-duplicate (dedupe on POST …/memories), ${DEDUPE_THRESHOLD_RANGE.minimum}..${DEDUPE_THRESHOLD_RANGE.maximum}; default ${DEFAULT_DEDUPE_THRESHOLD}`,
+});
+
 export const CreateCollectionBody = t.Object(
   {
     name: t.String({ minLength: 1, maxLength: LIMITS.collectionName, pattern: "\\S" }),
     description: t.Optional(t.Union([t.String({ maxLength: LIMITS.description }), t.Null()])),
+    dedupe_threshold: t.Optional(DedupeThreshold),
   },
   { additionalProperties: false },
 );
@@ -34,6 +41,7 @@ export const CreateCollectionBody = t.Object(
 const collectionPatchFields = {
   name: t.Optional(t.String({ minLength: 1, maxLength: LIMITS.collectionName, pattern: "\\S", description: "a new name (unique among your collections)" })),
   description: t.Optional(t.Union([t.String({ maxLength: LIMITS.description }), t.Null()], { description: "a new description; null clears it" })),
+  dedupe_threshold: t.Optional(t.Union([DedupeThreshold, t.Null()], { description: "a new dedupe threshold (0.5..1); null: back to the default" })),
 };
 
 // An empty patch is refused by the route, with a message saying what a patch may change.
@@ -47,6 +55,7 @@ export const CollectionSchema = t.Object({
   name: t.String(),
   description: t.Union([t.String(), t.Null()]),
   created_at: t.String(),
+  dedupe_threshold: t.Number({ description: `the dedupe threshold of POST …/memories (the default ${DEFAULT_DEDUPE_THRESHOLD} unless set)` }),
 });
 
 export const NewMemory = t.Object(
@@ -62,7 +71,18 @@ export const NewMemory = t.Object(
 );
 
 export const AddMemoriesBody = t.Object(
-  { memories: t.Array(NewMemory, { minItems: 1, maxItems: LIMITS.memoriesPerRequest }) },
+  {
+    memories: t.Array(NewMemory, { minItems: 1, maxItems: LIMITS.memoriesPerRequest }),
+    dedupe: t.Optional(
+      t.Union([t.Literal("off"), t.Literal("skip"), t.Literal("merge")], {
+        description:
+          'near-duplicates among the items without an id: "off" (default) writes them all; "skip" does not write one; "merge" merges its metadata (and expiry) into the memory it matched',
+      }),
+    ),
+    dedupe_threshold: t.Optional(
+      t.Number({ ...DEDUPE_THRESHOLD_RANGE, description: `overrides the collection's dedupe_threshold for this request (default ${DEFAULT_DEDUPE_THRESHOLD})` }),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -125,8 +145,18 @@ export const CollectionListSchema = t.Object({
   next_cursor: t.Union([t.String(), t.Null()], { description: "pass as `cursor` for the next page; null on the last" }),
 });
 
+export const DedupeOutcomeSchema = t.Object({
+  index: t.Integer({ description: "the item's position in `memories`" }),
+  action: t.Union([t.Literal("created"), t.Literal("skipped"), t.Literal("merged")], {
+    description: "created: written as given (an item with an id: that id upserted); skipped: not written; merged: merged into matched_id",
+  }),
+  matched_id: t.Optional(t.String({ description: "the memory it is a near-duplicate of (skipped, merged)" })),
+  similarity: t.Optional(t.Number({ description: "cosine similarity to matched_id, 4 decimals" })),
+});
+
 export const AddedMemoriesSchema = t.Object({
-  ids: t.Array(t.String(), { description: "the ids of the memories, in the order given" }),
+  ids: t.Array(t.String(), { description: "the ids of the memories, in the order given; a skipped or merged item's is the id of the memory it matched" }),
+  dedupe: t.Optional(t.Array(DedupeOutcomeSchema, { description: "with dedupe skip or merge: what became of each item, in order" })),
 });
 
 export const MemoryPageSchema = t.Object({

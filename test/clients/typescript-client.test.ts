@@ -34,3 +34,14 @@ test("updateCollection renames and clears the description", async () => {
   expect(updated).toMatchObject({ id: cid, name: "ts-after", description: null });
   expect((await client.getCollection(cid)).name).toBe("ts-after");
 });
+
+test("addMemories passes dedupe and its threshold through; updateCollection sets the collection's threshold", async () => {
+  const cid = await newCollection(t, token);
+  const first = await client.addMemories(cid, [{ content: "The quarterly sales meeting is moved to Thursday at 3 pm." }]);
+  expect(first).toEqual({ ids: [expect.any(String)] });
+  const again = await client.addMemories(cid, [{ content: "The quarterly sales meeting is moved to Thursday at 3 pm.", metadata: { room: "B" } }], { dedupe: "merge", dedupe_threshold: 1 });
+  expect(again).toEqual({ ids: first.ids, dedupe: [{ index: 0, action: "merged", matched_id: first.ids[0]!, similarity: 1 }] });
+  const refused = await client.addMemories(cid, [{ content: "x" }], { dedupe: "skip", dedupe_threshold: 0.1 }).catch((e: unknown) => e);
+  expect((refused as MemoryApiError).status).toBe(422);
+  expect((await client.updateCollection(cid, { dedupe_threshold: 0.9 })).dedupe_threshold).toBe(0.9);
+});

@@ -66,6 +66,21 @@ export function runCollectionStoreContract(name: string, factory: StoreFactory):
       await f.collections.create(alice, { name: "DUP", description: null });
     });
 
+    test("dedupe_threshold: null unless given at create; update sets it, null clears it, other updates keep it", async () => {
+      const owner = newOwner();
+      const plain = await f.collections.create(owner, { name: "plain", description: null });
+      expect(plain.dedupe_threshold).toBeNull();
+      const c = await f.collections.create(owner, { name: "strict", description: null, dedupe_threshold: 0.875 });
+      expect(c.dedupe_threshold).toBe(0.875);
+      expect(await f.collections.get(owner, c.id)).toEqual(c);
+      const looser = await f.collections.update(owner, c.id, { dedupe_threshold: 0.5 });
+      expect(looser).toEqual({ ...c, dedupe_threshold: 0.5 });
+      expect(await f.collections.update(owner, c.id, { name: "renamed" })).toEqual({ ...c, name: "renamed", dedupe_threshold: 0.5 });
+      expect(await f.collections.update(owner, c.id, { dedupe_threshold: null })).toEqual({ ...c, name: "renamed", dedupe_threshold: null });
+      expect((await f.collections.list(owner)).map((x) => x.dedupe_threshold)).toEqual([null, null]);
+      expect(await f.collections.update(newOwner(), c.id, { dedupe_threshold: 1 })).toBeNull();
+    });
+
     test("update changes the fields given and keeps the rest; a null description clears it", async () => {
       const owner = newOwner();
       const c = await f.collections.create(owner, { name: "before", description: "old words" });

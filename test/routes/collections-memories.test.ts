@@ -15,7 +15,7 @@ describe("collections", () => {
   test("create, get, list and delete", async () => {
     const created = await t.call("POST", "/v1/collections", { token: alice, body: { name: "notes", description: "mine" } });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: expect.any(String), name: "notes", description: "mine", created_at: expect.any(String) });
+    expect(created.body).toEqual({ id: expect.any(String), name: "notes", description: "mine", created_at: expect.any(String), dedupe_threshold: 0.95 });
     expect(Date.parse(created.body.created_at)).not.toBeNaN();
 
     const got = await t.call("GET", `/v1/collections/${created.body.id}`, { token: alice });

@@ -3,8 +3,8 @@ import type { Collection, CollectionPatch } from "../../domain/collection.ts";
 import { DuplicateNameError } from "../../domain/errors.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 
-const COLUMNS = "id, owner, name, description, created_at, embedding_model, reembed_target";
-const INSERTED = "id, owner, name, description, created_at";
+const COLUMNS = "id, owner, name, description, created_at, embedding_model, reembed_target, dedupe_threshold";
+const INSERTED = "id, owner, name, description, created_at, dedupe_threshold";
 
 function isUniqueViolation(error: unknown): boolean {
   return (
@@ -25,11 +25,11 @@ export class EmbeddedCollectionStore implements CollectionStore {
 
   constructor(db: Database) {
     // Without a model, the column's default: the model collections had before models were recorded.
-    this.insertStmt = db.prepare<Collection, [string, string, string, string | null, string]>(
-      `INSERT INTO collections (${INSERTED}) VALUES (?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+    this.insertStmt = db.prepare<Collection, [string, string, string, string | null, string, number | null]>(
+      `INSERT INTO collections (${INSERTED}) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
     );
-    this.insertWithModelStmt = db.prepare<Collection, [string, string, string, string | null, string, string]>(
-      `INSERT INTO collections (${INSERTED}, embedding_model) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+    this.insertWithModelStmt = db.prepare<Collection, [string, string, string, string | null, string, number | null, string]>(
+      `INSERT INTO collections (${INSERTED}, embedding_model) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
     );
     this.listStmt = db.prepare<Collection, [string]>(
       `SELECT ${COLUMNS} FROM collections WHERE owner = ? ORDER BY created_at, rowid`,
@@ -37,8 +37,9 @@ export class EmbeddedCollectionStore implements CollectionStore {
     this.getStmt = db.prepare<Collection, [string, string]>(
       `SELECT ${COLUMNS} FROM collections WHERE id = ? AND owner = ?`,
     );
-    this.updateStmt = db.prepare<Collection, [string | null, number, string | null, string, string]>(
-      `UPDATE collections SET name = coalesce(?, name), description = CASE WHEN ? THEN ? ELSE description END
+    this.updateStmt = db.prepare<Collection, [string | null, number, string | null, number, number | null, string, string]>(
+      `UPDATE collections SET name = coalesce(?, name), description = CASE WHEN ? THEN ? ELSE description END,
+         dedupe_threshold = CASE WHEN ? THEN ? ELSE dedupe_threshold END
        WHERE id = ? AND owner = ? RETURNING ${COLUMNS}`,
     );
     // Memories go by ON DELETE CASCADE; their triggers remove FTS, vec0 and embedding rows,
@@ -50,9 +51,16 @@ export class EmbeddedCollectionStore implements CollectionStore {
 
   async create(
     owner: string,
-    input: { name: string; description: string | null; embedding_model?: string },
+    input: { name: string; description: string | null; embedding_model?: string; dedupe_threshold?: number | null },
   ): Promise<Collection> {
-    const values = [crypto.randomUUID(), owner, input.name, input.description ?? null, new Date().toISOString()] as const;
+    const values = [
+      crypto.randomUUID(),
+      owner,
+      input.name,
+      input.description ?? null,
+      new Date().toISOString(),
+      input.dedupe_threshold ?? null,
+    ] as const;
     try {
       return input.embedding_model === undefined
         ? this.insertStmt.get(...values)!
@@ -73,8 +81,17 @@ export class EmbeddedCollectionStore implements CollectionStore {
 
   async update(owner: string, id: string, patch: CollectionPatch): Promise<Collection | null> {
     const describes = patch.description !== undefined;
+    const thresholds = patch.dedupe_threshold !== undefined;
     try {
-      return this.updateStmt.get(patch.name ?? null, describes ? 1 : 0, patch.description ?? null, id, owner);
+      return this.updateStmt.get(
+        patch.name ?? null,
+        describes ? 1 : 0,
+        patch.description ?? null,
+        thresholds ? 1 : 0,
+        patch.dedupe_threshold ?? null,
+        id,
+        owner,
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new DuplicateNameError(patch.name ?? "");
       throw error;

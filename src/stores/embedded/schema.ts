@@ -3,6 +3,7 @@ import { graphMigration } from "./graph-schema.ts";
 import { apiKeysMigration } from "./api-keys.ts";
 import { changeLogMigration } from "./change-log.ts";
 import { embeddingModelMigration } from "./embedding-model-schema.ts";
+import { dedupeMigration } from "./dedupe-schema.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -114,4 +115,6 @@ export const MIGRATIONS: readonly Migration[] = [
   changeLogMigration,
   // 6: the embedding model of each collection and memory, re-embedding state (embedding-model-schema.ts).
   embeddingModelMigration,
+  // 7: each collection's dedupe threshold (dedupe-schema.ts).
+  dedupeMigration,
 ];

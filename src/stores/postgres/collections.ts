@@ -19,7 +19,7 @@ export class PostgresCollectionStore implements CollectionStore {
 
   async create(
     owner: string,
-    input: { name: string; description: string | null; embedding_model?: string },
+    input: { name: string; description: string | null; embedding_model?: string; dedupe_threshold?: number | null },
   ): Promise<Collection> {
     assertNoNul(owner, "owner");
     assertNoNul(input.name, "name");
@@ -31,19 +31,20 @@ export class PostgresCollectionStore implements CollectionStore {
         input.embedding_model === undefined
           ? {
               name: "collections.create",
-              text: `INSERT INTO collections (id, owner, name, description) VALUES ($1, $2, $3, $4)
+              text: `INSERT INTO collections (id, owner, name, description, dedupe_threshold) VALUES ($1, $2, $3, $4, $5)
                      RETURNING ${COLLECTION_COLUMNS}`,
             }
           : {
               name: "collections.create+model",
-              text: `INSERT INTO collections (id, owner, name, description, embedding_model) VALUES ($1, $2, $3, $4, $5)
-                     RETURNING ${COLLECTION_COLUMNS}`,
+              text: `INSERT INTO collections (id, owner, name, description, dedupe_threshold, embedding_model)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLLECTION_COLUMNS}`,
             },
         [
           crypto.randomUUID(),
           owner,
           input.name,
           input.description ?? null,
+          input.dedupe_threshold ?? null,
           ...(input.embedding_model === undefined ? [] : [input.embedding_model]),
         ],
       );
@@ -87,10 +88,19 @@ export class PostgresCollectionStore implements CollectionStore {
         {
           name: "collections.update",
           text: `UPDATE collections SET name = coalesce($3::text, name),
-                   description = CASE WHEN $4::boolean THEN $5::text ELSE description END
+                   description = CASE WHEN $4::boolean THEN $5::text ELSE description END,
+                   dedupe_threshold = CASE WHEN $6::boolean THEN $7::float8 ELSE dedupe_threshold END
                  WHERE id = $1 AND owner = $2 RETURNING ${COLLECTION_COLUMNS}`,
         },
-        [id, owner, patch.name ?? null, patch.description !== undefined, patch.description ?? null],
+        [
+          id,
+          owner,
+          patch.name ?? null,
+          patch.description !== undefined,
+          patch.description ?? null,
+          patch.dedupe_threshold !== undefined,
+          patch.dedupe_threshold ?? null,
+        ],
       );
       return rows[0] ?? null;
     } catch (error) {

@@ -94,6 +94,9 @@ export const MIGRATIONS: readonly string[] = [
   CHANGE_LOG_MIGRATION,
   // 6: the embedding model of each collection and memory, re-embedding state (embedding-model-schema.ts).
   EMBEDDING_MODEL_MIGRATION,
+  // 7: each collection's dedupe threshold, NULL for the server's default (issue 19; idempotent,
+  // so it may be renumbered).
+  `ALTER TABLE collections ADD COLUMN IF NOT EXISTS dedupe_threshold double precision;`,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

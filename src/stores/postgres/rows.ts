@@ -16,7 +16,7 @@ export function isUuid(value: string): boolean {
 }
 
 export const COLLECTION_COLUMNS = `id::text AS id, owner, name, description, ${isoSql("created_at")} AS created_at,
-  embedding_model, reembed_target`;
+  embedding_model, reembed_target, dedupe_threshold::float8 AS dedupe_threshold`;
 
 /** Memory columns (no embedding, no tsv) of the table aliased `m`. */
 export const MEMORY_COLUMNS = `m.seq::text AS seq, m.id, m.collection_id::text AS collection_id, m.content, m.metadata,
