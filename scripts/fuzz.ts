@@ -82,6 +82,23 @@ const ACCEPTS: { method: string; path: string; statuses: string[]; why: string; 
     statuses: ["422"],
     why: "a schema cannot count a filter's conditions over all its nesting levels (at most 64; more is a 422 naming `filters`)",
   },
+  {
+    method: "GET",
+    path: "/v1/collections",
+    statuses: ["422"],
+    why:
+      "`cursor` is opaque (a collection's creation time and id, base64url): a schema can state its alphabet and length, " +
+      "not that this API gave it; another string of that alphabet is a 422 naming query.cursor",
+  },
+  {
+    method: "POST",
+    path: "/v1/collections/{collection_id}/import",
+    statuses: [],
+    rejectsWith: ["200"],
+    why:
+      "an import reports each bad line, by number, in its 200 answer's summary and writes the good ones: a schema-violating " +
+      "line is refused in-band, not by the request's status (a request that is not NDJSON at all is a 415)",
+  },
 ];
 const DEFAULT_ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"];
 /** schemathesis's own list for negative_data_rejection (4.32), extended per operation by `rejectsWith`. */
@@ -132,7 +149,9 @@ function configToml(maxExamples: number): string {
     entry(method, path).push(`generation.max-examples = ${Math.max(1, Math.round(maxExamples * share))}`);
   }
   const tables = [...operations.values()].map(
-    ({ method, path, lines }) => `[[operations]]\ninclude-path = ${JSON.stringify(path)}\ninclude-method = ${JSON.stringify(method)}\n${lines.join("\n")}\n`,
+    // include-name is the operation's label ("GET /v1/search"): include-path and include-method
+    // would be two alternatives, each matching operations of its own (every GET, say)
+    ({ method, path, lines }) => `[[operations]]\ninclude-name = ${JSON.stringify(`${method} ${path}`)}\n${lines.join("\n")}\n`,
   );
   return [`generation.max-examples = ${maxExamples}\n`, ...tables].join("\n");
 }
@@ -283,7 +302,10 @@ async function main() {
     ];
     console.error(`[fuzz] ${args.slice(1).join(" ").replace(token, "<token>")}`);
     for (const [check, why] of Object.entries(EXCLUDED)) console.error(`[fuzz] excluded ${check}: ${why}`);
-    for (const { method, path, statuses, why } of ACCEPTS) console.error(`[fuzz] ${method} ${path} may also answer ${statuses.join(", ")}: ${why}`);
+    for (const { method, path, statuses, rejectsWith, why } of ACCEPTS) {
+      const also = [...statuses, ...(rejectsWith ?? []).map((status) => `${status} (to invalid data)`)];
+      console.error(`[fuzz] ${method} ${path} may also answer ${also.join(", ")}: ${why}`);
+    }
     for (const { method, path, share, why } of FEWER_EXAMPLES) console.error(`[fuzz] ${method} ${path} gets ${share * 100}% of the examples: ${why}`);
     const started = Date.now();
     const { code, out } = await run(args, { env: { ...process.env, SCHEMATHESIS_HOOKS: hooksFile, NO_COLOR: "1" } });

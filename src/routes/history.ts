@@ -6,7 +6,7 @@ import { parsePageSize } from "../http/query-params";
 import type { CollectionStore } from "../ports/collection-store";
 import type { MemoryHistoryStore } from "../ports/memory-history";
 import type { MemoryStore } from "../ports/memory-store";
-import { ListMemoriesQuery } from "./schemas";
+import { HistoryQuery } from "./schemas";
 
 export interface HistoryRoutesDeps {
   auth: AuthPlugin;
@@ -63,7 +63,7 @@ export function historyRoutes(deps: HistoryRoutesDeps) {
         };
       },
       {
-        query: ListMemoriesQuery,
+        query: HistoryQuery,
         response: { 200: MemoryHistorySchema, ...problems(...AUTHENTICATED, 404, 422) },
         detail: describeRoute(
           "memories",

@@ -100,9 +100,17 @@ export const PatchMemoryBody = documentedAs(
   t.Object(patchFields, { additionalProperties: false, minProperties: 1 }),
 );
 
+const SeqCursorParam = t.String({ maxLength: 256, pattern: SEQ_CURSOR_PATTERN, description: "next_cursor of the previous page" });
+
+/** A page of a memory's history: no filter (a history is one memory's). */
+export const HistoryQuery = t.Object({
+  limit: t.Optional(PageSizeParam),
+  cursor: t.Optional(SeqCursorParam),
+});
+
 export const ListMemoriesQuery = t.Object({
   limit: t.Optional(PageSizeParam),
-  cursor: t.Optional(t.String({ maxLength: 256, pattern: SEQ_CURSOR_PATTERN, description: "next_cursor of the previous page" })),
+  cursor: t.Optional(SeqCursorParam),
   filter: t.Optional(
     // parsed by parseFilterParam, whose messages name the path; documented as JSON of SearchFilters
     documentedAs(

@@ -170,8 +170,12 @@ function minimal(schema: any, name: string, collectionId: string): unknown {
     case "object": {
       const out: Record<string, unknown> = {};
       for (const key of schema.required ?? []) out[key] = minimal(schema.properties[key], key, collectionId);
-      // a PATCH needs something to change
+      // a PATCH needs something to change: its content, or else its first field
       if (Object.keys(out).length === 0 && schema.properties?.content) out.content = "defaced";
+      else if (Object.keys(out).length === 0 && schema.properties) {
+        const [key] = Object.keys(schema.properties);
+        if (key) out[key] = minimal(schema.properties[key], key, collectionId);
+      }
       return out;
     }
   }
@@ -199,7 +203,10 @@ describe("tenancy: every documented operation on a collection is a 404 for anoth
         if (!takesCollection) continue;
         const path = template.replace("{collection_id}", cid).replace(/\{[a-z_]+\}/g, "secret");
         const body = bodySchema ? minimal(bodySchema, "", cid) : undefined;
-        const reply = await t.call(method.toUpperCase(), path, { token: bob, body });
+        // an NDJSON body (import) goes as one line of the documented line schema, with its type
+        const lineSchema = op.requestBody?.content?.["application/x-ndjson"]?.schema;
+        const ndjson = lineSchema ? { raw: JSON.stringify(minimal(lineSchema, "", cid)) + "\n", headers: { "content-type": "application/x-ndjson" } } : {};
+        const reply = await t.call(method.toUpperCase(), path, { token: bob, body, ...ndjson });
         expect({ op: `${method.toUpperCase()} ${template}`, status: reply.status, code: reply.body?.code }).toEqual({
           op: `${method.toUpperCase()} ${template}`,
           status: 404,
