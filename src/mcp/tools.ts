@@ -48,17 +48,18 @@ const listCollections = defineTool({
   name: "list_collections",
   title: "List collections",
   description:
-    "List your memory collections (id, name, description). Memories always live in a collection, and every other tool needs a collection_id: call this first to find it, or create_collection to make one.",
-  input: Type.Object({}, strict),
+    "List your memory collections (id, name, description), oldest first, a page at a time. Memories always live in a collection, and every other tool needs a collection_id: call this first to find it, or create_collection to make one. Pass the returned next_cursor as cursor for the next page; null means the end.",
+  input: Type.Object({ limit: Type.Optional(PageLimit), cursor: Type.Optional(Cursor) }, strict),
   output: CollectionListSchema,
   annotations: READ_ONLY,
-  request: () => ({ method: "GET", path: "/v1/collections" }),
-  render: ({ collections }) =>
-    collections.length === 0
+  request: ({ limit, cursor }) => ({ method: "GET", path: "/v1/collections", query: { limit, cursor } }),
+  render: ({ collections, next_cursor }) =>
+    collections.length === 0 && next_cursor === null
       ? "You have no collections yet; create one with create_collection."
       : [
           `${plural(collections.length, "collection")}:`,
           ...collections.map((c) => `- ${c.name} (id ${c.id})${c.description ? `: ${c.description}` : ""}`),
+          renderNextPage(next_cursor, "collections"),
         ].join("\n"),
 });
 

@@ -108,7 +108,9 @@ for (const transport of TRANSPORTS) {
 
       const listed = await callOk(c, "list_collections", {});
       expect(listed.structured.collections.map((x: { id: string }) => x.id)).toEqual([cid]);
+      expect(listed.structured.next_cursor).toBeNull();
       expect(listed.text).toContain(`${name} (id ${cid}): things to remember`);
+      expect(listed.text).toEndWith("(no more collections)");
 
       const added = await callOk(c, "add_memories", { collection_id: cid, memories: MEMORIES });
       expect(added.structured.ids).toHaveLength(MEMORIES.length);
@@ -264,6 +266,19 @@ for (const transport of TRANSPORTS) {
         expect((error as McpError).code).toBe(-32002);
         expect((error as McpError).message).toContain(`Resource not found: ${uri}`);
       }
+    }, TIMEOUT_MS);
+
+    test("list_collections pages: the cursor of one page leads to the next, the last says there are no more", async () => {
+      const { client: c } = await client(transport, await server.token(newUser("pager"), "pro"));
+      const ids: string[] = [];
+      for (const name of ["first", "second", "third"]) ids.push((await callOk(c, "create_collection", { name })).structured.id);
+      const page1 = await callOk(c, "list_collections", { limit: 2 });
+      expect(page1.structured.collections.map((x: { id: string }) => x.id)).toEqual(ids.slice(0, 2));
+      expect(page1.text).toEndWith(`(more collections: call again with cursor "${page1.structured.next_cursor}")`);
+      const page2 = await callOk(c, "list_collections", { limit: 2, cursor: page1.structured.next_cursor });
+      expect(page2.structured.collections.map((x: { id: string }) => x.id)).toEqual(ids.slice(2));
+      expect(page2.structured.next_cursor).toBeNull();
+      expect(page2.text).toEndWith("(no more collections)");
     }, TIMEOUT_MS);
 
     test(`rate limits: tool calls spend the plan's budget (${FREE_PER_MINUTE} a minute here), then are tool errors with the wait; listing tools spends nothing`, async () => {
