@@ -28,6 +28,8 @@ def test_every_operation_async_and_parity_with_sync(base_url: str, tokens: "dict
 
             collection = await api.create_collection(f"py-async-{uuid.uuid4()}", "async")
             assert collection in await api.list_collections()
+            assert [c.id async for c in api.iter_collections(page_size=1)] == [c.id for c in await api.list_collections()]
+            assert len(await api.list_collections_page(limit=1)) == 1
             assert await api.get_collection(collection.id) == collection
 
             ids = await api.add_memories(

@@ -61,3 +61,19 @@ def test_base_url_and_token_from_the_environment(base_url: str, token: str, monk
     with MemoryClient() as from_env:
         assert from_env.base_url == base_url
         assert isinstance(from_env.list_collections(), list)
+
+
+def test_collections_are_listed_a_page_at_a_time(client: MemoryClient) -> None:
+    made = [client.create_collection(f"py-page-{i}-{uuid.uuid4()}") for i in range(3)]
+    try:
+        first = client.list_collections_page(limit=2)
+        assert len(first) == 2 and first.next_cursor is not None
+        second = client.list_collections_page(limit=2, cursor=first.next_cursor)
+        assert not {c.id for c in first} & {c.id for c in second}
+        # following every page, in small pages or large, gives the same list, oldest first
+        paged = [c.id for c in client.list_collections(page_size=2)]
+        assert paged == [c.id for c in client.list_collections()]
+        assert [i for i in paged if i in {c.id for c in made}] == [c.id for c in made]
+    finally:
+        for collection in made:
+            client.delete_collection(collection.id)

@@ -16,6 +16,7 @@ from .models import (
     UNSET,
     BulkDeleteResult,
     Collection,
+    CollectionPage,
     EntityDetail,
     EntityPage,
     EntityRef,
@@ -126,8 +127,8 @@ def update_collection(collection_id: str, name: Optional[str], description: Unio
     return Call("PATCH", f"/v1/collections/{_seg(collection_id)}", lambda r: Collection.from_json(r.json()), json=body)
 
 
-def list_collections() -> Call[List[Collection]]:
-    return Call("GET", "/v1/collections", lambda r: [Collection.from_json(c) for c in r.json()["collections"]])
+def list_collections(limit: Optional[int], cursor: Optional[str]) -> Call[CollectionPage]:
+    return Call("GET", "/v1/collections", lambda r: CollectionPage.from_json(r.json()), params=_params(limit=limit, cursor=cursor))
 
 
 def get_collection(collection_id: str) -> Call[Collection]:

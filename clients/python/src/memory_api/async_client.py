@@ -40,6 +40,7 @@ from .models import (
     UNSET,
     BulkDeleteResult,
     Collection,
+    CollectionPage,
     Entity,
     EntityDetail,
     EntityPage,
@@ -189,8 +190,24 @@ class AsyncMemoryClient:
         """
         return await self._run(calls.create_collection(name, description, idempotency_key))
 
-    async def list_collections(self) -> List[Collection]:
-        return await self._run(calls.list_collections())
+    async def list_collections(self, *, page_size: Optional[int] = None) -> List[Collection]:
+        """All your collections, oldest first (the API pages them; this follows every page)."""
+        return [collection async for collection in self.iter_collections(page_size=page_size)]
+
+    async def list_collections_page(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> CollectionPage:
+        """One page of your collections; pass its `next_cursor` as `cursor` for the next."""
+        return await self._run(calls.list_collections(limit, cursor))
+
+    async def iter_collections(self, *, page_size: Optional[int] = None) -> AsyncIterator[Collection]:
+        """Your collections, oldest first, a page at a time as the iteration goes."""
+        cursor: Optional[str] = None
+        while True:
+            page = await self.list_collections_page(limit=page_size, cursor=cursor)
+            for collection in page.collections:
+                yield collection
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     async def get_collection(self, collection_id: str) -> Collection:
         return await self._run(calls.get_collection(collection_id))

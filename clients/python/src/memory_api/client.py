@@ -27,6 +27,7 @@ from .models import (
     UNSET,
     BulkDeleteResult,
     Collection,
+    CollectionPage,
     Entity,
     EntityDetail,
     EntityPage,
@@ -174,8 +175,23 @@ class MemoryClient:
         """
         return self._run(calls.create_collection(name, description, idempotency_key))
 
-    def list_collections(self) -> List[Collection]:
-        return self._run(calls.list_collections())
+    def list_collections(self, *, page_size: Optional[int] = None) -> List[Collection]:
+        """All your collections, oldest first (the API pages them; this follows every page)."""
+        return list(self.iter_collections(page_size=page_size))
+
+    def list_collections_page(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> CollectionPage:
+        """One page of your collections; pass its `next_cursor` as `cursor` for the next."""
+        return self._run(calls.list_collections(limit, cursor))
+
+    def iter_collections(self, *, page_size: Optional[int] = None) -> Iterator[Collection]:
+        """Your collections, oldest first, a page at a time as the iteration goes."""
+        cursor: Optional[str] = None
+        while True:
+            page = self.list_collections_page(limit=page_size, cursor=cursor)
+            yield from page.collections
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     def get_collection(self, collection_id: str) -> Collection:
         return self._run(calls.get_collection(collection_id))

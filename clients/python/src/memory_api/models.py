@@ -149,6 +149,8 @@ class Collection:
     name: str
     description: Optional[str]
     created_at: datetime
+    #: cosine similarity from which `dedupe` treats a new memory as a duplicate (servers before it: None)
+    dedupe_threshold: Optional[float] = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Collection":
@@ -157,7 +159,26 @@ class Collection:
             name=data["name"],
             description=data.get("description"),
             created_at=parse_time(data["created_at"]),
+            dedupe_threshold=data.get("dedupe_threshold"),
         )
+
+
+@dataclass(frozen=True)
+class CollectionPage:
+    """One page of your collections, oldest first; `next_cursor` is None at the end."""
+
+    collections: List[Collection]
+    next_cursor: Optional[str]
+
+    def __iter__(self) -> Iterator[Collection]:
+        return iter(self.collections)
+
+    def __len__(self) -> int:
+        return len(self.collections)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "CollectionPage":
+        return cls(collections=[Collection.from_json(c) for c in data["collections"]], next_cursor=data.get("next_cursor"))
 
 
 @dataclass(frozen=True)
