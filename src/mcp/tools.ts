@@ -15,6 +15,7 @@ import {
   NewMemory,
 } from "../routes/schemas";
 import { LIMITS } from "../domain/limits";
+import { DEDUPE_THRESHOLD_RANGE, DEFAULT_DEDUPE_THRESHOLD } from "../domain/dedupe";
 import { SearchAnswerSchema } from "../search/request";
 import { EntitiesInput, EntityDetailSchema, EntityPageSchema, GRAPH_INPUT_LIMITS, RelationsInput } from "../graph/schemas";
 import { SearchFiltersInline } from "../search/filters/schema";
@@ -82,19 +83,40 @@ const addMemories = defineTool({
     `Store memories (1-${LIMITS.memoriesPerRequest} per call) in a collection: each one self-contained text (a fact, preference, event or note, understandable without the conversation), with optional JSON metadata to filter on later (e.g. {"kind": "preference", "year": 2026}).`,
     "Give an id to upsert: an existing memory with that id is replaced (keeping its created_at); without one, an id is generated.",
     "People, places and things named in the text, and relations like \"Alice's manager is Priya\", feed the collection's knowledge graph automatically; add `entities` and `relations` to state them explicitly.",
-    "Returns the ids, in the order given.",
+    `To avoid storing what the collection already knows, pass dedupe "skip" (a memory whose meaning is a near-duplicate of a stored one, cosine similarity >= dedupe_threshold, default ${DEFAULT_DEDUPE_THRESHOLD}, is not stored) or "merge" (its metadata is merged into the stored one); memories with an id are never deduplicated.`,
+    "Returns the ids, in the order given (a skipped or merged memory's is the id it matched).",
   ].join(" "),
   input: Type.Object(
     {
       collection_id: CollectionId,
       memories: Type.Array(NewMemory, { minItems: 1, maxItems: LIMITS.memoriesPerRequest }),
+      dedupe: Type.Optional(
+        Type.Union([Type.Literal("off"), Type.Literal("skip"), Type.Literal("merge")], {
+          description: 'near-duplicates of stored memories (or of earlier ones of this call): "off" (default) stores them all, "skip" does not store one, "merge" merges its metadata into the match',
+        }),
+      ),
+      dedupe_threshold: Type.Optional(
+        Type.Number({ ...DEDUPE_THRESHOLD_RANGE, description: `cosine similarity from which a memory is a near-duplicate (default: the collection's, else ${DEFAULT_DEDUPE_THRESHOLD})` }),
+      ),
     },
     strict,
   ),
   output: AddedMemoriesSchema,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  request: ({ collection_id, memories }) => ({ method: "POST", path: memoriesPath(collection_id), body: { memories } }),
-  render: ({ ids }) => `Stored ${plural(ids.length, "memory", "memories")}; ids: ${ids.join(", ")}.`,
+  request: ({ collection_id, memories, dedupe, dedupe_threshold }) => ({
+    method: "POST",
+    path: memoriesPath(collection_id),
+    body: { memories, ...(dedupe ? { dedupe } : {}), ...(dedupe_threshold !== undefined ? { dedupe_threshold } : {}) },
+  }),
+  render: ({ ids, dedupe }) => {
+    const kept = (dedupe ?? []).filter((d) => d.action !== "created");
+    if (kept.length === 0) return `Stored ${plural(ids.length, "memory", "memories")}; ids: ${ids.join(", ")}.`;
+    const stored = ids.length - kept.length;
+    return [
+      `Stored ${plural(stored, "new memory", "new memories")}; ids: ${ids.join(", ")}.`,
+      ...kept.map((d) => `- #${d.index + 1} ${d.action === "skipped" ? "not stored" : "merged"}: a near-duplicate of ${d.matched_id} (similarity ${d.similarity})`),
+    ].join("\n");
+  },
 });
 
 const searchMemories = defineTool({

@@ -268,6 +268,24 @@ for (const transport of TRANSPORTS) {
       }
     }, TIMEOUT_MS);
 
+    test("add_memories with dedupe skip does not store what the collection already holds, and says which memory it matched", async () => {
+      const { client: c } = await client(transport, await server.token(newUser("deduper"), "pro"));
+      const cid = (await callOk(c, "create_collection", { name: "dedupe" })).structured.id;
+      const first = await callOk(c, "add_memories", { collection_id: cid, memories: [{ content: "The spare key is under the blue flower pot." }] });
+      const [kept] = first.structured.ids;
+      const again = await callOk(c, "add_memories", {
+        collection_id: cid,
+        memories: [{ content: "The spare key is under the blue flower pot." }, { content: "The wifi password is on the fridge." }],
+        dedupe: "skip",
+      });
+      expect(again.structured.ids[0]).toBe(kept);
+      expect(again.structured.dedupe).toMatchObject([{ index: 0, action: "skipped", matched_id: kept, similarity: 1 }, { index: 1, action: "created" }]);
+      expect(again.text).toContain(`- #1 not stored: a near-duplicate of ${kept} (similarity 1)`);
+      const listed = await callOk(c, "list_memories", { collection_id: cid });
+      expect(listed.structured.memories).toHaveLength(2);
+      expect(await callError(c, "add_memories", { collection_id: cid, memories: [{ content: "x" }], dedupe: "maybe" })).toContain("dedupe");
+    }, TIMEOUT_MS);
+
     test("list_collections pages: the cursor of one page leads to the next, the last says there are no more", async () => {
       const { client: c } = await client(transport, await server.token(newUser("pager"), "pro"));
       const ids: string[] = [];
