@@ -273,6 +273,12 @@ for (const transport of TRANSPORTS) {
       const cid = (await callOk(c, "create_collection", { name: "dedupe" })).structured.id;
       const first = await callOk(c, "add_memories", { collection_id: cid, memories: [{ content: "The spare key is under the blue flower pot." }] });
       const [kept] = first.structured.ids;
+      // on the production backend the vector index is fed by an outbox: wait until search sees it
+      for (let i = 0; i < 100; i++) {
+        const found = await callOk(c, "search_memories", { collection_id: cid, query: "where is the spare key?" });
+        if (found.structured.results[0]?.id === kept) break;
+        await Bun.sleep(100);
+      }
       const again = await callOk(c, "add_memories", {
         collection_id: cid,
         memories: [{ content: "The spare key is under the blue flower pot." }, { content: "The wifi password is on the fridge." }],
