@@ -24,6 +24,7 @@ from typing import (
 import httpx
 
 from . import _calls as calls
+from ._paging import follow_async
 from ._settings import DEFAULT_TIMEOUT, Settings, Timeout
 from ._streams import (
     DEFAULT_MAX_BODY_BYTES,
@@ -200,14 +201,8 @@ class AsyncMemoryClient:
 
     async def iter_collections(self, *, page_size: Optional[int] = None) -> AsyncIterator[Collection]:
         """Your collections, oldest first, a page at a time as the iteration goes."""
-        cursor: Optional[str] = None
-        while True:
-            page = await self.list_collections_page(limit=page_size, cursor=cursor)
-            for collection in page.collections:
-                yield collection
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        async for collection in follow_async(lambda cursor: self.list_collections_page(limit=page_size, cursor=cursor), lambda page: page.collections):
+            yield collection
 
     async def get_collection(self, collection_id: str) -> Collection:
         return await self._run(calls.get_collection(collection_id))
@@ -278,14 +273,8 @@ class AsyncMemoryClient:
         self, collection_id: str, *, page_size: Optional[int] = None, filter: Optional[Filter] = None
     ) -> AsyncIterator[Memory]:
         """Every memory of the collection (or those `filter` matches), a page at a time as the iteration goes."""
-        cursor: Optional[str] = None
-        while True:
-            page = await self.list_memories(collection_id, limit=page_size, cursor=cursor, filter=filter)
-            for memory in page.memories:
-                yield memory
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        async for memory in follow_async(lambda cursor: self.list_memories(collection_id, limit=page_size, cursor=cursor, filter=filter), lambda page: page.memories):
+            yield memory
 
     async def get_memory(self, collection_id: str, memory_id: str) -> Memory:
         return await self._run(calls.get_memory(collection_id, memory_id))
@@ -360,14 +349,8 @@ class AsyncMemoryClient:
         self, collection_id: str, memory_id: str, *, page_size: Optional[int] = None
     ) -> AsyncIterator[MemoryChange]:
         """Every change of a memory, oldest first, a page at a time as the iteration goes."""
-        cursor: Optional[str] = None
-        while True:
-            page = await self.memory_history(collection_id, memory_id, limit=page_size, cursor=cursor)
-            for change in page.history:
-                yield change
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        async for change in follow_async(lambda cursor: self.memory_history(collection_id, memory_id, limit=page_size, cursor=cursor), lambda page: page.history):
+            yield change
 
     # --- export and import (NDJSON) --------------------------------------------------------
 
@@ -503,14 +486,8 @@ class AsyncMemoryClient:
     async def iter_entities(
         self, collection_id: str, *, q: Optional[str] = None, page_size: Optional[int] = None
     ) -> AsyncIterator[Entity]:
-        cursor: Optional[str] = None
-        while True:
-            page = await self.list_entities(collection_id, q=q, limit=page_size, cursor=cursor)
-            for entity in page.entities:
-                yield entity
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        async for entity in follow_async(lambda cursor: self.list_entities(collection_id, q=q, limit=page_size, cursor=cursor), lambda page: page.entities):
+            yield entity
 
     async def get_entity(self, collection_id: str, name: str) -> EntityDetail:
         """An entity (by name, any case), its neighbours and the memories that mention it."""

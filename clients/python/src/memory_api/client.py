@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Iterator, List, Mapping, Optional, S
 import httpx
 
 from . import _calls as calls
+from ._paging import follow
 from ._settings import DEFAULT_TIMEOUT, Settings, Timeout
 from ._streams import (
     DEFAULT_MAX_BODY_BYTES,
@@ -185,13 +186,7 @@ class MemoryClient:
 
     def iter_collections(self, *, page_size: Optional[int] = None) -> Iterator[Collection]:
         """Your collections, oldest first, a page at a time as the iteration goes."""
-        cursor: Optional[str] = None
-        while True:
-            page = self.list_collections_page(limit=page_size, cursor=cursor)
-            yield from page.collections
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        yield from follow(lambda cursor: self.list_collections_page(limit=page_size, cursor=cursor), lambda page: page.collections)
 
     def get_collection(self, collection_id: str) -> Collection:
         return self._run(calls.get_collection(collection_id))
@@ -262,13 +257,7 @@ class MemoryClient:
         self, collection_id: str, *, page_size: Optional[int] = None, filter: Optional[Filter] = None
     ) -> Iterator[Memory]:
         """Every memory of the collection (or those `filter` matches), a page at a time as the iteration goes."""
-        cursor: Optional[str] = None
-        while True:
-            page = self.list_memories(collection_id, limit=page_size, cursor=cursor, filter=filter)
-            yield from page.memories
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        yield from follow(lambda cursor: self.list_memories(collection_id, limit=page_size, cursor=cursor, filter=filter), lambda page: page.memories)
 
     def get_memory(self, collection_id: str, memory_id: str) -> Memory:
         return self._run(calls.get_memory(collection_id, memory_id))
@@ -341,13 +330,7 @@ class MemoryClient:
 
     def iter_memory_history(self, collection_id: str, memory_id: str, *, page_size: Optional[int] = None) -> Iterator[MemoryChange]:
         """Every change of a memory, oldest first, a page at a time as the iteration goes."""
-        cursor: Optional[str] = None
-        while True:
-            page = self.memory_history(collection_id, memory_id, limit=page_size, cursor=cursor)
-            yield from page.history
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        yield from follow(lambda cursor: self.memory_history(collection_id, memory_id, limit=page_size, cursor=cursor), lambda page: page.history)
 
     # --- export and import (NDJSON) --------------------------------------------------------
 
@@ -474,13 +457,7 @@ class MemoryClient:
         return self._run(calls.list_entities(collection_id, q, limit, cursor))
 
     def iter_entities(self, collection_id: str, *, q: Optional[str] = None, page_size: Optional[int] = None) -> Iterator[Entity]:
-        cursor: Optional[str] = None
-        while True:
-            page = self.list_entities(collection_id, q=q, limit=page_size, cursor=cursor)
-            yield from page.entities
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        yield from follow(lambda cursor: self.list_entities(collection_id, q=q, limit=page_size, cursor=cursor), lambda page: page.entities)
 
     def get_entity(self, collection_id: str, name: str) -> EntityDetail:
         """An entity (by name, any case), its neighbours and the memories that mention it."""
