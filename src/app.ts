@@ -45,6 +45,10 @@ import { CostPolicy } from "./http/cost";
 import { SpentBudgets, earlyRejectionPlugin, rememberingLimiter } from "./http/early-rejection";
 import type { TierLimits } from "./config";
 import type { TenantUsage } from "./ports/tenant-usage";
+import type { WebhookStore } from "./ports/webhook-store";
+import type { TargetPolicy } from "./webhooks/target";
+import { sendDelivery } from "./webhooks/sender";
+import { webhookRoutes } from "./routes/webhooks";
 
 /** Everything the app needs, built by the caller (index.ts, or a test). */
 export interface AppDeps {
@@ -69,6 +73,8 @@ export interface AppDeps {
   usage?: TenantUsage;
   /** Search popularity counters: TTL by popularity and pre-warming; absent = one TTL, no pre-warming. */
   popularity?: SearchPopularity;
+  /** Webhooks of collections (…/webhooks routes); their delivery runs beside the app (src/webhooks/dispatcher.ts). Absent: no routes. */
+  webhooks?: { store: WebhookStore; policy: TargetPolicy; timeoutMs: number };
   /** Idempotency keys of the create routes; absent = the `Idempotency-Key` header is ignored. */
   idempotency?: IdempotencyStore;
   log: Logger;
@@ -200,6 +206,17 @@ export function buildApp(deps: AppDeps) {
       deps.history
         ? historyRoutes({ auth, collections: deps.collections, memories: deps.memories, history: deps.history })
         : new Elysia({ name: "history-routes" }),
+    )
+    .use(
+      deps.webhooks
+        ? webhookRoutes({
+            auth,
+            collections: deps.collections,
+            webhooks: deps.webhooks.store,
+            policy: deps.webhooks.policy,
+            send: (request) => sendDelivery(request, { policy: deps.webhooks!.policy, timeoutMs: deps.webhooks!.timeoutMs }),
+          })
+        : new Elysia({ name: "webhook-routes" }),
     )
     .use(graphRoutes({ auth, collections: deps.collections, memories: deps.memories, graph: deps.graph }))
     .use(searchRoutes({ auth, pipeline, cost }))

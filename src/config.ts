@@ -134,6 +134,26 @@ export interface Config {
     /** Seconds between purges of expired memories (already invisible); 0 = never purge. */
     sweepIntervalSeconds: number;
   };
+  /** Delivery of collection changes to registered URLs (src/webhooks). */
+  webhooks: {
+    /** Whether webhook URLs may point at loopback, private or reserved addresses (SSRF guard). */
+    privateTargets: "allow" | "deny";
+    /** When set, the only hosts webhook URLs may name (lower case). */
+    allowedHosts: string[] | null;
+    /** Bound on one delivery request. */
+    timeoutMs: number;
+    /** How often an idle dispatcher looks for changes to deliver. */
+    pollMs: number;
+    /** Most events in one delivery. */
+    batchSize: number;
+    /** Failed attempts in a row after which a webhook is disabled. */
+    maxAttempts: number;
+    /** First retry delay, doubled per failure up to the maximum. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** Days the delivery log is kept; 0 = forever. */
+    deliveryRetentionDays: number;
+  };
   production: {
     databaseUrl: string;
     pgPoolSize: number;
@@ -301,6 +321,18 @@ export function loadConfig(env: Env = process.env): Config {
     expiry: {
       sweepIntervalSeconds: r.int("EXPIRY_SWEEP_INTERVAL_SECONDS", 10, 0, 86_400),
     },
+    webhooks: {
+      // a local server (embedded) delivers to local receivers; a deployed one refuses by default
+      privateTargets: r.oneOf("WEBHOOK_PRIVATE_TARGETS", mode === "production" ? "deny" : "allow", ["allow", "deny"] as const),
+      allowedHosts: hostList(r.optional("WEBHOOK_ALLOWED_HOSTS")),
+      timeoutMs: r.int("WEBHOOK_TIMEOUT_MS", 10_000, 100, 120_000),
+      pollMs: r.int("WEBHOOK_POLL_MS", 1000, 10, 60_000),
+      batchSize: r.int("WEBHOOK_BATCH_SIZE", 100, 1, 1000),
+      maxAttempts: r.int("WEBHOOK_MAX_ATTEMPTS", 20, 1, 1000),
+      retryBaseMs: r.int("WEBHOOK_RETRY_BASE_MS", 5000, 10, 3_600_000),
+      retryMaxMs: r.int("WEBHOOK_RETRY_MAX_MS", 3_600_000, 10, 86_400_000),
+      deliveryRetentionDays: r.int("WEBHOOK_DELIVERY_RETENTION_DAYS", 7, 0, 36_500),
+    },
     production: {
       databaseUrl: r.url("DATABASE_URL", serviceUrls.postgres(DEFAULTS.host, DEFAULTS.postgres), [
         "postgres:",
@@ -317,4 +349,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** `WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, lower-cased; unset or empty = no list. */
+function hostList(raw: string | undefined): string[] | null {
+  const hosts = (raw ?? "").split(",").map((h) => h.trim().toLowerCase()).filter((h) => h !== "");
+  return hosts.length > 0 ? hosts : null;
 }

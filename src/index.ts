@@ -5,6 +5,8 @@ import { resolveJwtSecret } from "./auth/secret";
 import { openEmbeddedRuntime, type Runtime } from "./runtime/embedded";
 import { SERVER_BODY_LIMIT } from "./http/body";
 import { startSweepers } from "./maintenance/sweepers";
+import { WebhookDispatcher } from "./webhooks/dispatcher";
+import { sendDelivery } from "./webhooks/sender";
 
 async function main() {
   let config;
@@ -71,13 +73,37 @@ async function main() {
   const sweepers = startSweepers({
     expiry: runtime.expiry,
     history: runtime.deps.history,
+    webhooks: runtime.deps.webhooks?.store,
     log,
     settings: {
+      webhookDeliveryRetentionDays: config.webhooks.deliveryRetentionDays,
       expirySweepIntervalSeconds: config.expiry.sweepIntervalSeconds,
       historyRetentionDays: config.history.retentionDays,
       historyPruneIntervalSeconds: config.history.pruneIntervalSeconds,
     },
   });
+  // Webhooks follow the change log; every worker runs a dispatcher (each webhook is leased to one at a time).
+  const webhooks = runtime.deps.webhooks;
+  const dispatcher =
+    webhooks && runtime.deps.history
+      ? new WebhookDispatcher({
+          store: webhooks.store,
+          history: runtime.deps.history,
+          send: (request) => sendDelivery(request, { policy: webhooks.policy, timeoutMs: webhooks.timeoutMs }),
+          log: log.child({ component: "webhooks" }),
+          settings: {
+            pollMs: config.webhooks.pollMs,
+            batchSize: config.webhooks.batchSize,
+            maxBodyBytes: 1024 * 1024,
+            maxAttempts: config.webhooks.maxAttempts,
+            retryBaseMs: config.webhooks.retryBaseMs,
+            retryMaxMs: config.webhooks.retryMaxMs,
+            concurrency: 8,
+            timeoutMs: config.webhooks.timeoutMs,
+          },
+        }).start()
+      : undefined;
+  if (dispatcher) app.metrics.setSources({ webhooks: () => dispatcher.counters });
   // In the background: the most searched collections' popular answers, recomputed or pulled
   // from the shared cache into this worker's first level.
   void app.pipeline.prewarmer.warmStart(config.cachePolicy.prewarmCollectionsAtStart).then(
@@ -92,6 +118,7 @@ async function main() {
     log.info("shutting down: draining in-flight requests", { signal });
     await server.stop(false);
     await sweepers.stop();
+    await dispatcher?.stop();
     await runtime.close();
     process.exit(0);
   };

@@ -4,12 +4,15 @@ import type { KeyGrant, Principal } from "./claims";
 
 /**
  * What an API key may reach, decided from the route alone so that every route (today's and
- * tomorrow's) is covered: reading is GET and POST /v1/search; /v1/keys needs admin; any other
+ * tomorrow's) is covered: reading is GET and POST /v1/search; /v1/keys and webhooks need admin; any other
  * /v1 method writes. A route outside /v1 (e.g. /mcp) needs admin until it checks each of its
  * operations itself with `requireScope` / `requireCollection`.
  */
 export function requiredScope(method: string, route: string): ApiKeyScope {
   if (route === "/v1/keys" || route.startsWith("/v1/keys/")) return "admin";
+  // a webhook sends every future change of a collection to a URL: as much as reading it all, and
+  // a lasting grant, so only a key that may manage credentials may manage webhooks
+  if (/^\/v1\/collections\/[^/]+\/webhooks(\/|$)/.test(route)) return "admin";
   if (method === "GET" || method === "HEAD") return "read";
   if (method === "POST" && route === "/v1/search") return "read";
   // MCP messages only read; each tool call is a request to the API's own routes with the same

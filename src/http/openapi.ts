@@ -233,6 +233,7 @@ export function completeDocument(generated: Json, info: { title: string; version
       { name: "collections", description: "a user's collections" },
       { name: "memories", description: "the memories of a collection" },
       { name: "search", description: "semantic, keyword and hybrid search" },
+      { name: "webhooks", description: "a collection's changes POSTed to your URL: signed, retried, at least once, with a delivery log" },
       { name: "graph", description: "the knowledge graph of a collection: entities and their relations" },
       { name: "keys", description: "your API keys: scoped, revocable credentials for programs" },
       { name: "health", description: "liveness, readiness and metrics; no token" },

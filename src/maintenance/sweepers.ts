@@ -1,6 +1,7 @@
 import type { Logger } from "../log";
 import type { ExpiringMemoryStore } from "../ports/memory-expiry";
 import type { MemoryHistoryStore } from "../ports/memory-history";
+import type { WebhookStore } from "../ports/webhook-store";
 import { every, type PeriodicTask } from "./periodic";
 
 export interface SweeperSettings {
@@ -8,13 +9,16 @@ export interface SweeperSettings {
   expirySweepIntervalSeconds: number;
   /** Days a change-log entry is kept; 0 = forever. */
   historyRetentionDays: number;
-  /** Seconds between prunings of the change log. */
+  /** Seconds between prunings of the change log (and of the webhook delivery log). */
   historyPruneIntervalSeconds: number;
+  /** Days a webhook delivery-log entry is kept; 0 or absent = forever. */
+  webhookDeliveryRetentionDays?: number;
 }
 
 export interface SweeperDeps {
   expiry?: ExpiringMemoryStore;
   history?: MemoryHistoryStore;
+  webhooks?: WebhookStore;
   settings: SweeperSettings;
   log: Logger;
   /** Milliseconds clock; default Date.now. */
@@ -40,6 +44,8 @@ export interface Sweepers {
   purgeExpired(): Promise<number>;
   /** One pruning of the change log now; returns how many entries went. */
   pruneHistory(): Promise<number>;
+  /** One pruning of the webhook delivery log now; returns how many entries went. */
+  pruneDeliveries(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +71,14 @@ export function startSweepers(deps: SweeperDeps): Sweepers {
     if (pruned > 0) log.info("history entries past retention pruned", { pruned, before: before.toISOString() });
     return pruned;
   };
+  const deliveryRetentionDays = settings.webhookDeliveryRetentionDays ?? 0;
+  const pruneDeliveries = async () => {
+    if (!deps.webhooks || deliveryRetentionDays <= 0) return 0;
+    const before = new Date(now() - deliveryRetentionDays * 86_400_000);
+    const pruned = await drain(() => deps.webhooks!.pruneDeliveries(before, BATCH));
+    if (pruned > 0) log.info("webhook delivery-log entries past retention pruned", { pruned, before: before.toISOString() });
+    return pruned;
+  };
   const tasks: PeriodicTask[] = [];
   if (deps.expiry && settings.expirySweepIntervalSeconds > 0) {
     tasks.push(every(settings.expirySweepIntervalSeconds * 1000, "expiry sweep", async () => void (await purgeExpired()), log));
@@ -72,9 +86,13 @@ export function startSweepers(deps: SweeperDeps): Sweepers {
   if (deps.history && settings.historyRetentionDays > 0) {
     tasks.push(every(settings.historyPruneIntervalSeconds * 1000, "history pruning", async () => void (await pruneHistory()), log));
   }
+  if (deps.webhooks && deliveryRetentionDays > 0) {
+    tasks.push(every(settings.historyPruneIntervalSeconds * 1000, "webhook delivery-log pruning", async () => void (await pruneDeliveries()), log));
+  }
   return {
     purgeExpired,
     pruneHistory,
+    pruneDeliveries,
     async stop() {
       await Promise.all(tasks.map((t) => t.stop()));
     },

@@ -67,6 +67,8 @@ export interface MetricSources {
   outboxBacklog: () => Promise<Record<string, number>>;
   /** Requests limited per worker because Redis was unreachable. */
   rateLimitFallbacks: () => number;
+  /** This worker's webhook deliveries. */
+  webhooks: () => { delivered: number; failed: number; disabled: number; events: number };
 }
 
 /** Times one (dependency, operation): both children bound once. */
@@ -234,6 +236,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     const ms = reranker()?.msPerPair;
     return ms === undefined ? undefined : ms / 1000;
   });
+
+  const webhooks = () => sources.webhooks?.();
+  counterFrom(name("webhook_deliveries_total"), "Webhook deliveries the receiver answered 2xx.", () => webhooks()?.delivered);
+  counterFrom(name("webhook_delivery_failures_total"), "Webhook deliveries that failed (non-2xx, timeout, refused); each is retried.", () => webhooks()?.failed);
+  counterFrom(name("webhook_events_delivered_total"), "Change events delivered to webhooks.", () => webhooks()?.events);
+  counterFrom(name("webhooks_disabled_total"), "Webhooks disabled after WEBHOOK_MAX_ATTEMPTS failures in a row.", () => webhooks()?.disabled);
 
   /** A counter mirroring a running total kept elsewhere (read at scrape time). */
   function counterFrom(metric: string, help: string, read: () => number | undefined): void {

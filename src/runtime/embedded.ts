@@ -7,7 +7,7 @@ import { openEmbeddedStores } from "../stores/embedded";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
 import { openReranker, premiumReranker } from "./reranker";
-import { appSettings, embedderHealth, embedderOptions } from "./shared";
+import { appSettings, embedderHealth, embedderOptions, webhookDeps } from "./shared";
 import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
 import { timedCollections, timedMemories, timedVectors, watch } from "../metrics/stores";
@@ -52,6 +52,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       graph: stores.graph,
       cache: stores.cache,
       idempotency: stores.idempotency,
+      webhooks: webhookDeps(config, stores.webhooks),
       popularity: new InProcessPopularity({ halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker: premiumReranker(config, reranker),

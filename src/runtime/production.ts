@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createTokenService } from "../auth/tokens";
 import { openReranker, premiumReranker } from "./reranker";
-import { appSettings, embedderHealth, embedderOptions, optionalDependency } from "./shared";
+import { appSettings, embedderHealth, embedderOptions, webhookDeps, optionalDependency } from "./shared";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
@@ -105,6 +105,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
             })
           : redisCache,
       idempotency: postgres.idempotency,
+      webhooks: webhookDeps(config, postgres.webhooks),
       popularity: new RedisPopularity(redis.redis, { halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
       reranker: premiumReranker(config, reranker),

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import type { OnnxEmbedderOptions } from "../ml/embedder";
 import type { Embedder } from "../ports/embedder";
 import type { HealthCheck } from "../ports/health-check";
+import type { WebhookStore } from "../ports/webhook-store";
 
 /** What both runtimes build the same way from the configuration. */
 export const embedderOptions = (config: Config): OnnxEmbedderOptions => ({
@@ -43,4 +44,11 @@ export const embedderHealth = (embedder: Embedder): HealthCheck => ({
  */
 export const optionalDependency = (inner: HealthCheck): HealthCheck => ({
   check: async () => ({ ...(await inner.check()), optional: true }),
+});
+
+/** The webhook routes' dependencies from the configuration. */
+export const webhookDeps = (config: Config, store: WebhookStore): NonNullable<AppDeps["webhooks"]> => ({
+  store,
+  policy: { privateTargets: config.webhooks.privateTargets, allowedHosts: config.webhooks.allowedHosts },
+  timeoutMs: config.webhooks.timeoutMs,
 });

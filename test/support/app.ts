@@ -11,6 +11,7 @@ import type { TierLimits } from "../../src/config";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 import type { Embedder } from "../../src/ports/embedder";
 import type { MemoryStore } from "../../src/ports/memory-store";
+import type { TargetPolicy } from "../../src/webhooks/target";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -81,6 +82,8 @@ export async function createTestApp(
     /** Page size of GET …/export and batch size of POST …/import; default the app's. */
     exportPageSize?: number;
     importBatchSize?: number;
+    /** Which URLs webhooks may use; default: any (tests deliver to loopback receivers). */
+    webhookPolicy?: TargetPolicy;
   } = {},
 ): Promise<TestApp> {
   const shared = opts.embedder ?? (await sharedEmbedder());
@@ -101,6 +104,11 @@ export async function createTestApp(
     reranker: opts.reranker,
     popularity: opts.popularity ? backend.popularity : undefined,
     idempotency: backend.idempotency,
+    webhooks: {
+      store: backend.webhooks,
+      policy: opts.webhookPolicy ?? { privateTargets: "allow", allowedHosts: null },
+      timeoutMs: 2000,
+    },
     healthChecks: [...backend.health, ...(opts.extraHealthChecks ?? [])],
     rateLimit: opts.rateLimit,
     tierLimits: opts.tierLimits,

@@ -26,6 +26,7 @@ import { waitFor } from "../../src/runtime/retry";
 import type { MemoryHistoryStore } from "../../src/ports/memory-history";
 import type { ExpiringMemoryStore } from "../../src/ports/memory-expiry";
 import type { Clock } from "../../src/stores/shared/expiry";
+import type { WebhookStore } from "../../src/ports/webhook-store";
 
 export interface Backend {
   name: "embedded" | "production";
@@ -49,6 +50,8 @@ export interface Backend {
   health: HealthCheck[];
   /** Per-tenant totals (quotas). */
   usage: TenantUsage;
+  /** Webhooks and their delivery log. */
+  webhooks: WebhookStore;
   /** Waits until every outbox row is delivered (production); nothing to wait for in embedded. */
   settle(timeoutMs?: number): Promise<void>;
   /** Undelivered outbox rows per derived index. */
@@ -76,6 +79,7 @@ export function embeddedBackend(stores: EmbeddedStores, cache: SearchCache = sto
     idempotency: stores.idempotency,
     health: [stores.health],
     usage: stores.usage,
+    webhooks: stores.webhooks,
     settle: async () => {},
     backlog: async () => ({}),
     close: async () => stores.close(),
@@ -138,6 +142,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     idempotency: postgres.idempotency,
     health: [postgres.health, milvus.health, neo4j.health, redis.health],
     usage: postgres.usage,
+    webhooks: postgres.webhooks,
     settle: async (timeoutMs = 60_000) => {
       if (!(await postgres.outbox.drain(timeoutMs))) {
         throw new Error(`the outbox did not drain in ${timeoutMs} ms: ${JSON.stringify(await postgres.outbox.backlog())}`);

@@ -83,8 +83,11 @@ export class EmbeddedChangeLog {
       `SELECT ${CHANGE_COLUMNS} FROM memory_changes WHERE collection_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     );
     this.pruneStmt = db.prepare<null, [string, number]>(
+      // an entry an enabled webhook has yet to deliver is kept past the retention
       `DELETE FROM memory_changes WHERE (collection_id, seq) IN (
-         SELECT collection_id, seq FROM memory_changes WHERE at < ? LIMIT ?)`,
+         SELECT c.collection_id, c.seq FROM memory_changes c WHERE c.at < ?
+           AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.collection_id = c.collection_id AND w.enabled = 1 AND w.delivered_seq < c.seq)
+         LIMIT ?)`,
     );
   }
 

@@ -1,3 +1,5 @@
+import { EmbeddedWebhookStore } from "./webhooks.ts";
+import type { WebhookStore } from "../../ports/webhook-store.ts";
 import type { ApiKeyStore } from "../../ports/api-key-store.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
 import type { GraphStore } from "../../ports/graph-store.ts";
@@ -49,6 +51,8 @@ export interface EmbeddedStores {
   idempotency: IdempotencyStore;
   /** Per-tenant totals for quotas. */
   usage: TenantUsage;
+  /** Webhooks of collections and their delivery log. */
+  webhooks: WebhookStore;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -72,6 +76,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     health: new EmbeddedHealthCheck(db),
     idempotency: new EmbeddedIdempotencyStore(db),
     usage: new EmbeddedTenantUsage(db),
+    webhooks: new EmbeddedWebhookStore(db, options.now),
     close() {
       statements.clear();
       db.close(true);

@@ -4,6 +4,7 @@ import { apiKeysMigration } from "./api-keys.ts";
 import { changeLogMigration } from "./change-log.ts";
 import { embeddingModelMigration } from "./embedding-model-schema.ts";
 import { dedupeMigration } from "./dedupe-schema.ts";
+import { webhooksMigration } from "./webhooks.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -117,4 +118,6 @@ export const MIGRATIONS: readonly Migration[] = [
   embeddingModelMigration,
   // 7: each collection's dedupe threshold (dedupe-schema.ts).
   dedupeMigration,
+  // 8: webhooks and their delivery log (webhooks.ts).
+  webhooksMigration,
 ];

@@ -20,6 +20,8 @@ import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import type { Clock } from "../shared/expiry.ts";
 import type { ReembedStore } from "../../ports/reembed-store.ts";
 import { PostgresReembedStore } from "./reembed.ts";
+import { PostgresWebhookStore } from "./webhooks.ts";
+import type { WebhookStore } from "../../ports/webhook-store.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -57,6 +59,8 @@ export interface PostgresStores {
   health: HealthCheck;
   /** Idempotency keys of writes, next to the writes they protect. */
   idempotency: IdempotencyStore;
+  /** Webhooks of collections and their delivery log. */
+  webhooks: WebhookStore;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
@@ -102,6 +106,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     reembed: new PostgresReembedStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
     idempotency: new PostgresIdempotencyStore(pool),
+    webhooks: new PostgresWebhookStore(pool),
     usage: new PostgresTenantUsage(pool),
     outbox,
     warm: (n) => pool.warm(n),

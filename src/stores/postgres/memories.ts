@@ -440,8 +440,11 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const { rowCount } = await this.pool.query(
       {
         name: "changes.prune",
+        // an entry an enabled webhook has yet to deliver is kept past the retention
         text: `DELETE FROM memory_changes WHERE (collection_id, seq) IN (
-                 SELECT collection_id, seq FROM memory_changes WHERE at < $1::timestamptz LIMIT $2)`,
+                 SELECT c.collection_id, c.seq FROM memory_changes c WHERE c.at < $1::timestamptz
+                   AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.collection_id = c.collection_id AND w.enabled AND w.delivered_seq < c.seq)
+                 LIMIT $2)`,
       },
       [before.toISOString(), clampCount(limit, 1_000_000)],
     );

@@ -2,6 +2,7 @@ import type { Logger } from "../../log.ts";
 import type { PgPool } from "./pool.ts";
 import { CHANGE_LOG_MIGRATION } from "./change-log.ts";
 import { EMBEDDING_MODEL_MIGRATION } from "./embedding-model-schema.ts";
+import { WEBHOOKS_MIGRATION } from "./webhooks.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -97,6 +98,8 @@ export const MIGRATIONS: readonly string[] = [
   // 7: each collection's dedupe threshold, NULL for the server's default (issue 19; idempotent,
   // so it may be renumbered).
   `ALTER TABLE collections ADD COLUMN IF NOT EXISTS dedupe_threshold double precision;`,
+  // 8: webhooks and their delivery log (webhooks.ts).
+  WEBHOOKS_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */
