@@ -25,6 +25,16 @@ describe("config", () => {
     }
   });
 
+  test("webhooks: private targets allowed on a local (embedded) server, denied in production unless said; hosts lower-cased", () => {
+    expect(loadConfig({}).webhooks).toMatchObject({ privateTargets: "allow", allowedHosts: null, maxAttempts: 20, retryBaseMs: 5000 });
+    const production = loadConfig({ MEMORY_MODE: "production", JWT_SECRET: "s".repeat(32) });
+    expect(production.webhooks.privateTargets).toBe("deny");
+    expect(loadConfig({ MEMORY_MODE: "production", JWT_SECRET: "s".repeat(32), WEBHOOK_PRIVATE_TARGETS: "allow" }).webhooks.privateTargets).toBe("allow");
+    expect(loadConfig({ WEBHOOK_ALLOWED_HOSTS: " Hooks.Example.com, ,b.example " }).webhooks.allowedHosts).toEqual(["hooks.example.com", "b.example"]);
+    expect(() => loadConfig({ WEBHOOK_PRIVATE_TARGETS: "sometimes" })).toThrow('WEBHOOK_PRIVATE_TARGETS must be one of allow | deny, got "sometimes"');
+    expect(() => loadConfig({ WEBHOOK_MAX_ATTEMPTS: "0" })).toThrow("WEBHOOK_MAX_ATTEMPTS must be between 1 and 1000, got 0");
+  });
+
   test("production mode requires a shared JWT secret", () => {
     expect(() => loadConfig({ MEMORY_MODE: "production" })).toThrow(/JWT_SECRET is required/);
   });

@@ -1,7 +1,8 @@
 /**
  * `bun run cluster` as a process: two workers on their own ports, sharing one embedded data
  * folder and one JWT secret (and the API keys in it: a revocation reaches the other worker within
- * a second); a killed worker is restarted; SIGTERM drains and exits.
+ * a second); with both dispatching, a webhook gets each change once, in order; a killed worker is
+ * restarted; SIGTERM drains and exits.
  * (The production cluster behind nginx is exercised by `npm run bench`.)
  */
 import { afterAll, expect, test } from "bun:test";
@@ -64,6 +65,34 @@ test("two workers start, share the data and one secret, a killed one comes back,
     expect(startedAt - revokedAt).toBeLessThan(1000); // API_KEY_CACHE_MS: only a request begun within it may pass
     await Bun.sleep(25);
   }
+
+  // A webhook: both workers run a dispatcher over the shared file; each change is delivered once, in order.
+  const events: { memory_id: string; seq: number }[] = [];
+  const receiver = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(request) {
+      const body = (await request.json()) as { type: string; events: { memory_id: string; seq: number }[] };
+      if (body.type === "memory.changes") events.push(...body.events);
+      return new Response(null, { status: 204 });
+    },
+  });
+  const hook = await fetch(`http://127.0.0.1:${basePort}/v1/collections/${id}/webhooks`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ url: `http://127.0.0.1:${receiver.port}/hook` }),
+  });
+  expect(hook.status).toBe(201);
+  const written = Array.from({ length: 10 }, (_, i) => `w${i}`);
+  for (const [i, mid] of written.entries()) {
+    const port = basePort + (i % 2);
+    const reply = await fetch(`http://127.0.0.1:${port}/v1/collections/${id}/memories`, { method: "POST", headers: auth, body: JSON.stringify({ memories: [{ id: mid, content: `memory ${mid}` }] }) });
+    expect(reply.status).toBe(201);
+  }
+  await until("ten webhook events", () => events.length >= 10);
+  await Bun.sleep(1500); // a duplicate would arrive within a poll
+  expect(events.map((e) => e.memory_id)).toEqual(written);
+  receiver.stop(true);
 
   const pid = Number(/"worker":1,"port":\d+,"pid":(\d+)/.exec(log)?.[1]);
   expect(pid).toBeGreaterThan(0);
