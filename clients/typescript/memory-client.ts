@@ -83,6 +83,73 @@ export interface DedupeOutcome {
   similarity?: number;
 }
 
+export type WebhookEventType = "memory.created" | "memory.replaced" | "memory.patched" | "memory.deleted" | "memory.expired";
+
+/** A collection's webhook and its delivery state (GET …/webhooks/:id); never its secret. */
+export interface Webhook {
+  id: string;
+  collection_id: string;
+  url: string;
+  /** The event types it receives; empty: every type. */
+  events: WebhookEventType[];
+  description: string | null;
+  enabled: boolean;
+  /** Why delivery gave up and disabled it; null otherwise. */
+  disabled_reason: string | null;
+  /** The collection's change-log position delivered so far. */
+  delivered_seq: number;
+  /** Failed attempts in a row at the pending delivery. */
+  failures: number;
+  /** When the next retry is due, while backing off. */
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NewWebhook {
+  url: string;
+  /** Absent or empty: every type. */
+  events?: WebhookEventType[];
+  description?: string | null;
+}
+
+export interface WebhookPatch {
+  url?: string;
+  events?: WebhookEventType[];
+  /** null clears it. */
+  description?: string | null;
+  /** false pauses deliveries; true resumes from where it stopped and clears the failures. */
+  enabled?: boolean;
+  /** true: a new signing secret, in this answer only. */
+  rotate_secret?: boolean;
+}
+
+/** How the receiver answered POST …/webhooks/:id/test (200 whatever it did). */
+export interface WebhookTestResult {
+  delivery_id: string;
+  /** The receiver answered 2xx. */
+  delivered: boolean;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
+/** One attempt of a webhook's delivery log. */
+export interface WebhookDelivery {
+  /** The Memory-Delivery-Id header of that attempt. */
+  id: string;
+  kind: "events" | "test";
+  at: string;
+  first_seq: number | null;
+  last_seq: number | null;
+  event_count: number;
+  attempt: number;
+  status_code: number | null;
+  succeeded: boolean;
+  duration_ms: number;
+  error: string | null;
+}
+
 /** A non-2xx answer (its problem+json fields), or no answer at all (status 0). */
 export class MemoryApiError extends Error {
   constructor(
@@ -288,6 +355,71 @@ export class MemoryClient {
 
   search(body: SearchRequest): Promise<SearchAnswer> {
     return this.request("POST", "/v1/search", body);
+  }
+
+  /**
+   * Registers a webhook: the collection's changes from now on are POSTed to `url`, signed in the
+   * Memory-Signature header with the answer's `secret`, which is shown only here. Retried after
+   * a 429 only: a repeat after a 503 could register it twice.
+   */
+  createWebhook(collectionId: string, webhook: NewWebhook): Promise<Webhook & { secret: string }> {
+    return this.request("POST", this.webhooksPath(collectionId), webhook, [429]);
+  }
+
+  listWebhooks(collectionId: string): Promise<{ webhooks: Webhook[] }> {
+    return this.request("GET", this.webhooksPath(collectionId));
+  }
+
+  getWebhook(collectionId: string, webhookId: string): Promise<Webhook> {
+    return this.request("GET", this.webhooksPath(collectionId, webhookId));
+  }
+
+  /** Changes each given field; with `rotate_secret: true` the answer has the new `secret` (and a 503 is not retried). */
+  updateWebhook(collectionId: string, webhookId: string, patch: WebhookPatch): Promise<Webhook & { secret?: string }> {
+    return this.request("PATCH", this.webhooksPath(collectionId, webhookId), patch, patch.rotate_secret ? [429] : undefined);
+  }
+
+  /** True when deleted (with its delivery log), false when it was already gone. */
+  async deleteWebhook(collectionId: string, webhookId: string): Promise<boolean> {
+    try {
+      await this.request("DELETE", this.webhooksPath(collectionId, webhookId));
+      return true;
+    } catch (error) {
+      if (error instanceof MemoryApiError && error.status === 404 && error.code === "not_found") return false;
+      throw error;
+    }
+  }
+
+  /** Sends a signed test delivery now (even to a disabled webhook) and says how the receiver answered. */
+  testWebhook(collectionId: string, webhookId: string): Promise<WebhookTestResult> {
+    return this.request("POST", `${this.webhooksPath(collectionId, webhookId)}/test`);
+  }
+
+  /** One page of the webhook's delivery log, newest first; pass `next_cursor` on for older ones. */
+  listWebhookDeliveries(
+    collectionId: string,
+    webhookId: string,
+    page: { limit?: number; cursor?: string } = {},
+  ): Promise<{ deliveries: WebhookDelivery[]; next_cursor: string | null }> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set("limit", String(page.limit));
+    if (page.cursor) query.set("cursor", page.cursor);
+    return this.request("GET", `${this.webhooksPath(collectionId, webhookId)}/deliveries?${query}`);
+  }
+
+  /** Every attempt of the webhook's delivery log, newest first, page by page. */
+  async *allWebhookDeliveries(collectionId: string, webhookId: string, pageSize = 100): AsyncGenerator<WebhookDelivery> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listWebhookDeliveries(collectionId, webhookId, { limit: pageSize, cursor });
+      yield* page.deliveries;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  private webhooksPath(collectionId: string, webhookId?: string): string {
+    const base = `/v1/collections/${encodeURIComponent(collectionId)}/webhooks`;
+    return webhookId === undefined ? base : `${base}/${encodeURIComponent(webhookId)}`;
   }
 
   /** A streamed answer: its Response once the status is 2xx, else the problem as a MemoryApiError. */

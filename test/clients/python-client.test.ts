@@ -53,7 +53,8 @@ async function token(sub: string, tier: string, claims: Record<string, unknown> 
 
 beforeAll(async () => {
   python = await clientPython();
-  api = await startMemoryApi({ RATE_LIMIT_FREE: String(FREE_PER_MINUTE) });
+  // the webhook tests deliver to a receiver on 127.0.0.1: allowed in embedded mode, denied by default in production
+  api = await startMemoryApi({ RATE_LIMIT_FREE: String(FREE_PER_MINUTE), WEBHOOK_PRIVATE_TARGETS: "allow" });
   const runId = crypto.randomUUID();
   pytestEnv = {
     MEMORY_API_URL: api.url,

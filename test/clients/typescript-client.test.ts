@@ -1,7 +1,9 @@
-/** The TypeScript client's bulk delete and collection PATCH against the app itself (embedded stores). */
+/** The TypeScript client's bulk delete, collection PATCH and webhooks against the app itself (embedded stores). */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { MemoryApiError, MemoryClient } from "../../clients/typescript/memory-client";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
+import { startReceiver } from "../support/webhook-receiver";
+import { verifySignature } from "../../src/webhooks/signature";
 
 let t: TestApp;
 let client: MemoryClient;
@@ -44,4 +46,54 @@ test("addMemories passes dedupe and its threshold through; updateCollection sets
   const refused = await client.addMemories(cid, [{ content: "x" }], { dedupe: "skip", dedupe_threshold: 0.1 }).catch((e: unknown) => e);
   expect((refused as MemoryApiError).status).toBe(422);
   expect((await client.updateCollection(cid, { dedupe_threshold: 0.9 })).dedupe_threshold).toBe(0.9);
+});
+
+test("webhooks: create (secret once), list, get, test delivery signed, rotate the secret, delivery log, delete", async () => {
+  const cid = await newCollection(t, token);
+  const receiver = startReceiver();
+  try {
+    const created = await client.createWebhook(cid, { url: receiver.url, events: ["memory.created"], description: "ts receiver" });
+    expect(created).toMatchObject({ collection_id: cid, url: receiver.url, events: ["memory.created"], description: "ts receiver", enabled: true, failures: 0 });
+    expect(created.secret).toMatch(/^whsec_/);
+    const { secret, ...shown } = created;
+    expect(await client.getWebhook(cid, created.id)).toEqual(shown);
+    expect(await client.listWebhooks(cid)).toEqual({ webhooks: [shown] });
+
+    const tested = await client.testWebhook(cid, created.id);
+    expect(tested).toMatchObject({ delivered: true, status_code: 200, error: null });
+    const [ping] = await receiver.waitFor(1);
+    expect(ping!.headers.get("memory-delivery-id")).toBe(tested.delivery_id);
+    expect(ping!.body).toMatchObject({ type: "webhook.test", webhook_id: created.id, collection_id: cid, events: [] });
+    expect(verifySignature(secret, ping!.text, ping!.headers.get("memory-signature"))).toBe(true);
+
+    const rotated = await client.updateWebhook(cid, created.id, { rotate_secret: true, enabled: false, description: null });
+    expect(rotated).toMatchObject({ enabled: false, description: null });
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(secret);
+    expect((await client.updateWebhook(cid, created.id, { events: [] })).secret).toBeUndefined();
+    const again = await client.testWebhook(cid, created.id);
+    const [, pong] = await receiver.waitFor(2);
+    expect(verifySignature(rotated.secret!, pong!.text, pong!.headers.get("memory-signature"))).toBe(true);
+    expect(verifySignature(secret, pong!.text, pong!.headers.get("memory-signature"))).toBe(false);
+
+    const page = await client.listWebhookDeliveries(cid, created.id, { limit: 1 });
+    expect(page.deliveries.map((d) => d.id)).toEqual([again.delivery_id]);
+    expect(page.next_cursor).not.toBeNull();
+    const log = [];
+    for await (const delivery of client.allWebhookDeliveries(cid, created.id, 1)) log.push(delivery);
+    expect(log.map((d) => [d.id, d.kind, d.succeeded])).toEqual([
+      [again.delivery_id, "test", true],
+      [tested.delivery_id, "test", true],
+    ]);
+
+    const refused = await client.updateWebhook(cid, created.id, {}).catch((e: unknown) => e);
+    expect((refused as MemoryApiError).status).toBe(422);
+    expect(await client.deleteWebhook(cid, created.id)).toBe(true);
+    expect(await client.deleteWebhook(cid, created.id)).toBe(false);
+    const gone = await client.getWebhook(cid, created.id).catch((e: unknown) => e);
+    expect((gone as MemoryApiError).status).toBe(404);
+    expect(await client.listWebhooks(cid)).toEqual({ webhooks: [] });
+  } finally {
+    receiver.stop();
+  }
 });

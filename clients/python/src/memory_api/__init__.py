@@ -1,4 +1,5 @@
-"""Python client for the Memory API: `MemoryClient` (blocking) and `AsyncMemoryClient` (asyncio)."""
+"""Python client for the Memory API: `MemoryClient` (blocking) and `AsyncMemoryClient` (asyncio);
+`verify_webhook_signature` for a webhook's receiver."""
 
 from ._settings import __version__
 from .async_client import AsyncMemoryClient
@@ -50,8 +51,14 @@ from .models import (
     SearchResponse,
     SearchResult,
     SearchType,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryPage,
+    WebhookEventType,
+    WebhookTestResult,
 )
 from .retry import NO_RETRY, RetryEvent, RetryPolicy
+from .webhooks import SIGNATURE_HEADER, verify_webhook_signature, webhook_signature
 
 __all__ = [
     "__version__",
@@ -104,4 +111,12 @@ __all__ = [
     "ImportSummary",
     "ImportLineError",
     "ImportProgress",
+    "Webhook",
+    "WebhookEventType",
+    "WebhookTestResult",
+    "WebhookDelivery",
+    "WebhookDeliveryPage",
+    "SIGNATURE_HEADER",
+    "verify_webhook_signature",
+    "webhook_signature",
 ]

@@ -33,6 +33,10 @@ from .models import (
     SearchResponse,
     SearchType,
     Unset,
+    Webhook,
+    WebhookDeliveryPage,
+    WebhookEventType,
+    WebhookTestResult,
     format_time,
     memory_json,
 )
@@ -288,6 +292,92 @@ def list_entities(collection_id: str, q: Optional[str], limit: Optional[int], cu
 
 def get_entity(collection_id: str, name: str) -> Call[EntityDetail]:
     return Call("GET", f"/v1/collections/{_seg(collection_id)}/entities/{_seg(name)}", lambda r: EntityDetail.from_json(r.json()))
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def _webhooks(collection_id: str) -> str:
+    return f"/v1/collections/{_seg(collection_id)}/webhooks"
+
+
+def _events(events: Optional[Sequence[WebhookEventType]]) -> Optional[List[str]]:
+    if events is None:
+        return None
+    if isinstance(events, str):
+        raise TypeError("events must be a list of event types, e.g. [\"memory.created\"]")
+    return list(events)
+
+
+def create_webhook(
+    collection_id: str, url: str, events: Optional[Sequence[WebhookEventType]], description: Optional[str]
+) -> Call[Webhook]:
+    body: Dict[str, Any] = {"url": url}
+    if events is not None:
+        body["events"] = _events(events)
+    if description is not None:
+        body["description"] = description
+    # a repeat would register a second webhook (and the first one's secret would be lost)
+    return Call("POST", _webhooks(collection_id), lambda r: Webhook.from_json(r.json()), json=body, ok=(201,), idempotent=False)
+
+
+def list_webhooks(collection_id: str) -> Call[List[Webhook]]:
+    return Call("GET", _webhooks(collection_id), lambda r: [Webhook.from_json(w) for w in r.json()["webhooks"]])
+
+
+def get_webhook(collection_id: str, webhook_id: str) -> Call[Webhook]:
+    return Call("GET", f"{_webhooks(collection_id)}/{_seg(webhook_id)}", lambda r: Webhook.from_json(r.json()))
+
+
+def update_webhook(
+    collection_id: str,
+    webhook_id: str,
+    url: Optional[str],
+    events: Optional[Sequence[WebhookEventType]],
+    description: Union[str, None, Unset],
+    enabled: Optional[bool],
+    rotate_secret: bool,
+) -> Call[Webhook]:
+    body: Dict[str, Any] = {}
+    if url is not None:
+        body["url"] = url
+    if events is not None:
+        body["events"] = _events(events)
+    if description is not UNSET:
+        body["description"] = description
+    if enabled is not None:
+        body["enabled"] = enabled
+    if rotate_secret:
+        body["rotate_secret"] = True
+    # each given field is replaced, so a repeat leaves the same webhook; but a repeated rotation
+    # would make another secret, and the one in the lost answer would sign nothing
+    return Call(
+        "PATCH",
+        f"{_webhooks(collection_id)}/{_seg(webhook_id)}",
+        lambda r: Webhook.from_json(r.json()),
+        json=body,
+        idempotent=not rotate_secret,
+    )
+
+
+def delete_webhook(collection_id: str, webhook_id: str) -> Call[None]:
+    return Call("DELETE", f"{_webhooks(collection_id)}/{_seg(webhook_id)}", _none, ok=(204,))
+
+
+def test_webhook(collection_id: str, webhook_id: str) -> Call[WebhookTestResult]:
+    # a repeat sends the receiver one more test delivery, which changes nothing
+    return Call("POST", f"{_webhooks(collection_id)}/{_seg(webhook_id)}/test", lambda r: WebhookTestResult.from_json(r.json()))
+
+
+def list_webhook_deliveries(
+    collection_id: str, webhook_id: str, limit: Optional[int], cursor: Optional[str]
+) -> Call[WebhookDeliveryPage]:
+    return Call(
+        "GET",
+        f"{_webhooks(collection_id)}/{_seg(webhook_id)}/deliveries",
+        lambda r: WebhookDeliveryPage.from_json(r.json()),
+        params=_params(limit=limit, cursor=cursor),
+    )
 
 
 # --- streams: the requests; reading them is in _streams.py ------------------------------------

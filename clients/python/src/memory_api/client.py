@@ -50,6 +50,11 @@ from .models import (
     SearchResponse,
     SearchType,
     Unset,
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryPage,
+    WebhookEventType,
+    WebhookTestResult,
 )
 from .retry import OnRetry, RetryEvent, RetryPolicy
 
@@ -462,3 +467,74 @@ class MemoryClient:
     def get_entity(self, collection_id: str, name: str) -> EntityDetail:
         """An entity (by name, any case), its neighbours and the memories that mention it."""
         return self._run(calls.get_entity(collection_id, name))
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    def create_webhook(
+        self,
+        collection_id: str,
+        url: str,
+        events: Optional[Sequence[WebhookEventType]] = None,
+        description: Optional[str] = None,
+    ) -> Webhook:
+        """Registers a webhook: the collection's changes from now on are POSTed to `url`.
+
+        `events` keeps only those types (default: every type). The answer's `secret` signs every
+        delivery (check it with `verify_webhook_signature`) and is shown only here: keep it.
+        `ValidationError` for a URL the server does not deliver to; `Conflict` when the
+        collection already has as many webhooks as allowed. Not retried after a 503 (a repeat
+        would register a second one) unless `retry_unsafe=True`.
+        """
+        return self._run(calls.create_webhook(collection_id, url, events, description))
+
+    def list_webhooks(self, collection_id: str) -> List[Webhook]:
+        """The collection's webhooks with their delivery state (no secrets)."""
+        return self._run(calls.list_webhooks(collection_id))
+
+    def get_webhook(self, collection_id: str, webhook_id: str) -> Webhook:
+        """One webhook and its delivery state: cursor (`delivered_seq`), failures, next retry."""
+        return self._run(calls.get_webhook(collection_id, webhook_id))
+
+    def update_webhook(
+        self,
+        collection_id: str,
+        webhook_id: str,
+        *,
+        url: Optional[str] = None,
+        events: Optional[Sequence[WebhookEventType]] = None,
+        description: Union[str, None, Unset] = UNSET,
+        enabled: Optional[bool] = None,
+        rotate_secret: bool = False,
+    ) -> Webhook:
+        """Changes each given field; returns the webhook as it now is.
+
+        `description=None` clears it; `events=[]` means every type. `enabled=False` pauses
+        deliveries; `enabled=True` resumes from where it stopped (nothing committed meanwhile is
+        skipped) and clears the failures. `rotate_secret=True` answers with a new `secret`,
+        which signs every delivery from then on (such a call is not retried after a 503).
+        `ValidationError` when nothing is given.
+        """
+        return self._run(calls.update_webhook(collection_id, webhook_id, url, events, description, enabled, rotate_secret))
+
+    def delete_webhook(self, collection_id: str, webhook_id: str) -> None:
+        """Deletes the webhook and its delivery log."""
+        self._run(calls.delete_webhook(collection_id, webhook_id))
+
+    def test_webhook(self, collection_id: str, webhook_id: str) -> WebhookTestResult:
+        """Sends a signed test delivery (`{"type": "webhook.test", "events": []}`) now, even to a
+        disabled webhook, and says how the receiver answered (`delivered`, `status_code`,
+        `error`); a receiver that fails is an answer, not an exception."""
+        return self._run(calls.test_webhook(collection_id, webhook_id))
+
+    def list_webhook_deliveries(
+        self, collection_id: str, webhook_id: str, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> WebhookDeliveryPage:
+        """One page (`limit` 1..1000, default 100) of the webhook's delivery log, newest first;
+        pass `next_cursor` on for older ones. Every attempt, with its status, duration and error."""
+        return self._run(calls.list_webhook_deliveries(collection_id, webhook_id, limit, cursor))
+
+    def iter_webhook_deliveries(
+        self, collection_id: str, webhook_id: str, *, page_size: Optional[int] = None
+    ) -> Iterator[WebhookDelivery]:
+        """Every attempt of the webhook's delivery log, newest first, a page at a time as the iteration goes."""
+        yield from follow(lambda cursor: self.list_webhook_deliveries(collection_id, webhook_id, limit=page_size, cursor=cursor), lambda page: page.deliveries)

@@ -567,3 +567,135 @@ class Readiness:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> "Readiness":
         return cls(status=data["status"], dependencies=[DependencyState.from_json(d) for d in data.get("dependencies", [])])
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+WebhookEventType = Literal["memory.created", "memory.replaced", "memory.patched", "memory.deleted", "memory.expired"]
+"""The change events a webhook can receive: `memory.replaced` is an upsert over an existing
+memory, `memory.expired` a memory whose `expires_at` passed."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A collection's webhook and its delivery state."""
+
+    id: str
+    collection_id: str
+    url: str
+    #: the event types it receives; empty: every type
+    events: List[str]
+    description: Optional[str]
+    #: False while paused, or once delivery gave up (`disabled_reason` says why)
+    enabled: bool
+    disabled_reason: Optional[str]
+    #: the collection's change-log position delivered so far (a `MemoryChange.seq`)
+    delivered_seq: int
+    #: failed attempts in a row at the pending delivery
+    failures: int
+    #: when the next retry is due, while backing off
+    next_attempt_at: Optional[datetime]
+    created_at: datetime
+    updated_at: datetime
+    #: the signing secret: only in the answer of `create_webhook` and of
+    #: `update_webhook(..., rotate_secret=True)` (never shown again); None otherwise
+    secret: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "Webhook":
+        return cls(
+            id=data["id"],
+            collection_id=data["collection_id"],
+            url=data["url"],
+            events=list(data.get("events") or []),
+            description=data.get("description"),
+            enabled=bool(data["enabled"]),
+            disabled_reason=data.get("disabled_reason"),
+            delivered_seq=int(data["delivered_seq"]),
+            failures=int(data["failures"]),
+            next_attempt_at=parse_time(data["next_attempt_at"]) if data.get("next_attempt_at") is not None else None,
+            created_at=parse_time(data["created_at"]),
+            updated_at=parse_time(data["updated_at"]),
+            secret=data.get("secret"),
+        )
+
+
+@dataclass(frozen=True)
+class WebhookTestResult:
+    """How the receiver answered a test delivery (`test_webhook`); recorded in the delivery log too."""
+
+    delivery_id: str
+    #: the receiver answered 2xx
+    delivered: bool
+    #: the receiver's HTTP status; None when it gave none (refused, timed out)
+    status_code: Optional[int]
+    duration_ms: int
+    error: Optional[str]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "WebhookTestResult":
+        return cls(
+            delivery_id=data["delivery_id"],
+            delivered=bool(data["delivered"]),
+            status_code=int(data["status_code"]) if data.get("status_code") is not None else None,
+            duration_ms=int(data["duration_ms"]),
+            error=data.get("error"),
+        )
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One attempt of the delivery log."""
+
+    #: the `Memory-Delivery-Id` header of that attempt
+    id: str
+    #: `events` (changes of the collection) or `test`
+    kind: str
+    at: datetime
+    #: the change-log positions it carried (None for a test)
+    first_seq: Optional[int]
+    last_seq: Optional[int]
+    event_count: int
+    #: 1 for the first attempt at these events, then 2, 3, ...
+    attempt: int
+    status_code: Optional[int]
+    succeeded: bool
+    duration_ms: int
+    error: Optional[str]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "WebhookDelivery":
+        def optional_int(key: str) -> Optional[int]:
+            return int(data[key]) if data.get(key) is not None else None
+
+        return cls(
+            id=data["id"],
+            kind=data["kind"],
+            at=parse_time(data["at"]),
+            first_seq=optional_int("first_seq"),
+            last_seq=optional_int("last_seq"),
+            event_count=int(data["event_count"]),
+            attempt=int(data["attempt"]),
+            status_code=optional_int("status_code"),
+            succeeded=bool(data["succeeded"]),
+            duration_ms=int(data["duration_ms"]),
+            error=data.get("error"),
+        )
+
+
+@dataclass(frozen=True)
+class WebhookDeliveryPage:
+    """One page of a webhook's delivery log, newest first; `next_cursor` (older ones) is None at the end."""
+
+    deliveries: List[WebhookDelivery]
+    next_cursor: Optional[str]
+
+    def __iter__(self) -> Iterator[WebhookDelivery]:
+        return iter(self.deliveries)
+
+    def __len__(self) -> int:
+        return len(self.deliveries)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "WebhookDeliveryPage":
+        return cls(deliveries=[WebhookDelivery.from_json(d) for d in data["deliveries"]], next_cursor=data.get("next_cursor"))
