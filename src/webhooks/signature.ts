@@ -32,8 +32,9 @@ export function verifySignature(
 ): boolean {
   if (header === null) return false;
   const parts = header.split(",").map((p) => p.trim().split("="));
-  const t = Number(parts.find(([k]) => k === "t")?.[1]);
-  if (!Number.isSafeInteger(t)) return false;
+  const rawTime = parts.find(([k]) => k === "t")?.[1] ?? "";
+  if (!/^\d{1,15}$/.test(rawTime)) return false;
+  const t = Number(rawTime);
   const now = opts.nowSeconds ?? Math.floor(Date.now() / 1000);
   if (Math.abs(now - t) > (opts.toleranceSeconds ?? 300)) return false;
   const expected = Buffer.from(signPayload(secret, body, t).split("v1=")[1]!, "hex");
