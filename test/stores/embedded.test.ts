@@ -66,6 +66,42 @@ describe("embedded database file", () => {
     raw.close();
   });
 
+  test("a file from before per-collection keyword indexes is migrated: each collection's memories re-indexed in its own", async () => {
+    const path = join(dir, "keyword-migration.db");
+    const stores = openEmbeddedStores({ path, dimensions: 16 });
+    const a = await stores.collections.create("u1", { name: "a", description: null });
+    const b = await stores.collections.create("u2", { name: "b", description: null });
+    await stores.memories.upsert(a.id, [
+      { id: "a1", content: "wombats dig burrows", metadata: {}, embedding: axisVector(16, 1) },
+      { id: "a2", content: "rabbits dig warrens", metadata: {}, embedding: axisVector(16, 2) },
+    ]);
+    await stores.memories.upsert(b.id, [{ id: "b1", content: "a wombat at the creek", metadata: {}, embedding: axisVector(16, 3) }]);
+    stores.close();
+    // back to the shape of version 8: one FTS5 table for all, kept by triggers
+    const raw = new Database(path);
+    for (const { name } of raw.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'memories_fts_%'").all()) {
+      if (/^memories_fts_[0-9a-f]{32}$/.test(name)) raw.run(`DROP TABLE IF EXISTS ${name}`);
+    }
+    raw.run("CREATE VIRTUAL TABLE memories_fts USING fts5(content, content = 'memories', content_rowid = 'seq', tokenize = 'porter unicode61 remove_diacritics 2')");
+    raw.run("INSERT INTO memories_fts (rowid, content) SELECT seq, content FROM memories");
+    raw.run("CREATE TRIGGER memories_after_insert AFTER INSERT ON memories BEGIN INSERT INTO memories_fts (rowid, content) VALUES (new.seq, new.content); END");
+    raw.run("PRAGMA user_version = 8");
+    raw.close();
+
+    const reopened = openEmbeddedStores({ path, dimensions: 16 });
+    const hits = async (cid: string, q: string) => (await reopened.memories.keywordSearch(cid, q, 10, MATCH_ALL)).map((h) => h.id);
+    expect(await hits(a.id, "wombat dig")).toEqual(["a1", "a2"]);
+    expect(await hits(b.id, "wombat")).toEqual(["b1"]);
+    await reopened.memories.upsert(a.id, [{ id: "a3", content: "a wombat again", metadata: {}, embedding: axisVector(16, 4) }]);
+    expect((await hits(a.id, "wombat")).sort()).toEqual(["a1", "a3"]);
+    reopened.close();
+    const after = new Database(path, { readonly: true });
+    const tables = after.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE name LIKE 'memories_fts%' AND type = 'table'").all().map((r) => r.name);
+    expect(tables).not.toContain("memories_fts");
+    expect(after.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = 'memories_after_insert'").all()).toEqual([]);
+    after.close();
+  });
+
   test("refuses to open a database made for other dimensions", () => {
     const path = join(dir, "dims.db");
     openEmbeddedStores({ path, dimensions: 16 }).close();

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import type { EmbeddedKeywordIndex } from "./keyword-index.ts";
 import type { Collection, CollectionPatch } from "../../domain/collection.ts";
 import { DuplicateNameError } from "../../domain/errors.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
@@ -23,7 +24,10 @@ export class EmbeddedCollectionStore implements CollectionStore {
   private readonly deleteStmt;
   private readonly updateStmt;
 
-  constructor(db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly keywords: EmbeddedKeywordIndex,
+  ) {
     // Without a model, the column's default: the model collections had before models were recorded.
     this.insertStmt = db.prepare<Collection, [string, string, string, string | null, string, number | null]>(
       `INSERT INTO collections (${INSERTED}) VALUES (?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
@@ -42,8 +46,8 @@ export class EmbeddedCollectionStore implements CollectionStore {
          dedupe_threshold = CASE WHEN ? THEN ? ELSE dedupe_threshold END
        WHERE id = ? AND owner = ? RETURNING ${COLUMNS}`,
     );
-    // Memories go by ON DELETE CASCADE; their triggers remove FTS, vec0 and embedding rows,
-    // all within this one statement (atomic).
+    // Memories go by ON DELETE CASCADE; their triggers remove vec0 and embedding rows, and the
+    // collection's keyword index is dropped in the same transaction (atomic).
     this.deleteStmt = db.prepare<null, [string, string]>(
       `DELETE FROM collections WHERE id = ? AND owner = ?`,
     );
@@ -62,9 +66,14 @@ export class EmbeddedCollectionStore implements CollectionStore {
       input.dedupe_threshold ?? null,
     ] as const;
     try {
-      return input.embedding_model === undefined
-        ? this.insertStmt.get(...values)!
-        : this.insertWithModelStmt.get(...values, input.embedding_model)!;
+      return this.db.transaction(() => {
+        const created =
+          input.embedding_model === undefined
+            ? this.insertStmt.get(...values)!
+            : this.insertWithModelStmt.get(...values, input.embedding_model)!;
+        this.keywords.create(created.id);
+        return created;
+      })();
     } catch (error) {
       if (isUniqueViolation(error)) throw new DuplicateNameError(input.name);
       throw error;
@@ -99,6 +108,10 @@ export class EmbeddedCollectionStore implements CollectionStore {
   }
 
   async delete(owner: string, id: string): Promise<boolean> {
-    return this.deleteStmt.run(id, owner).changes > 0;
+    return this.db.transaction(() => {
+      const deleted = this.deleteStmt.run(id, owner).changes > 0;
+      if (deleted) this.keywords.drop(id);
+      return deleted;
+    })();
   }
 }

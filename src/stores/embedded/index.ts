@@ -1,4 +1,5 @@
 import { EmbeddedWebhookStore } from "./webhooks.ts";
+import { EmbeddedKeywordIndex } from "./keyword-index.ts";
 import type { WebhookStore } from "../../ports/webhook-store.ts";
 import type { ApiKeyStore } from "../../ports/api-key-store.ts";
 import type { CollectionStore } from "../../ports/collection-store.ts";
@@ -61,9 +62,10 @@ export interface EmbeddedStores {
 export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStores {
   const db = openDatabase(options);
   const statements = new StatementCache(db);
+  const keywords = new EmbeddedKeywordIndex(db, statements);
   return {
-    collections: new EmbeddedCollectionStore(db),
-    memories: new EmbeddedMemoryStore(db, statements, options.dimensions, { now: options.now }),
+    collections: new EmbeddedCollectionStore(db, keywords),
+    memories: new EmbeddedMemoryStore(db, statements, options.dimensions, keywords, { now: options.now }),
     vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
     graph: new EmbeddedGraphStore(db),
     apiKeys: new EmbeddedApiKeyStore(db),

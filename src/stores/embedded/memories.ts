@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { keywordTableOf, type EmbeddedKeywordIndex } from "./keyword-index.ts";
 import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory.ts";
 import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
 import type { MemoryStore } from "../../ports/memory-store.ts";
@@ -116,6 +117,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     db: Database,
     private readonly statements: StatementCache,
     readonly dimensions: number,
+    private readonly keywords: EmbeddedKeywordIndex,
     options: EmbeddedMemoryStoreOptions = {},
   ) {
     this.now = options.now ?? systemClock;
@@ -147,7 +149,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     this.listStmt = db.prepare<MemoryRow, [string, number, string, number]>(
       `SELECT ${COLUMNS} FROM memories WHERE collection_id = ? AND seq > ? AND ${live()} ORDER BY seq LIMIT ?`,
     );
-    // Triggers remove the FTS, vec0 and embedding rows in the same statement.
+    // Triggers remove the vec0 and embedding rows in the same statement; callers remove the keyword row.
     this.deleteBySeqStmt = db.prepare<null, [number]>("DELETE FROM memories WHERE seq = ?");
     this.hydrateStmt = db.prepare<MemoryRow, [string, string, string]>(
       `SELECT ${COLUMNS} FROM memories
@@ -165,6 +167,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
           if (existing !== null && existing.expires_at !== null && existing.expires_at <= now) {
             // Expired but not yet purged: it is gone, and this write creates the id anew.
             this.deleteBySeqStmt.run(existing.seq);
+            this.keywords.remove(collectionId, existing.seq);
             log.record(collectionId, item.id, "expire", now, null, stored(existing), null);
             existing = null;
           }
@@ -172,6 +175,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
           const next: StoredState = { content: item.content, metadata, expires_at: expiresAt };
           if (existing !== null) {
             this.updateStmt.run(item.content, metadata, laterStamp(now, existing.updated_at), graphJson, expiresAt, existing.seq);
+            if (existing.content !== item.content) this.keywords.put(collectionId, existing.seq, item.content);
             this.updateVectorStmt.run(item.embedding, existing.seq);
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
             this.setModelStmt.run(item.embeddingModel ?? null, existing.seq);
@@ -180,6 +184,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
           } else {
             const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson, expiresAt, item.embeddingModel ?? null)!;
             this.insertVectorStmt.run(seq, item.embedding, collectionId);
+            this.keywords.put(collectionId, seq, item.content);
             this.upsertEmbeddingStmt.run(seq, item.embedding);
             graph.replace(collectionId, seq, item.graph);
             log.record(collectionId, item.id, "create", now, by, null, next);
@@ -197,6 +202,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
         const stamp = laterStamp(now, row.updated_at);
         const expiresAt = patch.expiresAt === undefined ? row.expires_at : patch.expiresAt;
         const updated = this.updateStmt.get(patch.content ?? row.content, metadata ?? row.metadata, stamp, graphJson, expiresAt, row.seq)!;
+        if (updated.content !== row.content) this.keywords.put(collectionId, row.seq, updated.content);
         if (patch.graph !== undefined) graph.replace(collectionId, row.seq, patch.graph);
         if (patch.embedding !== undefined) {
           this.updateVectorStmt.run(patch.embedding, row.seq);
@@ -212,6 +218,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       const row = this.getStmt.get(collectionId, id, now);
       if (row === null) return false;
       this.deleteBySeqStmt.run(row.seq);
+      this.keywords.remove(collectionId, row.seq);
       log.record(collectionId, id, "delete", now, by, stored(row), null);
       return true;
     });
@@ -222,6 +229,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
         const rows = picked.slice(0, limit);
         for (const row of rows) {
           this.deleteBySeqStmt.run(row.seq);
+          this.keywords.remove(collectionId, row.seq);
           log.record(collectionId, row.id, "delete", now, by, stored(row), null);
         }
         return { ids: rows.map((row) => row.id), more: picked.length > limit };
@@ -232,6 +240,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       const due = this.dueStmt.all(now, limit);
       for (const row of due) {
         this.deleteBySeqStmt.run(row.seq);
+        this.keywords.remove(row.collection_id, row.seq);
         log.record(row.collection_id, row.id, "expire", now, null, stored(row), null);
       }
       return due.length;
@@ -355,15 +364,23 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const limit = clampCount(k, 10_000);
     const match = toFtsQuery(query, opts.minTermsMatched ?? 1);
     if (match === null || limit === 0) return [];
+    const table = keywordTableOf(collectionId);
+    if (table === null) return [];
     const where = compileFilter(filter, "m");
-    const statement = this.statements.get<Hit>(
-      `SELECT m.id AS id, -bm25(memories_fts) AS score
-       FROM memories_fts JOIN memories AS m ON m.seq = memories_fts.rowid
-       WHERE memories_fts MATCH ? AND m.collection_id = ? AND ${live("m.")} AND ${where.sql}
-       ORDER BY score DESC, m.seq
-       LIMIT ?`,
-    );
-    return statement.all(match, collectionId, this.nowIso(), ...where.params, limit);
+    try {
+      // the collection's own index: BM25 statistics of its memories only
+      const statement = this.statements.get<Hit>(
+        `SELECT m.id AS id, -bm25(${table}) AS score
+         FROM ${table} JOIN memories AS m ON m.seq = ${table}.rowid
+         WHERE ${table} MATCH ? AND m.collection_id = ? AND ${live("m.")} AND ${where.sql}
+         ORDER BY score DESC, m.seq
+         LIMIT ?`,
+      );
+      return statement.all(match, collectionId, this.nowIso(), ...where.params, limit);
+    } catch (error) {
+      if (/no such table/.test(String(error))) return []; // no such collection (deleted, or never made)
+      throw error;
+    }
   }
 
   async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {

@@ -5,6 +5,7 @@ import { changeLogMigration } from "./change-log.ts";
 import { embeddingModelMigration } from "./embedding-model-schema.ts";
 import { dedupeMigration } from "./dedupe-schema.ts";
 import { webhooksMigration } from "./webhooks.ts";
+import { FTS_TOKENIZER, perCollectionKeywordMigration } from "./keyword-index.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -18,11 +19,9 @@ export interface MigrationContext {
 
 export type Migration = (db: Database, ctx: MigrationContext) => void;
 
-/** The tokenizer of `memories_fts`: porter stemming over unicode61 with diacritics folded. */
-export const FTS_TOKENIZER = "porter unicode61 remove_diacritics 2";
 
 export const MIGRATIONS: readonly Migration[] = [
-  // 1: collections, memories, embeddings, FTS, vec0, cache generations.
+  // 1: collections, memories, embeddings, FTS (one table for all: replaced by 9), vec0, cache generations.
   (db, { dimensions }) => {
     db.run(`CREATE TABLE IF NOT EXISTS store_meta (
       key TEXT PRIMARY KEY,
@@ -120,4 +119,6 @@ export const MIGRATIONS: readonly Migration[] = [
   dedupeMigration,
   // 8: webhooks and their delivery log (webhooks.ts).
   webhooksMigration,
+  // 9: one keyword (FTS5) index a collection instead of one for all (keyword-index.ts).
+  perCollectionKeywordMigration,
 ];
