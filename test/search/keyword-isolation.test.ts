@@ -45,4 +45,4 @@ test("another tenant's writes do not change my keyword scores", async () => {
   expect(after.map((r) => [r.id, r.score])).toEqual(before.map((r) => [r.id, r.score]));
   // and Bob's own search sees his memories, ranked among themselves
   expect((await keyword(bob, theirs, "wombat", 5)).length).toBe(5);
-});
+}, 120_000);
