@@ -48,6 +48,8 @@ interface Source extends LoaderSource {
   cursor: number;
   wrapped: number;
   latencies: number[];
+  /** Latencies of the 2xx answers alone (a shed 503 is fast and would flatter the percentiles). */
+  okLatencies: number[];
   status: Record<string, number>;
   errors: Record<string, number>;
   cachedTrue: number;
@@ -73,6 +75,7 @@ export async function runLoader(spec: LoaderSpec): Promise<void> {
     cursor: 0,
     wrapped: 0,
     latencies: [],
+    okLatencies: [],
     status: {},
     errors: {},
     cachedTrue: 0,
@@ -131,6 +134,7 @@ export async function runLoader(spec: LoaderSpec): Promise<void> {
         const dt = (performance.now() - t0) / 1000;
         all[n++] = dt;
         s.latencies.push(dt);
+        if (res.status >= 200 && res.status < 300) s.okLatencies.push(dt);
         s.status[res.status] = (s.status[res.status] ?? 0) + 1;
         if (text.startsWith('{"cached":true')) s.cachedTrue++;
         if (text.includes('"reranked":true')) s.rerankedTrue++;
@@ -153,12 +157,16 @@ export async function runLoader(spec: LoaderSpec): Promise<void> {
   const perSource: Record<string, unknown> = {};
   for (const s of sources) {
     const ls = s.latencies.sort((a, b) => a - b);
+    const ok = s.okLatencies.sort((a, b) => a - b);
     perSource[s.name] = {
       requests: ls.length + Object.values(s.errors).reduce((a, b) => a + b, 0),
       rps: ls.length / seconds,
       p50_ms: (percentile(ls, 0.5) ?? NaN) * 1000,
       p95_ms: (percentile(ls, 0.95) ?? NaN) * 1000,
       p99_ms: (percentile(ls, 0.99) ?? NaN) * 1000,
+      ok_p50_ms: (percentile(ok, 0.5) ?? NaN) * 1000,
+      ok_p95_ms: (percentile(ok, 0.95) ?? NaN) * 1000,
+      ok_p99_ms: (percentile(ok, 0.99) ?? NaN) * 1000,
       status: s.status,
       errors: s.errors,
       cached_true: s.cachedTrue,
