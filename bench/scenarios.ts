@@ -600,17 +600,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: "overload-1000",
-    title: "1,000 connections of uncached semantic search via nginx (EMBED_MAX_WAIT_MS at its default: the excess is shed with 503)",
+    title: "1,000 connections of uncached semantic search via nginx",
     needs: "cluster",
-    run(ctx) {
-      return overload(ctx, this.name, this.title);
-    },
-  },
-  {
-    name: "overload-1000-no-shed",
-    title: "the same overload against a cluster that never sheds (EMBED_MAX_WAIT_MS=0): every query waits its turn",
-    needs: "cluster",
-    clusterEnv: () => ({ EMBED_MAX_WAIT_MS: "0" }),
     run(ctx) {
       return overload(ctx, this.name, this.title);
     },

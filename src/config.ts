@@ -60,8 +60,6 @@ export interface Config {
     modelDir: string;
     maxBatch: number;
     maxQueue: number;
-    /** A query that would wait longer than this to be embedded is refused (503); 0 = never. */
-    maxQueryWaitMs: number;
     queryCacheSize: number;
     threads: number;
     /** Embed each text alone: bit-exact vectors whatever the load, at ~35% less throughput. */
@@ -255,7 +253,6 @@ export function loadConfig(env: Env = process.env): Config {
       modelDir: r.string("EMBEDDING_MODEL_DIR", "models/all-minilm-l6-v2"),
       maxBatch: r.int("EMBED_MAX_BATCH", 32, 1, 1024),
       maxQueue: r.int("EMBED_MAX_QUEUE", 4096, 1, 1_000_000),
-      maxQueryWaitMs: r.int("EMBED_MAX_WAIT_MS", 250, 0, 60_000),
       queryCacheSize: r.int("QUERY_EMBED_CACHE_SIZE", 10_000, 0, 10_000_000),
       threads: r.int("EMBED_THREADS", 1, 1, 64),
       batchInvariant: r.bool("EMBED_BATCH_INVARIANT", false),

@@ -23,9 +23,8 @@ export class InvalidCursorError extends Error {
 
 /** Thrown by a bounded queue (embedder, reranker) that is full; the HTTP layer answers 503 + Retry-After. */
 export class QueueFullError extends Error {
-  /** `detail` replaces the default message ("<queue> queue is full"). */
-  constructor(readonly queue: string, readonly retryAfterSeconds = 1, detail?: string) {
-    super(detail ?? `${queue} queue is full`);
+  constructor(readonly queue: string, readonly retryAfterSeconds = 1) {
+    super(`${queue} queue is full`);
   }
 }
 

@@ -31,8 +31,6 @@ export interface EmbedderFigures {
   textsEmbedded: number;
   queryCacheHits: number;
   queryCacheMisses: number;
-  shed?: number;
-  msPerText?: number;
 }
 
 /** What the reranker reports (`OnnxReranker.stats()`); the fields metrics read. */
@@ -218,11 +216,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   counterFrom(name("embedder_texts_total"), "Texts embedded.", () => embedder()?.textsEmbedded);
   counterFrom(name("embedder_query_cache_hits_total"), "Query embeddings served from the LRU.", () => embedder()?.queryCacheHits);
   counterFrom(name("embedder_query_cache_misses_total"), "Query embeddings computed.", () => embedder()?.queryCacheMisses);
-  counterFrom(name("embedder_shed_total"), "Queries refused with 503 at once: their wait to be embedded would have exceeded EMBED_MAX_WAIT_MS.", () => embedder()?.shed);
-  gaugeFrom(name("embedder_seconds_per_text"), "Recent embedding cost per text (moving average over batches).", () => {
-    const ms = embedder()?.msPerText;
-    return ms === undefined ? undefined : ms / 1000;
-  });
 
   const reranker = () => sources.reranker?.() ?? undefined;
   gaugeFrom(name("reranker_queue_depth"), "Rerank requests waiting for the cross-encoder worker.", () => reranker()?.queueDepth);

@@ -22,13 +22,6 @@ export interface OnnxEmbedderOptions {
   maxBatch?: number;
   /** Most texts waiting for the worker; beyond it `embed` rejects with QueueFullError. Default 2048. */
   maxQueue?: number;
-  /**
-   * A query whose embedding would start later than this (the queries ahead of it, at the recent
-   * cost per text) is refused at once with QueueFullError (a 503 with Retry-After) instead of
-   * waiting: under overload, answers stay fast and the excess is told to come back. Documents
-   * (writes) are not shed; they wait within `maxQueue`. 0 = never shed. Default 0.
-   */
-  maxQueryWaitMs?: number;
   /** Query embeddings kept in the LRU (0 disables it). Default 10000. */
   queryCacheSize?: number;
   /** onnxruntime intra-op threads in the worker. Default 1 (the event loop keeps the other core). */
@@ -57,10 +50,6 @@ export interface EmbedderStats {
   queryCacheHits: number;
   queryCacheMisses: number;
   queryCacheEntries: number;
-  /** Queries refused because their wait would have exceeded maxQueryWaitMs. */
-  shed: number;
-  /** Recent embedding cost per text (moving average of batches), ms; 0 before the first batch. */
-  msPerText: number;
 }
 
 export interface OnnxEmbedder extends Embedder {
@@ -96,9 +85,7 @@ class WorkerEmbedder implements OnnxEmbedder {
   private nextId = 1;
   private dead: Error | null = null;
   private closed = false;
-  private counters = { lastBatchSize: 0, maxBatchSeen: 0, batches: 0, textsEmbedded: 0, hits: 0, misses: 0, shed: 0 };
-  private msPerText = 0;
-  private batchSentAt = 0;
+  private counters = { lastBatchSize: 0, maxBatchSeen: 0, batches: 0, textsEmbedded: 0, hits: 0, misses: 0 };
 
   constructor(
     private readonly worker: Worker,
@@ -107,7 +94,6 @@ class WorkerEmbedder implements OnnxEmbedder {
     private readonly maxQueue: number,
     queryCacheSize: number,
     fingerprint: string,
-    private readonly maxQueryWaitMs = 0,
   ) {
     this.model = folder.spec.name;
     this.fingerprint = fingerprint;
@@ -148,21 +134,6 @@ class WorkerEmbedder implements OnnxEmbedder {
         return Promise.reject(new RangeError(`at most ${this.maxQueue} texts can be embedded in one call, got ${fresh.length}`));
       }
       if (this.queueDepth + fresh.length > this.maxQueue) return Promise.reject(new QueueFullError("embedder"));
-      if (kind === "query" && this.maxQueryWaitMs > 0 && this.msPerText > 0) {
-        // queries go before documents: what is ahead is the batch under way and the queued queries
-        const ahead = this.queries.length + (this.inFlight?.slots.length ?? 0);
-        const waitMs = (ahead + fresh.length) * this.msPerText;
-        if (ahead > 0 && waitMs > this.maxQueryWaitMs) {
-          this.counters.shed++;
-          return Promise.reject(
-            new QueueFullError(
-              "embedder",
-              1,
-              `the server is at capacity: this query would wait about ${Math.round(waitMs)} ms to be embedded, more than its bound of ${this.maxQueryWaitMs} ms`,
-            ),
-          );
-        }
-      }
       const lane = kind === "query" ? this.queries : this.documents;
       for (const { index, text } of fresh) {
         const p = new Promise<Float32Array>((resolve, reject) => lane.push({ text, resolve, reject }));
@@ -200,13 +171,11 @@ class WorkerEmbedder implements OnnxEmbedder {
       queryCacheHits: c.hits,
       queryCacheMisses: c.misses,
       queryCacheEntries: this.cache?.size ?? 0,
-      shed: c.shed,
-      msPerText: this.msPerText,
     };
   }
 
   resetStats(): void {
-    this.counters = { lastBatchSize: 0, maxBatchSeen: 0, batches: 0, textsEmbedded: 0, hits: 0, misses: 0, shed: 0 };
+    this.counters = { lastBatchSize: 0, maxBatchSeen: 0, batches: 0, textsEmbedded: 0, hits: 0, misses: 0 };
   }
 
   async close(): Promise<void> {
@@ -263,7 +232,6 @@ class WorkerEmbedder implements OnnxEmbedder {
     this.counters.lastBatchSize = slots.length;
     this.counters.maxBatchSeen = Math.max(this.counters.maxBatchSeen, slots.length);
     this.counters.batches++;
-    this.batchSentAt = performance.now();
     this.worker.ref();
     const req: EmbedRequest = { type: "embed", id, texts: slots.map((s) => s.text) };
     this.worker.postMessage(req);
@@ -287,8 +255,6 @@ class WorkerEmbedder implements OnnxEmbedder {
       const d = msg.dims;
       batch.slots.forEach((s, i) => s.resolve(msg.data.slice(i * d, (i + 1) * d)));
       this.counters.textsEmbedded += batch.slots.length;
-      const perText = (performance.now() - this.batchSentAt) / batch.slots.length;
-      this.msPerText = this.msPerText === 0 ? perText : 0.8 * this.msPerText + 0.2 * perText;
     }
     // Next macrotask: callers woken by this batch (microtasks) can join the next one.
     if (this.queueDepth > 0) this.schedule();
@@ -360,9 +326,7 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
     };
     worker.postMessage(init);
     await ready;
-    const maxQueryWaitMs = opts.maxQueryWaitMs ?? 0;
-    if (!Number.isInteger(maxQueryWaitMs) || maxQueryWaitMs < 0) throw new RangeError("maxQueryWaitMs must be an integer >= 0");
-    const embedder = new WorkerEmbedder(worker, folder, maxBatch, maxQueue, queryCacheSize, fingerprint, maxQueryWaitMs);
+    const embedder = new WorkerEmbedder(worker, folder, maxBatch, maxQueue, queryCacheSize, fingerprint);
     await embedder.direct(WARM_UP.slice(0, 1));
     await embedder.direct(WARM_UP);
     embedder.resetStats(); // stats describe real traffic, not the warm-up

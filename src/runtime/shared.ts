@@ -10,7 +10,6 @@ export const embedderOptions = (config: Config): OnnxEmbedderOptions => ({
   modelDir: config.embedding.modelDir,
   maxBatch: config.embedding.maxBatch,
   maxQueue: config.embedding.maxQueue,
-  maxQueryWaitMs: config.embedding.maxQueryWaitMs,
   queryCacheSize: config.embedding.queryCacheSize,
   threads: config.embedding.threads,
   batchInvariant: config.embedding.batchInvariant,

@@ -147,27 +147,6 @@ describe("onnx embedder: batching", () => {
     }
     await expect(small.embed(["after close"], "query")).rejects.toThrow("closed");
   });
-
-  test("with maxQueryWaitMs, a query that would wait longer is refused at once; documents and an idle embedder are not", async () => {
-    const bounded = await createOnnxEmbedder({ modelDir: TEST_MODEL_DIR, maxBatch: 4, maxQueryWaitMs: 1, queryCacheSize: 0 });
-    try {
-      expect(bounded.stats().msPerText).toBeGreaterThan(0); // measured on the warm-up
-      // idle: nothing is ahead, so even a bound below one text's cost admits it
-      expect(await bounded.embed(["alone"], "query")).toHaveLength(1);
-      const long = "a sentence long enough to take the model a while to embed. ".repeat(20);
-      const first = bounded.embed(Array.from({ length: 4 }, (_, i) => `${i} ${long}`), "query"); // the batch under way
-      const refused = bounded.embed(["one more question"], "query");
-      await expect(refused).rejects.toBeInstanceOf(QueueFullError);
-      await expect(refused).rejects.toThrow(/this query would wait about \d+ ms to be embedded, more than its bound of 1 ms/);
-      expect(((await refused.catch((e: unknown) => e)) as QueueFullError).retryAfterSeconds).toBe(1);
-      const document = bounded.embed(["a write is never shed"], "document");
-      expect(await first).toHaveLength(4);
-      expect(await document).toHaveLength(1);
-      expect(bounded.stats().shed).toBe(1);
-    } finally {
-      await bounded.close();
-    }
-  });
 });
 
 describe("onnx embedder: query cache", () => {
