@@ -127,7 +127,7 @@ const checks: Record<string, Check> = {
     if (rid !== "stack-check-1") throw new Error(`X-Request-Id not passed back (got ${rid})`);
     const gen = (await fetch(`${base}/health`)).headers.get("x-request-id");
     if (!gen || !/^[0-9a-f]{32}$/.test(gen)) throw new Error(`no generated X-Request-Id (got ${gen})`);
-    return `/nginx-health 200; API /health through nginx: ${api.status}${api.status === 502 ? " (no worker running)" : ""}; X-Request-Id kept and generated`;
+    return `/nginx-health 200; API /health through nginx: ${api.status}${api.status === 503 ? " (no worker running, or all at capacity)" : ""}; X-Request-Id kept and generated`;
   },
 };
 

@@ -43,6 +43,12 @@ export const config = {
     port: port("STACK_NGINX_PORT", DEFAULTS.port),
     /** the API workers nginx balances over (started by someone else): the first two of `bun run cluster` */
     upstreams: ports("STACK_NGINX_UPSTREAMS", [DEFAULTS.clusterBasePort, DEFAULTS.clusterBasePort + 1]),
+    /**
+     * Requests nginx lets each worker hold at once (`max_conns`); beyond them on every worker a
+     * request is answered 503 + Retry-After at once instead of queueing: a worker's queue, and so
+     * its latency, stays bounded under overload. 0 = no bound.
+     */
+    maxConnsPerWorker: env.int("STACK_NGINX_MAX_CONNS", 64, 0, 100_000),
   },
   milvus: {
     /** the pip package = the Milvus server version; the Node SDK 2.3.5 matches this line */

@@ -17,8 +17,12 @@ const prefix = `${dir}/`;
 
 function writeIncludes(): void {
   writeFileSync(join(dir, "listen.conf"), `# written by scripts/stack/nginx.ts\nlisten ${HOST}:${cfg.port} backlog=4096;\n`);
-  const servers = cfg.upstreams.map((p) => `server ${HOST}:${p} max_fails=3 fail_timeout=5s;`).join("\n");
-  writeFileSync(join(dir, "upstream-servers.conf"), `# written by scripts/stack/nginx.ts (STACK_NGINX_UPSTREAMS=${cfg.upstreams.join(",")})\n${servers}\n`);
+  const bound = cfg.maxConnsPerWorker > 0 ? ` max_conns=${cfg.maxConnsPerWorker}` : "";
+  const servers = cfg.upstreams.map((p) => `server ${HOST}:${p} max_fails=3 fail_timeout=5s${bound};`).join("\n");
+  writeFileSync(
+    join(dir, "upstream-servers.conf"),
+    `# written by scripts/stack/nginx.ts (STACK_NGINX_UPSTREAMS=${cfg.upstreams.join(",")}, STACK_NGINX_MAX_CONNS=${cfg.maxConnsPerWorker})\n${servers}\n`,
+  );
   // a symlink, not a copy: includes resolve next to it, edits to nginx.conf apply on restart
   let current: string | null = null;
   try {

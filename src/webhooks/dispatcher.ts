@@ -91,31 +91,34 @@ export class WebhookDispatcher {
     await this.running.catch(() => {});
   }
 
-  /** One round: claims the due webhooks and delivers to each; returns how many deliveries it made. */
+  /** One round: claims the due webhooks and delivers to each; returns how many steps (deliveries, cursor moves) it made. */
   async runOnce(): Promise<number> {
     const claimed = await this.deps.store.claimDue(new Date(this.now()), this.leaseMs, this.deps.settings.concurrency);
     const counts = await Promise.all(claimed.map((claim) => this.serve(claim)));
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** Up to four batches to one webhook, stopping at its first failure; then the claim is given back. */
+  /** Up to four batches to one webhook, stopping at its first failure; then the claim is given back. Returns the steps made. */
   private async serve(claim: ClaimedWebhook): Promise<number> {
     const { webhook, lease } = claim;
     let cursor = webhook.delivered_seq;
     let failures = webhook.failures;
     let deliveries = 0;
+    let progressed = 0;
     try {
       for (let turn = 0; turn < 4 && cursor < claim.head_seq; turn++) {
         const changes = await this.deps.history.changesSince(webhook.collection_id, cursor, this.deps.settings.batchSize);
         if (changes.length === 0) {
           // the entries up to the head were pruned (HISTORY_RETENTION_DAYS) while it was disabled
           await this.deps.store.advance(webhook.id, lease, claim.head_seq);
+          progressed++;
           break;
         }
         const { events, lastSeq } = this.batchOf(webhook.collection_id, webhook.events, changes);
         if (events.length === 0) {
           await this.deps.store.advance(webhook.id, lease, lastSeq);
           cursor = lastSeq;
+          progressed++; // no request, but progress: the loop goes on at once
           continue;
         }
         const deliveryId = crypto.randomUUID();
@@ -169,7 +172,7 @@ export class WebhookDispatcher {
         return deliveries;
       }
       await this.deps.store.release(webhook.id, lease);
-      return deliveries;
+      return deliveries + progressed;
     } catch (error) {
       // a store error: the lease runs out and another round (or worker) retries the same batch
       this.deps.log.warn("webhook delivery interrupted; it will be retried", { webhook_id: webhook.id, error: String(error) });
