@@ -82,6 +82,32 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
         ? maxUncached.rps >= 500 && maxUncached.latency_ms.p99 < 100
         : null,
   });
+  const hybrid = by(results, "search-hybrid");
+  const keyword = by(results, "search-keyword");
+  targets.push({
+    name: "hybrid and keyword against semantic",
+    goal: "search-hybrid ≥ 80% of search-uncached-semantic rps; search-keyword ≥ 2× it",
+    measured:
+      maxUncached && (hybrid || keyword)
+        ? [
+            hybrid ? `hybrid ${pct(hybrid.rps / maxUncached.rps)} (${Math.round(hybrid.rps)} / ${Math.round(maxUncached.rps)} rps)` : null,
+            keyword ? `keyword ${fmt(keyword.rps / maxUncached.rps, 2)}× (${Math.round(keyword.rps)} rps)` : null,
+          ]
+            .filter(Boolean)
+            .join("; ")
+        : "not run",
+    met: maxUncached && hybrid && keyword ? hybrid.rps >= 0.8 * maxUncached.rps && keyword.rps >= 2 * maxUncached.rps : null,
+  });
+  const lowLoad = (["semantic", "keyword", "hybrid"] as const).map((type) => [type, by(results, `low-load-${type}`)] as const);
+  const lowRun = lowLoad.filter(([, r]) => r !== undefined);
+  targets.push({
+    name: "low load, uncached",
+    goal: "p95 < 20 ms for semantic, keyword and hybrid (1 connection)",
+    measured: lowRun.length
+      ? lowRun.map(([type, r]) => `${type} p50 ${fmt(r!.latency_ms.p50, 2)} / p95 ${fmt(r!.latency_ms.p95, 2)} ms`).join("; ")
+      : "not run",
+    met: lowRun.length === 3 ? lowRun.every(([, r]) => r!.latency_ms.p95 < 20 && r!.non_2xx === 0) : null,
+  });
   const at100 = results.filter((r) => r.connections === 100);
   const bad100 = at100.filter((r) => r.non_2xx > 0 || r.error_count > 0);
   targets.push({

@@ -536,6 +536,24 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "search-keyword",
+    title: "uncached keyword search via nginx (unique queries, oha -Z)",
+    needs: "cluster",
+    async run(ctx) {
+      return [await uncachedSearch(ctx, this.name, this.title, { body: { search_type: "keyword" }, connections: 100 })];
+    },
+  },
+  ...(["semantic", "keyword", "hybrid"] as const).map(
+    (searchType): Scenario => ({
+      name: `low-load-${searchType}`,
+      title: `uncached ${searchType} search via nginx at 1 connection (unique queries): the latency of one request on an idle service`,
+      needs: "cluster",
+      async run(ctx) {
+        return [await uncachedSearch(ctx, this.name, this.title, { body: { search_type: searchType }, connections: 1 })];
+      },
+    }),
+  ),
+  {
     name: "mix-90-10",
     title: MIX_TITLE,
     needs: "cluster",

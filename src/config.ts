@@ -163,6 +163,8 @@ export interface Config {
     neo4jUser: string | undefined;
     neo4jPassword: string | undefined;
     neo4jPoolSize: number;
+    /** Documents keyword search reads a query word, best first; 0 = all (exact BM25). */
+    keywordTermDocs: number;
   };
 }
 
@@ -345,6 +347,7 @@ export function loadConfig(env: Env = process.env): Config {
       neo4jUser: r.optional("NEO4J_USER"),
       neo4jPassword: r.optional("NEO4J_PASSWORD"),
       neo4jPoolSize: r.int("NEO4J_POOL_SIZE", 50, 1, 1000),
+      keywordTermDocs: r.int("KEYWORD_TERM_DOCS", 1000, 0, 10_000_000),
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

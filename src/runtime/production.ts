@@ -66,6 +66,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         log,
         writers: [timedWriter(metrics, milvus.writer), timedWriter(metrics, neo4j.writer)],
         dimensions: embedder.dimensions,
+        keywordTermDocs: p.keywordTermDocs,
       }),
     log,
     STARTUP_TIMEOUT_MS,

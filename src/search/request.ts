@@ -33,7 +33,7 @@ export const SearchBody = t.Object(
         description:
           "only results scoring at least this are returned (of the top_k best); the answer's below_min_score counts those left out. " +
           "Scales differ by search type: semantic = cosine similarity in [-1, 1]; keyword = full-text relevance, unbounded above " +
-          "(embedded: BM25, production: ts_rank_cd, so a threshold is backend-specific); hybrid = reciprocal-rank fusion, in (0, 2/61 ≈ 0.0328]; " +
+          "(BM25 over the collection's statistics, one formula on both backends); hybrid = weighted reciprocal-rank fusion, in (0, 1.5/21 ≈ 0.0714] with the default settings; " +
           "graph = 0.7 × graph-path weight + 0.3 × max(0, cosine), in [0, 1]; reranked: the cross-encoder's logit (unbounded), which replaces them.",
       }),
     ),

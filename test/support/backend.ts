@@ -124,6 +124,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     writers: [milvus.writer, neo4j.writer],
     dimensions: embedder.dimensions,
     now: opts.now,
+    keywordTermDocs: productionConfig.keywordTermDocs,
   });
   await neo4j.warm();
   return {

@@ -12,8 +12,9 @@ export interface HybridFusion {
 
 /**
  * search_type "hybrid": semantic and keyword candidates (`candidates` per side, at least k),
- * retrieved in parallel and fused by reciprocal rank. Keyword candidates must match two distinct
- * query words (when the query has two), which keeps incidental one-word matches out of the fusion.
+ * retrieved in parallel (the keyword side while the query is embedded) and fused by reciprocal
+ * rank. Keyword candidates must match two distinct query words (when the query has two), which
+ * keeps incidental one-word matches out of the fusion.
  */
 export function hybridRetriever(deps: {
   embedder: Embedder;
@@ -25,9 +26,9 @@ export function hybridRetriever(deps: {
 }): Retriever {
   return async ({ collectionId, query, k, filter }) => {
     const pool = Math.max(k, deps.candidates);
-    const [vector] = await deps.embedder.embed([query], "query");
+    // the keyword side needs no embedding: it runs while the query is embedded
     const [semantic, keyword] = await Promise.all([
-      deps.vectors.search(collectionId, vector!, pool, filter),
+      deps.embedder.embed([query], "query").then(([vector]) => deps.vectors.search(collectionId, vector!, pool, filter)),
       deps.memories.keywordSearch(collectionId, query, pool, filter, { minTermsMatched: 2 }),
     ]);
     const { fusion } = deps;

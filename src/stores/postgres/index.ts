@@ -45,6 +45,8 @@ export interface PostgresStoreOptions {
   outbox?: Omit<OutboxOptions, "deliveryTimeoutMs">;
   /** Milliseconds clock that memory expiry is judged by; default Date.now (tests inject one). */
   now?: Clock;
+  /** Documents keyword search reads a query word, best first (0 = all: exact BM25); default 1000. */
+  keywordTermDocs?: number;
 }
 
 export interface PostgresStores {
@@ -101,7 +103,10 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   let closing: Promise<void> | undefined;
   return {
     collections: new PostgresCollectionStore(pool, outbox),
-    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, { now: options.now }),
+    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, {
+      now: options.now,
+      ...(options.keywordTermDocs !== undefined ? { keywordTermDocs: options.keywordTermDocs } : {}),
+    }),
     apiKeys: new PostgresApiKeyStore(pool),
     reembed: new PostgresReembedStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),

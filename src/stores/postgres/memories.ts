@@ -6,7 +6,8 @@ import { pageOfRows } from "../shared/page.ts";
 import { assertEmbedding, clampCount, assertPatchEmbedded } from "../shared/checks.ts";
 import { encodeEmbedding, encodeEmbeddings } from "./embedding.ts";
 import { compileFilter, SqlParams } from "./filters.ts";
-import { keywordText, tsquerySql } from "./keyword.ts";
+import { keywordText } from "./keyword.ts";
+import { keywordQuerySql } from "./keyword-index.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
 import type { PgPool } from "./pool.ts";
 import { assertNoNul, isoSql, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
@@ -59,7 +60,15 @@ const logged = (row: { content: string; metadata: string; expires_at: string | n
 export interface PostgresMemoryStoreOptions {
   /** Milliseconds clock that expiry is judged by; default Date.now (tests inject one). */
   now?: Clock;
+  /**
+   * Documents keyword search reads a query word, best first (keyword-index.ts); a common word's
+   * others count for nothing in the score. 0 reads every document (exact BM25, slower for
+   * common words). Default DEFAULT_KEYWORD_TERM_DOCS.
+   */
+  keywordTermDocs?: number;
 }
+
+export const DEFAULT_KEYWORD_TERM_DOCS = 1000;
 
 /**
  * Memories in PostgreSQL, the source of truth. Each write is one transaction: it holds the
@@ -70,6 +79,7 @@ export interface PostgresMemoryStoreOptions {
  */
 export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, ExpiringMemoryStore {
   private readonly now: Clock;
+  private readonly keywordTermDocs: number;
 
   constructor(
     private readonly pool: PgPool,
@@ -79,6 +89,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     options: PostgresMemoryStoreOptions = {},
   ) {
     this.now = options.now ?? systemClock;
+    this.keywordTermDocs = options.keywordTermDocs ?? DEFAULT_KEYWORD_TERM_DOCS;
   }
 
   private nowIso(): string {
@@ -461,20 +472,45 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const limit = clampCount(k, MAX_KEYWORD_HITS);
     const text = keywordText(query);
     if (text === null || limit === 0 || !isUuid(collectionId)) return [];
-    const p = new SqlParams([collectionId, text, opts.minTermsMatched ?? 1, limit]);
+    const minTerms = opts.minTermsMatched ?? 1;
+    if (this.keywordTermDocs === 0) return (await this.keywordQuery(collectionId, text, minTerms, limit, filter, null, null)).hits;
+    const perTerm = Math.max(this.keywordTermDocs, 2 * limit + 20);
+    const checked = 2 * limit + 20;
+    const bounded = await this.keywordQuery(collectionId, text, minTerms, limit, filter, perTerm, checked);
+    if (bounded.hits.length === limit) return bounded.hits;
+    // Fewer hits than wanted: exact BM25 when a bound may be why (the liveness and filter checks
+    // ran out of candidates; for keyword search also a common word read only in part). Hybrid
+    // (two words must match) keeps its bounded candidates: they are one side of a fusion.
+    const ranOut = bounded.candidates > checked || (minTerms === 1 && bounded.longest > perTerm);
+    if (!ranOut) return bounded.hits;
+    return (await this.keywordQuery(collectionId, text, minTerms, limit, filter, null, null)).hits;
+  }
+
+  private async keywordQuery(
+    collectionId: string,
+    text: string,
+    minTerms: number,
+    limit: number,
+    filter: SearchFilter,
+    perTerm: number | null,
+    checked: number | null,
+  ): Promise<{ hits: Hit[]; longest: number; candidates: number }> {
+    const p = new SqlParams([collectionId, text, minTerms, limit, perTerm, checked]);
     const where = compileFilter(filter, p, "m");
-    // The tsquery is an uncorrelated subquery: computed once (an InitPlan), then used by the
-    // GIN index scan and by ts_rank_cd (cover density, normalised by log of document length).
-    const { rows } = await this.pool.query<{ id: string; score: number }>(
-      `SELECT m.id, ts_rank_cd(m.tsv, q.tsq, 1)::float8 AS score
-       FROM (SELECT ${tsquerySql("$2", "$3")} AS tsq) AS q
-       JOIN memories AS m ON m.tsv @@ q.tsq
-       WHERE m.collection_id = $1 AND ${live(p.add(this.nowIso()))} AND ${where}
-       ORDER BY score DESC, m.seq
-       LIMIT $4`,
+    const { rows } = await this.pool.query<{ id: string | null; score: number | null; longest: number | null; candidates: number | null }>(
+      keywordQuerySql(where, live(p.add(this.nowIso()))),
       p.values,
     );
-    return rows;
+    const hits: Hit[] = [];
+    let longest = 0;
+    let candidates = 0;
+    for (const row of rows) {
+      if (row.id === null) {
+        longest = row.longest ?? 0;
+        candidates = row.candidates ?? 0;
+      } else hits.push({ id: row.id, score: row.score ?? 0 });
+    }
+    return { hits, longest, candidates };
   }
 
   async matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]> {

@@ -3,6 +3,7 @@ import type { PgPool } from "./pool.ts";
 import { CHANGE_LOG_MIGRATION } from "./change-log.ts";
 import { EMBEDDING_MODEL_MIGRATION } from "./embedding-model-schema.ts";
 import { WEBHOOKS_MIGRATION } from "./webhooks.ts";
+import { KEYWORD_INDEX_MIGRATION } from "./keyword-index.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -100,6 +101,8 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE collections ADD COLUMN IF NOT EXISTS dedupe_threshold double precision;`,
   // 8: webhooks and their delivery log (webhooks.ts).
   WEBHOOKS_MIGRATION,
+  // 9: BM25 keyword index (statistics, terms, impact-ordered postings) kept by triggers; keyword-index.ts.
+  KEYWORD_INDEX_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */
