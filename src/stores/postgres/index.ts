@@ -103,10 +103,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   let closing: Promise<void> | undefined;
   return {
     collections: new PostgresCollectionStore(pool, outbox),
-    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, {
-      now: options.now,
-      ...(options.keywordTermDocs !== undefined ? { keywordTermDocs: options.keywordTermDocs } : {}),
-    }),
+    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, { now: options.now, keywordTermDocs: options.keywordTermDocs }),
     apiKeys: new PostgresApiKeyStore(pool),
     reembed: new PostgresReembedStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
