@@ -8,6 +8,8 @@ import { withStackConnections } from "./stack/connections.ts";
 
 const API_SUITES = ["test/auth", "test/abuse", "test/http", "test/api", "test/routes", "test/search", "test/clients", "test/mcp", "test/e2e", "test/faults", "test/reembed"];
 const totals = { pass: 0, fail: 0, skip: 0 };
+/** Every failed test, by suite, repeated at the end: a CI log is often read from its tail. */
+const failures: string[] = [];
 
 async function runBunTest(label: string, args: string[], env: Record<string, string> = {}): Promise<number> {
   console.log(`\n::: ${label}: bun test ${args.join(" ")}`);
@@ -29,6 +31,7 @@ async function runBunTest(label: string, args: string[], env: Record<string, str
       for (const line of lines) {
         const m = /^\s*(\d+) (pass|fail|skip)$/.exec(line);
         if (m) totals[m[2] as keyof typeof totals] += Number(m[1]);
+        if (line.startsWith("(fail) ") && !failures.includes(`${label}: ${line}`)) failures.push(`${label}: ${line}`);
       }
     }
   };
@@ -48,5 +51,6 @@ if (production) {
   failed ||= code !== 0;
 }
 
+if (failures.length > 0) console.log(`\nfailed:\n${failures.join("\n")}`);
 console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skip} skipped`);
 process.exit(failed ? 1 : 0);

@@ -223,14 +223,10 @@ for (const transport of TRANSPORTS) {
       const cid = (await callOk(pro.client, "create_collection", { name: "rerank" })).structured.id;
       await callOk(pro.client, "add_memories", { collection_id: cid, memories: MEMORIES });
       const reranked = await callOk(pro.client, "search_memories", { collection_id: cid, query: "where did I leave the car?", top_k: 2, rerank: true });
-      // the cross-encoder answers, or (on a saturated machine) the answer says why it did not
-      if (reranked.structured.reranked) {
-        expect(reranked.structured.results[0].content).toContain("parked");
-        expect(reranked.text).toContain("(semantic search, reranked)");
-      } else {
-        expect(reranked.structured.rerank_reason).toBe("reranker_busy");
-        expect(reranked.text).toContain("not reranked: reranker_busy");
-      }
+      // the server waits up to a minute for the cross-encoder (support.ts), so a busy box still reranks
+      expect(reranked.structured.reranked).toBe(true);
+      expect(reranked.structured.results[0].content).toContain("parked");
+      expect(reranked.text).toContain("(semantic search, reranked)");
     }, TIMEOUT_MS);
 
     test("collections are resources: listed, and read with their memories; a memory reads alone; an unknown one is not found", async () => {
