@@ -22,7 +22,7 @@ export interface Child {
 
 const children: Child[] = [];
 
-function spawnLogged(name: string, cmd: string[], opts: { env?: Record<string, string | undefined>; cwd?: string }): Child {
+export function spawnLogged(name: string, cmd: string[], opts: { env?: Record<string, string | undefined>; cwd?: string }): Child {
   mkdirSync(BENCH_DIR, { recursive: true });
   const logPath = join(BENCH_DIR, `${name}.log`);
   const log = createWriteStream(logPath, { flags: "w" });

@@ -48,4 +48,15 @@ describe("config", () => {
     expect(() => loadConfig({ RERANK_CONTENDED_DUTY: "half" })).toThrow('RERANK_CONTENDED_DUTY must be a number, got "half"');
     expect(() => loadConfig({ RERANK_CPU_SLOTS: "-1" })).toThrow("RERANK_CPU_SLOTS must be between 0 and 1024, got -1");
   });
+
+  test("embedded, one process: search threads and embedding workers on every core; a cluster worker or production embeds on one", () => {
+    const cores = availableParallelism();
+    expect(loadConfig({}).embeddedSearchThreads).toBe(Math.min(cores, 8));
+    expect(loadConfig({}).embedding.workers).toBe(Math.min(cores, 4));
+    expect(loadConfig({ WORKER_INDEX: "0" }).embedding.workers).toBe(1);
+    expect(loadConfig({ MEMORY_MODE: "production", JWT_SECRET: "x".repeat(32) }).embedding.workers).toBe(1);
+    expect(loadConfig({ EMBED_WORKERS: "3", EMBEDDED_SEARCH_THREADS: "0" })).toMatchObject({ embeddedSearchThreads: 0, embedding: { workers: 3 } });
+    expect(() => loadConfig({ EMBED_WORKERS: "0" })).toThrow("EMBED_WORKERS must be between 1 and 64, got 0");
+    expect(() => loadConfig({ EMBEDDED_SEARCH_THREADS: "many" })).toThrow("EMBEDDED_SEARCH_THREADS");
+  });
 });

@@ -3,10 +3,12 @@
  * folder, with inference in a worker thread (see embed-worker.ts), micro-batching of
  * concurrent calls, a bounded queue and an LRU of query embeddings.
  *
- * Batching: texts from concurrent `embed` calls wait in a queue; at most one batch is in the
+ * Batching: texts from concurrent `embed` calls wait in a queue; at most one batch is in each
  * worker at a time. A batch (≤ maxBatch texts, queries before documents so searches do not
  * wait behind an ingest) leaves on the next macrotask after the first text arrives, or as
- * soon as the previous batch returns, so under load batches fill up by themselves.
+ * soon as a worker returns its previous one, so under load batches fill up by themselves.
+ * With several workers (one model copy each), the waiting texts are shared between the idle
+ * ones: on a CPU a batch costs about its texts' sum, so two half batches finish sooner.
  */
 import { QueueFullError } from "../domain/errors.ts";
 import type { Embedder } from "../ports/embedder.ts";
@@ -24,8 +26,10 @@ export interface OnnxEmbedderOptions {
   maxQueue?: number;
   /** Query embeddings kept in the LRU (0 disables it). Default 10000. */
   queryCacheSize?: number;
-  /** onnxruntime intra-op threads in the worker. Default 1 (the event loop keeps the other core). */
+  /** onnxruntime intra-op threads in each worker. Default 1. */
   threads?: number;
+  /** Workers, each with its own copy of the model, embedding batches side by side. Default 1. */
+  workers?: number;
   /**
    * Embed each text on its own inside the worker. A quantized model's vectors otherwise depend
    * slightly on which texts share the batch (cosine ≈ 0.99 to the single-text vector); this
@@ -46,6 +50,8 @@ export interface EmbedderStats {
   /** Largest batch sent so far. */
   maxBatchSeen: number;
   batches: number;
+  /** Batches each worker has embedded (one entry per worker). */
+  workerBatches: number[];
   textsEmbedded: number;
   queryCacheHits: number;
   queryCacheMisses: number;
@@ -62,12 +68,18 @@ interface Slot {
   reject: (e: Error) => void;
 }
 
-const DEFAULTS = { maxBatch: 32, maxQueue: 2048, queryCacheSize: 10000, threads: 1 };
+const DEFAULTS = { maxBatch: 32, maxQueue: 2048, queryCacheSize: 10000, threads: 1, workers: 1 };
 const WARM_UP = ["warm-up", "The quick brown fox jumps over the lazy dog.", "hello world", "memory api"];
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   return v;
+}
+
+interface EmbedThread {
+  worker: Worker;
+  inFlight: { id: number; slots: Slot[] } | null;
+  batches: number;
 }
 
 class WorkerEmbedder implements OnnxEmbedder {
@@ -80,7 +92,7 @@ class WorkerEmbedder implements OnnxEmbedder {
   /** Query embeddings by prefixed text; null when the cache is sized 0. */
   private readonly cache: LRUCache<string, Float32Array> | null;
   private readonly pendingQueries = new Map<string, Promise<Float32Array>>();
-  private inFlight: { id: number; slots: Slot[] } | null = null;
+  private readonly threads: EmbedThread[];
   private flushScheduled = false;
   private nextId = 1;
   private dead: Error | null = null;
@@ -88,7 +100,7 @@ class WorkerEmbedder implements OnnxEmbedder {
   private counters = { lastBatchSize: 0, maxBatchSeen: 0, batches: 0, textsEmbedded: 0, hits: 0, misses: 0 };
 
   constructor(
-    private readonly worker: Worker,
+    workers: Worker[],
     private readonly folder: ModelFolder,
     private readonly maxBatch: number,
     private readonly maxQueue: number,
@@ -99,9 +111,12 @@ class WorkerEmbedder implements OnnxEmbedder {
     this.fingerprint = fingerprint;
     this.dimensions = folder.spec.dimensions;
     this.cache = queryCacheSize > 0 ? new LRUCache<string, Float32Array>({ max: queryCacheSize }) : null;
-    worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
-    worker.addEventListener("error", (e: ErrorEvent) => this.die(new Error(`embed worker crashed: ${e.message}`)));
-    worker.addEventListener("close", () => this.die(new Error("embed worker exited")));
+    this.threads = workers.map((worker) => ({ worker, inFlight: null, batches: 0 }));
+    for (const thread of this.threads) {
+      thread.worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(thread, e.data);
+      thread.worker.addEventListener("error", (e: ErrorEvent) => this.die(new Error(`embed worker crashed: ${e.message}`)));
+      thread.worker.addEventListener("close", () => this.die(new Error("embed worker exited")));
+    }
   }
 
   embed(texts: string[], kind: "query" | "document"): Promise<Float32Array[]> {
@@ -163,10 +178,11 @@ class WorkerEmbedder implements OnnxEmbedder {
       model: this.model,
       dimensions: this.dimensions,
       queueDepth: this.queueDepth,
-      inFlight: this.inFlight?.slots.length ?? 0,
+      inFlight: this.threads.reduce((n, t) => n + (t.inFlight?.slots.length ?? 0), 0),
       lastBatchSize: c.lastBatchSize,
       maxBatchSeen: c.maxBatchSeen,
       batches: c.batches,
+      workerBatches: this.threads.map((t) => t.batches),
       textsEmbedded: c.textsEmbedded,
       queryCacheHits: c.hits,
       queryCacheMisses: c.misses,
@@ -176,17 +192,22 @@ class WorkerEmbedder implements OnnxEmbedder {
 
   resetStats(): void {
     this.counters = { lastBatchSize: 0, maxBatchSeen: 0, batches: 0, textsEmbedded: 0, hits: 0, misses: 0 };
+    for (const thread of this.threads) thread.batches = 0;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.failAll(new Error("embedder is closed"));
-    this.worker.terminate();
+    for (const thread of this.threads) thread.worker.terminate();
   }
 
-  /** Sends `texts` straight to the worker, bypassing queue and cache (warm-up). */
-  direct(texts: string[]): Promise<Float32Array[]> {
+  /** Sends `texts` straight to every worker, bypassing queue and cache (warm-up). */
+  async warmUp(texts: string[]): Promise<void> {
+    await Promise.all(this.threads.map((thread) => this.direct(thread, texts)));
+  }
+
+  private direct(thread: EmbedThread, texts: string[]): Promise<Float32Array[]> {
     return new Promise((resolve, reject) => {
       const results: Float32Array[] = [];
       let left = texts.length;
@@ -198,7 +219,7 @@ class WorkerEmbedder implements OnnxEmbedder {
         },
         reject,
       }));
-      this.send(slots);
+      this.send(thread, slots);
     });
   }
 
@@ -206,8 +227,12 @@ class WorkerEmbedder implements OnnxEmbedder {
     return this.queries.length + this.documents.length;
   }
 
+  private idle(): EmbedThread | undefined {
+    return this.threads.find((t) => t.inFlight === null);
+  }
+
   private schedule(): void {
-    if (this.inFlight) return; // the returning batch schedules the next flush
+    if (this.idle() === undefined) return; // a returning batch schedules the next flush
     if (this.queueDepth >= this.maxBatch) {
       this.flush();
     } else if (!this.flushScheduled) {
@@ -220,29 +245,35 @@ class WorkerEmbedder implements OnnxEmbedder {
   }
 
   private flush(): void {
-    if (this.inFlight || this.closed || this.dead || this.queueDepth === 0) return;
-    const slots = this.queries.splice(0, this.maxBatch);
-    if (slots.length < this.maxBatch) slots.push(...this.documents.splice(0, this.maxBatch - slots.length));
-    this.send(slots);
+    if (this.closed || this.dead) return;
+    const idle = this.threads.filter((t) => t.inFlight === null);
+    for (let i = 0; i < idle.length && this.queueDepth > 0; i++) {
+      const thread = idle[i]!;
+      const size = Math.min(this.maxBatch, Math.ceil(this.queueDepth / (idle.length - i)));
+      const slots = this.queries.splice(0, size);
+      if (slots.length < size) slots.push(...this.documents.splice(0, size - slots.length));
+      this.send(thread, slots);
+    }
   }
 
-  private send(slots: Slot[]): void {
+  private send(thread: EmbedThread, slots: Slot[]): void {
     const id = this.nextId++;
-    this.inFlight = { id, slots };
+    thread.inFlight = { id, slots };
     this.counters.lastBatchSize = slots.length;
     this.counters.maxBatchSeen = Math.max(this.counters.maxBatchSeen, slots.length);
     this.counters.batches++;
-    this.worker.ref();
+    thread.batches++;
+    thread.worker.ref();
     const req: EmbedRequest = { type: "embed", id, texts: slots.map((s) => s.text) };
-    this.worker.postMessage(req);
+    thread.worker.postMessage(req);
   }
 
-  private onMessage(msg: FromWorker): void {
+  private onMessage(thread: EmbedThread, msg: FromWorker): void {
     if (msg.type !== "result" && msg.type !== "error") return;
-    const batch = this.inFlight;
+    const batch = thread.inFlight;
     if (!batch || batch.id !== msg.id) return;
-    this.inFlight = null;
-    this.worker.unref();
+    thread.inFlight = null;
+    thread.worker.unref();
     if (msg.type === "error") {
       const err = new Error(`embedding failed: ${msg.message}`);
       for (const s of batch.slots) s.reject(err);
@@ -267,8 +298,8 @@ class WorkerEmbedder implements OnnxEmbedder {
   }
 
   private failAll(err: Error): void {
-    const slots = [...(this.inFlight?.slots ?? []), ...this.queries.splice(0), ...this.documents.splice(0)];
-    this.inFlight = null;
+    const slots = [...this.threads.flatMap((t) => t.inFlight?.slots ?? []), ...this.queries.splice(0), ...this.documents.splice(0)];
+    for (const thread of this.threads) thread.inFlight = null;
     for (const s of slots) s.reject(err);
   }
 }
@@ -307,14 +338,14 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
   const maxBatch = positiveInt("maxBatch", opts.maxBatch ?? DEFAULTS.maxBatch);
   const maxQueue = positiveInt("maxQueue", opts.maxQueue ?? DEFAULTS.maxQueue);
   const threads = positiveInt("threads", opts.threads ?? DEFAULTS.threads);
+  const workerCount = positiveInt("workers", opts.workers ?? DEFAULTS.workers);
   const queryCacheSize = opts.queryCacheSize ?? DEFAULTS.queryCacheSize;
   if (!Number.isInteger(queryCacheSize) || queryCacheSize < 0) throw new RangeError("queryCacheSize must be an integer >= 0");
 
   const folder = checkModelFolder(opts.modelDir);
   const fingerprint = await modelFingerprint(folder);
-  const worker = new Worker(new URL("./embed-worker.ts", import.meta.url).href);
+  const workers = Array.from({ length: workerCount }, () => new Worker(new URL("./embed-worker.ts", import.meta.url).href));
   try {
-    const ready = waitReady(worker);
     const init: InitMessage = {
       type: "init",
       ...loaderLocation(folder),
@@ -324,16 +355,21 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
       threads,
       batchInvariant: opts.batchInvariant ?? false,
     };
-    worker.postMessage(init);
-    await ready;
-    const embedder = new WorkerEmbedder(worker, folder, maxBatch, maxQueue, queryCacheSize, fingerprint);
-    await embedder.direct(WARM_UP.slice(0, 1));
-    await embedder.direct(WARM_UP);
+    await Promise.all(
+      workers.map((worker) => {
+        const ready = waitReady(worker);
+        worker.postMessage(init);
+        return ready;
+      }),
+    );
+    const embedder = new WorkerEmbedder(workers, folder, maxBatch, maxQueue, queryCacheSize, fingerprint);
+    await embedder.warmUp(WARM_UP.slice(0, 1));
+    await embedder.warmUp(WARM_UP);
     embedder.resetStats(); // stats describe real traffic, not the warm-up
-    worker.unref(); // an idle embedder must not keep the process alive
+    for (const worker of workers) worker.unref(); // an idle embedder must not keep the process alive
     return embedder;
   } catch (e) {
-    worker.terminate();
+    for (const worker of workers) worker.terminate();
     throw e;
   }
 }

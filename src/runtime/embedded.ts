@@ -35,6 +35,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     cacheMaxEntries: config.cacheMaxEntries,
     cacheMaxBytes: config.cacheMaxBytes,
     cacheMaxEntryBytes: config.cacheMaxEntryBytes,
+    searchThreads: config.embeddedSearchThreads,
   });
   const embedderCheck = embedderHealth(embedder);
   const revocationStore = await openRevocationStore(config, log);

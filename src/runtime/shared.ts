@@ -12,6 +12,7 @@ export const embedderOptions = (config: Config): OnnxEmbedderOptions => ({
   maxQueue: config.embedding.maxQueue,
   queryCacheSize: config.embedding.queryCacheSize,
   threads: config.embedding.threads,
+  workers: config.embedding.workers,
   batchInvariant: config.embedding.batchInvariant,
 });
 

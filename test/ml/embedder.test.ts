@@ -129,6 +129,26 @@ describe("onnx embedder: batching", () => {
     expect(embedderStats(embedder)?.model).toBe("all-minilm-l6-v2");
   });
 
+  test("with two workers, waiting texts are shared between them and each caller still gets its own text's vector", async () => {
+    const two = await createOnnxEmbedder({ modelDir: TEST_MODEL_DIR, workers: 2, batchInvariant: true, queryCacheSize: 0 });
+    try {
+      const many = Array.from({ length: 40 }, (_, i) => `entry ${i}: ${["water the plants", "renew the passport", "ship the release", "pay the rent"][i % 4]} (#${i * 3})`);
+      const reference: Float32Array[] = [];
+      for (const t of many) reference.push((await two.embed([t], "document"))[0]!);
+      const before = two.stats();
+      const results = await Promise.all(many.map((t, i) => two.embed([t], i % 2 ? "query" : "document")));
+      results.forEach(([v], i) => expect(maxAbsDiff(v!, reference[i]!)).toBeLessThan(1e-5));
+      const stats = two.stats();
+      expect(stats.workerBatches).toHaveLength(2);
+      stats.workerBatches.forEach((batches, w) => expect(batches).toBeGreaterThan(before.workerBatches[w]!));
+      expect(stats.textsEmbedded - before.textsEmbedded).toBe(many.length);
+      expect(stats.inFlight).toBe(0);
+    } finally {
+      await two.close();
+    }
+    await expect(two.embed(["after close"], "query")).rejects.toThrow("closed");
+  });
+
   test("a full queue rejects with QueueFullError; the texts already accepted still complete", async () => {
     const small = await createOnnxEmbedder({ modelDir: TEST_MODEL_DIR, maxQueue: 4, maxBatch: 2 });
     try {

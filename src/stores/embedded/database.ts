@@ -29,7 +29,7 @@ function nonNegativeInt(value: number | undefined, fallback: number, name: strin
   return v;
 }
 
-function isMemoryPath(path: string): boolean {
+export function isMemoryPath(path: string): boolean {
   return path === "" || path === ":memory:" || path.startsWith("file:");
 }
 

@@ -13,10 +13,11 @@ import { EmbeddedGraphStore } from "./graph-store.ts";
 import { EmbeddedApiKeyStore } from "./api-keys.ts";
 import { EmbeddedSearchCache } from "./cache.ts";
 import { EmbeddedCollectionStore } from "./collections.ts";
-import { type OpenDatabaseOptions, openDatabase, StatementCache } from "./database.ts";
+import { isMemoryPath, type OpenDatabaseOptions, openDatabase, StatementCache } from "./database.ts";
 import { EmbeddedHealthCheck } from "./health.ts";
 import { EmbeddedMemoryStore } from "./memories.ts";
 import { EmbeddedVectorIndex } from "./vector-index.ts";
+import { SearchThreads } from "./search-threads.ts";
 import { EmbeddedIdempotencyStore } from "./idempotency.ts";
 import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
 import { EmbeddedTenantUsage } from "./usage.ts";
@@ -33,6 +34,11 @@ export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   cacheMaxEntryBytes?: number;
   /** Milliseconds clock of memory timestamps and expiry; default Date.now (tests inject one). */
   now?: Clock;
+  /**
+   * Threads that run vector and keyword searches on their own read-only connections, off the event loop.
+   * Default 0 (searches run on the main connection); ignored for `:memory:`.
+   */
+  searchThreads?: number;
 }
 
 export interface EmbeddedStores {
@@ -54,6 +60,8 @@ export interface EmbeddedStores {
   usage: TenantUsage;
   /** Webhooks of collections and their delivery log. */
   webhooks: WebhookStore;
+  /** The search threads' counters; undefined when searches run on the main connection. */
+  searchThreads(): ReturnType<SearchThreads["stats"]> | undefined;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -63,10 +71,20 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
   const db = openDatabase(options);
   const statements = new StatementCache(db);
   const keywords = new EmbeddedKeywordIndex(db, statements);
+  const threads =
+    (options.searchThreads ?? 0) > 0 && !isMemoryPath(options.path)
+      ? new SearchThreads({
+          path: options.path,
+          threads: options.searchThreads!,
+          cacheSizeKiB: options.cacheSizeKiB,
+          mmapSizeBytes: options.mmapSizeBytes,
+          busyTimeoutMs: options.busyTimeoutMs,
+        })
+      : undefined;
   return {
     collections: new EmbeddedCollectionStore(db, keywords),
-    memories: new EmbeddedMemoryStore(db, statements, options.dimensions, keywords, { now: options.now }),
-    vectors: new EmbeddedVectorIndex(db, statements, options.dimensions),
+    memories: new EmbeddedMemoryStore(db, statements, options.dimensions, keywords, { now: options.now, searchThreads: threads }),
+    vectors: new EmbeddedVectorIndex(statements, options.dimensions, threads),
     graph: new EmbeddedGraphStore(db),
     apiKeys: new EmbeddedApiKeyStore(db),
     reembed: new EmbeddedReembedStore(db, options.dimensions),
@@ -79,7 +97,9 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     idempotency: new EmbeddedIdempotencyStore(db),
     usage: new EmbeddedTenantUsage(db),
     webhooks: new EmbeddedWebhookStore(db, options.now),
+    searchThreads: () => threads?.stats(),
     close() {
+      threads?.close();
       statements.clear();
       db.close(true);
     },

@@ -10,6 +10,7 @@ import type { StatementCache } from "./database.ts";
 import { assertEmbedding, clampCount, assertPatchEmbedded } from "../shared/checks.ts";
 import { compileFilter } from "./filters.ts";
 import { toFtsQuery } from "./keyword.ts";
+import { runSearch, type SearchThreads } from "./search-threads.ts";
 import { EmbeddedGraphWriter } from "./graph-writer.ts";
 import type { ChangeContext, MemoryChange } from "../../domain/memory-change.ts";
 import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
@@ -85,6 +86,8 @@ function metadataJson(metadata: unknown, what: string): string {
 export interface EmbeddedMemoryStoreOptions {
   /** Milliseconds clock for timestamps and expiry; default Date.now (tests inject one). */
   now?: Clock;
+  /** Where keyword searches run when there are threads (else on this connection). */
+  searchThreads?: SearchThreads;
 }
 
 /**
@@ -112,6 +115,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   private readonly purgeTx;
   private readonly log: EmbeddedChangeLog;
   private readonly now: Clock;
+  private readonly searchThreads?: SearchThreads;
 
   constructor(
     db: Database,
@@ -121,6 +125,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     options: EmbeddedMemoryStoreOptions = {},
   ) {
     this.now = options.now ?? systemClock;
+    this.searchThreads = options.searchThreads;
     const log = (this.log = new EmbeddedChangeLog(db));
     this.seqStmt = db.prepare<{ seq: number; updated_at: string; content: string; metadata: string; expires_at: string | null }, [string, string]>(
       "SELECT seq, updated_at, content, metadata, expires_at FROM memories WHERE collection_id = ? AND id = ?",
@@ -369,14 +374,14 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const where = compileFilter(filter, "m");
     try {
       // the collection's own index: BM25 statistics of its memories only
-      const statement = this.statements.get<Hit>(
-        `SELECT m.id AS id, -bm25(${table}) AS score
+      return await runSearch(this.searchThreads, this.statements, {
+        sql: `SELECT m.id AS id, -bm25(${table}) AS score
          FROM ${table} JOIN memories AS m ON m.seq = ${table}.rowid
          WHERE ${table} MATCH ? AND m.collection_id = ? AND ${live("m.")} AND ${where.sql}
          ORDER BY score DESC, m.seq
          LIMIT ?`,
-      );
-      return statement.all(match, collectionId, this.nowIso(), ...where.params, limit);
+        params: [match, collectionId, this.nowIso(), ...where.params, limit],
+      });
     } catch (error) {
       if (/no such table/.test(String(error))) return []; // no such collection (deleted, or never made)
       throw error;

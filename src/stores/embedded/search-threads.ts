@@ -1,0 +1,172 @@
+import type { SQLQueryBindings } from "bun:sqlite";
+import type { Hit } from "../../domain/search.ts";
+import type { StatementCache } from "./database.ts";
+import type { SearchThreadReply, SearchThreadRequest } from "./search-thread-protocol.ts";
+
+/** A search (vector or keyword) as SQL and its parameters: run on a search thread or the main connection alike. */
+export interface ReadQuery {
+  sql: string;
+  params: SQLQueryBindings[];
+}
+
+export interface SearchThreadsOptions {
+  /** The database file (never `:memory:`: a thread cannot see another connection's memory). */
+  path: string;
+  threads: number;
+  cacheSizeKiB?: number;
+  mmapSizeBytes?: number;
+  busyTimeoutMs?: number;
+}
+
+/** The threads cannot answer this query (not started, stopped, or died): run it elsewhere. */
+export class SearchThreadsUnavailable extends Error {}
+
+interface Pending {
+  resolve(hits: Hit[]): void;
+  reject(error: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  /** Why it answers no more queries: it could not open the file, or it exited. */
+  down?: string;
+  /** It could not open the file: a replacement would not either. */
+  unusable?: boolean;
+}
+
+const THREAD_ENTRY = new URL("./search-thread.ts", import.meta.url).href;
+
+/**
+ * Search queries (vector and keyword) on a few worker threads, each with its own read-only
+ * connection, sent to the thread with the fewest queries in flight. A thread that dies is replaced (its queries fail
+ * with SearchThreadsUnavailable, which the caller answers on its own connection); one that
+ * cannot open the file stays down, and with all of them down every query is unavailable.
+ */
+export class SearchThreads {
+  private readonly threads: Thread[] = [];
+  private nextId = 1;
+  private closed = false;
+  private served = 0;
+  private replaced = 0;
+
+  constructor(private readonly options: SearchThreadsOptions) {
+    if (!Number.isSafeInteger(options.threads) || options.threads < 1) {
+      throw new RangeError(`threads must be a positive integer, got ${options.threads}`);
+    }
+    for (let i = 0; i < options.threads; i++) this.threads.push(this.spawn());
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(THREAD_ENTRY);
+    const thread: Thread = { worker, pending: new Map() };
+    worker.onmessage = (event: MessageEvent<SearchThreadReply>) => this.receive(thread, event.data);
+    worker.addEventListener("close", () => this.lost(thread, "the search thread exited"));
+    worker.addEventListener("error", (event) => {
+      this.lost(thread, `the search thread failed: ${(event as ErrorEvent).message}`);
+      worker.terminate();
+    });
+    worker.unref(); // an idle thread never keeps the process alive; one with queries does (run)
+    const open: SearchThreadRequest = {
+      kind: "open",
+      path: this.options.path,
+      cacheSizeKiB: this.options.cacheSizeKiB ?? 65_536,
+      mmapSizeBytes: this.options.mmapSizeBytes ?? 256 * 1024 * 1024,
+      busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
+    };
+    worker.postMessage(open);
+    return thread;
+  }
+
+  private receive(thread: Thread, message: SearchThreadReply): void {
+    if (message.kind === "unusable") {
+      thread.down = message.message;
+      thread.unusable = true;
+      this.failAll(thread, message.message);
+      return;
+    }
+    const pending = thread.pending.get(message.id);
+    if (pending === undefined) return;
+    thread.pending.delete(message.id);
+    if (thread.pending.size === 0) thread.worker.unref();
+    if (message.kind === "hits") {
+      this.served++;
+      pending.resolve(message.hits);
+    } else if (thread.down !== undefined) {
+      pending.reject(new SearchThreadsUnavailable(message.message));
+    } else {
+      pending.reject(new Error(message.message));
+    }
+  }
+
+  private lost(thread: Thread, why: string): void {
+    thread.down ??= why;
+    this.failAll(thread, why);
+    const index = this.threads.indexOf(thread);
+    if (index < 0 || this.closed || thread.unusable) return;
+    this.threads[index] = this.spawn();
+    this.replaced++;
+  }
+
+  private failAll(thread: Thread, why: string): void {
+    for (const pending of thread.pending.values()) pending.reject(new SearchThreadsUnavailable(why));
+    thread.pending.clear();
+    thread.worker.unref();
+  }
+
+  /** Runs the query on the least busy live thread. */
+  run(query: ReadQuery): Promise<Hit[]> {
+    let best: Thread | undefined;
+    for (const thread of this.threads) {
+      if (thread.down !== undefined) continue;
+      if (best === undefined || thread.pending.size < best.pending.size) best = thread;
+    }
+    if (this.closed || best === undefined) {
+      return Promise.reject(new SearchThreadsUnavailable(this.closed ? "the search threads are stopped" : this.threads[0]?.down));
+    }
+    const id = this.nextId++;
+    const thread = best;
+    return new Promise<Hit[]>((resolve, reject) => {
+      if (thread.pending.size === 0) thread.worker.ref();
+      thread.pending.set(id, { resolve, reject });
+      const request: SearchThreadRequest = { kind: "query", id, sql: query.sql, params: query.params };
+      thread.worker.postMessage(request);
+    });
+  }
+
+  stats(): { threads: number; live: number; served: number; replaced: number; inFlight: number } {
+    const live = this.threads.filter((t) => t.down === undefined);
+    return {
+      threads: this.threads.length,
+      live: live.length,
+      served: this.served,
+      replaced: this.replaced,
+      inFlight: live.reduce((n, t) => n + t.pending.size, 0),
+    };
+  }
+
+  /** Stops the threads; queries in flight fail as unavailable. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const thread of this.threads) {
+      this.failAll(thread, "the search threads are stopped");
+      thread.worker.terminate();
+    }
+  }
+}
+
+/**
+ * Runs a search on the threads when there are any and they can answer, else on the main
+ * connection: the same SQL, the same answer, only where it runs differs.
+ */
+export async function runSearch(threads: SearchThreads | undefined, statements: StatementCache, query: ReadQuery): Promise<Hit[]> {
+  if (threads !== undefined) {
+    try {
+      return await threads.run(query);
+    } catch (error) {
+      if (!(error instanceof SearchThreadsUnavailable)) throw error;
+    }
+  }
+  return statements.get<Hit>(query.sql).all(...query.params);
+}
