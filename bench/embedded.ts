@@ -199,8 +199,9 @@ function report(rows: Row[], startedAt: string): string {
     const a1 = find(type, "after", 1);
     const bn = find(type, "before", CONNECTIONS);
     const an = find(type, "after", CONNECTIONS);
+    const ms = (x: number) => x.toFixed(1);
     lines.push(
-      `| ${type} | ${b1.p50_ms} / ${b1.p95_ms} ms | ${a1.p50_ms} / ${a1.p95_ms} ms | ${bn.rps} | ${an.rps} | ${(an.rps / bn.rps).toFixed(2)}× | ${bn.p95_ms} / ${an.p95_ms} ms |`,
+      `| ${type} | ${ms(b1.p50_ms)} / ${ms(b1.p95_ms)} ms | ${ms(a1.p50_ms)} / ${ms(a1.p95_ms)} ms | ${bn.rps} | ${an.rps} | ${(an.rps / bn.rps).toFixed(2)}× | ${ms(bn.p95_ms)} / ${ms(an.p95_ms)} ms |`,
     );
   }
   lines.push("", "Command: `bun run bench:embedded --memories " + MEMORIES + " --duration " + DURATION + " --connections " + CONNECTIONS + "`", "");
