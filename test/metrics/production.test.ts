@@ -110,7 +110,12 @@ describe.skipIf(!run)("metrics with the real services", () => {
       expect(searched.status).toBe(200);
     }
     await afterResponses();
-    const m = parseExposition((await call("GET", "/metrics")).text);
+    // Neo4j gets its rows from the outbox, after the write is acknowledged: wait (bounded) until
+    // the relay has delivered them, so the counts below describe the finished work
+    const scrape = async () => parseExposition((await call("GET", "/metrics")).text);
+    let m = await scrape();
+    const delivered = () => m.value("memory_api_dependency_duration_seconds_count", { dependency: "neo4j", operation: "writer.upsert" }) >= 1;
+    for (const deadline = Date.now() + 30_000; !delivered() && Date.now() < deadline; m = await scrape()) await Bun.sleep(100);
 
     expect(m.value("memory_api_pg_pool_max")).toBe(4);
     expect(m.value("memory_api_pg_pool_total")).toBeGreaterThanOrEqual(1);
