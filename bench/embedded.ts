@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_SEED, ensureCollection, generateQueries, ingest } from "./generate";
 import { ensureOha, ROOT, runOha, type LoadResult } from "./oha";
 import { portInUse, spawnLogged, stopAll, stopChild, waitHttp, type Child } from "./processes";
+import { mintToken } from "./tokens";
 
 const { values: args } = parseArgs({
   options: {
@@ -90,15 +91,6 @@ async function startServer(setup: Setup): Promise<Child> {
   return child;
 }
 
-function mintToken(): string {
-  const proc = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts", "token.ts"), "--", "--sub", "bench-embedded", "--tier", "enterprise", "--days", "1"], {
-    cwd: ROOT,
-    env: { ...process.env, JWT_SECRET: state.secret },
-  });
-  if (proc.exitCode !== 0) throw new Error(`scripts/token.ts failed: ${proc.stderr.toString().trim()}`);
-  return proc.stdout.toString().trim();
-}
-
 async function ensureData(token: string): Promise<void> {
   const target = { baseUrl: URL_BASE, token };
   state.collectionId ??= await ensureCollection({ ...target, name: `bench-${MEMORIES}`, description: `bench data: ${MEMORIES} generated memories` });
@@ -130,11 +122,16 @@ async function ensureData(token: string): Promise<void> {
 
 const SEARCH_TYPES = ["semantic", "keyword", "hybrid"] as const;
 
-/** Distinct search bodies per search type; the cache is off, so repeats cost the same anyway. */
+const bodiesFiles = new Map<string, string>();
+
+/** Distinct search bodies per search type (written once a run); the cache is off, so repeats cost the same anyway. */
 function bodiesFile(type: string): string {
+  const written = bodiesFiles.get(type);
+  if (written !== undefined) return written;
   const path = join(home, `bodies-${type}.jsonl`);
   const lines = generateQueries(50_000, `embedded-bench:${type}`).map((query) => JSON.stringify({ query, collection_id: state.collectionId, top_k: 10, search_type: type }));
   writeFileSync(path, lines.join("\n") + "\n");
+  bodiesFiles.set(type, path);
   return path;
 }
 
@@ -218,7 +215,7 @@ process.on("SIGTERM", stop);
 
 try {
   const oha = await ensureOha(say);
-  const token = mintToken();
+  const token = await mintToken(state.secret, "bench-embedded", "enterprise");
   const rows: Row[] = [];
   if (!state.complete) {
     say("server: embedded, defaults (for the ingest)");

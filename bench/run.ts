@@ -24,6 +24,7 @@ import { BENCH_DIR, portInUse, startBenchNginx, startCluster, startHello, stopAl
 import { evaluateFindings, evaluateTargets, RESULTS_DIR, writeReport, type RunReport } from "./report";
 import { SCENARIOS, SCENARIO_NAMES, type Ctx, type Scenario, type ScenarioResult } from "./scenarios";
 import { machine, startMeter } from "./system";
+import { mintToken } from "./tokens";
 import { withStackConnections } from "../scripts/stack/connections.ts";
 
 const say = (line: string) => console.error(line);
@@ -118,18 +119,6 @@ async function checkStack(): Promise<void> {
     );
   }
   say("stack: postgres, redis, milvus, neo4j, nginx :8000 are up");
-}
-
-async function mintToken(secret: string, sub: string, tier: string): Promise<string> {
-  const proc = Bun.spawn([process.execPath, "run", join(ROOT, "scripts", "token.ts"), "--", "--sub", sub, "--tier", tier, "--days", "1"], {
-    cwd: ROOT,
-    env: { ...process.env, JWT_SECRET: secret },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`scripts/token.ts failed: ${err.trim()}`);
-  return out.trim();
 }
 
 /** The collection `name` of `owner` with `count` generated memories: reused, resumed or made. */

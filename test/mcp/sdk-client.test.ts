@@ -223,7 +223,7 @@ for (const transport of TRANSPORTS) {
       const cid = (await callOk(pro.client, "create_collection", { name: "rerank" })).structured.id;
       await callOk(pro.client, "add_memories", { collection_id: cid, memories: MEMORIES });
       const reranked = await callOk(pro.client, "search_memories", { collection_id: cid, query: "where did I leave the car?", top_k: 2, rerank: true });
-      // the server waits up to a minute for the cross-encoder (support.ts), so a busy box still reranks
+      // the server waits up to a minute for the cross-encoder (test/clients/support.ts), so a busy box still reranks
       expect(reranked.structured.reranked).toBe(true);
       expect(reranked.structured.results[0].content).toContain("parked");
       expect(reranked.text).toContain("(semantic search, reranked)");

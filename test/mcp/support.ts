@@ -22,7 +22,7 @@ export interface McpTestServer {
 }
 
 export async function startMcpTestServer(): Promise<McpTestServer> {
-  const api = await startMemoryApi({ RATE_LIMIT_FREE: String(FREE_PER_MINUTE), RERANK_MAX_WAIT_MS: "60000" });
+  const api = await startMemoryApi({ RATE_LIMIT_FREE: String(FREE_PER_MINUTE) });
   const secret = api.env.JWT_SECRET!;
   return {
     api,

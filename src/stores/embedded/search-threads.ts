@@ -39,9 +39,10 @@ const THREAD_ENTRY = new URL("./search-thread.ts", import.meta.url).href;
 
 /**
  * Search queries (vector and keyword) on a few worker threads, each with its own read-only
- * connection, sent to the thread with the fewest queries in flight. A thread that dies is replaced (its queries fail
- * with SearchThreadsUnavailable, which the caller answers on its own connection); one that
- * cannot open the file stays down, and with all of them down every query is unavailable.
+ * connection, sent to the thread with the fewest queries in flight. A thread that dies is
+ * replaced (its queries fail with SearchThreadsUnavailable, which the caller answers on its own
+ * connection); one that cannot open the file stays down, and with all of them down every query
+ * is unavailable.
  */
 export class SearchThreads {
   private readonly threads: Thread[] = [];
@@ -89,11 +90,10 @@ export class SearchThreads {
     if (pending === undefined) return;
     thread.pending.delete(message.id);
     if (thread.pending.size === 0) thread.worker.unref();
+    // a thread that reported "unusable" had its queries failed then (messages arrive in order)
     if (message.kind === "hits") {
       this.served++;
       pending.resolve(message.hits);
-    } else if (thread.down !== undefined) {
-      pending.reject(new SearchThreadsUnavailable(message.message));
     } else {
       pending.reject(new Error(message.message));
     }

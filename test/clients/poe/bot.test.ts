@@ -73,9 +73,7 @@ async function poePython(): Promise<string> {
 
 beforeAll(async () => {
   python = await poePython();
-  // the assertion is that a premium token's answer is reranked, not that this box reranks within
-  // the default second (a busy CI box answered unreranked: the degrade path, tested in test/ml)
-  api = await startMemoryApi({ RERANK_MAX_WAIT_MS: "60000" });
+  api = await startMemoryApi();
   // the bot's long-lived token, minted like the README says
   token = api.mint(`poe-${crypto.randomUUID()}`, "pro", { days: 30 });
   cid = await newCollection(api, token);
