@@ -169,6 +169,13 @@ export interface Config {
     neo4jPoolSize: number;
     /** Documents keyword search reads a query word, best first; 0 = all (exact BM25). */
     keywordTermDocs: number;
+    /**
+     * Writes are acknowledged once committed, not once Milvus can search them: searches merge
+     * the writes Milvus has not confirmed (the fresh tail). false = each write waits for Milvus.
+     */
+    freshTail: boolean;
+    /** Most pending memories one search merges from the fresh tail. */
+    freshTailMaxRows: number;
   };
 }
 
@@ -356,6 +363,8 @@ export function loadConfig(env: Env = process.env): Config {
       neo4jPassword: r.optional("NEO4J_PASSWORD"),
       neo4jPoolSize: r.int("NEO4J_POOL_SIZE", 50, 1, 1000),
       keywordTermDocs: r.int("KEYWORD_TERM_DOCS", 1000, 0, 10_000_000),
+      freshTail: r.bool("FRESH_TAIL", true),
+      freshTailMaxRows: r.int("FRESH_TAIL_MAX_ROWS", 2000, 1, 100_000),
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

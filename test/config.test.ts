@@ -59,4 +59,11 @@ describe("config", () => {
     expect(() => loadConfig({ EMBED_WORKERS: "0" })).toThrow("EMBED_WORKERS must be between 1 and 64, got 0");
     expect(() => loadConfig({ EMBEDDED_SEARCH_THREADS: "many" })).toThrow("EMBEDDED_SEARCH_THREADS");
   });
+
+  test("production: writes do not wait for Milvus (the fresh tail) unless FRESH_TAIL=false", () => {
+    expect(loadConfig({}).production).toMatchObject({ freshTail: true, freshTailMaxRows: 2000 });
+    expect(loadConfig({ FRESH_TAIL: "false", FRESH_TAIL_MAX_ROWS: "50" }).production).toMatchObject({ freshTail: false, freshTailMaxRows: 50 });
+    expect(() => loadConfig({ FRESH_TAIL_MAX_ROWS: "0" })).toThrow("FRESH_TAIL_MAX_ROWS must be between 1 and 100000, got 0");
+    expect(() => loadConfig({ FRESH_TAIL: "maybe" })).toThrow("FRESH_TAIL");
+  });
 });

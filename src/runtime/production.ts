@@ -10,6 +10,7 @@ import { RedisRateLimiter } from "../stores/redis/rate-limiter";
 import { RedisPopularity } from "../stores/redis/popularity";
 import { TieredSearchCache } from "../stores/in-process/tiered-cache";
 import { openMilvusIndex } from "../stores/milvus";
+import { FreshTailVectorIndex } from "../search/fresh-tail-index";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";
 import { waitFor } from "./retry";
@@ -67,6 +68,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         writers: [timedWriter(metrics, milvus.writer), timedWriter(metrics, neo4j.writer)],
         dimensions: embedder.dimensions,
         keywordTermDocs: p.keywordTermDocs,
+        outbox: p.freshTail ? { deferredTargets: [milvus.writer.name] } : {},
       }),
     log,
     STARTUP_TIMEOUT_MS,
@@ -74,6 +76,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   await postgres.warm(p.pgPoolSize); // the whole pool, before any traffic
   log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
 
+  const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   const embedderCheck = embedderHealth(embedder);
   const redisCache = timedCache(metrics, "redis", redis.cache);
   const rateLimiter = new RedisRateLimiter(redis.redis, log);
@@ -93,7 +96,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
       history: postgres.memories,
-      vectors: timedVectors(metrics, "milvus", milvus.vectorsCheckingWith(postgres.memories)),
+      vectors: timedVectors(metrics, "milvus", p.freshTail ? new FreshTailVectorIndex(milvusVectors, postgres.freshTail(milvus.writer.name, p.freshTailMaxRows), log) : milvusVectors),
       // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
       graph: neo4j.graph,
       cache:

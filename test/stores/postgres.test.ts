@@ -151,7 +151,7 @@ describe.if(run)("postgres stores", () => {
       try {
         const applied = await Promise.all(pools.map((p) => migrate(p, silentLogger)));
         // Exactly one runner applied each version; the others found it done.
-        expect(applied.flat().sort()).toEqual(MIGRATIONS.map((_, i) => i + 1));
+        expect(applied.flat().sort((a, b) => a - b)).toEqual(MIGRATIONS.map((_, i) => i + 1));
         expect(await migrate(pools[0]!, silentLogger)).toEqual([]);
         const { rows } = await pools[0]!.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
         expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));

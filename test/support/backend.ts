@@ -23,6 +23,7 @@ import type { IdempotencyStore } from "../../src/ports/idempotency-store";
 import type { TenantUsage } from "../../src/ports/tenant-usage";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
+import { FreshTailVectorIndex } from "../../src/search/fresh-tail-index";
 import type { MemoryHistoryStore } from "../../src/ports/memory-history";
 import type { ExpiringMemoryStore } from "../../src/ports/memory-expiry";
 import type { Clock } from "../../src/stores/shared/expiry";
@@ -125,7 +126,10 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     dimensions: embedder.dimensions,
     now: opts.now,
     keywordTermDocs: productionConfig.keywordTermDocs,
+    // as production composes it: writes do not wait for Milvus, searches merge its fresh tail
+    outbox: productionConfig.freshTail ? { deferredTargets: [milvus.writer.name] } : {},
   });
+  const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   await neo4j.warm();
   return {
     name: "production",
@@ -133,7 +137,9 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     memories: postgres.memories,
     history: postgres.memories,
     expiry: postgres.memories,
-    vectors: milvus.vectorsCheckingWith(postgres.memories),
+    vectors: productionConfig.freshTail
+      ? new FreshTailVectorIndex(milvusVectors, postgres.freshTail(milvus.writer.name, productionConfig.freshTailMaxRows), log)
+      : milvusVectors,
     apiKeys: postgres.apiKeys,
     reembed: postgres.reembed,
     graph: neo4j.graph,

@@ -12,6 +12,8 @@ import { PostgresHealthCheck } from "./health.ts";
 import { PostgresMemoryStore } from "./memories.ts";
 import { migrate } from "./migrations.ts";
 import { Outbox, type OutboxOptions } from "./outbox.ts";
+import { PostgresFreshTail } from "./fresh-tail.ts";
+import type { FreshTail } from "../../ports/fresh-tail.ts";
 import { PgPool } from "./pool.ts";
 import { PostgresIdempotencyStore } from "./idempotency.ts";
 import type { IdempotencyStore } from "../../ports/idempotency-store.ts";
@@ -63,6 +65,11 @@ export interface PostgresStores {
   idempotency: IdempotencyStore;
   /** Webhooks of collections and their delivery log. */
   webhooks: WebhookStore;
+  /**
+   * The memories an outbox target has not confirmed yet, for a search to merge (a fresh tail);
+   * at most `maxRows` a read (default 2000).
+   */
+  freshTail(target: string, maxRows?: number): FreshTail;
   /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
   outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
@@ -111,6 +118,10 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     webhooks: new PostgresWebhookStore(pool),
     usage: new PostgresTenantUsage(pool),
     outbox,
+    freshTail(target, maxRows = 2000) {
+      if (!outbox.targets.includes(target)) throw new Error(`no index writer is named "${target}"`);
+      return new PostgresFreshTail(pool, target, maxRows, options.now ?? Date.now);
+    },
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),
     close() {

@@ -4,6 +4,7 @@ import { CHANGE_LOG_MIGRATION } from "./change-log.ts";
 import { EMBEDDING_MODEL_MIGRATION } from "./embedding-model-schema.ts";
 import { WEBHOOKS_MIGRATION } from "./webhooks.ts";
 import { KEYWORD_INDEX_MIGRATION } from "./keyword-index.ts";
+import { FRESH_TAIL_MIGRATION } from "./fresh-tail.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -103,6 +104,8 @@ export const MIGRATIONS: readonly string[] = [
   WEBHOOKS_MIGRATION,
   // 9: BM25 keyword index (statistics, terms, impact-ordered postings) kept by triggers; keyword-index.ts.
   KEYWORD_INDEX_MIGRATION,
+  // 10: the outbox's pending rows by target and collection, read by every search (fresh-tail.ts).
+  FRESH_TAIL_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

@@ -29,7 +29,9 @@ import { Semaphore } from "../shared/semaphore.ts";
  * Read-your-writes: after a write commits, the store calls `deliverNow` with the write's rows,
  * which delivers them (waiting for any concurrent delivery of the same rows or memories)
  * bounded by `deliveryTimeoutMs`; a writer that is down or slow never fails or stalls a write
- * beyond that. At most half the pool delivers immediately at once.
+ * beyond that. At most half the pool delivers immediately at once. Deferred targets (whose
+ * searches read the pending rows as a fresh tail) are not waited for: the write wakes the
+ * dispatcher, whose next round delivers every row that came in meanwhile in one batch.
  *
  * Writers must bound their own calls (request timeouts): a delivery holds its connection and
  * locks until the writer answers, and `close()` waits for deliveries under way.
@@ -47,6 +49,11 @@ export interface OutboxOptions {
   maxBackoffMs?: number;
   /** Run the polling loop (default true). Immediate delivery and `drain` work either way. */
   dispatch?: boolean;
+  /**
+   * Targets a write does not wait for: their readers merge the pending rows themselves (a fresh
+   * tail, fresh-tail.ts), so a write only wakes the dispatcher, which delivers them in batches.
+   */
+  deferredTargets?: readonly string[];
 }
 
 export type OutboxOp = "upsert" | "delete" | "delete_collection";
@@ -111,6 +118,7 @@ export class Outbox {
   private readonly failing = new Map<string, { failures: number; skipUntil: number }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly slots: Semaphore;
+  private readonly deferred: ReadonlySet<string>;
   private stopped = false;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -136,6 +144,10 @@ export class Outbox {
     this.baseBackoffMs = options.baseBackoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.slots = new Semaphore(Math.max(1, Math.floor(pool.size / 2)));
+    this.deferred = new Set(options.deferredTargets ?? []);
+    for (const target of this.deferred) {
+      if (!byName.has(target)) throw new Error(`deferred target "${target}" is not one of the index writers (${this.targets.join(", ")})`);
+    }
     if (options.dispatch !== false && this.targets.length > 0) this.loopDone = this.loop();
   }
 
@@ -157,8 +169,9 @@ export class Outbox {
    */
   async deliverNow(rowIds: readonly string[]): Promise<void> {
     if (rowIds.length === 0 || this.stopped) return;
+    if (this.deferred.size > 0) this.wakeLoop();
     const now = Date.now();
-    const targets = this.targets.filter((t) => (this.failing.get(t)?.skipUntil ?? 0) <= now);
+    const targets = this.targets.filter((t) => !this.deferred.has(t) && (this.failing.get(t)?.skipUntil ?? 0) <= now);
     if (targets.length === 0) return;
     // At most half the pool delivers at once, so slow writers cannot starve the writes of
     // connections; a write that finds no slot within its bound leaves delivery to the dispatcher.
