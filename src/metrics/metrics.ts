@@ -65,6 +65,8 @@ export interface MetricSources {
   pgPool: () => PoolFigures;
   /** Undelivered outbox rows per derived index (one query per scrape). */
   outboxBacklog: () => Promise<Record<string, number>>;
+  /** Dead-lettered outbox rows per target. */
+  outboxDeadLetters: () => Promise<Record<string, number>>;
   /** Requests limited per worker because Redis was unreachable. */
   rateLimitFallbacks: () => number;
   /** This worker's webhook deliveries. */
@@ -188,23 +190,32 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   gaugeFrom(name("pg_pool_waiting"), "Queries waiting for a PostgreSQL connection (pool exhausted when > 0).", () => pool()?.waiting);
 
   // ---- outbox -----------------------------------------------------------------------------
-  new Gauge({
-    name: name("outbox_backlog"),
-    help: "Outbox rows not yet delivered to a derived index (the same table for every worker).",
-    labelNames: ["target"],
-    registers,
-    aggregator: "max",
-    async collect() {
-      if (!sources.outboxBacklog) return;
-      try {
-        const backlog = await sources.outboxBacklog();
-        this.reset();
-        for (const [target, rows] of Object.entries(backlog)) this.labels(target).set(rows);
-      } catch {
-        // the database is down: the last values stay; the pool and dependency metrics say why
-      }
-    },
-  });
+  /** A gauge per outbox target, read from the (shared) database at each scrape. */
+  const perTarget = (metric: string, help: string, source: "outboxBacklog" | "outboxDeadLetters") =>
+    new Gauge({
+      name: name(metric),
+      help,
+      labelNames: ["target"],
+      registers,
+      aggregator: "max",
+      async collect() {
+        const read = sources[source]; // set by setSources after the registry is made
+        if (!read) return;
+        try {
+          const rows = await read();
+          this.reset();
+          for (const [target, n] of Object.entries(rows)) this.labels(target).set(n);
+        } catch {
+          // the database is down: the last values stay; the pool and dependency metrics say why
+        }
+      },
+    });
+  perTarget("outbox_backlog", "Outbox rows not yet delivered to a derived index (the same table for every worker).", "outboxBacklog");
+  perTarget(
+    "outbox_dead_letters",
+    "Outbox rows set aside after their own delivery kept failing (bun run outbox:replay queues them again).",
+    "outboxDeadLetters",
+  );
 
   // ---- embedder and reranker queues -------------------------------------------------------
   const embedder = () => sources.embedder?.() ?? undefined;

@@ -65,7 +65,7 @@ export interface WatchedObjects {
   embedderQueueLimit?: number;
   reranker?: { stats(): RerankerFigures };
   rerankerQueueLimit?: number;
-  postgres?: { poolStats(): PoolFigures; outbox: { backlog(): Promise<Record<string, number>> } };
+  postgres?: { poolStats(): PoolFigures; outbox: { backlog(): Promise<Record<string, number>>; deadLetters(): Promise<Record<string, number>> } };
   rateLimiter?: { stats: { fallbacks: number } };
 }
 
@@ -77,7 +77,7 @@ export function watch(metrics: Pick<Metrics, "setSources">, objects: WatchedObje
     ...(objects.embedderQueueLimit !== undefined && { embedderQueueLimit: objects.embedderQueueLimit }),
     ...(reranker && { reranker: () => reranker.stats() }),
     ...(objects.rerankerQueueLimit !== undefined && { rerankerQueueLimit: objects.rerankerQueueLimit }),
-    ...(postgres && { pgPool: () => postgres.poolStats(), outboxBacklog: () => postgres.outbox.backlog() }),
+    ...(postgres && { pgPool: () => postgres.poolStats(), outboxBacklog: () => postgres.outbox.backlog(), outboxDeadLetters: () => postgres.outbox.deadLetters() }),
     ...(rateLimiter && { rateLimitFallbacks: () => rateLimiter.stats.fallbacks }),
   });
 }

@@ -8,7 +8,9 @@ import type { IndexedMemory } from "../../src/ports/index-writer.ts";
 import { runGraphStoreContract } from "../ports/graph-store.contract.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
 import { silentServer } from "../support/silent-server.ts";
-import { RUN_ID, sharedOutboxStores } from "./service-setup.ts";
+import { dropSchema, RUN_ID, sharedOutboxStores } from "./service-setup.ts";
+import { openPostgresStores } from "../../src/stores/postgres/index.ts";
+import type { MemoryGraph } from "../../src/domain/graph.ts";
 
 const URI = productionConfig.neo4jUri;
 const auth = { user: productionConfig.neo4jUser, password: productionConfig.neo4jPassword };
@@ -204,6 +206,55 @@ describe.if(run)("neo4j graph writer", () => {
     const c = newCollection();
     await graph.writer.upsert([memory(c, "dup")]);
     await expect(query("CREATE (:Memory {collection_id: $c, id: 'dup'})", { c })).rejects.toThrow(/already exists/);
+  });
+});
+
+describe.if(runContract)("neo4j poison rows (PostgreSQL outbox → Neo4j)", () => {
+  const schema = `neo4j_poison_${RUN_ID}`;
+  afterAll(() => dropSchema(schema));
+
+  test("a row Neo4j refuses is split off its batch, dead-lettered after maxAttempts and replayable; the other rows are delivered", async () => {
+    const neo4j = await openNeo4jGraph({ uri: URI, ...auth, poolSize: 4, log: silentLogger });
+    const stores = await openPostgresStores({
+      url: productionConfig.databaseUrl,
+      schema,
+      poolSize: 4,
+      log: silentLogger,
+      writers: [neo4j.writer],
+      dimensions: 4,
+      outbox: { dispatch: false, maxAttempts: 2 },
+    });
+    const c = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "poison", description: null });
+    try {
+      const facts = (name: string): MemoryGraph => ({ entities: [{ name, display: name, type: "thing" }], relations: [] });
+      // A name longer than Neo4j's index key limit (~8 KB): the server refuses it, every time. The
+      // API caps names at 200 characters; such a row would come from data written by other means.
+      const huge = "x".repeat(40_000);
+      await stores.memories.upsert(c.id, [
+        { id: "good1", content: "first", metadata: {}, embedding: new Float32Array([1, 0, 0, 0]), graph: facts("alpha") },
+        { id: "bad", content: "poison", metadata: {}, embedding: new Float32Array([0, 1, 0, 0]), graph: facts(huge) },
+        { id: "good2", content: "second", metadata: {}, embedding: new Float32Array([0, 0, 1, 0]), graph: facts("beta") },
+      ]);
+      // the write's immediate delivery split the batch: both good memories are in the graph
+      expect((await neo4j.graph.findEntities(c.id, ["alpha", "beta"])).map((e) => e.name)).toEqual(["alpha", "beta"]);
+      expect(await stores.outbox.backlog()).toEqual({ neo4j: 1 });
+
+      await stores.outbox.round("neo4j", true); // the second failure: dead-lettered
+      expect(await stores.outbox.deadLetters()).toEqual({ neo4j: 1 });
+      expect(await stores.outbox.backlog()).toEqual({ neo4j: 0 });
+      expect(await stores.outbox.drain(2000)).toBe(true);
+
+      // the memory is rewritten with a sane name; replaying the dead letter delivers its current state
+      await stores.memories.patch(c.id, "bad", { graph: facts("gamma") });
+      expect(await stores.outbox.replay({ target: "neo4j" })).toBe(1);
+      expect(await stores.outbox.drain(10_000)).toBe(true);
+      expect((await neo4j.graph.findEntities(c.id, ["alpha", "beta", "gamma"])).map((e) => e.name)).toEqual(["alpha", "beta", "gamma"]);
+      expect(await stores.outbox.deadLetters()).toEqual({ neo4j: 0 });
+    } finally {
+      await neo4j.writer.deleteCollection(c.id).catch(() => {});
+      await stores.close();
+      await neo4j.close();
+    }
   });
 });
 

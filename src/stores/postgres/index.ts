@@ -70,8 +70,11 @@ export interface PostgresStores {
    * at most `maxRows` a read (default 2000).
    */
   freshTail(target: string, maxRows?: number): FreshTail;
-  /** backlog() for metrics, kick() to dispatch now, drain(timeoutMs) for tests and shutdown. */
-  outbox: Pick<Outbox, "backlog" | "kick" | "drain" | "targets">;
+  /**
+   * backlog() and deadLetters() for metrics, replay() to queue dead letters again, kick() to
+   * dispatch now, round(target) for one delivery round, drain(timeoutMs) for tests and shutdown.
+   */
+  outbox: Pick<Outbox, "backlog" | "deadLetters" | "replay" | "kick" | "round" | "drain" | "targets">;
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
   warm(n?: number): Promise<number>;
   /** The pool right now (metrics): connections open, idle, callers waiting, and the most it opens. */

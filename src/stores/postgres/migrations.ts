@@ -5,6 +5,7 @@ import { EMBEDDING_MODEL_MIGRATION } from "./embedding-model-schema.ts";
 import { WEBHOOKS_MIGRATION } from "./webhooks.ts";
 import { KEYWORD_INDEX_MIGRATION } from "./keyword-index.ts";
 import { FRESH_TAIL_MIGRATION } from "./fresh-tail.ts";
+import { DEAD_LETTER_MIGRATION } from "./outbox.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -106,6 +107,8 @@ export const MIGRATIONS: readonly string[] = [
   KEYWORD_INDEX_MIGRATION,
   // 10: the outbox's pending rows by target and collection, read by every search (fresh-tail.ts).
   FRESH_TAIL_MIGRATION,
+  // 11: dead letters of the outbox (a row whose own delivery kept failing is set aside; outbox.ts).
+  DEAD_LETTER_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

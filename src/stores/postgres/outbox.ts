@@ -7,6 +7,7 @@ import { describeError } from "./errors.ts";
 import type { PgPool } from "./pool.ts";
 import { isoSql } from "./rows.ts";
 import { Semaphore } from "../shared/semaphore.ts";
+import { DependencyUnavailableError } from "../../domain/errors.ts";
 
 /**
  * The transactional outbox: every write to `memories` / `collections` inserts, in the same
@@ -20,6 +21,13 @@ import { Semaphore } from "../shared/semaphore.ts";
  * collection, exclusive for a collection delete): two deliveries of one memory never overlap,
  * so an older state can never overwrite a newer one in the index. A delivered row is deleted; a
  * failed one gets `attempts + 1` and exponential backoff (base doubling, capped).
+ *
+ * Poison rows: a call that fails for a reason other than the writer being unavailable (a
+ * DependencyUnavailableError) is split in halves and retried at once, down to single memories, so
+ * one bad row never holds back the rest of its batch (or another tenant's rows). A row whose own
+ * delivery failed `maxAttempts` times that way is dead-lettered (`dead_at` set, a warning logged,
+ * the `outbox_dead_letters` gauge): no longer claimed, kept until `bun run outbox:replay` puts it
+ * back. An unavailable writer never dead-letters anything; it is only backed off.
  *
  * A writer that fails is also backed off in memory: the loop probes it once per backoff period
  * (not once per due batch) and immediate deliveries skip it until a delivery succeeds.
@@ -54,6 +62,8 @@ export interface OutboxOptions {
    * tail, fresh-tail.ts), so a write only wakes the dispatcher, which delivers them in batches.
    */
   deferredTargets?: readonly string[];
+  /** Failed deliveries of a row (other than its writer being unavailable) before it is dead-lettered (default 10). */
+  maxAttempts?: number;
 }
 
 export type OutboxOp = "upsert" | "delete" | "delete_collection";
@@ -77,6 +87,19 @@ interface StateRow {
   created_at: string;
   /** The memory's graph facts (a MemoryGraph: the client-supplied part is not forwarded). */
   graph: GraphFacts | null;
+}
+
+/** Outbox rows delivered or failed together: one memory (or collection) and its item for the writer. */
+interface Unit<T> {
+  rows: string[];
+  item: T;
+}
+
+/** Rows whose delivery failed; `counted` unless the writer was unavailable (only those count toward dead-lettering). */
+interface Failure {
+  ids: string[];
+  error: string;
+  counted: boolean;
 }
 
 export interface RoundResult {
@@ -106,6 +129,29 @@ export function queueSql(op: OutboxOp, from: string, targetsParam: string): stri
     RETURNING id`;
 }
 
+/** Dead letters: a row whose own delivery kept failing is set aside (migration 11). */
+export const DEAD_LETTER_MIGRATION = `
+  ALTER TABLE outbox ADD COLUMN IF NOT EXISTS failures integer NOT NULL DEFAULT 0;
+  ALTER TABLE outbox ADD COLUMN IF NOT EXISTS dead_at timestamptz;
+  CREATE INDEX IF NOT EXISTS outbox_dead ON outbox (target, collection_id) WHERE dead_at IS NOT NULL;
+`;
+
+/**
+ * Puts dead-lettered rows back in the queue (all, or one target's, or one collection's), due now
+ * with their counts reset; returns how many. Any running dispatcher picks them up.
+ */
+export async function replayDeadLetters(pool: Pick<PgPool, "query">, filter: { target?: string; collectionId?: string } = {}): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `WITH replayed AS (
+       UPDATE outbox SET dead_at = NULL, failures = 0, attempts = 0, next_attempt_at = now(), last_error = NULL
+       WHERE dead_at IS NOT NULL AND ($1::text IS NULL OR target = $1) AND ($2::uuid IS NULL OR collection_id = $2::uuid)
+       RETURNING 1)
+     SELECT count(*)::int AS n FROM replayed`,
+    [filter.target ?? null, filter.collectionId ?? null],
+  );
+  return rows[0]!.n;
+}
+
 export class Outbox {
   readonly targets: readonly string[];
   private readonly writers: ReadonlyMap<string, IndexWriter>;
@@ -119,6 +165,7 @@ export class Outbox {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly slots: Semaphore;
   private readonly deferred: ReadonlySet<string>;
+  private readonly maxAttempts: number;
   private stopped = false;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -145,6 +192,7 @@ export class Outbox {
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.slots = new Semaphore(Math.max(1, Math.floor(pool.size / 2)));
     this.deferred = new Set(options.deferredTargets ?? []);
+    this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
     for (const target of this.deferred) {
       if (!byName.has(target)) throw new Error(`deferred target "${target}" is not one of the index writers (${this.targets.join(", ")})`);
     }
@@ -184,7 +232,7 @@ export class Outbox {
     const work = this.pool
       .transaction(async (client) => {
         const { rows } = await client.query<ClaimedRow>(
-          `SELECT ${CLAIM_COLUMNS} FROM outbox WHERE id = ANY ($1::bigint[]) AND target = ANY ($2::text[])
+          `SELECT ${CLAIM_COLUMNS} FROM outbox WHERE id = ANY ($1::bigint[]) AND target = ANY ($2::text[]) AND dead_at IS NULL
            ORDER BY id FOR UPDATE`,
           [rowIds, targets],
         );
@@ -209,11 +257,28 @@ export class Outbox {
     }
   }
 
-  /** Rows waiting per target (every configured target is present, 0 when none). */
+  /** Dead-lettered rows per target (every configured target is present, 0 when none). */
+  async deadLetters(): Promise<Record<string, number>> {
+    const result: Record<string, number> = Object.fromEntries(this.targets.map((t) => [t, 0]));
+    const { rows } = await this.pool.query<{ target: string; n: number }>(
+      "SELECT target, count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL GROUP BY target",
+    );
+    for (const row of rows) result[row.target] = row.n;
+    return result;
+  }
+
+  /** Puts dead-lettered rows back in the queue and wakes the dispatcher; returns how many. */
+  async replay(filter: { target?: string; collectionId?: string } = {}): Promise<number> {
+    const n = await replayDeadLetters(this.pool, filter);
+    if (n > 0) this.kick();
+    return n;
+  }
+
+  /** Rows waiting per target, dead letters aside (every configured target is present, 0 when none). */
   async backlog(): Promise<Record<string, number>> {
     const result: Record<string, number> = Object.fromEntries(this.targets.map((t) => [t, 0]));
     const { rows } = await this.pool.query<{ target: string; n: number }>(
-      "SELECT target, count(*)::int AS n FROM outbox GROUP BY target",
+      "SELECT target, count(*)::int AS n FROM outbox WHERE dead_at IS NULL GROUP BY target",
     );
     for (const row of rows) result[row.target] = row.n;
     return result;
@@ -228,7 +293,7 @@ export class Outbox {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { rows } = await this.pool.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM outbox WHERE target = ANY ($1::text[])",
+        "SELECT count(*)::int AS n FROM outbox WHERE target = ANY ($1::text[]) AND dead_at IS NULL",
         [this.targets],
       );
       if (rows[0]!.n === 0) return true;
@@ -258,7 +323,7 @@ export class Outbox {
     return this.pool.transaction(async (client) => {
       const { rows } = await client.query<ClaimedRow>(
         `SELECT ${CLAIM_COLUMNS} FROM outbox
-         WHERE target = $1 AND ($2::boolean OR next_attempt_at <= now())
+         WHERE target = $1 AND ($2::boolean OR next_attempt_at <= now()) AND dead_at IS NULL
          ORDER BY next_attempt_at, id
          LIMIT $3 FOR UPDATE SKIP LOCKED`,
         [target, force, this.batchSize],
@@ -406,33 +471,52 @@ export class Outbox {
     }
 
     const done: string[] = [];
-    const failedIds: string[] = [];
-    const failedErrors: string[] = [];
+    const failures: Failure[] = [];
     await Promise.all(
       [...byTarget].map(async ([target, targetRows]) => {
         const outcome = await this.deliverTarget(this.writers.get(target)!, targetRows, state);
         done.push(...outcome.done);
-        for (const f of outcome.failed) {
-          failedIds.push(...f.ids);
-          for (let i = 0; i < f.ids.length; i++) failedErrors.push(f.error);
-        }
-        if (outcome.failed.length === 0) this.markDelivered(target);
-        else this.markFailed(target, outcome.failed[0]!.error, true);
+        failures.push(...outcome.failed);
+        // only an unavailable writer is backed off as a whole; a poison row fails alone
+        const down = outcome.failed.find((f) => !f.counted);
+        if (down === undefined) this.markDelivered(target);
+        else this.markFailed(target, down.error, true);
         settled?.add(target);
       }),
     );
 
     if (done.length > 0) await client.query("DELETE FROM outbox WHERE id = ANY ($1::bigint[])", [done]);
+    const failedIds = failures.flatMap((f) => f.ids);
     if (failedIds.length > 0) {
-      await client.query(
+      const { rows: updated } = await client.query<{ target: string; collection_id: string; memory_id: string | null; failures: number; last_error: string; dead: boolean }>(
         `UPDATE outbox AS o
          SET attempts = o.attempts + 1,
+             failures = o.failures + CASE WHEN f.counted THEN 1 ELSE 0 END,
+             dead_at = CASE WHEN f.counted AND o.failures + 1 >= $5 THEN now() END,
              next_attempt_at = now() + least($3::float8, $4::float8 * power(2, least(o.attempts, 30))) * interval '1 millisecond',
              last_error = f.error
-         FROM unnest($1::bigint[], $2::text[]) AS f(id, error)
-         WHERE o.id = f.id`,
-        [failedIds, failedErrors, this.maxBackoffMs, this.baseBackoffMs],
+         FROM unnest($1::bigint[], $2::text[], $6::boolean[]) AS f(id, error, counted)
+         WHERE o.id = f.id
+         RETURNING o.target, o.collection_id::text AS collection_id, o.memory_id, o.failures, o.last_error, o.dead_at IS NOT NULL AS dead`,
+        [
+          failedIds,
+          failures.flatMap((f) => f.ids.map(() => f.error)),
+          this.maxBackoffMs,
+          this.baseBackoffMs,
+          this.maxAttempts,
+          failures.flatMap((f) => f.ids.map(() => f.counted)),
+        ],
       );
+      for (const row of updated) {
+        if (!row.dead) continue;
+        this.log.warn("outbox row dead-lettered: its delivery kept failing; fix the cause, then `bun run outbox:replay`", {
+          target: row.target,
+          collection_id: row.collection_id,
+          memory_id: row.memory_id,
+          failures: row.failures,
+          error: row.last_error,
+        });
+      }
     }
     return { claimed: claimed.length, delivered: done.length, failed: failedIds.length, skipped };
   }
@@ -442,10 +526,10 @@ export class Outbox {
     writer: IndexWriter,
     rows: ClaimedRow[],
     state: ReadonlyMap<string, IndexedMemory>,
-  ): Promise<{ done: string[]; failed: { ids: string[]; error: string }[] }> {
-    const upsertRows: string[] = [];
-    const upserts = new Map<string, IndexedMemory>();
-    const deletes = new Map<string, { rows: string[]; ids: Set<string> }>();
+  ): Promise<{ done: string[]; failed: Failure[] }> {
+    // one unit per memory (several rows of one memory are delivered, or fail, together)
+    const upserts = new Map<string, Unit<IndexedMemory>>();
+    const deletes = new Map<string, Map<string, Unit<string>>>();
     const collections = new Map<string, string[]>();
     for (const row of rows) {
       if (row.op === "delete_collection" || row.memory_id === null) {
@@ -457,34 +541,48 @@ export class Outbox {
       const key = `${row.collection_id}/${row.memory_id}`;
       const current = state.get(key);
       if (current !== undefined) {
-        upsertRows.push(row.id);
-        upserts.set(key, current);
+        const unit = upserts.get(key) ?? { rows: [], item: current };
+        unit.rows.push(row.id);
+        upserts.set(key, unit);
       } else {
-        const group = deletes.get(row.collection_id) ?? { rows: [], ids: new Set<string>() };
-        group.rows.push(row.id);
-        group.ids.add(row.memory_id);
+        const group = deletes.get(row.collection_id) ?? new Map<string, Unit<string>>();
+        const unit = group.get(row.memory_id) ?? { rows: [], item: row.memory_id };
+        unit.rows.push(row.id);
+        group.set(row.memory_id, unit);
         deletes.set(row.collection_id, group);
       }
     }
 
-    const done: string[] = [];
-    const failed: { ids: string[]; error: string }[] = [];
-    const attempt = async (ids: string[], call: () => Promise<void>) => {
-      try {
-        await call();
-        done.push(...ids);
-      } catch (error) {
-        failed.push({ ids, error: describeError(error) });
-      }
-    };
-    if (upserts.size > 0) await attempt(upsertRows, () => writer.upsert([...upserts.values()]));
+    const outcome = { done: [] as string[], failed: [] as Failure[] };
+    if (upserts.size > 0) await this.attempt([...upserts.values()], (items) => writer.upsert(items), outcome);
     for (const [collectionId, group] of deletes) {
-      await attempt(group.rows, () => writer.delete(collectionId, [...group.ids]));
+      await this.attempt([...group.values()], (ids) => writer.delete(collectionId, ids), outcome);
     }
     for (const [collectionId, ids] of collections) {
-      await attempt(ids, () => writer.deleteCollection(collectionId));
+      await this.attempt([{ rows: ids, item: collectionId }], () => writer.deleteCollection(collectionId), outcome);
     }
-    return { done, failed };
+    return outcome;
+  }
+
+  /**
+   * Calls the writer with the units' items. A failure other than the writer being unavailable
+   * splits the units in halves, each tried at once, so the rows that can be delivered are and
+   * only the bad ones fail (at most 2n calls for n units, log₂ n deep).
+   */
+  private async attempt<T>(units: Unit<T>[], call: (items: T[]) => Promise<void>, outcome: { done: string[]; failed: Failure[] }): Promise<void> {
+    try {
+      await call(units.map((u) => u.item));
+      for (const u of units) outcome.done.push(...u.rows);
+    } catch (error) {
+      const unavailable = error instanceof DependencyUnavailableError;
+      if (!unavailable && units.length > 1) {
+        const half = Math.ceil(units.length / 2);
+        await this.attempt(units.slice(0, half), call, outcome);
+        await this.attempt(units.slice(half), call, outcome);
+        return;
+      }
+      outcome.failed.push({ ids: units.flatMap((u) => u.rows), error: describeError(error), counted: !unavailable });
+    }
   }
 
   private markDelivered(target: string): void {

@@ -5,6 +5,7 @@ import { openPostgresStores, type PostgresStoreOptions, type PostgresStores } fr
 import type { Memory, MemoryWrite } from "../../../src/domain/memory.ts";
 import type { IndexedMemory, IndexWriter } from "../../../src/ports/index-writer.ts";
 import { productionConfig, servicesAvailable } from "../../support/services.ts";
+import { DependencyUnavailableError } from "../../../src/domain/errors.ts";
 import { RUN_ID } from "../service-setup.ts";
 
 /**
@@ -29,6 +30,8 @@ class SharedIndex {
 class RecordingWriter implements IndexWriter {
   readonly name = "recorder";
   failing = false;
+  /** Contents the index refuses (a poison row: the writer works, this row never will). */
+  readonly poison = new Set<string>();
   /** Milliseconds each call takes (a slow index). */
   delayMs = 0;
   calls = 0;
@@ -47,7 +50,7 @@ class RecordingWriter implements IndexWriter {
       if (this.delayMs > 0) await Bun.sleep(this.delayMs);
       if (this.failing) {
         this.failedCalls++;
-        throw new Error("recorder is down");
+        throw new DependencyUnavailableError("recorder");
       }
       apply();
       this.delivered += keys.length;
@@ -58,6 +61,11 @@ class RecordingWriter implements IndexWriter {
   }
 
   upsert(items: IndexedMemory[]): Promise<void> {
+    const bad = items.find((m) => this.poison.has(m.content));
+    if (bad !== undefined) {
+      this.calls++;
+      return Promise.reject(new Error(`the index refuses memory ${bad.id}`));
+    }
     return this.call(
       items.map((m) => `${m.collection_id}/${m.id}`),
       () => {
@@ -193,6 +201,58 @@ describe.if(run)("postgres transactional outbox", () => {
     expect(writer.shared.deletedCollections.has(c.id)).toBe(true);
     expect(writer.collection(c.id).size).toBe(0);
     expect(await stores.outbox.backlog()).toEqual({ recorder: 0 });
+  });
+
+  test("a poison row: its batch is split so the others are delivered at once; after maxAttempts it is dead-lettered, then replayed", async () => {
+    const writer = new RecordingWriter();
+    const stores = await open(writer, { outbox: { dispatch: false, maxAttempts: 3 } });
+    const c = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "poison", description: null });
+    writer.poison.add("bad");
+    const other = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "other tenant", description: null });
+    await stores.memories.upsert(c.id, [item("a", "alpha", 1), item("b", "bad", 2), item("c", "charlie", 3), item("d", "delta", 4), item("e", "echo", 5)]);
+    await stores.memories.upsert(other.id, [item("x", "x-ray", 6)]);
+    // the write's own immediate delivery sent the five as one batch: it was split, so only the bad row is left
+    expect([...writer.collection(c.id).keys()].sort()).toEqual(["a", "c", "d", "e"]);
+    expect([...writer.collection(other.id).keys()]).toEqual(["x"]);
+    expect(await stores.outbox.backlog()).toEqual({ recorder: 1 });
+    expect(await stores.outbox.deadLetters()).toEqual({ recorder: 0 });
+
+    expect(await stores.outbox.round("recorder", true)).toMatchObject({ claimed: 1, delivered: 0, failed: 1 }); // failure 2
+    expect(await stores.outbox.deadLetters()).toEqual({ recorder: 0 });
+    logs.length = 0;
+    await stores.outbox.round("recorder", true); // failure 3 = maxAttempts
+    expect(await stores.outbox.deadLetters()).toEqual({ recorder: 1 });
+    expect(await stores.outbox.backlog()).toEqual({ recorder: 0 });
+    expect(await stores.outbox.round("recorder", true)).toMatchObject({ claimed: 0 }); // no longer claimed
+    expect(await stores.outbox.drain(1000)).toBe(true); // nor waited for
+    const warning = logs.map((l) => JSON.parse(l)).find((l) => l.msg?.startsWith("outbox row dead-lettered"));
+    expect(warning).toMatchObject({ level: "warn", target: "recorder", collection_id: c.id, memory_id: "b", failures: 3 });
+    expect(warning.error).toContain("the index refuses memory b");
+
+    // the cause is fixed; replay queues it again and it is delivered
+    writer.poison.clear();
+    expect(await stores.outbox.replay({ target: "recorder", collectionId: c.id })).toBe(1);
+    expect(await stores.outbox.replay()).toBe(0);
+    await stores.outbox.round("recorder", true);
+    expect([...writer.collection(c.id).keys()].sort()).toEqual(["a", "b", "c", "d", "e"]);
+    expect(await stores.outbox.deadLetters()).toEqual({ recorder: 0 });
+    expect(await stores.outbox.backlog()).toEqual({ recorder: 0 });
+  });
+
+  test("a writer that is unavailable never dead-letters anything, however often it fails", async () => {
+    const writer = new RecordingWriter();
+    const stores = await open(writer, { outbox: { dispatch: false, maxAttempts: 2 } });
+    const c = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "down", description: null });
+    writer.failing = true;
+    await stores.memories.upsert(c.id, [item("a", "alpha", 1), item("b", "bravo", 2)]);
+    const callsBefore = writer.calls;
+    for (let i = 0; i < 5; i++) expect(await stores.outbox.round("recorder", true)).toMatchObject({ delivered: 0, failed: 2 });
+    expect(writer.calls - callsBefore).toBe(5); // one call a round: an unavailable writer is not split
+    expect(await stores.outbox.deadLetters()).toEqual({ recorder: 0 });
+    expect(await stores.outbox.backlog()).toEqual({ recorder: 2 });
+    writer.failing = false;
+    await stores.outbox.round("recorder", true);
+    expect([...writer.collection(c.id).keys()].sort()).toEqual(["a", "b"]);
   });
 
   test("while the writer fails writes still succeed; rows wait; after recovery all are delivered and the index matches", async () => {
