@@ -258,13 +258,8 @@ export class Outbox {
   }
 
   /** Dead-lettered rows per target (every configured target is present, 0 when none). */
-  async deadLetters(): Promise<Record<string, number>> {
-    const result: Record<string, number> = Object.fromEntries(this.targets.map((t) => [t, 0]));
-    const { rows } = await this.pool.query<{ target: string; n: number }>(
-      "SELECT target, count(*)::int AS n FROM outbox WHERE dead_at IS NOT NULL GROUP BY target",
-    );
-    for (const row of rows) result[row.target] = row.n;
-    return result;
+  deadLetters(): Promise<Record<string, number>> {
+    return this.countByTarget(true);
   }
 
   /** Puts dead-lettered rows back in the queue and wakes the dispatcher; returns how many. */
@@ -275,10 +270,15 @@ export class Outbox {
   }
 
   /** Rows waiting per target, dead letters aside (every configured target is present, 0 when none). */
-  async backlog(): Promise<Record<string, number>> {
+  backlog(): Promise<Record<string, number>> {
+    return this.countByTarget(false);
+  }
+
+  private async countByTarget(dead: boolean): Promise<Record<string, number>> {
     const result: Record<string, number> = Object.fromEntries(this.targets.map((t) => [t, 0]));
     const { rows } = await this.pool.query<{ target: string; n: number }>(
-      "SELECT target, count(*)::int AS n FROM outbox WHERE dead_at IS NULL GROUP BY target",
+      "SELECT target, count(*)::int AS n FROM outbox WHERE (dead_at IS NOT NULL) = $1 GROUP BY target",
+      [dead],
     );
     for (const row of rows) result[row.target] = row.n;
     return result;
