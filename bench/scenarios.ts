@@ -377,6 +377,106 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
   return result;
 }
 
+const RYW_TYPES = ["semantic", "keyword", "hybrid", "graph"] as const;
+type RywType = (typeof RYW_TYPES)[number];
+interface RywCounts {
+  rounds: number;
+  checks: Record<RywType | "semantic-after-delete", number>;
+  misses: Record<RywType | "semantic-after-delete", number>;
+  errors: number;
+  examples: string[];
+}
+
+/** A made-up, pronounceable word of this writer and round (keyword and graph search can only find its memory). */
+function madeUpWord(seed: string): string {
+  let h = 2166136261;
+  for (const ch of seed) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  const consonants = "bcdfghjklmnpqrstvwxz";
+  const vowels = "aeiou";
+  let out = "";
+  for (let i = 0; i < 5; i++) {
+    out += consonants[h % consonants.length]! + vowels[(h >>> 8) % vowels.length]!;
+    h = Math.imul(h ^ (h >>> 13), 0x5bd1e995) >>> 0;
+  }
+  return out;
+}
+
+/**
+ * One writer of read-your-writes: writes a memory with made-up words, searches for it at once by
+ * every search type (its first hit must be that memory), deletes it and checks a semantic search
+ * no longer returns it; until `stop.done`.
+ */
+async function rywWriter(ctx: Ctx, writer: number, stop: { done: boolean }, counts: RywCounts): Promise<void> {
+  const headers = { ...auth(ctx.tokens.enterprise), "content-type": "application/json" };
+  const search = async (body: Record<string, unknown>): Promise<string[]> => {
+    const res = await fetch(`${ctx.urls.nginx}/v1/search`, { method: "POST", headers, body: JSON.stringify({ collection_id: ctx.collection.id, top_k: 5, ...body }) });
+    if (res.status !== 200) throw new Error(`search ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    return ((await res.json()) as { results: { id: string }[] }).results.map((r) => r.id);
+  };
+  const miss = (type: RywType | "semantic-after-delete", id: string, got: string[]) => {
+    counts.misses[type]++;
+    if (counts.examples.length < 5) counts.examples.push(`${type} ${id}: got ${got.join(", ") || "nothing"}`);
+  };
+  for (let round = 0; !stop.done; round++) {
+    const key = `${ctx.runSeed}-${writer}-${round}`;
+    const id = `ryw-${key}`;
+    const name = madeUpWord(`${key}:name`);
+    const person = name[0]!.toUpperCase() + name.slice(1);
+    const thing = madeUpWord(`${key}:thing`);
+    const content = `${person} left the ${thing} beside the ${madeUpWord(`${key}:place`)} gate.`;
+    try {
+      const res = await fetch(`${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, { method: "POST", headers, body: JSON.stringify({ memories: [{ id, content }] }) });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`write ${res.status}`);
+      const queries: Record<RywType, Record<string, unknown>> = {
+        semantic: { query: content, search_type: "semantic" },
+        keyword: { query: thing, search_type: "keyword" },
+        hybrid: { query: content, search_type: "hybrid" },
+        graph: { query: `What did ${person} leave?`, search_type: "graph" },
+      };
+      for (const type of RYW_TYPES) {
+        const found = await search(queries[type]);
+        counts.checks[type]++;
+        if (found[0] !== id) miss(type, id, found);
+      }
+      const del = await fetch(`${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories/${id}`, { method: "DELETE", headers });
+      await del.arrayBuffer();
+      if (del.status !== 204) throw new Error(`delete ${del.status}`);
+      const after = await search(queries.semantic);
+      counts.checks["semantic-after-delete"]++;
+      if (after.includes(id)) miss("semantic-after-delete", id, after);
+      counts.rounds++;
+    } catch (error) {
+      counts.errors++;
+      if (counts.examples.length < 5) counts.examples.push(`error: ${error instanceof Error ? error.message : String(error)}`);
+      await Bun.sleep(100);
+    }
+  }
+}
+
+/** The mix as background load, with 4 writers checking read-your-writes through it. */
+async function readYourWritesScenario(ctx: Ctx, name: string, title: string): Promise<ScenarioResult> {
+  const zero = () => ({ semantic: 0, keyword: 0, hybrid: 0, graph: 0, "semantic-after-delete": 0 });
+  const counts: RywCounts = { rounds: 0, checks: zero(), misses: zero(), errors: 0, examples: [] };
+  const stop = { done: false };
+  const writers = Array.from({ length: 4 }, (_, w) => rywWriter(ctx, w, stop, counts));
+  let result: ScenarioResult;
+  try {
+    result = await mixScenario(ctx, name, title);
+  } finally {
+    stop.done = true;
+    await Promise.all(writers);
+  }
+  const checks = Object.values(counts.checks).reduce((a, b) => a + b, 0);
+  const misses = Object.values(counts.misses).reduce((a, b) => a + b, 0);
+  result.extra = { ...result.extra, read_your_writes: { ...counts, total_checks: checks, total_misses: misses } };
+  result.notes.push(
+    `read-your-writes: ${counts.rounds} rounds of 4 writers (write, then semantic, keyword, hybrid and graph search for it, delete, semantic search again): ${checks} checks, ${misses} misses, ${counts.errors} errors` +
+      (counts.examples.length > 0 ? `; e.g. ${counts.examples.join("; ")}` : ""),
+  );
+  return result;
+}
+
 /**
  * One free-tier client sends the most expensive requests its limits allow, flat out on 8
  * connections: 25-memory batches of 60 KB texts (4 units each: the whole free minute in one
@@ -559,6 +659,29 @@ export const SCENARIOS: Scenario[] = [
     needs: "cluster",
     async run(ctx) {
       return [await mixScenario(ctx, this.name, this.title)];
+    },
+  },
+  {
+    name: "mix-90-10-writes-wait",
+    title: "the same mix against a cluster whose writes wait for Milvus to confirm them (FRESH_TAIL=false), as before the fresh tail",
+    needs: "cluster",
+    clusterEnv: () => ({ FRESH_TAIL: "false" }),
+    async run(ctx) {
+      const result = await mixScenario(ctx, this.name, this.title);
+      const withTail = ctx.results.find((r) => r.name === "mix-90-10")?.extra?.write as { p99_ms?: number } | undefined;
+      const waiting = result.extra?.write as { p99_ms?: number } | undefined;
+      if (withTail?.p99_ms !== undefined && waiting?.p99_ms !== undefined) {
+        result.notes.push(`write p99: ${waiting.p99_ms.toFixed(1)} ms waiting for Milvus vs ${withTail.p99_ms.toFixed(1)} ms with the fresh tail (mix-90-10)`);
+      }
+      return [result];
+    },
+  },
+  {
+    name: "read-your-writes",
+    title: "the 90/10 mix with 4 more writers that search for what they just wrote, by every search type, and after deleting it",
+    needs: "cluster",
+    async run(ctx) {
+      return [await readYourWritesScenario(ctx, this.name, this.title)];
     },
   },
   {
