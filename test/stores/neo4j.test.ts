@@ -113,6 +113,55 @@ describe.if(run)("neo4j graph writer", () => {
     await graph.close(); // idempotent
   });
 
+  test("edges carry counts, not memory lists; edges written in the old list form are still taken back exactly", async () => {
+    const c = newCollection();
+    const withFacts = (id: string): IndexedMemory => ({
+      ...memory(c, id),
+      graph: {
+        entities: [
+          { name: "ana", display: "Ana", type: "person" },
+          { name: "porto", display: "Porto", type: "place" },
+        ],
+        relations: [
+          { source: "ana", relation: "lives_in", target: "porto" },
+          { source: "ana", relation: "lives_in", target: "porto" }, // stated twice, counted once
+        ],
+      },
+    });
+    const edges = async () =>
+      query(
+        `MATCH (a:Entity {collection_id: $c})-[r]->(b:Entity) RETURN type(r) AS type, coalesce(r.weight, r.count) AS n, r.memories AS memories ORDER BY type`,
+        { c },
+      );
+    // two memories as the previous writer left them: ids listed on the edges, nothing on the memory nodes
+    await graph.writer.upsert([memory(c, "old1"), memory(c, "old2")]);
+    await query(
+      `MERGE (a:Entity {collection_id: $c, name: 'ana'}) ON CREATE SET a.display = 'Ana', a.type = 'person'
+       MERGE (b:Entity {collection_id: $c, name: 'porto'}) ON CREATE SET b.display = 'Porto', b.type = 'place'
+       WITH a, b MATCH (m:Memory {collection_id: $c}) WHERE m.id IN ['old1', 'old2']
+       MERGE (a)-[:MENTIONED_IN]->(m) MERGE (b)-[:MENTIONED_IN]->(m)
+       WITH DISTINCT a, b
+       CREATE (a)-[:RELATED {relation: 'lives_in', weight: 2, memories: ['old1', 'old2']}]->(b)
+       CREATE (a)-[:CO_OCCURS {count: 2, memories: ['old1', 'old2']}]->(b)`,
+      { c },
+    );
+    await graph.writer.upsert([withFacts("new1")]);
+    await graph.writer.upsert([withFacts("new1")]); // redelivered: counted once
+    expect(await edges()).toEqual([
+      { type: "CO_OCCURS", n: 3, memories: ["old1", "old2"] },
+      { type: "RELATED", n: 3, memories: ["old1", "old2"] },
+    ]);
+    await graph.writer.delete(c, ["old1"]);
+    await graph.writer.upsert([withFacts("old2")]); // an old memory rewritten: its list entry becomes a recorded contribution
+    expect(await edges()).toEqual([
+      { type: "CO_OCCURS", n: 2, memories: [] },
+      { type: "RELATED", n: 2, memories: [] },
+    ]);
+    await graph.writer.delete(c, ["new1", "old2"]);
+    expect(await edges()).toEqual([]);
+    expect(await query("MATCH (e:Entity {collection_id: $c}) RETURN e.name AS name", { c })).toEqual([]);
+  });
+
   test("health is ready once warm, with a latency", async () => {
     const status = await graph.health.check();
     expect(status).toMatchObject({ name: "neo4j", ready: true });

@@ -9,11 +9,15 @@
  * PostgreSQL, arrive as `row.entities` and `row.relations`):
  *   (:Entity {collection_id, name, display, type})   name = normal form, unique per collection
  *   (:Entity)-[:MENTIONED_IN]->(:Memory)
- *   (:Entity)-[:RELATED {relation, weight, memories}]->(:Entity)   weight = memories stating it
- *   (:Entity)-[:CO_OCCURS {count, memories}]->(:Entity)            name(a) < name(b); count = memories
- * `memories` lists the ids of the memories that contribute an edge: a re-delivered upsert adds
- * nothing twice, and an update or delete removes exactly the memory's contribution (an edge left
- * with none is deleted, an entity no memory mentions is deleted). Every statement is idempotent.
+ *   (:Entity)-[:RELATED {relation, weight}]->(:Entity)   weight = memories stating it
+ *   (:Entity)-[:CO_OCCURS {count}]->(:Entity)            name(a) < name(b); count = memories
+ * A memory node keeps its own contribution (`rel_sources`, `rel_labels`, `rel_targets`,
+ * `pair_a`, `pair_b`: parallel lists), so an upsert first takes exactly that contribution back
+ * (decrementing, deleting an edge that reaches 0 and an entity no memory mentions), then adds
+ * the new one: a re-delivered upsert counts nothing twice, and a write costs what its own facts
+ * cost, whatever the size of the collection (edges used to carry the ids of every contributing
+ * memory, a list rewritten by each write of a hot pair). Edges written before that still carry
+ * `memories`: those memories' contributions are taken back through the list, as before.
  */
 
 /** Idempotent schema statements. Composite uniqueness is available in Community 5.x (checked on 5.26). */
@@ -29,19 +33,40 @@ export const SCHEMA = [
 
 /**
  * Takes the memories' (`$rows`: {collection_id, id, entities: [{name}]}) contributions out of the
- * graph: their ids leave every edge between their current entities, emptied edges go, mentions
- * of entities not in `row.entities` go, and so do entities no memory mentions any more.
+ * graph: the edges they stated lose one, emptied edges go, mentions of entities not in
+ * `row.entities` go, and so do entities no memory mentions any more.
  */
 const RETRACT = [
+  // what the memory recorded it added
+  `UNWIND $rows AS row
+   MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
+   WHERE m.rel_sources IS NOT NULL
+   UNWIND range(0, size(m.rel_sources) - 1) AS i
+   MATCH (a:Entity {collection_id: row.collection_id, name: m.rel_sources[i]})-[r:RELATED {relation: m.rel_labels[i]}]->(b:Entity {collection_id: row.collection_id, name: m.rel_targets[i]})
+   SET r.weight = r.weight - 1
+   WITH r WHERE r.weight <= 0
+   DELETE r`,
+  `UNWIND $rows AS row
+   MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
+   WHERE m.pair_a IS NOT NULL
+   UNWIND range(0, size(m.pair_a) - 1) AS i
+   MATCH (a:Entity {collection_id: row.collection_id, name: m.pair_a[i]})-[r:CO_OCCURS]->(b:Entity {collection_id: row.collection_id, name: m.pair_b[i]})
+   SET r.count = r.count - 1
+   WITH r WHERE r.count <= 0
+   DELETE r`,
+  `UNWIND $rows AS row
+   MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
+   SET m.rel_sources = null, m.rel_labels = null, m.rel_targets = null, m.pair_a = null, m.pair_b = null`,
+  // edges written before memories recorded their contribution: the memory's id in the edge's list
   `UNWIND $rows AS row
    MATCH (a:Entity)-[:MENTIONED_IN]->(m:Memory {collection_id: row.collection_id, id: row.id})
    MATCH (a)-[r:RELATED|CO_OCCURS]->(b:Entity)-[:MENTIONED_IN]->(m)
-   WHERE row.id IN r.memories
+   WHERE r.memories IS NOT NULL AND row.id IN r.memories
    SET r.memories = [x IN r.memories WHERE x <> row.id]
    WITH DISTINCT r
-   SET r.weight = CASE type(r) WHEN 'RELATED' THEN size(r.memories) ELSE null END,
-       r.count = CASE type(r) WHEN 'CO_OCCURS' THEN size(r.memories) ELSE null END
-   WITH r WHERE size(r.memories) = 0
+   SET r.weight = CASE type(r) WHEN 'RELATED' THEN r.weight - 1 ELSE null END,
+       r.count = CASE type(r) WHEN 'CO_OCCURS' THEN r.count - 1 ELSE null END
+   WITH r WHERE coalesce(r.weight, r.count) <= 0
    DELETE r`,
   `UNWIND $rows AS row
    MATCH (a:Entity)-[mi:MENTIONED_IN]->(m:Memory {collection_id: row.collection_id, id: row.id})
@@ -52,7 +77,7 @@ const RETRACT = [
    DETACH DELETE a`,
 ] as const;
 
-/** Adds the memories' facts: entities, mentions, relations, co-occurrences (`row.pairs`). */
+/** Adds the memories' facts: entities, mentions, relations, co-occurrences (`row.pairs`), and records them on the memory. */
 const ASSERT = [
   `UNWIND $rows AS row
    MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
@@ -65,17 +90,20 @@ const ASSERT = [
    MATCH (a:Entity {collection_id: row.collection_id, name: rel.source})
    MATCH (b:Entity {collection_id: row.collection_id, name: rel.target})
    MERGE (a)-[r:RELATED {relation: rel.relation}]->(b)
-     ON CREATE SET r.memories = []
-   SET r.memories = CASE WHEN row.id IN r.memories THEN r.memories ELSE r.memories + row.id END
-   SET r.weight = size(r.memories)`,
+     ON CREATE SET r.weight = 0
+   SET r.weight = r.weight + 1`,
   `UNWIND $rows AS row
    UNWIND row.pairs AS pair
    MATCH (a:Entity {collection_id: row.collection_id, name: pair[0]})
    MATCH (b:Entity {collection_id: row.collection_id, name: pair[1]})
    MERGE (a)-[r:CO_OCCURS]->(b)
-     ON CREATE SET r.memories = []
-   SET r.memories = CASE WHEN row.id IN r.memories THEN r.memories ELSE r.memories + row.id END
-   SET r.count = size(r.memories)`,
+     ON CREATE SET r.count = 0
+   SET r.count = r.count + 1`,
+  `UNWIND $rows AS row
+   MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
+   SET m.rel_sources = [x IN row.relations | x.source], m.rel_labels = [x IN row.relations | x.relation],
+       m.rel_targets = [x IN row.relations | x.target],
+       m.pair_a = [p IN row.pairs | p[0]], m.pair_b = [p IN row.pairs | p[1]]`,
 ] as const;
 
 /**

@@ -16,7 +16,14 @@ function graphRow(facts: GraphFacts | null | undefined) {
     for (let j = i + 1; j < entities.length; j++) pairs.push([entities[i]!.name, entities[j]!.name]);
   }
   const names = new Set(entities.map((e) => e.name));
-  const relations = (facts?.relations ?? []).filter((r) => r.source !== r.target && names.has(r.source) && names.has(r.target));
+  // each (source, relation, target) once: a memory counts once toward an edge's weight
+  const relations = [
+    ...new Map(
+      (facts?.relations ?? [])
+        .filter((r) => r.source !== r.target && names.has(r.source) && names.has(r.target))
+        .map((r) => [JSON.stringify([r.source, r.relation, r.target]), r] as const),
+    ).values(),
+  ];
   return { entities: entities.map(({ name, display, type }) => ({ name, display, type })), relations, pairs };
 }
 /** Nodes deleted per transaction when a collection goes. */
