@@ -27,7 +27,8 @@ import type { MemoryHistoryStore } from "./ports/memory-history";
 import { searchRoutes } from "./routes/search";
 import { graphRoutes } from "./routes/graph";
 import type { ExtractionMode } from "./graph/extract";
-import { createSearchPipeline, type HybridFusion } from "./search/pipeline";
+import { createSearchPipeline, type HybridFusion, type RollForwardPolicy } from "./search/pipeline";
+import type { ChangeFeed } from "./ports/change-feed";
 import { PendingGenerations } from "./search/pending-generations";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { httpMetricsPlugin } from "./metrics/http";
@@ -75,6 +76,8 @@ export interface AppDeps {
   popularity?: SearchPopularity;
   /** Webhooks of collections (…/webhooks routes); their delivery runs beside the app (src/webhooks/dispatcher.ts). Absent: no routes. */
   webhooks?: { store: WebhookStore; policy: TargetPolicy; timeoutMs: number };
+  /** The change log read with vectors: cached semantic answers roll forward after writes (with `settings.rollForward`). */
+  changeFeed?: ChangeFeed;
   /** Idempotency keys of the create routes; absent = the `Idempotency-Key` header is ignored. */
   idempotency?: IdempotencyStore;
   log: Logger;
@@ -100,6 +103,8 @@ export interface AppDeps {
     cacheHot?: Pick<CacheLifetimes, "hotTtlSeconds" | "hotThreshold">;
     /** With `popularity`: popular searches recomputed after a write (0 = off). */
     prewarmTop?: number;
+    /** With `changeFeed`: roll cached semantic answers forward (margin beyond top_k, most changes at once); absent = off. */
+    rollForward?: RollForwardPolicy;
     /** Entity extraction from memory text at write time (GRAPH_EXTRACTION); default auto. */
     graphExtraction?: ExtractionMode;
     /** Memories a page of GET …/export reads (one checkpoint line each); default 500. */
@@ -141,6 +146,8 @@ export function buildApp(deps: AppDeps) {
         })
       : undefined,
     prewarmTop: deps.settings.prewarmTop,
+    changeFeed: deps.changeFeed,
+    rollForward: deps.settings.rollForward,
     now: deps.clock,
   });
 

@@ -49,6 +49,8 @@ export interface Config {
     prewarmCollectionsAtStart: number;
     /** Production: answers kept in each worker's memory in front of Redis; 0 = none. */
     l1MaxEntries: number;
+    /** Semantic answers brought up to date from the change log after writes; null = off. */
+    rollForward: { margin: number; maxChanges: number } | null;
   };
   maxBodyBytes: number;
   /** A request unanswered after this long gets a 503 with Retry-After instead of hanging. */
@@ -257,6 +259,12 @@ export function loadConfig(env: Env = process.env): Config {
       prewarmTop: r.int("CACHE_PREWARM_TOP", 20, 0, 1000),
       prewarmCollectionsAtStart: r.int("CACHE_PREWARM_COLLECTIONS", 10, 0, 10_000),
       l1MaxEntries: r.int("CACHE_L1_MAX_ENTRIES", 10_000, 0, 10_000_000),
+      rollForward: r.bool("CACHE_ROLL_FORWARD", true)
+        ? {
+            margin: r.int("CACHE_ROLL_MARGIN", 10, 1, 1000),
+            maxChanges: r.int("CACHE_ROLL_MAX_CHANGES", 1000, 1, 100_000),
+          }
+        : null,
     },
     maxBodyBytes: r.int("MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: r.int("REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000),

@@ -66,4 +66,12 @@ describe("config", () => {
     expect(() => loadConfig({ FRESH_TAIL_MAX_ROWS: "0" })).toThrow("FRESH_TAIL_MAX_ROWS must be between 1 and 100000, got 0");
     expect(() => loadConfig({ FRESH_TAIL: "maybe" })).toThrow("FRESH_TAIL");
   });
+
+  test("cached semantic answers roll forward after writes unless CACHE_ROLL_FORWARD=false", () => {
+    expect(loadConfig({}).cachePolicy.rollForward).toEqual({ margin: 10, maxChanges: 1000 });
+    expect(loadConfig({ CACHE_ROLL_MARGIN: "3", CACHE_ROLL_MAX_CHANGES: "20" }).cachePolicy.rollForward).toEqual({ margin: 3, maxChanges: 20 });
+    expect(loadConfig({ CACHE_ROLL_FORWARD: "false" }).cachePolicy.rollForward).toBeNull();
+    expect(() => loadConfig({ CACHE_ROLL_MARGIN: "0" })).toThrow("CACHE_ROLL_MARGIN must be between 1 and 1000, got 0");
+    expect(() => loadConfig({ CACHE_ROLL_FORWARD: "sometimes" })).toThrow("CACHE_ROLL_FORWARD");
+  });
 });

@@ -155,6 +155,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   counterFrom(name("search_cache_errors_total"), "Search-cache calls that failed (the search went on uncached).", () => search()?.cacheErrors);
   counterFrom(name("search_reranked_total"), "Premium searches reranked by the cross-encoder.", () => search()?.reranked);
   counterFrom(name("search_rerank_fallbacks_total"), "Rerank requests answered unreranked (reranker busy, absent or failing).", () => search()?.rerankFallbacks);
+  counterFrom(
+    name("search_cache_rolled_forward_total"),
+    "Cache misses answered by bringing the search's cached semantic answer up to date from the change log (no embedding, no index search).",
+    () => search()?.rolledForward,
+  );
+  counterFrom(
+    name("search_cache_roll_recomputes_total"),
+    "Roll-forwards given up for a full computation (too many changes, margin spent, pruned log, expiry, another model).",
+    () => search()?.rollRecomputed,
+  );
   new Gauge({
     name: name("search_cache_hit_ratio"),
     help: "Cache hits / (hits + misses) since this worker started (use the _total counters for a windowed rate).",

@@ -49,6 +49,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       collections: timedCollections(metrics, "sqlite", stores.collections),
       memories: timedMemories(metrics, "sqlite", stores.memories),
       history: stores.memories,
+      changeFeed: stores.changeFeed,
       vectors: timedVectors(metrics, "sqlite", stores.vectors),
       graph: stores.graph,
       cache: stores.cache,

@@ -96,6 +96,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
       history: postgres.memories,
+      changeFeed: postgres.changeFeed,
       vectors: timedVectors(metrics, "milvus", p.freshTail ? new FreshTailVectorIndex(milvusVectors, postgres.freshTail(milvus.writer.name, p.freshTailMaxRows), log) : milvusVectors),
       // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
       graph: neo4j.graph,

@@ -20,6 +20,7 @@ export const appSettings = (config: Config): AppDeps["settings"] => ({
   cacheTtlSeconds: config.cacheTtlSeconds,
   cacheHot: { hotTtlSeconds: config.cachePolicy.hotTtlSeconds, hotThreshold: config.cachePolicy.hotThreshold },
   prewarmTop: config.cachePolicy.prewarmTop,
+  rollForward: config.cachePolicy.rollForward ?? undefined,
   hybridCandidates: config.search.hybridCandidates,
   hybrid: {
     rrfK: config.search.hybridRrfK,

@@ -51,3 +51,14 @@ export function cacheKeyFor(collectionId: string, descriptor: string, generation
 export function searchCacheKey(input: SearchKeyInput, generation: number): string {
   return cacheKeyFor(input.collection_id, searchDescriptor(input), generation);
 }
+
+/**
+ * Where a semantic search's roll-forward state lives (roll-forward.ts): one key per search and
+ * model across generations, since the state itself says which change it reflects.
+ */
+export function rollKeyFor(collectionId: string, descriptor: string, model: string): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  hasher.update(`${model}\n`);
+  hasher.update(descriptor);
+  return `roll:${collectionId}:${hasher.digest("hex")}`;
+}

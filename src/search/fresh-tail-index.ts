@@ -3,24 +3,10 @@ import type { Hit, SearchFilter } from "../domain/search.ts";
 import type { FreshTail, PendingVector } from "../ports/fresh-tail.ts";
 import type { VectorIndex } from "../ports/vector-index.ts";
 import { matchesFilter } from "./filters/match.ts";
-
-/** Cosine similarity, as the index scores (Milvus' COSINE normalises both vectors). */
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
+import { cosine } from "../domain/dedupe.ts";
 
 /** Best first; equal scores by id, so the merged order does not depend on which side a hit came from. */
-function byScore(a: Hit, b: Hit): number {
+export function byScore(a: Hit, b: Hit): number {
   return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
@@ -80,7 +66,7 @@ function scored(pending: PendingVector[], vector: Float32Array, filter: SearchFi
   for (const p of pending) {
     // another model's vector (a re-embedding under way) cannot be compared; the index would not hold it either
     if (p.embedding.length !== vector.length || !matchesFilter(p.memory, filter)) continue;
-    hits.push({ id: p.memory.id, score: cosine(vector, p.embedding) });
+    hits.push({ id: p.memory.id, score: cosine(vector, p.embedding) }); // as Milvus COSINE scores
   }
   return hits;
 }

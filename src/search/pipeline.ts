@@ -12,7 +12,7 @@ import type { VectorIndex } from "../ports/vector-index";
 import type { Principal } from "../auth/claims";
 import { isPremium } from "../auth/claims";
 import type { Logger } from "../log";
-import { cacheKeyFor, searchDescriptor } from "./cache-key";
+import { cacheKeyFor, rollKeyFor, searchDescriptor } from "./cache-key";
 import type { PopularityTracker } from "./popularity";
 import { Prewarmer } from "./prewarm";
 import type { PendingGenerations } from "./pending-generations";
@@ -25,6 +25,8 @@ import { keywordRetriever } from "./retrievers/keyword";
 import type { Retriever } from "./retrievers/retriever";
 import { semanticRetriever } from "./retrievers/semantic";
 import type { SearchRequest, SearchResult, SearchType } from "./request";
+import type { ChangeFeed } from "../ports/change-feed";
+import { earliestExpiry, freshState, parseRollState, resultOf, rollForward, type RollState } from "./roll-forward";
 
 export type { HybridFusion };
 
@@ -52,6 +54,18 @@ export interface SearchPipelineDeps {
   pendingGenerations?: Pick<PendingGenerations, "has">;
   /** Milliseconds clock that memory expiry is judged by (cached answers); default Date.now. */
   now?: () => number;
+  /**
+   * The change log, read to bring cached semantic answers up to date after writes instead of
+   * computing them again (roll-forward.ts); absent: a write makes every cached answer a miss.
+   */
+  changeFeed?: ChangeFeed;
+  /** Roll-forward: candidates kept beyond top_k, and the most log entries applied at once. */
+  rollForward?: RollForwardPolicy;
+}
+
+export interface RollForwardPolicy {
+  margin: number;
+  maxChanges: number;
 }
 
 /** Longest search descriptor counted for popularity (a query of 4,096 characters and ordinary filters fit). */
@@ -73,6 +87,10 @@ export interface SearchStats {
   cacheErrors: number;
   reranked: number;
   rerankFallbacks: number;
+  /** Semantic answers brought up to date from the change log (counted in neither hits nor misses' computations). */
+  rolledForward: number;
+  /** Roll-forwards given up for a computation: too many changes, margin spent, expiry, another model. */
+  rollRecomputed: number;
 }
 
 /** Splices the per-response fields into a stored answer. */
@@ -91,8 +109,8 @@ export function aboveMinScore(results: SearchResult[], minScore: number | undefi
 }
 
 export function createSearchPipeline(deps: SearchPipelineDeps) {
-  const flights = new SingleFlight<string>();
-  const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0 };
+  const flights = new SingleFlight<SearchOutcome>();
+  const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0, rolledForward: 0, rollRecomputed: 0 };
   const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
   const { embedder, vectors, memories } = deps;
   const now = deps.now ?? Date.now;
@@ -179,18 +197,58 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     }
   }
 
-  /** The answer as JSON text, and whether it may be cached (a degraded answer may not). */
-  async function compute(
-    principal: Principal,
-    request: SearchRequest,
-    filter: SearchFilter,
-  ): Promise<{ body: string; cacheable: boolean; expiresAtMs: number | null }> {
+  /** The answer's JSON text: `top` (the best top_k, best first) less those below min_score. */
+  function answerBody(request: SearchRequest, top: SearchResult[], reranked: boolean, rerankReason?: string): string {
+    const { kept, below } = aboveMinScore(top, request.min_score);
+    const answer: Record<string, unknown> = {
+      results: kept,
+      search_type: request.search_type,
+      top_k: request.top_k,
+      reranked,
+    };
+    if (rerankReason) answer.rerank_reason = rerankReason;
+    if (request.min_score !== undefined) answer.below_min_score = below;
+    return JSON.stringify(answer);
+  }
+
+  interface Computed {
+    body: string;
+    /** Whether it may be cached (a degraded answer may not). */
+    cacheable: boolean;
+    expiresAtMs: number | null;
+    /** With `rollable`: the state that brings this answer forward after writes. */
+    rollState?: RollState;
+  }
+
+  /**
+   * The answer, computed. `rollable`: a semantic search whose answer is kept for roll-forward:
+   * it retrieves a margin beyond top_k and notes the change-log position read before retrieving
+   * (so every change after it is applied later; one already seen is applied again, harmlessly).
+   */
+  async function compute(principal: Principal, request: SearchRequest, filter: SearchFilter, rollable: boolean): Promise<Computed> {
+    const headRead = rollable ? deps.changeFeed!.head(request.collection_id).catch(() => null) : null;
     const collection = await deps.collections.get(principal.userId, request.collection_id);
     if (!collection) throw new NotFoundError("collection");
     // Keyword search reads no vector: it works whatever model embedded the collection.
     if (request.search_type !== "keyword") assertCanSearchByMeaning(collection, embeddingModel);
-    const k = request.rerank ? Math.max(request.top_k, rerankPool(request.top_k)) : request.top_k;
-    const retrieve = (n: number) => retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter });
+    const k = request.rerank
+      ? Math.max(request.top_k, rerankPool(request.top_k))
+      : rollable
+        ? request.top_k + deps.rollForward!.margin
+        : request.top_k;
+    let queryVector: Float32Array | undefined;
+    let head: number | null = null;
+    const retrieve = rollable
+      ? async (n: number) => {
+          if (queryVector === undefined) {
+            const [vector] = await embedder.embed([request.query], "query");
+            queryVector = vector!;
+            head = await headRead;
+          }
+          return vectors.search(request.collection_id, queryVector, n, filter);
+        }
+      : (n: number) => retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter });
+    let requested = k;
     let hits = await retrieve(k);
     let memories = await deps.memories.hydrate(
       request.collection_id,
@@ -201,7 +259,8 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     // many more as were dropped.
     const dropped = hits.length - memories.length;
     if (dropped > 0 && hits.length >= k && memories.length < request.top_k) {
-      hits = await retrieve(k + dropped);
+      requested = k + dropped;
+      hits = await retrieve(requested);
       memories = await deps.memories.hydrate(request.collection_id, hits.map((h) => h.id));
     }
     const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
@@ -219,37 +278,52 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         stats.reranked++;
       }
     }
-    const results: SearchResult[] = [];
-    let expiresAtMs: number | null = null;
+    // A hit the source of truth no longer has (deleted meanwhile) is never returned.
+    const ranked: SearchResult[] = [];
     for (const hit of hits) {
       const memory = byId.get(hit.id);
-      // A hit the source of truth no longer has (deleted meanwhile) is never returned.
-      if (!memory) continue;
-      if (memory.expires_at) {
-        const at = Date.parse(memory.expires_at);
-        if (expiresAtMs === null || at < expiresAtMs) expiresAtMs = at;
-      }
-      results.push({
-        id: memory.id,
-        content: memory.content,
-        metadata: memory.metadata,
-        score: hit.score,
-        created_at: memory.created_at,
-        ...(memory.expires_at ? { expires_at: memory.expires_at } : {}),
-        ...(paths.has(hit.id) ? { path: paths.get(hit.id) } : {}),
-      });
-      if (results.length === request.top_k) break;
+      if (memory) ranked.push(resultOf(memory, hit.score, paths.get(hit.id)));
     }
-    const { kept, below } = aboveMinScore(results, request.min_score);
-    const answer: Record<string, unknown> = {
-      results: kept,
-      search_type: request.search_type,
-      top_k: request.top_k,
-      reranked,
+    const top = ranked.slice(0, request.top_k);
+    const computed: Computed = {
+      body: answerBody(request, top, reranked, rerankReason),
+      cacheable: rerankReason === undefined,
+      expiresAtMs: earliestExpiry(top),
     };
-    if (rerankReason) answer.rerank_reason = rerankReason;
-    if (request.min_score !== undefined) answer.below_min_score = below;
-    return { body: JSON.stringify(answer), cacheable: rerankReason === undefined, expiresAtMs };
+    if (rollable && head !== null && queryVector !== undefined) {
+      computed.rollState = freshState({
+        seq: head,
+        vector: queryVector,
+        size: k,
+        ranked,
+        exhaustive: hits.length < requested,
+        lowestIndexScore: hits.at(-1)?.score ?? null,
+      });
+    }
+    return computed;
+  }
+
+  /**
+   * The answer cached for this search at an earlier change-log position, brought up to date
+   * from the changes since; null when there is none or it cannot be done exactly.
+   */
+  async function rollForwardAnswer(principal: Principal, request: SearchRequest, filter: SearchFilter, rollKey: string): Promise<Computed | null> {
+    const raw = await cacheCall("get", () => deps.cache.get(rollKey), null);
+    const state = raw === null ? null : parseRollState(raw);
+    if (state === null) return null;
+    const [collection, changes] = await Promise.all([
+      deps.collections.get(principal.userId, request.collection_id),
+      deps.changeFeed!.changedSince(request.collection_id, state.seq, deps.rollForward!.maxChanges),
+    ]);
+    if (!collection) throw new NotFoundError("collection");
+    assertCanSearchByMeaning(collection, embeddingModel);
+    const next = changes === null ? null : rollForward(state, changes, filter, request.top_k, now(), embeddingModel);
+    if (next === null || typeof next === "string") {
+      stats.rollRecomputed++;
+      return null;
+    }
+    const top = next.candidates.slice(0, request.top_k);
+    return { body: answerBody(request, top, false), cacheable: true, expiresAtMs: earliestExpiry(top), rollState: next.seq === state.seq ? undefined : next };
   }
 
   const api = {
@@ -301,20 +375,31 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       }
       if (client) stats.misses++;
       const flightKey = key ?? `nocache:${principal.userId}:${JSON.stringify(request)}`;
+      // Semantic answers are kept with what brings them forward after writes (roll-forward.ts).
+      const rollKey =
+        key !== null && deps.changeFeed && deps.rollForward && request.search_type === "semantic" && !request.rerank
+          ? rollKeyFor(request.collection_id, descriptor, embeddingModel)
+          : null;
       const { promise, shared } = flights.run(flightKey, async () => {
-        const { body, cacheable, expiresAtMs } = await compute(principal, request, filter);
+        const rolled = rollKey ? await rollForwardAnswer(principal, request, filter, rollKey) : null;
+        const answer = rolled ?? (await compute(principal, request, filter, rollKey !== null));
+        if (rolled && client) stats.rolledForward++;
         count(); // before the TTL is chosen: this asking may be the one that makes the search popular
         const policyTtl = deps.popularity ? deps.popularity.ttlFor(request.collection_id, descriptor) : deps.cacheTtlSeconds;
-        if (key && cacheable && policyTtl > 0) {
-          const ttl = ttlUntil(policyTtl, expiresAtMs, now());
-          await cacheCall("set", () => deps.cache.set(key, withExpiry(body, expiresAtMs), ttl), undefined);
+        if (key && answer.cacheable && policyTtl > 0) {
+          const at = now();
+          const stores = [deps.cache.set(key, withExpiry(answer.body, answer.expiresAtMs), ttlUntil(policyTtl, answer.expiresAtMs, at))];
+          if (rollKey && answer.rollState) {
+            stores.push(deps.cache.set(rollKey, JSON.stringify(answer.rollState), ttlUntil(policyTtl, answer.rollState.expiresAtMs, at)));
+          }
+          await cacheCall("set", () => Promise.all(stores), undefined);
         }
-        return body;
+        return { body: answer.body, cached: rolled !== null };
       });
       if (shared && client) stats.sharedMisses++;
-      const body = await promise;
+      const outcome = await promise;
       if (shared) count(); // the computation was another asking's: this one is counted now it succeeded
-      return { body, cached: false };
+      return outcome;
     },
   };
   return api;

@@ -61,8 +61,8 @@ describe("by ids", () => {
 
     expect((await t.call("GET", `${memoriesOf(cid)}/otter`, { token })).status).toBe(404);
     expect(await listIds(cid)).toEqual(["violin"]);
+    // the cached answer rolled forward past the deletes (or computed again): without them either way
     const after = await search();
-    expect(after.body.cached).toBe(false);
     expect(after.body.results.map((r: { id: string }) => r.id)).toEqual(["violin"]);
     const keyword = await t.call("POST", "/v1/search", { token, body: { collection_id: cid, query: "beaver otter", search_type: "keyword" } });
     expect(keyword.body.results).toEqual([]);

@@ -12,6 +12,7 @@ import type { RateLimitPolicy } from "../../src/auth/plugin";
 import type { Embedder } from "../../src/ports/embedder";
 import type { MemoryStore } from "../../src/ports/memory-store";
 import type { TargetPolicy } from "../../src/webhooks/target";
+import type { RollForwardPolicy } from "../../src/search/pipeline";
 
 export const TEST_SECRET = "test-secret-that-is-at-least-32-characters-long";
 
@@ -82,6 +83,8 @@ export async function createTestApp(
     /** Page size of GET …/export and batch size of POST …/import; default the app's. */
     exportPageSize?: number;
     importBatchSize?: number;
+    /** Cached semantic answers rolled forward after writes; default as configured by default (margin 10, 1000 changes); null = off. */
+    rollForward?: RollForwardPolicy | null;
     /** Which URLs webhooks may use; default: any (tests deliver to loopback receivers). */
     webhookPolicy?: TargetPolicy;
   } = {},
@@ -97,6 +100,7 @@ export async function createTestApp(
     collections: backend.collections,
     memories,
     history: backend.history,
+    changeFeed: backend.changeFeed,
     vectors: backend.vectors,
     cache: opts.cache ?? opts.wrap?.cache?.(backend.cache) ?? backend.cache,
     graph: backend.graph,
@@ -125,6 +129,7 @@ export async function createTestApp(
       maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,
       cacheHot: opts.popularity,
       prewarmTop: opts.popularity?.prewarmTop,
+      rollForward: opts.rollForward === null ? undefined : (opts.rollForward ?? { margin: 10, maxChanges: 1000 }),
       exportPageSize: opts.exportPageSize,
       importBatchSize: opts.importBatchSize,
     },

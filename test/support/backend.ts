@@ -28,6 +28,7 @@ import type { MemoryHistoryStore } from "../../src/ports/memory-history";
 import type { ExpiringMemoryStore } from "../../src/ports/memory-expiry";
 import type { Clock } from "../../src/stores/shared/expiry";
 import type { WebhookStore } from "../../src/ports/webhook-store";
+import type { ChangeFeed } from "../../src/ports/change-feed";
 
 export interface Backend {
   name: "embedded" | "production";
@@ -35,6 +36,8 @@ export interface Backend {
   memories: MemoryStore;
   /** The memories' change log. */
   history: MemoryHistoryStore;
+  /** The change log read with vectors (cache roll-forward). */
+  changeFeed: ChangeFeed;
   /** The purge of expired memories (what the sweeper calls). */
   expiry: ExpiringMemoryStore;
   vectors: VectorIndex;
@@ -70,6 +73,7 @@ export function embeddedBackend(stores: EmbeddedStores, cache: SearchCache = sto
     collections: stores.collections,
     memories: stores.memories,
     history: stores.memories,
+    changeFeed: stores.changeFeed,
     expiry: stores.memories,
     vectors: stores.vectors,
     apiKeys: stores.apiKeys,
@@ -136,6 +140,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     collections: postgres.collections,
     memories: postgres.memories,
     history: postgres.memories,
+    changeFeed: postgres.changeFeed,
     expiry: postgres.memories,
     vectors: productionConfig.freshTail
       ? new FreshTailVectorIndex(milvusVectors, postgres.freshTail(milvus.writer.name, productionConfig.freshTailMaxRows), log)

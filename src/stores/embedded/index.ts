@@ -26,6 +26,8 @@ import type { MemoryHistoryStore } from "../../ports/memory-history.ts";
 import type { ExpiringMemoryStore } from "../../ports/memory-expiry.ts";
 import type { Clock } from "../shared/expiry.ts";
 
+import type { ChangeFeed } from "../../ports/change-feed.ts";
+import { EmbeddedChangeFeed } from "./change-feed.ts";
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
   cacheMaxEntries?: number;
@@ -53,6 +55,8 @@ export interface EmbeddedStores {
   reembed: ReembedStore;
   /** In-process values, generations shared through the database file. */
   cache: EmbeddedSearchCache;
+  /** The change log read with vectors (the search cache's roll-forward). */
+  changeFeed: ChangeFeed;
   health: HealthCheck;
   /** Idempotency keys of writes, in the same file (shared by the workers that open it). */
   idempotency: IdempotencyStore;
@@ -93,6 +97,7 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
       maxBytes: options.cacheMaxBytes,
       maxEntryBytes: options.cacheMaxEntryBytes,
     }),
+    changeFeed: new EmbeddedChangeFeed(db, options.now),
     health: new EmbeddedHealthCheck(db),
     idempotency: new EmbeddedIdempotencyStore(db),
     usage: new EmbeddedTenantUsage(db),

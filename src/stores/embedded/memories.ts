@@ -22,7 +22,7 @@ import type { SqlFragment } from "./filters.ts";
 
 export const MAX_PAGE_SIZE = 1000;
 
-interface MemoryRow {
+export interface MemoryRow {
   seq: number;
   id: string;
   collection_id: string;
@@ -34,7 +34,7 @@ interface MemoryRow {
   expires_at: string | null;
 }
 
-const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph, expires_at";
+export const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph, expires_at";
 
 /** The SQL condition "not expired at ?" on a memories row (alias optional). */
 const live = (alias = "") => `(${alias}expires_at IS NULL OR ${alias}expires_at > ?)`;
@@ -63,7 +63,7 @@ function laterStamp(now: string, previous: string): string {
   return now > previous ? now : new Date(Date.parse(previous) + 1).toISOString();
 }
 
-function toMemory(row: MemoryRow): Memory {
+export function toMemory(row: MemoryRow): Memory {
   return {
     id: row.id,
     collection_id: row.collection_id,

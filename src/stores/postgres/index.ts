@@ -24,6 +24,8 @@ import type { ReembedStore } from "../../ports/reembed-store.ts";
 import { PostgresReembedStore } from "./reembed.ts";
 import { PostgresWebhookStore } from "./webhooks.ts";
 import type { WebhookStore } from "../../ports/webhook-store.ts";
+import type { ChangeFeed } from "../../ports/change-feed.ts";
+import { PostgresChangeFeed } from "./change-feed.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -70,6 +72,8 @@ export interface PostgresStores {
    * at most `maxRows` a read (default 2000).
    */
   freshTail(target: string, maxRows?: number): FreshTail;
+  /** The change log read with vectors (the search cache's roll-forward). */
+  changeFeed: ChangeFeed;
   /**
    * backlog() and deadLetters() for metrics, replay() to queue dead letters again, kick() to
    * dispatch now, round(target) for one delivery round, drain(timeoutMs) for tests and shutdown.
@@ -125,6 +129,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
       if (!outbox.targets.includes(target)) throw new Error(`no index writer is named "${target}"`);
       return new PostgresFreshTail(pool, target, maxRows, options.now ?? Date.now);
     },
+    changeFeed: new PostgresChangeFeed(pool, options.now ?? Date.now),
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),
     close() {
