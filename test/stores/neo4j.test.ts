@@ -139,6 +139,7 @@ describe.if(run)("neo4j graph writer", () => {
       `MERGE (a:Entity {collection_id: $c, name: 'ana'}) ON CREATE SET a.display = 'Ana', a.type = 'person'
        MERGE (b:Entity {collection_id: $c, name: 'porto'}) ON CREATE SET b.display = 'Porto', b.type = 'place'
        WITH a, b MATCH (m:Memory {collection_id: $c}) WHERE m.id IN ['old1', 'old2']
+       REMOVE m.rel_sources, m.rel_labels, m.rel_targets, m.pair_a, m.pair_b
        MERGE (a)-[:MENTIONED_IN]->(m) MERGE (b)-[:MENTIONED_IN]->(m)
        WITH DISTINCT a, b
        CREATE (a)-[:RELATED {relation: 'lives_in', weight: 2, memories: ['old1', 'old2']}]->(b)

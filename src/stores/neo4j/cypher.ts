@@ -54,12 +54,14 @@ const RETRACT = [
    SET r.count = r.count - 1
    WITH r WHERE r.count <= 0
    DELETE r`,
+  // edges written before memories recorded their contribution: the memory's id in the edge's
+  // list. Only a memory that has never recorded one (rel_sources is null: written in the old
+  // form, or just created) can be in such a list; the walk over its entities' every edge is
+  // skipped for all others (it cost hot entities their whole degree on every write).
   `UNWIND $rows AS row
    MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
-   SET m.rel_sources = null, m.rel_labels = null, m.rel_targets = null, m.pair_a = null, m.pair_b = null`,
-  // edges written before memories recorded their contribution: the memory's id in the edge's list
-  `UNWIND $rows AS row
-   MATCH (a:Entity)-[:MENTIONED_IN]->(m:Memory {collection_id: row.collection_id, id: row.id})
+   WHERE m.rel_sources IS NULL
+   MATCH (a:Entity)-[:MENTIONED_IN]->(m)
    MATCH (a)-[r:RELATED|CO_OCCURS]->(b:Entity)-[:MENTIONED_IN]->(m)
    WHERE r.memories IS NOT NULL AND row.id IN r.memories
    SET r.memories = [x IN r.memories WHERE x <> row.id]
@@ -68,6 +70,9 @@ const RETRACT = [
        r.count = CASE type(r) WHEN 'CO_OCCURS' THEN r.count - 1 ELSE null END
    WITH r WHERE coalesce(r.weight, r.count) <= 0
    DELETE r`,
+  `UNWIND $rows AS row
+   MATCH (m:Memory {collection_id: row.collection_id, id: row.id})
+   SET m.rel_sources = null, m.rel_labels = null, m.rel_targets = null, m.pair_a = null, m.pair_b = null`,
   `UNWIND $rows AS row
    MATCH (a:Entity)-[mi:MENTIONED_IN]->(m:Memory {collection_id: row.collection_id, id: row.id})
    WHERE NOT a.name IN [e IN row.entities | e.name]
