@@ -77,9 +77,53 @@ export const DEFAULT_KEYWORD_TERM_DOCS = 1000;
  * together; the write then waits, bounded, for the outbox to deliver them (read-your-writes in
  * Milvus / Neo4j when they are up).
  */
+import { GroupCommit } from "./group-commit.ts";
+/** One upsert call, validated, in columns (one entry per distinct id). */
+interface PreparedUpsert {
+  ids: string[];
+  contents: string[];
+  metadata: string[];
+  graphs: (string | null)[];
+  expiries: (string | null)[];
+  models: (string | null)[];
+  vectors: Float32Array[];
+  by: string | null;
+}
+
+function concatUpserts(writes: PreparedUpsert[]): PreparedUpsert {
+  const all: PreparedUpsert = { ids: [], contents: [], metadata: [], graphs: [], expiries: [], models: [], vectors: [], by: null };
+  for (const w of writes) {
+    all.ids.push(...w.ids);
+    all.contents.push(...w.contents);
+    all.metadata.push(...w.metadata);
+    all.graphs.push(...w.graphs);
+    all.expiries.push(...w.expiries);
+    all.models.push(...w.models);
+    all.vectors.push(...w.vectors);
+  }
+  return all;
+}
+
+/** Most memories one group-committed transaction writes. */
+const MAX_GROUP_ITEMS = 1000;
+
+/** Whether `next` may share a transaction with `batch`: no id twice, one vector width, a bounded size. */
+function canJoin(batch: PreparedUpsert[], next: PreparedUpsert): boolean {
+  let items = next.ids.length;
+  const width = next.vectors[0]!.length;
+  for (const w of batch) {
+    items += w.ids.length;
+    if (items > MAX_GROUP_ITEMS || w.vectors[0]!.length !== width || w.ids.some((id) => next.ids.includes(id))) return false;
+  }
+  return true;
+}
+
 export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, ExpiringMemoryStore {
   private readonly now: Clock;
   private readonly keywordTermDocs: number;
+  /** Concurrent upserts of a collection, committed together (group-commit.ts). */
+  readonly upserts = new GroupCommit<PreparedUpsert, string[]>((collectionId, writes) => this.commitUpserts(collectionId, writes), canJoin);
+  private readonly deliveries = new WeakMap<string[], Promise<void>>();
 
   constructor(
     private readonly pool: PgPool,
@@ -139,15 +183,18 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
 
   async upsert(collectionId: string, items: MemoryWrite[], ctx?: ChangeContext): Promise<void> {
     if (items.length === 0) return;
-    // Validate everything before writing anything; the single statement covers the rest.
+    const prepared = this.prepareUpsert(collectionId, items, ctx?.by ?? null);
+    const queued = await this.upserts.submit(collectionId, prepared);
+    // the group shares one array of queued rows: its immediate delivery is started once
+    let delivery = this.deliveries.get(queued);
+    if (!delivery) this.deliveries.set(queued, (delivery = this.outbox.deliverNow(queued)));
+    await delivery;
+  }
+
+  /** Validates a write and puts it in columns; throws before anything is written. */
+  private prepareUpsert(collectionId: string, items: MemoryWrite[], by: string | null): PreparedUpsert {
     const width = this.dimensions ?? (items[0]?.embedding as Float32Array | undefined)?.length;
-    const ids: string[] = [];
-    const contents: string[] = [];
-    const metadata: string[] = [];
-    const graphs: (string | null)[] = [];
-    const expiries: (string | null)[] = [];
-    const models: (string | null)[] = [];
-    const vectors: Float32Array[] = [];
+    const p: PreparedUpsert = { ids: [], contents: [], metadata: [], graphs: [], expiries: [], models: [], vectors: [], by };
     // A repeated id keeps its first position (insertion order) and its last value, as
     // applying the items one by one would.
     const position = new Map<string, number>();
@@ -164,25 +211,36 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       const expiresAt = canonicalExpiry(item.expiresAt ?? null, `items[${i}].expiresAt`);
       const at = position.get(item.id);
       if (at === undefined) {
-        position.set(item.id, ids.length);
-        ids.push(item.id);
-        contents.push(item.content);
-        metadata.push(json);
-        graphs.push(graph);
-        expiries.push(expiresAt);
-        models.push(item.embeddingModel ?? null);
-        vectors.push(item.embedding);
+        position.set(item.id, p.ids.length);
+        p.ids.push(item.id);
+        p.contents.push(item.content);
+        p.metadata.push(json);
+        p.graphs.push(graph);
+        p.expiries.push(expiresAt);
+        p.models.push(item.embeddingModel ?? null);
+        p.vectors.push(item.embedding);
       } else {
-        contents[at] = item.content;
-        metadata[at] = json;
-        graphs[at] = graph;
-        expiries[at] = expiresAt;
-        models[at] = item.embeddingModel ?? null;
-        vectors[at] = item.embedding;
+        p.contents[at] = item.content;
+        p.metadata[at] = json;
+        p.graphs[at] = graph;
+        p.expiries[at] = expiresAt;
+        p.models[at] = item.embeddingModel ?? null;
+        p.vectors[at] = item.embedding;
       }
     });
     if (!isUuid(collectionId)) throw new RangeError(`collection ${collectionId} does not exist`);
+    return p;
+  }
 
+  /**
+   * Writes upserts of one collection in one transaction, in order (group-commit.ts); no id is in
+   * two of them. Returns the outbox rows queued.
+   */
+  private async commitUpserts(collectionId: string, writes: PreparedUpsert[]): Promise<string[]> {
+    const all = writes.length === 1 ? writes[0]! : concatUpserts(writes);
+    const { ids, contents, metadata, graphs, expiries, models, vectors } = all;
+    const bys = writes.flatMap((w) => w.ids.map(() => w.by));
+    const width = vectors[0]!.length;
     const insert = `INSERT INTO memories AS m (collection_id, id, content, metadata, embedding, created_at, updated_at, graph, expires_at, embedding_model)
       SELECT $1::uuid, u.id, u.content, u.metadata::jsonb,
              substring($5::bytea FROM ((u.ord - 1) * $6::int + 1)::int FOR $6::int), t.now, t.now, u.graph::jsonb,
@@ -197,9 +255,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
             -- every write moves updated_at forward (a patch's ifUpdatedAt tells any write since its read)
             updated_at = greatest(EXCLUDED.updated_at, m.updated_at + interval '1 millisecond')
       RETURNING m.collection_id, m.id`;
-    const by = ctx?.by ?? null;
     const now = this.nowIso();
-    const queued = await withChangeLog(this.pool, collectionId, async (writer) => {
+    return withChangeLog(this.pool, collectionId, async (writer) => {
       const old = await this.oldRows(writer, collectionId, ids, now);
       // An expired memory not purged yet is gone: it is recorded as expired, and written anew.
       const expired = [...old.values()].filter((r) => r.expired).map((r) => r.id);
@@ -210,20 +267,19 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
           text: `WITH written AS (${insert}), queued AS (${queueSql("upsert", "written", "$10")})
                  SELECT array_agg(id::text) AS queued FROM queued`,
         },
-        [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width! * 4, graphs, expiries, models, this.outbox.targets],
+        [collectionId, ids, contents, metadata, encodeEmbeddings(vectors), width * 4, graphs, expiries, models, this.outbox.targets],
       );
       ids.forEach((id, i) => {
         const before = old.get(id);
         const next = { content: contents[i]!, metadata: metadata[i]!, expires_at: expiries[i]! };
         writer.record(
           before === undefined || before.expired
-            ? { memoryId: id, op: "create", by, old: null, new: next }
-            : { memoryId: id, op: "replace", by, old: logged(before), new: next },
+            ? { memoryId: id, op: "create", by: bys[i]!, old: null, new: next }
+            : { memoryId: id, op: "replace", by: bys[i]!, old: logged(before), new: next },
         );
       });
       return [...purged.queued, ...(rows[0]?.queued ?? [])];
     });
-    await this.outbox.deliverNow(queued);
   }
 
   async get(collectionId: string, id: string): Promise<Memory | null> {
