@@ -254,20 +254,33 @@ function medianRun<T extends { load: LoadResult }>(runs: T[]): T {
   return [...runs].sort((a, b) => a.load.latencyMs.p99 - b.load.latencyMs.p99)[Math.floor(runs.length / 2)]!;
 }
 
-async function rerankCounters(ctx: Ctx): Promise<{ reranked: number; fallbacks: number } | null> {
-  let reranked = 0;
-  let fallbacks = 0;
+/** Counters summed over every worker's /metrics (null when one cannot be read). */
+async function workerCounters<K extends string>(ctx: Ctx, names: Record<K, string>): Promise<Record<K, number> | null> {
+  const totals = Object.fromEntries(Object.keys(names).map((k) => [k, 0])) as Record<K, number>;
   try {
     for (const base of ctx.urls.workers) {
       const text = await (await fetch(`${base}/metrics`)).text();
-      reranked += Number(/^memory_api_search_reranked_total (\S+)$/m.exec(text)?.[1] ?? 0);
-      fallbacks += Number(/^memory_api_search_rerank_fallbacks_total (\S+)$/m.exec(text)?.[1] ?? 0);
+      for (const [key, metric] of Object.entries(names) as [K, string][]) {
+        totals[key] += Number(new RegExp(`^${metric} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+      }
     }
   } catch {
     return null;
   }
-  return { reranked, fallbacks };
+  return totals;
 }
+
+const rerankCounters = (ctx: Ctx) =>
+  workerCounters(ctx, { reranked: "memory_api_search_reranked_total", fallbacks: "memory_api_search_rerank_fallbacks_total" });
+
+/** How the mix's searches were answered, from the workers' counters. */
+const cacheCounters = (ctx: Ctx) =>
+  workerCounters(ctx, {
+    hits: "memory_api_search_cache_hits_total",
+    misses: "memory_api_search_cache_misses_total",
+    rolledForward: "memory_api_search_cache_rolled_forward_total",
+    rollRecomputes: "memory_api_search_cache_roll_recomputes_total",
+  });
 
 /**
  * Free-tier cached search at a fixed rate (a quarter of this run's cached-search capacity),
@@ -360,7 +373,9 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
     { name: "search", weight: 90, method: "POST", url: `${ctx.urls.nginx}/v1/search`, headers, bodiesFile: searches, pick: "random" },
     { name: "write", weight: 10, method: "POST", url: `${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, headers, bodiesFile: writes, pick: "random" },
   ];
+  const countersBefore = await cacheCounters(ctx);
   const { load, cpu } = await loaderMeasured(ctx, sources, 100);
+  const countersAfter = await cacheCounters(ctx);
   const result = toResult(name, title, `${ctx.urls.nginx}/v1/search + /memories`, 100, load, cpu);
   const per = load.extra?.perSource as Record<string, { requests: number; rps: number; p99_ms: number; cached_true: number; status: Record<string, number> }>;
   const searchOk = per.search?.status["200"] ?? 0;
@@ -370,8 +385,22 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
     search: { rps: per.search?.rps, p99_ms: per.search?.p99_ms, requests: per.search?.requests },
     write: { rps: per.write?.rps, p99_ms: per.write?.p99_ms, requests: per.write?.requests },
   };
+  const answered =
+    countersBefore && countersAfter
+      ? {
+          stored_hits: countersAfter.hits - countersBefore.hits,
+          computed_or_rolled: countersAfter.misses - countersBefore.misses,
+          rolled_forward: countersAfter.rolledForward - countersBefore.rolledForward,
+          roll_recomputes: countersAfter.rollRecomputes - countersBefore.rollRecomputes,
+        }
+      : null;
+  result.extra.answered = answered;
+  const split = answered
+    ? `: ${answered.stored_hits} stored answers, ${answered.rolled_forward} rolled forward through the change log, ` +
+      `${answered.computed_or_rolled - answered.rolled_forward} computed (${answered.roll_recomputes} after a roll-forward gave up)`
+    : "";
   result.notes.push(
-    `cache hit rate ${hitRateText(hitRate)} of searches (answers saying "cached":true); every write bumps the collection generation`,
+    `cache hit rate ${hitRateText(hitRate)} of searches (answers saying "cached":true, stored or rolled forward)${split}`,
     `searches ${Math.round(per.search?.rps ?? 0)}/s p99 ${per.search?.p99_ms?.toFixed(1)} ms; writes ${Math.round(per.write?.rps ?? 0)}/s p99 ${per.write?.p99_ms?.toFixed(1)} ms`,
   );
   return result;
@@ -674,6 +703,15 @@ export const SCENARIOS: Scenario[] = [
         result.notes.push(`write p99: ${waiting.p99_ms.toFixed(1)} ms waiting for Milvus vs ${withTail.p99_ms.toFixed(1)} ms with the fresh tail (mix-90-10)`);
       }
       return [result];
+    },
+  },
+  {
+    name: "mix-90-10-no-roll",
+    title: "the same mix against a cluster whose cached answers are not rolled forward after writes (CACHE_ROLL_FORWARD=false): every write makes them misses",
+    needs: "cluster",
+    clusterEnv: () => ({ CACHE_ROLL_FORWARD: "false" }),
+    async run(ctx) {
+      return [await mixScenario(ctx, this.name, this.title)];
     },
   },
   {
