@@ -29,6 +29,7 @@ import { graphRoutes } from "./routes/graph";
 import type { ExtractionMode } from "./graph/extract";
 import { createSearchPipeline, type HybridFusion, type RollForwardPolicy } from "./search/pipeline";
 import type { ChangeFeed } from "./ports/change-feed";
+import { ChangeWindows } from "./search/change-windows";
 import { PendingGenerations } from "./search/pending-generations";
 import { createMetrics, type Metrics } from "./metrics/metrics";
 import { httpMetricsPlugin } from "./metrics/http";
@@ -146,7 +147,8 @@ export function buildApp(deps: AppDeps) {
         })
       : undefined,
     prewarmTop: deps.settings.prewarmTop,
-    changeFeed: deps.changeFeed,
+    // one window per worker on the change log, shared by every search's roll-forward
+    changeFeed: deps.changeFeed && new ChangeWindows(deps.changeFeed),
     rollForward: deps.settings.rollForward,
     now: deps.clock,
   });

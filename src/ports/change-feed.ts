@@ -2,6 +2,8 @@ import type { Memory } from "../domain/memory.ts";
 
 /** A memory changed since a position of its collection's change log: its current state. */
 export interface ChangedMemory {
+  /** The position of its last change. */
+  seq: number;
   memory: Memory;
   embedding: Float32Array;
   /** The model that embedded it (null: recorded before models were). */
@@ -16,7 +18,13 @@ export interface ChangedMemory {
 export interface ChangedMemories {
   seq: number;
   present: ChangedMemory[];
-  gone: string[];
+  /** Deleted or expired since, with the position of their last change. */
+  gone: GoneMemory[];
+}
+
+export interface GoneMemory {
+  id: string;
+  seq: number;
 }
 
 /**

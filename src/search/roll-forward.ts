@@ -115,12 +115,14 @@ export function rollForward(
 ): RollState | RollRefusal {
   if (state.expiresAtMs !== null && nowMs >= state.expiresAtMs) return "expired";
   if (changes.present.length === 0 && changes.gone.length === 0) return { ...state, seq: Math.max(state.seq, changes.seq) };
-  const changed = new Set(changes.gone);
+  const changed = new Set(changes.gone.map((g) => g.id));
   for (const c of changes.present) changed.add(c.memory.id);
   const candidates = state.candidates.filter((c) => !changed.has(c.id));
   const vector = decodeVector(state.vector);
   for (const c of changes.present) {
     if (c.embedding.length !== vector.length || (c.model !== null && c.model !== model)) return "other_model";
+    // expired since it was read (an expiry is logged only once the sweeper purges it)
+    if (c.memory.expires_at && Date.parse(c.memory.expires_at) <= nowMs) continue;
     if (!matchesFilter(c.memory, filter)) continue;
     const score = cosine(vector, c.embedding);
     if (state.threshold !== null && score < state.threshold) continue;

@@ -116,8 +116,8 @@ describe("a rolled-forward answer equals brute force", () => {
           const changes: ChangedMemories = { seq, present: [], gone: [] };
           for (const id of touched) {
             const row = rows.get(id);
-            if (row) changes.present.push({ memory: row.memory, embedding: row.embedding, model: MODEL });
-            else changes.gone.push(id);
+            if (row) changes.present.push({ seq, memory: row.memory, embedding: row.embedding, model: MODEL });
+            else changes.gone.push({ id, seq });
           }
           const next_ = rollForward(state, changes, filter, topK, 0, MODEL);
           const expected = bruteForce(rows, query, filter, 0).slice(0, topK);
@@ -150,7 +150,7 @@ describe("when it refuses", () => {
   test("deletions that eat the margin: fewer than top_k candidates are known to be the best", () => {
     const query = randomVector(next);
     const state = compute(rows, query, NO_FILTER, 4, 10, 0);
-    const gone = state.candidates.slice(0, 2).map((c) => c.id);
+    const gone = state.candidates.slice(0, 2).map((c) => ({ id: c.id, seq: 11 }));
     expect(rollForward(state, { seq: 12, present: [], gone }, NO_FILTER, 3, 0, MODEL)).toBe("margin_spent");
     const ok = rollForward(state, { seq: 11, present: [], gone: gone.slice(0, 1) }, NO_FILTER, 3, 0, MODEL);
     expect(typeof ok).toBe("object");
@@ -161,7 +161,7 @@ describe("when it refuses", () => {
     const query = randomVector(next);
     const state = compute(small, query, NO_FILTER, 5, 2, 0);
     expect(state.threshold).toBeNull();
-    const rolled = rollForward(state, { seq: 3, present: [], gone: ["m0"] }, NO_FILTER, 3, 0, MODEL);
+    const rolled = rollForward(state, { seq: 3, present: [], gone: [{ id: "m0", seq: 3 }] }, NO_FILTER, 3, 0, MODEL);
     expect(typeof rolled === "object" && rolled.candidates.map((c) => c.id)).toEqual(["m1"]);
   });
 
@@ -180,9 +180,20 @@ describe("when it refuses", () => {
     const query = randomVector(next);
     const state = compute(rows, query, NO_FILTER, 4, 10, 0);
     const row = rows.get("m3")!;
-    expect(rollForward(state, { seq: 11, present: [{ ...row, model: "other" }], gone: [] }, NO_FILTER, 2, 0, MODEL)).toBe("other_model");
-    const shorter = { ...row, embedding: row.embedding.subarray(0, 4), model: null };
+    expect(rollForward(state, { seq: 11, present: [{ ...row, seq: 11, model: "other" }], gone: [] }, NO_FILTER, 2, 0, MODEL)).toBe("other_model");
+    const shorter = { ...row, seq: 11, embedding: row.embedding.subarray(0, 4), model: null };
     expect(rollForward(state, { seq: 11, present: [shorter], gone: [] }, NO_FILTER, 2, 0, MODEL)).toBe("other_model");
+  });
+
+  test("a changed memory that has expired since it was read does not enter the answer", () => {
+    const query = randomVector(next);
+    const state = compute(rows, query, NO_FILTER, 4, 10, 0);
+    const expired = memoryOf("gone-soon", "red", next, "2026-12-06T10:00:00.000Z");
+    const changes = { seq: 11, present: [{ seq: 11, memory: expired.memory, embedding: query, model: MODEL }], gone: [] };
+    const before = rollForward(state, changes, NO_FILTER, 2, Date.parse("2026-12-06T09:00:00.000Z"), MODEL);
+    expect(typeof before === "object" && before.candidates[0]!.id).toBe("gone-soon"); // the best match while it lives
+    const after = rollForward(state, changes, NO_FILTER, 2, Date.parse("2026-12-06T10:00:00.000Z"), MODEL);
+    expect(typeof after === "object" && after.candidates.some((c) => c.id === "gone-soon")).toBe(false);
   });
 
   test("a value that is not a state is ignored", () => {

@@ -5,6 +5,7 @@ import { COLUMNS, type MemoryRow, toMemory } from "./memories.ts";
 
 interface ChangedRow extends MemoryRow {
   changed_id: string;
+  changed_seq: number;
   present: number | null;
   embedding: Uint8Array | null;
   embedding_model: string | null;
@@ -31,10 +32,10 @@ export class EmbeddedChangeFeed implements ChangeFeed {
       "SELECT count(*) AS logged, max(seq) AS last FROM memory_changes WHERE collection_id = ? AND seq > ?",
     );
     this.changedStmt = db.prepare<ChangedRow, [string, number, string, string]>(
-      `SELECT c.memory_id AS changed_id,
+      `SELECT c.memory_id AS changed_id, c.seq AS changed_seq,
               (m.seq IS NOT NULL AND (m.expires_at IS NULL OR m.expires_at > ?4)) AS present,
               ${memoryColumns}, e.embedding, m.embedding_model
-       FROM (SELECT DISTINCT memory_id FROM memory_changes WHERE collection_id = ?1 AND seq > ?2) AS c
+       FROM (SELECT memory_id, max(seq) AS seq FROM memory_changes WHERE collection_id = ?1 AND seq > ?2 GROUP BY memory_id) AS c
        LEFT JOIN memories AS m ON m.collection_id = ?3 AND m.id = c.memory_id
        LEFT JOIN memory_embeddings AS e ON e.seq = m.seq`,
     );
@@ -50,9 +51,9 @@ export class EmbeddedChangeFeed implements ChangeFeed {
           const bytes = row.embedding;
           const embedding = new Float32Array(bytes.byteLength / 4);
           new Uint8Array(embedding.buffer).set(bytes);
-          changes.present.push({ memory: toMemory(row), embedding, model: row.embedding_model });
+          changes.present.push({ seq: row.changed_seq, memory: toMemory(row), embedding, model: row.embedding_model });
         } else {
-          changes.gone.push(row.changed_id);
+          changes.gone.push({ id: row.changed_id, seq: row.changed_seq });
         }
       }
       return changes;

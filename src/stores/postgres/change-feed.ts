@@ -8,6 +8,7 @@ interface ChangedRow extends MemoryRow {
   logged: number;
   last: string | null;
   changed_id: string | null;
+  changed_seq: string | null;
   present: boolean | null;
   embedding: Buffer | null;
   embedding_model: string | null;
@@ -43,11 +44,11 @@ export class PostgresChangeFeed implements ChangeFeed {
                  SELECT seq, memory_id FROM memory_changes
                  WHERE collection_id = $1 AND seq > $2::bigint ORDER BY seq LIMIT $3
                ),
-               changed AS (SELECT DISTINCT memory_id FROM log)
+               changed AS (SELECT memory_id, max(seq) AS seq FROM log GROUP BY memory_id)
                SELECT (SELECT seq::text FROM memory_change_heads WHERE collection_id = $1) AS head,
                       (SELECT count(*)::int FROM log) AS logged,
                       (SELECT max(seq)::text FROM log) AS last,
-                      c.memory_id AS changed_id,
+                      c.memory_id AS changed_id, c.seq::text AS changed_seq,
                       (m.id IS NOT NULL AND (m.expires_at IS NULL OR m.expires_at > $4::timestamptz)) AS present,
                       ${MEMORY_COLUMNS}, m.embedding, m.embedding_model
                FROM (SELECT 1) AS one
@@ -65,9 +66,9 @@ export class PostgresChangeFeed implements ChangeFeed {
     for (const row of rows) {
       if (row.changed_id === null) continue;
       if (row.present && row.embedding !== null) {
-        changes.present.push({ memory: toMemory(row), embedding: decodeEmbedding(row.embedding), model: row.embedding_model });
+        changes.present.push({ seq: Number(row.changed_seq), memory: toMemory(row), embedding: decodeEmbedding(row.embedding), model: row.embedding_model });
       } else {
-        changes.gone.push(row.changed_id);
+        changes.gone.push({ id: row.changed_id, seq: Number(row.changed_seq) });
       }
     }
     return changes;
