@@ -160,6 +160,33 @@ export function evaluateTargets(results: ScenarioResult[]): Target[] {
         : "not run",
     met: iso && rise !== undefined && rise !== null ? rise < 0.2 : null,
   });
+  const mix = by(results, "mix-90-10");
+  const mixSearch = mix?.extra?.search as { p95_ms?: number } | undefined;
+  const mixWrite = mix?.extra?.write as { p99_ms?: number } | undefined;
+  const mixHit = mix?.extra?.cache_hit_rate as number | null | undefined;
+  targets.push({
+    name: "90/10 mix",
+    goal: "≥ 1,000 rps at 100 connections; search p95 < 50 ms; write p99 < 250 ms; ≥ 80% of searches answered from the cache",
+    measured: mix
+      ? `${Math.round(mix.rps)} rps; search p95 ${fmt(mixSearch?.p95_ms)} ms; write p99 ${fmt(mixWrite?.p99_ms)} ms; ${mixHit === null || mixHit === undefined ? "?" : pct(mixHit)} cached (stored or rolled forward)`
+      : "not run",
+    met: mix ? mix.rps >= 1000 && (mixSearch?.p95_ms ?? Infinity) < 50 && (mixWrite?.p99_ms ?? Infinity) < 250 && (mixHit ?? 0) >= 0.8 : null,
+  });
+  const ingest = by(results, "ingest");
+  const share = ingest?.extra?.share_of_raw as number | undefined;
+  targets.push({
+    name: "ingest",
+    goal: "≥ 80% of the raw embedder's throughput on the same texts",
+    measured: ingest && share !== undefined ? `${pct(share)} (${ingest.extra!.api_memories_per_s} memories/s vs ${ingest.extra!.raw_texts_per_s} texts/s)` : "not run",
+    met: ingest && share !== undefined ? share >= 0.8 : null,
+  });
+  const ryw = by(results, "read-your-writes")?.extra?.read_your_writes as { total_checks: number; total_misses: number } | undefined;
+  targets.push({
+    name: "read-your-writes during the mix",
+    goal: "0 misses, every search type",
+    measured: ryw ? `${ryw.total_misses} misses in ${ryw.total_checks} checks` : "not run",
+    met: ryw ? ryw.total_misses === 0 && ryw.total_checks > 0 : null,
+  });
   return targets;
 }
 

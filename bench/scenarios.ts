@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Redis from "ioredis";
 import type { Config } from "../src/config";
-import { generateMemory, generateQueries } from "./generate";
+import { ensureCollection, generateMemory, generateQueries, ingest } from "./generate";
+import { createOnnxEmbedder } from "../src/ml/embedder";
 import { runLoaderProcess, type LoaderSource } from "./loader";
 import { runOha, type LoadResult, type OhaSpec } from "./oha";
 import { startMeter, type Role } from "./system";
@@ -377,13 +378,13 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
   const { load, cpu } = await loaderMeasured(ctx, sources, 100);
   const countersAfter = await cacheCounters(ctx);
   const result = toResult(name, title, `${ctx.urls.nginx}/v1/search + /memories`, 100, load, cpu);
-  const per = load.extra?.perSource as Record<string, { requests: number; rps: number; p99_ms: number; cached_true: number; status: Record<string, number> }>;
+  const per = load.extra?.perSource as Record<string, { requests: number; rps: number; p95_ms: number; p99_ms: number; cached_true: number; status: Record<string, number> }>;
   const searchOk = per.search?.status["200"] ?? 0;
   const hitRate = searchOk ? per.search!.cached_true / searchOk : null;
   result.extra = {
     cache_hit_rate: hitRate,
-    search: { rps: per.search?.rps, p99_ms: per.search?.p99_ms, requests: per.search?.requests },
-    write: { rps: per.write?.rps, p99_ms: per.write?.p99_ms, requests: per.write?.requests },
+    search: { rps: per.search?.rps, p95_ms: per.search?.p95_ms, p99_ms: per.search?.p99_ms, requests: per.search?.requests },
+    write: { rps: per.write?.rps, p95_ms: per.write?.p95_ms, p99_ms: per.write?.p99_ms, requests: per.write?.requests },
   };
   const answered =
     countersBefore && countersAfter
@@ -402,6 +403,73 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
   result.notes.push(
     `cache hit rate ${hitRateText(hitRate)} of searches (answers saying "cached":true, stored or rolled forward)${split}`,
     `searches ${Math.round(per.search?.rps ?? 0)}/s p99 ${per.search?.p99_ms?.toFixed(1)} ms; writes ${Math.round(per.write?.rps ?? 0)}/s p99 ${per.write?.p99_ms?.toFixed(1)} ms`,
+  );
+  return result;
+}
+
+/**
+ * Ingest through the API as a share of the physical limit here: the same texts embedded by the
+ * ONNX model alone, in this process, with as many embedding threads as the cluster has (one per
+ * worker), in the same batches and the same number in flight. Measured one after the other on
+ * an otherwise idle cluster; the memories go to a collection of their own, deleted afterwards.
+ */
+async function ingestScenario(ctx: Ctx, name: string, title: string): Promise<ScenarioResult> {
+  const count = ctx.quick ? 500 : 2000;
+  const batchSize = 100;
+  const inFlight = 2;
+  const seed = `ingest:${ctx.runSeed}`;
+  const texts = Array.from({ length: count }, (_, i) => generateMemory(i, seed, "ingest").content);
+
+  const embedder = await createOnnxEmbedder({
+    modelDir: process.env.EMBEDDING_MODEL_DIR ?? "models/all-minilm-l6-v2",
+    workers: ctx.urls.workers.length,
+    maxBatch: 32,
+  });
+  let raw: { seconds: number; cpu: CpuUse };
+  try {
+    const meter = startMeter(ctx.clusterPid);
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        for (let b = next++; b * batchSize < count; b = next++) await embedder.embed(texts.slice(b * batchSize, (b + 1) * batchSize), "document");
+      }),
+    );
+    raw = { seconds: (performance.now() - t0) / 1000, cpu: meter.stop() };
+  } finally {
+    await embedder.close();
+  }
+  const rawRate = count / raw.seconds;
+  ctx.say(`    raw embedder: ${count} texts in ${raw.seconds.toFixed(1)} s = ${Math.round(rawRate)} texts/s`);
+
+  const target = { baseUrl: ctx.urls.nginx, token: ctx.tokens.enterprise };
+  const collectionId = await ensureCollection({ ...target, name: `bench-ingest-${ctx.runSeed}`, description: "bench: the ingest scenario's memories" });
+  const meter = startMeter(ctx.clusterPid);
+  const report = await ingest({ ...target, collectionId, count, seed, idPrefix: "ingest", batchSize, concurrency: inFlight, quiet: true });
+  const cpu = meter.stop();
+  await fetch(`${ctx.urls.nginx}/v1/collections/${collectionId}`, { method: "DELETE", headers: auth(ctx.tokens.enterprise) }).then((r) => r.arrayBuffer());
+  const share = report.memoriesPerSecond / rawRate;
+  const load: LoadResult = {
+    tool: "bun-loader",
+    seconds: report.seconds,
+    requests: report.batches,
+    rps: report.batches / report.seconds,
+    latencyMs: { mean: report.batchLatencyMs.p50, p50: report.batchLatencyMs.p50, p90: report.batchLatencyMs.p95, p95: report.batchLatencyMs.p95, p99: report.batchLatencyMs.max, p999: report.batchLatencyMs.max, max: report.batchLatencyMs.max },
+    status: { "201": report.batches },
+    errors: {},
+  };
+  const result = toResult(name, title, `${ctx.urls.nginx}/v1/collections/:id/memories`, inFlight, load, cpu);
+  result.extra = {
+    memories: count,
+    api_memories_per_s: Math.round(report.memoriesPerSecond * 10) / 10,
+    raw_texts_per_s: Math.round(rawRate * 10) / 10,
+    share_of_raw: Math.round(share * 1000) / 1000,
+    raw_cpu_cores: raw.cpu.cores,
+    retries: report.retries,
+  };
+  result.notes.push(
+    `${Math.round(report.memoriesPerSecond)} memories/s through the API = ${(100 * share).toFixed(0)}% of the raw embedder on the same texts (${Math.round(rawRate)} texts/s, ${ctx.urls.workers.length} threads); batch p50 ${report.batchLatencyMs.p50} ms, p95 ${report.batchLatencyMs.p95} ms` +
+      (report.retries ? `; ${report.retries} batches retried after 429/503` : ""),
   );
   return result;
 }
@@ -703,6 +771,15 @@ export const SCENARIOS: Scenario[] = [
         result.notes.push(`write p99: ${waiting.p99_ms.toFixed(1)} ms waiting for Milvus vs ${withTail.p99_ms.toFixed(1)} ms with the fresh tail (mix-90-10)`);
       }
       return [result];
+    },
+  },
+  {
+    name: "ingest",
+    title: "batches of 100 memories through the API (2 in flight), against the raw embedder on the same texts in the same run",
+    needs: "cluster",
+    usesOha: false,
+    async run(ctx) {
+      return [await ingestScenario(ctx, this.name, this.title)];
     },
   },
   {
