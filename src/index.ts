@@ -44,7 +44,8 @@ async function main() {
           await (await import("./runtime/production")).openProductionRuntime(config, log, secret.secret)
         : await openEmbeddedRuntime(config, log, secret.secret);
   } catch (error) {
-    log.error("could not start", { error: String(error) });
+    const cause = error instanceof Error && error.cause !== undefined ? { cause: String(error.cause) } : {};
+    log.error("could not start", { error: String(error), ...cause });
     process.exit(1);
   }
   const app = buildApp(runtime.deps);

@@ -73,8 +73,9 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
     log,
     STARTUP_TIMEOUT_MS,
   );
-  await postgres.warm(p.pgPoolSize); // the whole pool, before any traffic
-  log.info("production stores connected and warm", { pg_pool: p.pgPoolSize });
+  const warmed = await postgres.warm(p.pgPoolSize); // the whole pool, before any traffic
+  if (warmed < p.pgPoolSize) log.warn("postgres pool only partly warmed: the rest opens on first use", { pg_pool: p.pgPoolSize, open: warmed });
+  log.info("production stores connected and warm", { pg_pool: p.pgPoolSize, open: warmed });
 
   const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   const embedderCheck = embedderHealth(embedder);

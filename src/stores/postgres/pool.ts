@@ -136,16 +136,42 @@ export class PgPool {
   }
 
   /**
-   * Opens up to `n` connections in parallel (bounded by the pool size) and returns them to the
-   * pool, so the first requests do not pay for TCP + authentication. Returns how many are open.
+   * Opens up to `n` connections (bounded by the pool size) and returns them to the pool, so the
+   * first requests do not pay for TCP + authentication. Returns how many are open. They are
+   * opened a few at a time: fifty authentications at once on a busy box outlast the connect
+   * timeout. A connection that still cannot be had after a retry ends the warm-up early (the
+   * caller logs how far it got: a cold connection is slower, not an error); an unreachable
+   * server is thrown.
    */
-  async warm(n: number = this.size): Promise<number> {
-    const want = Math.max(0, Math.min(Math.trunc(n), this.size));
-    const clients = await Promise.allSettled(Array.from({ length: want }, () => this.pool.connect()));
-    const failed = clients.find((c): c is PromiseRejectedResult => c.status === "rejected");
-    for (const c of clients) if (c.status === "fulfilled") c.value.release();
-    if (failed !== undefined) throw translateError(failed.reason);
+  async warm(n: number = this.size, parallel = 8): Promise<number> {
+    // Connections already checked out (the outbox dispatcher delivering rows a previous process
+    // left) are warm: asking for them too would wait for their release.
+    const busy = this.pool.totalCount - this.pool.idleCount;
+    const want = Math.max(0, Math.min(Math.trunc(n), this.size - busy));
+    const held: pg.PoolClient[] = [];
+    try {
+      while (held.length < want) {
+        const wave = Math.min(parallel, want - held.length);
+        const clients = await Promise.allSettled(Array.from({ length: wave }, () => this.connectWithRetry()));
+        const failed = clients.find((c): c is PromiseRejectedResult => c.status === "rejected");
+        for (const c of clients) if (c.status === "fulfilled") held.push(c.value);
+        if (failed !== undefined) {
+          if (held.length === 0) throw translateError(failed.reason);
+          break;
+        }
+      }
+    } finally {
+      for (const client of held) client.release();
+    }
     return this.pool.totalCount;
+  }
+
+  private async connectWithRetry(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch {
+      return this.pool.connect();
+    }
   }
 
   stats(): { total: number; idle: number; waiting: number } {
