@@ -2,6 +2,7 @@ import { cosine } from "../domain/dedupe";
 import type { Memory } from "../domain/memory";
 import type { SearchFilter } from "../domain/search";
 import type { ChangedMemories } from "../ports/change-feed";
+import { byScore } from "./fresh-tail-index";
 import { matchesFilter } from "./filters/match";
 import type { SearchResult } from "./request";
 
@@ -54,9 +55,6 @@ export function resultOf(memory: Memory, score: number, path?: string[]): Search
     ...(path ? { path } : {}),
   };
 }
-
-/** Best first; equal scores by id (the order a merge of two sources cannot otherwise fix). */
-const best = (a: SearchResult, b: SearchResult) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** The earliest `expires_at` among results (epoch ms), null when none expires. */
 export function earliestExpiry(results: SearchResult[]): number | null {
@@ -128,7 +126,7 @@ export function rollForward(
     if (state.threshold !== null && score < state.threshold) continue;
     candidates.push(resultOf(c.memory, score));
   }
-  candidates.sort(best);
+  candidates.sort(byScore);
   let threshold = state.threshold;
   if (candidates.length > state.size) {
     threshold = candidates[state.size - 1]!.score;
