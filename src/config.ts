@@ -164,6 +164,8 @@ export interface Config {
     databaseUrl: string;
     pgPoolSize: number;
     redisUrl: string;
+    /** Which Redis deployment REDIS_URL's credentials open: one server, a cluster, or a master found through Sentinel. */
+    redis: RedisTopology;
     milvusAddress: string;
     neo4jUri: string;
     neo4jUser: string | undefined;
@@ -180,6 +182,21 @@ export interface Config {
     freshTailMaxRows: number;
   };
 }
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/**
+ * One Redis server (REDIS_URL), a Redis Cluster (REDIS_CLUSTER_NODES: seed nodes; the client
+ * learns the rest), or the master a set of Sentinels names (REDIS_SENTINELS + REDIS_SENTINEL_MASTER).
+ * In the last two, REDIS_URL gives only the credentials and the scheme (rediss: = TLS).
+ */
+export type RedisTopology =
+  | { kind: "single"; url: string }
+  | { kind: "cluster"; url: string; nodes: HostPort[] }
+  | { kind: "sentinel"; url: string; sentinels: HostPort[]; master: string; sentinelPassword: string | undefined };
 
 /**
  * The defaults of the settings that name a port or another process: constants (no env is read),
@@ -365,6 +382,7 @@ export function loadConfig(env: Env = process.env): Config {
       ]),
       pgPoolSize: r.int("PG_POOL_SIZE", 50, 1, 1000),
       redisUrl: r.url("REDIS_URL", serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port), ["redis:", "rediss:"]),
+      redis: redisTopology(r, r.optional("REDIS_URL") ?? serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port)),
       milvusAddress: r.string("MILVUS_ADDRESS", serviceUrls.milvus(DEFAULTS.host, DEFAULTS.milvus.port)),
       neo4jUri: r.url("NEO4J_URI", serviceUrls.neo4j(DEFAULTS.host, DEFAULTS.neo4j.port), ["bolt:", "neo4j:", "bolt+s:", "neo4j+s:"]),
       neo4jUser: r.optional("NEO4J_USER"),
@@ -377,6 +395,38 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** `url`: REDIS_URL, validated where it is read. */
+function redisTopology(r: EnvReader, url: string): RedisTopology {
+  const nodes = hostPortList(r, "REDIS_CLUSTER_NODES");
+  const sentinels = hostPortList(r, "REDIS_SENTINELS");
+  const master = r.optional("REDIS_SENTINEL_MASTER");
+  if (nodes && sentinels) r.problems.push("REDIS_CLUSTER_NODES and REDIS_SENTINELS exclude each other: set one (or neither, for one server at REDIS_URL)");
+  if (nodes) return { kind: "cluster", url, nodes };
+  if (sentinels) {
+    if (master === undefined) r.problems.push("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER: the name the Sentinels monitor the master under");
+    return { kind: "sentinel", url, sentinels, master: master ?? "", sentinelPassword: r.optional("REDIS_SENTINEL_PASSWORD") };
+  }
+  if (master !== undefined) r.problems.push("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not: name the Sentinels (host:port, comma-separated)");
+  return { kind: "single", url };
+}
+
+/** `host:port,host:port` (IPv6 hosts in brackets); unset or empty = undefined. */
+function hostPortList(r: EnvReader, name: string): HostPort[] | undefined {
+  const items = (r.optional(name) ?? "").split(",").map((item) => item.trim()).filter((item) => item !== "");
+  if (items.length === 0) return undefined;
+  const out: HostPort[] = [];
+  for (const item of items) {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]\s]+):(\d{1,5})$/.exec(item);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      r.problems.push(`${name}: "${item}" is not host:port`);
+      continue;
+    }
+    out.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
+  }
+  return out;
 }
 
 /** `WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, lower-cased; unset or empty = no list. */

@@ -53,7 +53,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       log,
       STARTUP_TIMEOUT_MS,
     ),
-    openRedisCache({ url: p.redisUrl, log }),
+    openRedisCache({ redis: p.redis, log }),
   ]);
   if (embedder.dimensions !== 384) {
     throw new Error(`the production Milvus schema is 384-d; the embedding model gives ${embedder.dimensions}`);

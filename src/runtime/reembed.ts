@@ -69,7 +69,7 @@ export async function openReembedRuntime(config: Config, log: Logger): Promise<R
         writers: [milvus.writer],
         dimensions: embedder.dimensions,
       });
-      const redis = await openRedisCache({ url: p.redisUrl, log });
+      const redis = await openRedisCache({ redis: p.redis, log });
       return {
         store: postgres.reembed,
         embedder,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type Redis from "ioredis";
+import type { RedisClient } from "../stores/redis/client";
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { RevocationStore } from "../ports/revocation-store";
@@ -21,7 +21,7 @@ export const tokenPolicy = (config: Config): TokenPolicy => ({
 export async function openRevocationStore(
   config: Config,
   log: Logger,
-  redis?: Redis,
+  redis?: RedisClient,
 ): Promise<{ store: RevocationStore; close(): Promise<void> }> {
   if (config.mode === "embedded") {
     const store = new SqliteRevocationStore(join(config.dataDir, "revocations.db"));
@@ -32,7 +32,7 @@ export async function openRevocationStore(
     import("../stores/redis/client"),
   ]);
   if (redis) return { store: new RedisRevocationStore(redis), close: async () => {} };
-  const own = createRedisClient(config.production.redisUrl, log);
+  const own = createRedisClient(config.production.redis, log);
   await own.connect();
   return { store: new RedisRevocationStore(own), close: async () => own.disconnect() };
 }

@@ -1,10 +1,10 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "./client";
 import type { SearchCache } from "../../ports/search-cache";
 
 /** The search cache and collection generations in Redis, shared by every worker. */
 export class RedisSearchCache implements SearchCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix = "memory-api:",
   ) {}
 

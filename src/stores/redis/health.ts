@@ -1,8 +1,8 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "./client";
 import type { DependencyStatus, HealthCheck } from "../../ports/health-check";
 
 export class RedisHealthCheck implements HealthCheck {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async check(): Promise<DependencyStatus> {
     const started = performance.now();

@@ -1,10 +1,12 @@
+import type { RedisTopology } from "../../config";
 import type { Logger } from "../../log";
 import { RedisSearchCache } from "./cache";
 import { createRedisClient } from "./client";
 import { RedisHealthCheck } from "./health";
 
-export async function openRedisCache(opts: { url: string; log: Logger }) {
-  const redis = createRedisClient(opts.url, opts.log);
+/** `redis`: the configured topology, or a URL for one server. */
+export async function openRedisCache(opts: { redis: RedisTopology | string; log: Logger }) {
+  const redis = createRedisClient(opts.redis, opts.log);
   try {
     await redis.connect();
   } catch (error) {

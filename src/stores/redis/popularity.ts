@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "./client";
 import type { PopularSearch, SearchPopularity } from "../../ports/search-popularity";
 
 /**
@@ -31,35 +31,36 @@ end
 `;
 
 /**
- * KEYS: searches zset, its epoch, collections zset, its epoch.
- * ARGV: half-life ms, max searches kept, max collections kept, collection id, ttl s, then descriptor/count pairs.
+ * KEYS: a collection's searches zset, its epoch (one hash tag: one slot in a Redis Cluster).
+ * ARGV: half-life ms, max searches kept, ttl s, then descriptor/count pairs. Returns the scores.
  */
-const RECORD = `${WEIGHT}
+const RECORD_SEARCHES = `${WEIGHT}
 local now = now_ms()
-local half = tonumber(ARGV[1])
-local w = weight(KEYS[1], KEYS[2], now, half, true)
+local w = weight(KEYS[1], KEYS[2], now, tonumber(ARGV[1]), true)
 local out = {}
-local total = 0
-for i = 6, #ARGV, 2 do
-  local c = tonumber(ARGV[i + 1])
-  total = total + c
-  local s = redis.call('ZINCRBY', KEYS[1], c * w, ARGV[i])
+for i = 4, #ARGV, 2 do
+  local s = redis.call('ZINCRBY', KEYS[1], tonumber(ARGV[i + 1]) * w, ARGV[i])
   out[#out + 1] = tostring(tonumber(s) / w)
 end
 local n = redis.call('ZCARD', KEYS[1])
 local keep = tonumber(ARGV[2])
 if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1) end
-local cw = weight(KEYS[3], KEYS[4], now, half, true)
-redis.call('ZINCRBY', KEYS[3], total * cw, ARGV[4])
-local cn = redis.call('ZCARD', KEYS[3])
-local ckeep = tonumber(ARGV[3])
-if cn > ckeep then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, cn - ckeep - 1) end
-local ttl = tonumber(ARGV[5])
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('EXPIRE', KEYS[2], ttl)
-redis.call('EXPIRE', KEYS[3], ttl)
-redis.call('EXPIRE', KEYS[4], ttl)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
 return out
+`;
+
+/** KEYS: the collections zset, its epoch (their own slot). ARGV: half-life ms, max kept, ttl s, collection id, count. */
+const RECORD_COLLECTION = `${WEIGHT}
+local now = now_ms()
+local w = weight(KEYS[1], KEYS[2], now, tonumber(ARGV[1]), true)
+redis.call('ZINCRBY', KEYS[1], tonumber(ARGV[5]) * w, ARGV[4])
+local n = redis.call('ZCARD', KEYS[1])
+local keep = tonumber(ARGV[2])
+if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+return 1
 `;
 
 /** KEYS: a zset and its epoch. ARGV: half-life ms, n. Returns member, score pairs (scores as of now). */
@@ -71,7 +72,8 @@ return raw
 `;
 
 interface PopularityCommands {
-  memoryApiPopularityRecord(...args: (string | number)[]): Promise<string[]>;
+  memoryApiPopularityRecordSearches(...args: (string | number)[]): Promise<string[]>;
+  memoryApiPopularityRecordCollection(...args: (string | number)[]): Promise<number>;
   memoryApiPopularityTop(...args: (string | number)[]): Promise<string[]>;
 }
 
@@ -89,39 +91,46 @@ export class RedisPopularity implements SearchPopularity {
   private readonly prefix: string;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly options: RedisPopularityOptions,
   ) {
-    redis.defineCommand("memoryApiPopularityRecord", { numberOfKeys: 4, lua: RECORD });
+    redis.defineCommand("memoryApiPopularityRecordSearches", { numberOfKeys: 2, lua: RECORD_SEARCHES });
+    redis.defineCommand("memoryApiPopularityRecordCollection", { numberOfKeys: 2, lua: RECORD_COLLECTION });
     redis.defineCommand("memoryApiPopularityTop", { numberOfKeys: 2, lua: TOP });
     this.commands = redis as unknown as PopularityCommands;
     this.prefix = options.prefix ?? "memory-api:pop:";
   }
 
+  // A script's keys share a hash tag ({...}), so each script runs on one Redis Cluster slot.
   private keys(collectionId: string): [string, string] {
-    return [`${this.prefix}c:${collectionId}`, `${this.prefix}c-epoch:${collectionId}`];
+    return [`${this.prefix}{c:${collectionId}}`, `${this.prefix}{c:${collectionId}}:epoch`];
   }
 
   private get collectionKeys(): [string, string] {
-    return [`${this.prefix}collections`, `${this.prefix}collections-epoch`];
+    return [`${this.prefix}{collections}`, `${this.prefix}{collections}:epoch`];
   }
 
   async record(collectionId: string, counts: Map<string, number>): Promise<Map<string, number>> {
-    const args: (string | number)[] = [
-      ...this.keys(collectionId),
-      ...this.collectionKeys,
-      this.options.halfLifeMs,
-      this.options.maxPerCollection ?? 1000,
-      this.options.maxCollections ?? 10_000,
-      collectionId,
-      this.options.idleTtlSeconds ?? 7 * 86_400,
-    ];
+    const ttl = this.options.idleTtlSeconds ?? 7 * 86_400;
+    const args: (string | number)[] = [...this.keys(collectionId), this.options.halfLifeMs, this.options.maxPerCollection ?? 1000, ttl];
     const order: string[] = [];
+    let total = 0;
     for (const [descriptor, count] of counts) {
       args.push(descriptor, count);
       order.push(descriptor);
+      total += count;
     }
-    const scores = await this.commands.memoryApiPopularityRecord(...args);
+    const [scores] = await Promise.all([
+      this.commands.memoryApiPopularityRecordSearches(...args),
+      this.commands.memoryApiPopularityRecordCollection(
+        ...this.collectionKeys,
+        this.options.halfLifeMs,
+        this.options.maxCollections ?? 10_000,
+        ttl,
+        collectionId,
+        total,
+      ),
+    ]);
     return new Map(order.map((descriptor, i) => [descriptor, Number(scores[i])]));
   }
 
@@ -142,7 +151,7 @@ export class RedisPopularity implements SearchPopularity {
   }
 
   async forget(collectionId: string): Promise<void> {
-    const redis = this.commands as unknown as Redis;
+    const redis = this.commands as unknown as RedisClient;
     await redis.del(...this.keys(collectionId));
     await redis.zrem(this.collectionKeys[0], collectionId);
   }

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "./client";
 import type { Logger } from "../../log";
 import { InProcessRateLimiter } from "../in-process/rate-limiter";
 import type { RateDecision, RateLimiter } from "../../ports/rate-limiter";
@@ -35,7 +35,7 @@ export class RedisRateLimiter implements RateLimiter {
   private lastWarning = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly log: Logger,
     private readonly prefix = "memory-api:rl:",
   ) {
