@@ -38,6 +38,11 @@ export const config = {
     port: port("STACK_REDIS_PORT", DEFAULTS.redis.port),
     /** unset: one is generated at the first start and kept in .stack/redis/password */
     password: env.optional("STACK_REDIS_PASSWORD"),
+    /** three masters of a Redis Cluster (no replicas), for the cluster-mode tests and the two-host bench */
+    clusterPorts: ports("STACK_REDIS_CLUSTER_PORTS", [7001, 7002, 7003]),
+    /** one Sentinel that monitors the stack's Redis above as master "memory-api" */
+    sentinelPort: port("STACK_REDIS_SENTINEL_PORT", 26379),
+    sentinelMaster: "memory-api",
   },
   nginx: {
     port: port("STACK_NGINX_PORT", DEFAULTS.port),

@@ -5,6 +5,9 @@ import { milvusAddress } from "./milvus.ts";
 import { neo4jUri } from "./neo4j.ts";
 import { postgresUrl } from "./postgres.ts";
 import { redisUrl } from "./redis.ts";
+import { redisClusterNodes } from "./redis-cluster.ts";
+import { redisSentinels } from "./redis-sentinel.ts";
+import { config } from "./config.ts";
 
 export function stackConnections(): Record<string, string> {
   return {
@@ -15,9 +18,22 @@ export function stackConnections(): Record<string, string> {
   };
 }
 
+/**
+ * The stack's other Redis topologies, for the suites that test them (test/stores/redis-topologies)
+ * and the two-host bench: a server uses one only when REDIS_CLUSTER_NODES or REDIS_SENTINELS
+ * (with REDIS_SENTINEL_MASTER) is set to these values; REDIS_URL still gives the password.
+ */
+export function stackRedisTopologies(): Record<string, string> {
+  return {
+    STACK_REDIS_CLUSTER_NODES: redisClusterNodes(),
+    STACK_REDIS_SENTINELS: redisSentinels(),
+    STACK_REDIS_SENTINEL_MASTER: config.redis.sentinelMaster,
+  };
+}
+
 /** `env` with each of the stack's connection settings it lacks filled in. */
 export function withStackConnections<T extends Record<string, string | undefined>>(env: T): T & Record<string, string> {
   const filled: Record<string, string | undefined> = { ...env };
-  for (const [name, value] of Object.entries(stackConnections())) filled[name] ??= value;
+  for (const [name, value] of Object.entries({ ...stackConnections(), ...stackRedisTopologies() })) filled[name] ??= value;
   return filled as T & Record<string, string>;
 }

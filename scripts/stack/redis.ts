@@ -17,12 +17,13 @@ const BIN = "/usr/bin/redis-server";
 const passwordFile = join(dir, "password");
 
 /** The configured or saved password; undefined for a stack started before passwords existed. */
-function savedPassword(): string | undefined {
+export function savedPassword(): string | undefined {
   if (cfg.password) return cfg.password;
   return existsSync(passwordFile) ? readFileSync(passwordFile, "utf8").trim() || undefined : undefined;
 }
 
-function ensurePassword(): string {
+/** The stack's Redis password (the cluster nodes and the Sentinel use it too), generated at the first start. */
+export function ensurePassword(): string {
   const known = savedPassword();
   if (known) return known;
   ensureDir(dir);
@@ -31,19 +32,22 @@ function ensurePassword(): string {
   return generated;
 }
 
-const user = () => (isRoot() && userIds("redis") ? "redis" : null);
+/** The OS user the stack's Redis processes run as: the package's `redis` user when we are root. */
+export const redisUser = () => (isRoot() && userIds("redis") ? "redis" : null);
+const user = redisUser;
 
-const redisConf = (password: string) => `# written by scripts/stack/redis.ts (rewritten at every start; 0600, it holds the password)
+/** A redis-server config for the stack: loopback, a password, RDB snapshots, LRU eviction of TTL keys. */
+export const redisServerConf = (o: { port: number; password: string; dataDir: string; maxmemory: string; extra?: string }) => `# written by scripts/stack (rewritten at every start; 0600, it holds the password)
 bind ${HOST}
 protected-mode yes
-port ${cfg.port}
-requirepass ${password}
+port ${o.port}
+requirepass ${o.password}
 daemonize no
 supervised no
-# the stack keeps its own pidfile (${join(dir, "redis.pid")}); logs go to stdout -> redis.log
+# the stack keeps its own pidfile; logs go to stdout -> the service's log
 logfile ""
 loglevel notice
-dir ${dataDir}
+dir ${o.dataDir}
 dbfilename dump.rdb
 # RDB snapshots (and one at shutdown) persist the data; no AOF
 save 3600 1 300 100 60 10000
@@ -53,9 +57,29 @@ timeout 0
 tcp-keepalive 300
 maxclients 10000
 # a cache and rate-limit store: evict least-recently-used keys with a TTL under pressure
-maxmemory 1gb
+maxmemory ${o.maxmemory}
 maxmemory-policy volatile-lru
-`;
+${o.extra ?? ""}`;
+
+/** Writes a 0600 config that only `redisUser()` (or we) can read, and starts redis-server on it. */
+export function launchRedis(o: { confFile: string; conf: string; cwd: string; logFile: string; pidFile: string; flags?: string[] }): Promise<number> {
+  const u = redisUser();
+  writeFileSync(o.confFile, o.conf, { mode: 0o600 });
+  chmodSync(o.confFile, 0o600);
+  const ids = u ? userIds(u) : null;
+  if (ids) chownSync(o.confFile, ids.uid, ids.gid); // read (and, by a Sentinel, rewritten) as that user
+  const cmd = [...asUser(u), BIN, o.confFile, ...(o.flags ?? [])];
+  return startDetached({ cmd: cmd[0]!, args: cmd.slice(1), cwd: o.cwd, logFile: o.logFile, pidFile: o.pidFile });
+}
+
+/** AUTH first (a Redis without a password answers it with an error, then PONG all the same). */
+export function redisProbe(port: number): Promise<boolean> {
+  const password = savedPassword();
+  const auth = password ? `AUTH ${password}\r\n` : "";
+  return tcpProbe(HOST, port, `${auth}PING\r\n`, (r) => r.toString().includes("+PONG"));
+}
+
+export const REDIS_BIN = BIN;
 
 export const redis: Service = {
   name: "redis",
@@ -76,23 +100,12 @@ export const redis: Service = {
     ensureDir(dataDir, u ? userIds(u) : null, 0o750);
   },
 
-  async launch() {
-    const u = user();
-    writeFileSync(confFile, redisConf(ensurePassword()), { mode: 0o600 });
-    chmodSync(confFile, 0o600);
-    const ids = u ? userIds(u) : null;
-    if (ids) chownSync(confFile, ids.uid, ids.gid); // read by redis-server as that user
-    const prefix = asUser(u);
-    const cmd = [...prefix, BIN, confFile];
-    return startDetached({ cmd: cmd[0]!, args: cmd.slice(1), cwd: dir, logFile: this.logFile, pidFile: this.pidFile });
+  launch() {
+    const conf = redisServerConf({ port: cfg.port, password: ensurePassword(), dataDir, maxmemory: "1gb" });
+    return launchRedis({ confFile, conf, cwd: dir, logFile: this.logFile, pidFile: this.pidFile });
   },
 
-  // AUTH first (a Redis without a password answers it with an error, then PONG all the same)
-  probe: () => {
-    const password = savedPassword();
-    const auth = password ? `AUTH ${password}\r\n` : "";
-    return tcpProbe(HOST, cfg.port, `${auth}PING\r\n`, (r) => r.toString().includes("+PONG"));
-  },
+  probe: () => redisProbe(cfg.port),
 };
 
 export const redisUrl = () => serviceUrls.redis(HOST, cfg.port, savedPassword());
