@@ -1,12 +1,23 @@
 /**
  * The whole test suite: every test file (the real-service suites run when the services answer,
  * or must when MEMORY_TEST_PRODUCTION=required), then the API suites a second time on the
- * production backend (PostgreSQL, Milvus, Neo4j, Redis). Extra arguments go to `bun test`.
+ * production backend (PostgreSQL, Milvus, Neo4j, Redis), and the suites that use Redis once more
+ * with the stack's Redis Cluster in its place. Extra arguments go to `bun test`.
  */
 import { servicesAvailable } from "../test/support/services";
-import { withStackConnections } from "./stack/connections.ts";
+import { stackRedisTopologies, withStackConnections } from "./stack/connections.ts";
 
 const API_SUITES = ["test/auth", "test/abuse", "test/http", "test/api", "test/routes", "test/search", "test/clients", "test/mcp", "test/e2e", "test/faults", "test/reembed"];
+/** What the search cache, roll-forward, popularity, rate limits and revocations do through Redis. */
+const REDIS_SUITES = [
+  "test/search/search.test.ts",
+  "test/search/popularity.test.ts",
+  "test/search/roll-forward.test.ts",
+  "test/search/degraded-cache.test.ts",
+  "test/abuse/popularity-pollution.test.ts",
+  "test/abuse/token-revocation.test.ts",
+  "test/http/rate-limit.test.ts",
+];
 const totals = { pass: 0, fail: 0, skip: 0 };
 /** Every failed test, by suite, repeated at the end: a CI log is often read from its tail. */
 const failures: string[] = [];
@@ -49,6 +60,14 @@ if (production) {
     MEMORY_TEST_PRODUCTION: process.env.MEMORY_TEST_PRODUCTION ?? "auto",
   });
   failed ||= code !== 0;
+  if (await servicesAvailable("Redis suites on a Redis Cluster", ["redis-cluster"])) {
+    const clusterCode = await runBunTest("Redis suites again with REDIS_CLUSTER_NODES (three masters)", [...REDIS_SUITES, ...extra], {
+      TEST_BACKEND: "production",
+      MEMORY_TEST_PRODUCTION: process.env.MEMORY_TEST_PRODUCTION ?? "auto",
+      REDIS_CLUSTER_NODES: process.env.STACK_REDIS_CLUSTER_NODES ?? stackRedisTopologies().STACK_REDIS_CLUSTER_NODES!,
+    });
+    failed ||= clusterCode !== 0;
+  }
 }
 
 if (failures.length > 0) console.log(`\nfailed:\n${failures.join("\n")}`);

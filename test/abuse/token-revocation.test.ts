@@ -4,11 +4,13 @@
  * two app instances share the mode's store (a SQLite file embedded, Redis in production) as two
  * workers would, and the revoked token (already memoised by both) is refused by both.
  */
+import { silentLogger } from "../../src/log";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Redis from "ioredis";
+import type { RedisClient } from "../../src/stores/redis/client";
+import { deleteKeysEverywhere } from "../support/redis-keys";
 import { createTestApp, TEST_SECRET, type TestApp } from "../support/app";
 import { backendName } from "../support/backend";
 import { productionConfig } from "../support/services";
@@ -20,12 +22,13 @@ import type { RevocationStore } from "../../src/ports/revocation-store";
 const DEADLINE_MS = 1000;
 const dir = mkdtempSync(join(tmpdir(), "revocation-"));
 const prefix = `memory-api-test:revoked:${crypto.randomUUID()}:`;
-const redisClients: Redis[] = [];
+const redisClients: RedisClient[] = [];
 
 async function openStore(): Promise<RevocationStore> {
   if (backendName() === "embedded") return new SqliteRevocationStore(join(dir, "revocations.db"));
-  const [{ default: IORedis }, { RedisRevocationStore }] = await Promise.all([import("ioredis"), import("../../src/stores/redis/revocations")]);
-  const client = new IORedis(productionConfig.redisUrl);
+  const [{ createRedisClient }, { RedisRevocationStore }] = await Promise.all([import("../../src/stores/redis/client"), import("../../src/stores/redis/revocations")]);
+  const client = createRedisClient(productionConfig.redis, silentLogger); // one server, or the cluster of the cluster-mode pass
+  await client.connect();
   redisClients.push(client);
   return new RedisRevocationStore(client, prefix);
 }
@@ -53,10 +56,7 @@ afterAll(async () => {
     await w.store.close();
     await w.t.close();
   }
-  if (redisClients[0]) {
-    const keys = await redisClients[0].keys(`${prefix}*`);
-    if (keys.length) await redisClients[0].del(...keys);
-  }
+  if (redisClients[0]) await deleteKeysEverywhere(redisClients[0], `${prefix}*`);
   for (const c of redisClients) c.disconnect();
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);

@@ -46,7 +46,7 @@ describe.skipIf(!run)("metrics with the real services", () => {
     await milvus.warm();
     const neo4j = await openNeo4jGraph({ uri: productionConfig.neo4jUri, log });
     await neo4j.warm();
-    const redis = await openRedisCache({ url: productionConfig.redisUrl, log });
+    const redis = await openRedisCache({ redis: productionConfig.redisUrl, log });
     const postgres = await openPostgresStores({
       url: productionConfig.databaseUrl,
       poolSize: 4,

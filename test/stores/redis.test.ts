@@ -13,7 +13,7 @@ import { openRedisClient } from "./service-setup.ts";
 const run = await servicesAvailable("redis contracts", ["redis"]);
 
 const redisCache = async () => {
-  const opened = await openRedisCache({ url: productionConfig.redisUrl, log: silentLogger });
+  const opened = await openRedisCache({ redis: productionConfig.redisUrl, log: silentLogger });
   return { cache: opened.cache, cleanup: opened.close };
 };
 

@@ -119,7 +119,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     120_000,
   );
   const neo4j = await waitFor("neo4j", () => openNeo4jGraph({ uri: productionConfig.neo4jUri, log }), log, 60_000);
-  const redis = await openRedisCache({ url: productionConfig.redisUrl, log });
+  const redis = await openRedisCache({ redis: productionConfig.redis, log });
   const schema = `api_test_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const postgres = await openPostgresStores({
     url: productionConfig.databaseUrl,

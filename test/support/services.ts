@@ -7,9 +7,16 @@
 import { connect } from "node:net";
 import { loadConfig } from "../../src/config";
 
-export type Service = "postgres" | "redis" | "milvus" | "neo4j";
+export type Service = "postgres" | "redis" | "milvus" | "neo4j" | "redis-cluster" | "redis-sentinel";
 
 const config = loadConfig({ ...process.env, MEMORY_MODE: "embedded" });
+
+/** Where the stack's Redis Cluster and Sentinel are (scripts/stack/connections.ts fills these in for `bun run test`). */
+export const redisTopologyEnv = {
+  STACK_REDIS_CLUSTER_NODES: process.env.STACK_REDIS_CLUSTER_NODES ?? "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
+  STACK_REDIS_SENTINELS: process.env.STACK_REDIS_SENTINELS ?? "127.0.0.1:26379",
+  STACK_REDIS_SENTINEL_MASTER: process.env.STACK_REDIS_SENTINEL_MASTER ?? "memory-api",
+};
 
 function address(service: Service): { host: string; port: number } {
   const p = config.production;
@@ -26,6 +33,10 @@ function address(service: Service): { host: string; port: number } {
       return parse(p.milvusAddress, 19530);
     case "neo4j":
       return parse(p.neo4jUri, 7687);
+    case "redis-cluster":
+      return parse(redisTopologyEnv.STACK_REDIS_CLUSTER_NODES.split(",")[0]!, 7001);
+    case "redis-sentinel":
+      return parse(redisTopologyEnv.STACK_REDIS_SENTINELS.split(",")[0]!, 26379);
   }
 }
 
