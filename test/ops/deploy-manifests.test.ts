@@ -6,7 +6,7 @@
  * period outlasts the drain, and each profile nginx balances workers that exist.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../../src/config";
 import { createTestApp, type TestApp } from "../support/app";
@@ -25,7 +25,7 @@ type Doc = Record<string, any>;
 function manifests(): { file: string; doc: Doc }[] {
   const out: { file: string; doc: Doc }[] = [];
   for (const file of readdirSync(K8S).filter((f) => f.endsWith(".yaml")).sort()) {
-    const text = require("node:fs").readFileSync(join(K8S, file), "utf8") as string;
+    const text = readFileSync(join(K8S, file), "utf8");
     const parsed = Bun.YAML.parse(text) as Doc | Doc[];
     for (const doc of Array.isArray(parsed) ? parsed : [parsed]) if (doc) out.push({ file, doc });
   }
@@ -142,7 +142,7 @@ describe("deploy/k8s", () => {
     const unknown = names.filter((n) => !known.has(n) && !PENDING_ISSUE_21.has(n));
     expect(unknown).toEqual([]);
     // commented-out alternatives (`# NAME: value`) are held to the same rule
-    const text = require("node:fs").readFileSync(join(K8S, "configmap.yaml"), "utf8") as string;
+    const text = readFileSync(join(K8S, "configmap.yaml"), "utf8");
     const commented = [...text.matchAll(/^\s*#\s*([A-Z][A-Z0-9_]+):\s/gm)].map((m) => m[1]!);
     expect(commented.filter((n) => !known.has(n) && !PENDING_ISSUE_21.has(n))).toEqual([]);
   });
