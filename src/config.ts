@@ -191,6 +191,8 @@ export const DEFAULTS = {
   /** The first worker of `bun run cluster`; the others follow. */
   clusterBasePort: 8001,
   postgres: { port: 5432, user: "memory", password: "memory", database: "memory" },
+  /** The stack's streaming standby of that PostgreSQL (same role and database). */
+  postgresReplica: { port: 5433 },
   redis: { port: 6379 },
   milvus: { port: 19530 },
   neo4j: { port: 7687 },

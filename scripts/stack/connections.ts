@@ -4,11 +4,13 @@
 import { milvusAddress } from "./milvus.ts";
 import { neo4jUri } from "./neo4j.ts";
 import { postgresUrl } from "./postgres.ts";
+import { postgresReplicaUrl } from "./postgres-replica.ts";
 import { redisUrl } from "./redis.ts";
 
 export function stackConnections(): Record<string, string> {
   return {
     DATABASE_URL: postgresUrl(),
+    DATABASE_REPLICA_URLS: postgresReplicaUrl(),
     REDIS_URL: redisUrl(),
     MILVUS_ADDRESS: milvusAddress(),
     NEO4J_URI: neo4jUri(),
