@@ -163,6 +163,13 @@ export interface Config {
   production: {
     databaseUrl: string;
     pgPoolSize: number;
+    /**
+     * Hot standbys of that PostgreSQL; reads that tolerate lag go to one when it has replayed
+     * every write of the collection read (src/stores/postgres/replica-reads.ts). Empty = none.
+     */
+    databaseReplicaUrls: string[];
+    /** Most connections of this process to each replica. */
+    pgReplicaPoolSize: number;
     redisUrl: string;
     milvusAddress: string;
     neo4jUri: string;
@@ -366,6 +373,8 @@ export function loadConfig(env: Env = process.env): Config {
         "postgresql:",
       ]),
       pgPoolSize: r.int("PG_POOL_SIZE", 50, 1, 1000),
+      databaseReplicaUrls: postgresUrlList(r, "DATABASE_REPLICA_URLS"),
+      pgReplicaPoolSize: r.int("PG_REPLICA_POOL_SIZE", 10, 1, 1000),
       redisUrl: r.url("REDIS_URL", serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port), ["redis:", "rediss:"]),
       milvusAddress: r.string("MILVUS_ADDRESS", serviceUrls.milvus(DEFAULTS.host, DEFAULTS.milvus.port)),
       neo4jUri: r.url("NEO4J_URI", serviceUrls.neo4j(DEFAULTS.host, DEFAULTS.neo4j.port), ["bolt:", "neo4j:", "bolt+s:", "neo4j+s:"]),
@@ -379,6 +388,22 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** Comma-separated postgres:// URLs; unset or empty = none. Each must parse (named by position, password redacted). */
+function postgresUrlList(r: EnvReader, name: string): string[] {
+  const urls = (r.optional(name) ?? "").split(",").map((u) => u.trim()).filter((u) => u !== "");
+  urls.forEach((url, i) => {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      r.problems.push(`${name}: item ${i + 1} is not a valid URL: "${redactCredentials(url)}"`);
+      return;
+    }
+    if (protocol !== "postgres:" && protocol !== "postgresql:") r.problems.push(`${name}: item ${i + 1} must use postgres: or postgresql:, got "${protocol}"`);
+  });
+  return urls;
 }
 
 /** `WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, lower-cased; unset or empty = no list. */
