@@ -32,8 +32,8 @@ export function pgAsUser(cmd: string, args: string[]): { cmd: string; args: stri
 }
 
 /** One statement as the `postgres` superuser over the server's admin socket; its output (tuples only). */
-export function psqlAdmin(dir: string, port: number, sql: string): string {
-  const c = pgAsUser(pgBin("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir(dir, port), "-p", String(port), "-U", "postgres", "-d", "postgres", "-tAc", sql]);
+export function psqlAdmin(dir: string, port: number, sql: string, database = "postgres"): string {
+  const c = pgAsUser(pgBin("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir(dir, port), "-p", String(port), "-U", "postgres", "-d", database, "-tAc", sql]);
   return run(c.cmd, c.args, { cwd: "/" }).trim();
 }
 

@@ -21,12 +21,21 @@ const dataDir = join(dir, "data");
 
 /**
  * `stack up` starts every service side by side: the base backup waits until the primary
- * answers, then makes sure of the replication role there (this module's, created once).
+ * answers with the application's database, then makes sure of the replication role there
+ * (this module's, created once).
  */
 async function preparePrimary(timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
-  while (!(await pgReady(primary.port))) {
-    if (Date.now() > until) throw new StackError(`the primary (${HOST}:${primary.port}) does not answer: start it first (stack up postgres)`);
+  // ready, with the application's database (the primary's afterReady makes it, with its role)
+  const hasDatabase = () => {
+    try {
+      return psqlAdmin(primaryDir, primary.port, `SELECT 1 FROM pg_database WHERE datname = '${primary.database}'`) === "1";
+    } catch {
+      return false; // still starting
+    }
+  };
+  while (!((await pgReady(primary.port)) && hasDatabase())) {
+    if (Date.now() > until) throw new StackError(`the primary (${HOST}:${primary.port}) is not up with database ${primary.database}: start it first (stack up postgres)`);
     await sleep(500);
   }
   const password = replicationPassword().replaceAll("'", "''");
@@ -39,8 +48,9 @@ async function preparePrimary(timeoutMs: number): Promise<void> {
     END $$;`);
   // The replica tests pause and resume WAL replay on the standby as the application role
   // (test/stores/postgres/replica.test.ts); a grant on the primary reaches the standby. Only
-  // this development stack grants it: a deployment need not.
-  psqlAdmin(primaryDir, primary.port, `GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO "${primary.user}"`);
+  // this development stack grants it: a deployment need not. (A function's grants belong to
+  // its database: this one is the application's.)
+  psqlAdmin(primaryDir, primary.port, `GRANT EXECUTE ON FUNCTION pg_wal_replay_pause(), pg_wal_replay_resume() TO "${primary.user}"`, primary.database);
 }
 
 export const postgresReplica: Service = {
