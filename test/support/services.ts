@@ -5,11 +5,18 @@
  * otherwise (start them with `bun run stack up`). MEMORY_TEST_PRODUCTION=off: skipped.
  */
 import { connect } from "node:net";
-import { loadConfig } from "../../src/config";
+import { DEFAULTS, loadConfig, serviceUrls } from "../../src/config";
 
-export type Service = "postgres" | "redis" | "milvus" | "neo4j";
+export type Service = "postgres" | "postgres-replica" | "redis" | "milvus" | "neo4j";
 
 const config = loadConfig({ ...process.env, MEMORY_MODE: "embedded" });
+
+/**
+ * The hot standby the replica suites read from: the first of DATABASE_REPLICA_URLS (what
+ * `stack env` and the test runner set), else where the stack's postgres-replica listens.
+ */
+export const replicaUrl =
+  config.production.databaseReplicaUrls[0] ?? serviceUrls.postgres(DEFAULTS.host, { ...DEFAULTS.postgres, port: DEFAULTS.postgresReplica.port });
 
 function address(service: Service): { host: string; port: number } {
   const p = config.production;
@@ -20,6 +27,8 @@ function address(service: Service): { host: string; port: number } {
   switch (service) {
     case "postgres":
       return parse(p.databaseUrl, 5432);
+    case "postgres-replica":
+      return parse(replicaUrl, 5432);
     case "redis":
       return parse(p.redisUrl, 6379);
     case "milvus":
