@@ -33,6 +33,8 @@ export interface ReplicaReadsOptions {
   restMs?: number;
   /** Least time between two warnings about one replica; default 5 s. */
   warnEveryMs?: number;
+  /** A replica whose head lookup takes longer is treated as failed (a hung server); default 1 s. */
+  headTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -82,6 +84,7 @@ export class ReplicaReads implements CollectionReads {
   private readonly counts = new Map<string, ReadCount>();
   private readonly restMs: number;
   private readonly warnEveryMs: number;
+  private readonly headTimeoutMs: number;
   private readonly now: () => number;
   private turn = 0;
 
@@ -94,6 +97,7 @@ export class ReplicaReads implements CollectionReads {
     this.replicas = replicas.map((r) => ({ pool: r.pool, label: label(r.url), restingUntil: 0, warnedAt: -Infinity }));
     this.restMs = options.restMs ?? 5000;
     this.warnEveryMs = options.warnEveryMs ?? 5000;
+    this.headTimeoutMs = options.headTimeoutMs ?? 1000;
     this.now = options.now ?? Date.now;
   }
 
@@ -102,7 +106,7 @@ export class ReplicaReads implements CollectionReads {
     const replica = this.pick();
     if (replica === null) return this.onPrimary("unavailable", sql, values);
     // side by side: a replica error is caught here, a primary error fails the read as before
-    const replicaHead = headOf(replica.pool, collectionId).catch((error: unknown) => this.failed(replica, error));
+    const replicaHead = this.replicaHead(replica, collectionId).catch((error: unknown) => this.failed(replica, error));
     const primaryHead = await headOf(this.primary, collectionId);
     const replayed = await replicaHead;
     if (replayed === undefined) return this.onPrimary("unavailable", sql, values);
@@ -127,6 +131,19 @@ export class ReplicaReads implements CollectionReads {
   /** Closes the replicas' pools (not the primary's). */
   async close(): Promise<void> {
     await Promise.all(this.replicas.map((r) => r.pool.close()));
+  }
+
+  /** The replica's head, or a rejection when it does not answer within headTimeoutMs. */
+  private async replicaHead(replica: Replica, collectionId: string): Promise<bigint | null> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.headTimeoutMs} ms`)), this.headTimeoutMs);
+    });
+    try {
+      return await Promise.race([headOf(replica.pool, collectionId), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The next replica in turn that is not resting; null when all are. */

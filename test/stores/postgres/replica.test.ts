@@ -20,6 +20,7 @@ import { openPostgresStores, type PostgresStores } from "../../../src/stores/pos
 import { PgPool } from "../../../src/stores/postgres/pool.ts";
 import { type ReadCount, ReplicaReads } from "../../../src/stores/postgres/replica-reads.ts";
 import { productionConfig, replicaUrl, servicesAvailable } from "../../support/services.ts";
+import { silentServer } from "../../support/silent-server.ts";
 import { dropSchema, RUN_ID } from "../service-setup.ts";
 
 const PRIMARY = productionConfig.databaseUrl;
@@ -224,6 +225,25 @@ describe.skipIf(!run)("postgres read replicas", () => {
       }
     } finally {
       await Promise.all([reads.close(), primaryPool.close()]);
+    }
+  });
+
+  test("a replica that accepts connections and never answers is given up after the head timeout: the read runs on the primary", async () => {
+    const c = await writer.collections.create(`owner_${RUN_ID}`, { name: "hung", description: null });
+    await writer.memories.upsert(c.id, [memory("h", "a hung server", 8)]);
+    const silent = await silentServer();
+    const url = `postgres://memory:memory@127.0.0.1:${silent.port}/memory`;
+    const primaryPool = new PgPool({ url: PRIMARY, schema: SCHEMA, poolSize: 2, log: silentLogger });
+    // the connection timeout is longer than the head timeout: the head timeout is what acts
+    const hung = new PgPool({ url, schema: SCHEMA, poolSize: 1, connectionTimeoutMs: 60_000, log: silentLogger });
+    const reads = new ReplicaReads(primaryPool, [{ url, pool: hung }], silentLogger, { headTimeoutMs: 200 });
+    try {
+      const { rows } = await reads.query<{ content: string }>(c.id, "SELECT content FROM memories WHERE collection_id = $1", [c.id]);
+      expect(rows.map((r) => r.content)).toEqual(["a hung server"]);
+      expect(reads.stats()).toEqual([{ target: "primary", reason: "unavailable", count: 1 }]);
+    } finally {
+      silent.close();
+      await Promise.all([reads.close().catch(() => {}), primaryPool.close()]);
     }
   });
 
