@@ -11,7 +11,8 @@
 //   bun run scripts/stack.ts check [svc...]     exercise each service with the project's client
 //   bun run scripts/stack.ts reload nginx       re-read nginx.conf and the upstream list (SIGHUP)
 //
-// Services: postgres, redis, redis-sentinel, redis-cluster-1..3, milvus, neo4j, nginx. Ports: STACK_*_PORT (scripts/stack/config.ts).
+// Services: postgres, postgres-replica (a streaming standby of postgres), redis, redis-sentinel,
+// redis-cluster-1..3, milvus, neo4j, nginx. Ports: STACK_*_PORT (scripts/stack/config.ts).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ensurePackages } from "./stack/apt.ts";
@@ -21,6 +22,7 @@ import { milvus } from "./stack/milvus.ts";
 import { neo4j } from "./stack/neo4j.ts";
 import { nginx, reloadNginx } from "./stack/nginx.ts";
 import { postgres } from "./stack/postgres.ts";
+import { postgresReplica } from "./stack/postgres-replica.ts";
 import { StackError, dim, green, red, runningPid, say, withLock, yellow } from "./stack/process.ts";
 import { redis } from "./stack/redis.ts";
 import { redisClusterNodesServices } from "./stack/redis-cluster.ts";
@@ -28,7 +30,7 @@ import { redisSentinel } from "./stack/redis-sentinel.ts";
 import { health, startService, stopService, type Service } from "./stack/service.ts";
 
 /** start order; stopped in reverse (nginx first, the stores last) */
-const ALL: Service[] = [postgres, redis, redisSentinel, ...redisClusterNodesServices, milvus, neo4j, nginx];
+const ALL: Service[] = [postgres, postgresReplica, redis, redisSentinel, ...redisClusterNodesServices, milvus, neo4j, nginx];
 const byName = new Map(ALL.map((s) => [s.name, s]));
 
 function pick(names: string[], all: boolean): Service[] {

@@ -163,6 +163,13 @@ export interface Config {
   production: {
     databaseUrl: string;
     pgPoolSize: number;
+    /**
+     * Hot standbys of that PostgreSQL; reads that tolerate lag go to one when it has replayed
+     * every write of the collection read (src/stores/postgres/replica-reads.ts). Empty = none.
+     */
+    databaseReplicaUrls: string[];
+    /** Most connections of this process to each replica. */
+    pgReplicaPoolSize: number;
     redisUrl: string;
     /** Which Redis deployment REDIS_URL's credentials open: one server, a cluster, or a master found through Sentinel. */
     redis: RedisTopology;
@@ -208,6 +215,8 @@ export const DEFAULTS = {
   /** The first worker of `bun run cluster`; the others follow. */
   clusterBasePort: 8001,
   postgres: { port: 5432, user: "memory", password: "memory", database: "memory" },
+  /** The stack's streaming standby of that PostgreSQL (same role and database). */
+  postgresReplica: { port: 5433 },
   redis: { port: 6379 },
   milvus: { port: 19530 },
   neo4j: { port: 7687 },
@@ -381,6 +390,8 @@ export function loadConfig(env: Env = process.env): Config {
         "postgresql:",
       ]),
       pgPoolSize: r.int("PG_POOL_SIZE", 50, 1, 1000),
+      databaseReplicaUrls: postgresUrlList(r, "DATABASE_REPLICA_URLS"),
+      pgReplicaPoolSize: r.int("PG_REPLICA_POOL_SIZE", 10, 1, 1000),
       redisUrl: r.url("REDIS_URL", serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port), ["redis:", "rediss:"]),
       redis: redisTopology(r, r.optional("REDIS_URL") ?? serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port)),
       milvusAddress: r.string("MILVUS_ADDRESS", serviceUrls.milvus(DEFAULTS.host, DEFAULTS.milvus.port)),
@@ -427,6 +438,22 @@ function hostPortList(r: EnvReader, name: string): HostPort[] | undefined {
     out.push({ host: match[1]!.replace(/^\[|\]$/g, ""), port });
   }
   return out;
+}
+
+/** Comma-separated postgres:// URLs; unset or empty = none. Each must parse (named by position, password redacted). */
+function postgresUrlList(r: EnvReader, name: string): string[] {
+  const urls = (r.optional(name) ?? "").split(",").map((u) => u.trim()).filter((u) => u !== "");
+  urls.forEach((url, i) => {
+    let protocol: string;
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      r.problems.push(`${name}: item ${i + 1} is not a valid URL: "${redactCredentials(url)}"`);
+      return;
+    }
+    if (protocol !== "postgres:" && protocol !== "postgresql:") r.problems.push(`${name}: item ${i + 1} must use postgres: or postgresql:, got "${protocol}"`);
+  });
+  return urls;
 }
 
 /** `WEBHOOK_ALLOWED_HOSTS`: comma-separated host names, lower-cased; unset or empty = no list. */

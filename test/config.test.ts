@@ -74,4 +74,23 @@ describe("config", () => {
     expect(() => loadConfig({ CACHE_ROLL_MARGIN: "0" })).toThrow("CACHE_ROLL_MARGIN must be between 1 and 1000, got 0");
     expect(() => loadConfig({ CACHE_ROLL_FORWARD: "sometimes" })).toThrow("CACHE_ROLL_FORWARD");
   });
+
+  test("read replicas: none by default; a comma-separated list of postgres URLs, each checked (password never echoed)", () => {
+    expect(loadConfig({}).production).toMatchObject({ databaseReplicaUrls: [], pgReplicaPoolSize: 10 });
+    expect(loadConfig({ DATABASE_REPLICA_URLS: " " }).production.databaseReplicaUrls).toEqual([]);
+    const two = "postgres://memory:pw@10.0.0.2:5432/memory, postgresql://memory:pw@10.0.0.3:5432/memory";
+    expect(loadConfig({ DATABASE_REPLICA_URLS: two, PG_REPLICA_POOL_SIZE: "4" }).production).toMatchObject({
+      databaseReplicaUrls: ["postgres://memory:pw@10.0.0.2:5432/memory", "postgresql://memory:pw@10.0.0.3:5432/memory"],
+      pgReplicaPoolSize: 4,
+    });
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: "postgres://a@h/db,redis://h:6379" })).toThrow("DATABASE_REPLICA_URLS: item 2 must use postgres: or postgresql:");
+    try {
+      loadConfig({ DATABASE_REPLICA_URLS: "postgres://memory:hunter2@[bad/db" });
+      throw new Error("expected a ConfigError");
+    } catch (error) {
+      expect((error as Error).message).toContain("DATABASE_REPLICA_URLS: item 1 is not a valid URL");
+      expect((error as Error).message).not.toContain("hunter2");
+    }
+    expect(() => loadConfig({ PG_REPLICA_POOL_SIZE: "0" })).toThrow("PG_REPLICA_POOL_SIZE");
+  });
 });

@@ -8,6 +8,7 @@ import { HOST, config } from "./config.ts";
 import { milvusAddress } from "./milvus.ts";
 import { neo4jUri } from "./neo4j.ts";
 import { postgresUrl } from "./postgres.ts";
+import { postgresReplicaUrl } from "./postgres-replica.ts";
 import { green, red, say } from "./process.ts";
 import { redisUrl } from "./redis.ts";
 
@@ -27,6 +28,31 @@ const checks: Record<string, Check> = {
       return `PostgreSQL ${v.rows[0].server_version}, fsync=${fsync.rows[0].fsync}, FTS ok, as ${config.postgres.user}`;
     } finally {
       await c.end();
+    }
+  },
+
+  /** a hot standby in recovery that has replayed the primary's WAL up to where it is now */
+  async "postgres-replica"() {
+    const primary = new pg.Client({ connectionString: postgresUrl() });
+    const standby = new pg.Client({ connectionString: postgresReplicaUrl() });
+    await primary.connect();
+    try {
+      await standby.connect();
+      const recovery = await standby.query<{ r: boolean }>("SELECT pg_is_in_recovery() AS r");
+      if (!recovery.rows[0]!.r) throw new Error("it is not in recovery: not a standby");
+      const lsn = (await primary.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]!.lsn;
+      const t0 = Date.now();
+      for (;;) {
+        const { rows } = await standby.query<{ caught: boolean; replayed: string }>(
+          "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS caught, pg_last_wal_replay_lsn()::text AS replayed",
+          [lsn],
+        );
+        if (rows[0]!.caught) return `hot standby of ${config.postgres.port}, replayed the primary's ${lsn} after ${Date.now() - t0} ms, as ${config.postgres.user}`;
+        if (Date.now() - t0 > 10_000) throw new Error(`replayed ${rows[0]!.replayed}, the primary is at ${lsn} (10 s later)`);
+        await Bun.sleep(100);
+      }
+    } finally {
+      await Promise.all([primary.end(), standby.end().catch(() => {})]);
     }
   },
 

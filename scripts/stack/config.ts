@@ -34,6 +34,12 @@ export const config = {
     /** Debian's PostgreSQL 15 server binaries */
     bin: env.string("STACK_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"),
   },
+  /** the streaming standby of the primary (scripts/stack/postgres-replica.ts) */
+  postgresReplica: {
+    port: port("STACK_POSTGRES_REPLICA_PORT", DEFAULTS.postgresReplica.port),
+    /** unset: one is generated at the first start and kept in .stack/postgres/replication-password */
+    replicationPassword: env.optional("STACK_POSTGRES_REPLICATION_PASSWORD"),
+  },
   redis: {
     port: port("STACK_REDIS_PORT", DEFAULTS.redis.port),
     /** unset: one is generated at the first start and kept in .stack/redis/password */

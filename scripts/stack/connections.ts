@@ -4,6 +4,7 @@
 import { milvusAddress } from "./milvus.ts";
 import { neo4jUri } from "./neo4j.ts";
 import { postgresUrl } from "./postgres.ts";
+import { postgresReplicaUrl } from "./postgres-replica.ts";
 import { redisUrl } from "./redis.ts";
 import { redisClusterNodes } from "./redis-cluster.ts";
 import { redisSentinels } from "./redis-sentinel.ts";
@@ -12,6 +13,7 @@ import { config } from "./config.ts";
 export function stackConnections(): Record<string, string> {
   return {
     DATABASE_URL: postgresUrl(),
+    DATABASE_REPLICA_URLS: postgresReplicaUrl(),
     REDIS_URL: redisUrl(),
     MILVUS_ADDRESS: milvusAddress(),
     NEO4J_URI: neo4jUri(),

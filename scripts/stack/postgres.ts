@@ -1,52 +1,28 @@
 // PostgreSQL 15 from Debian, as the `postgres` system user (initdb refuses root), data in
 // .stack/postgres/data. TCP on 127.0.0.1 only; the memory role logs in with a password
 // (scram-sha-256), as it does against the postgres:15 image in compose.yaml.
-import { createHash } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
-import { StackError, asUser, ensureDir, isRoot, run, say, startDetached, userIds } from "./process.ts";
+import { StackError, ensureDir, isRoot, run, say, startDetached, userIds } from "./process.ts";
+import { osUser, pgAsUser, pgBin as bin, pgReady, psqlAdmin, settingArgs, socketDir as socketDirOf } from "./pg-common.ts";
+import { REPLICATION_USER } from "./replication.ts";
 
 const cfg = config.postgres;
 const dir = join(config.stackDir, "postgres");
 const dataDir = join(dir, "data");
-const bin = (name: string) => join(cfg.bin, name);
-
-/** Unix socket only for the admin bootstrap (peer auth); a socket path must fit in 107 bytes. */
-function socketDir(): string {
-  const inStack = join(dir, "run");
-  if (`${inStack}/.s.PGSQL.${cfg.port}`.length <= 100) return inStack;
-  return `/tmp/memory-stack-pg-${createHash("sha1").update(dir).digest("hex").slice(0, 10)}`;
-}
-
-/** the OS user postgres runs as: `postgres` when we are root (created if missing), else ourselves */
-function osUser(): string | null {
-  if (!isRoot()) return null;
-  if (!userIds("postgres")) {
-    say("postgres", "creating the postgres system user");
-    run("useradd", ["--system", "--user-group", "--home-dir", "/var/lib/postgresql", "--shell", "/bin/bash", "postgres"]);
-  }
-  return "postgres";
-}
-
-const pgAsUser = (cmd: string, args: string[]) => {
-  const prefix = asUser(osUser());
-  return prefix.length ? { cmd: prefix[0]!, args: [...prefix.slice(1), cmd, ...args] } : { cmd, args };
-};
-
-function psql(sql: string): string {
-  const c = pgAsUser(bin("psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir(), "-p", String(cfg.port), "-U", "postgres", "-d", "postgres", "-tAc", sql]);
-  return run(c.cmd, c.args, { cwd: "/" }).trim();
-}
-
+const socketDir = () => socketDirOf(dir, cfg.port);
+const psql = (sql: string) => psqlAdmin(dir, cfg.port, sql);
 // Unix socket: peer (the postgres OS user is the postgres role) when we run as root; when
 // not root the cluster belongs to the invoking user and its socket folder is private (0700).
 const pgHba = () => `# written by scripts/stack/postgres.ts (rewritten at every start)
 # TYPE  DATABASE  USER      ADDRESS        METHOD
 local   all       all                      ${isRoot() ? "peer" : "trust"}
 host    all       all       127.0.0.1/32   scram-sha-256
+# the streaming standby (postgres-replica.ts) over loopback, as its own role
+host    replication ${REPLICATION_USER} 127.0.0.1/32 scram-sha-256
 `;
 
 export const postgres: Service = {
@@ -106,16 +82,18 @@ export const postgres: Service = {
       logging_collector: "off",
       log_line_prefix: "%m [%p] %q%u@%d ",
       log_min_duration_statement: 1000,
+      // streaming replication to postgres-replica.ts; WAL kept for a standby that was stopped a
+      // while (no replication slot: a standby that is gone for good must not fill the disk)
+      wal_level: "replica",
+      max_wal_senders: 10,
+      wal_keep_size: "512MB",
     };
-    const args = ["-D", dataDir, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
+    const args = ["-D", dataDir, ...settingArgs(settings)];
     const c = pgAsUser(bin("postgres"), args);
     return startDetached({ cmd: c.cmd, args: c.args, cwd: dir, logFile: this.logFile, pidFile: this.pidFile });
   },
 
-  async probe() {
-    const p = Bun.spawn([bin("pg_isready"), "-q", "-h", HOST, "-p", String(cfg.port), "-t", "2"], { stdout: "ignore", stderr: "ignore" });
-    return (await p.exited) === 0;
-  },
+  probe: () => pgReady(cfg.port),
 
   /** the application role and database, created once (idempotent) */
   async afterReady() {

@@ -55,6 +55,13 @@ export interface PoolFigures {
   max: number;
 }
 
+/** PostgreSQL reads of one collection so far, by where they ran and why (src/stores/postgres/replica-reads.ts). */
+export interface ReadFigures {
+  target: string;
+  reason: string;
+  count: number;
+}
+
 /** Live objects read at scrape time; each is optional (embedded mode has no pool or outbox). */
 export interface MetricSources {
   search: () => SearchCounters;
@@ -63,6 +70,8 @@ export interface MetricSources {
   reranker: () => RerankerFigures | null;
   rerankerQueueLimit: number;
   pgPool: () => PoolFigures;
+  /** Reads that may run on a replica (list, keyword search, hydrate), by target and reason. */
+  pgReads: () => ReadFigures[];
   /** Undelivered outbox rows per derived index (one query per scrape). */
   outboxBacklog: () => Promise<Record<string, number>>;
   /** Dead-lettered outbox rows per target. */
@@ -198,6 +207,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   gaugeFrom(name("pg_pool_total"), "Connections the PostgreSQL pool holds (busy + idle).", () => pool()?.total);
   gaugeFrom(name("pg_pool_idle"), "Idle connections in the PostgreSQL pool.", () => pool()?.idle);
   gaugeFrom(name("pg_pool_waiting"), "Queries waiting for a PostgreSQL connection (pool exhausted when > 0).", () => pool()?.waiting);
+
+  new Counter({
+    name: name("postgres_reads_total"),
+    help: "Reads that tolerate lag (list, keyword search, hydrate) by where they ran (replica | primary) and why (caught_up, no_replica, behind, unavailable, no_head).",
+    labelNames: ["target", "reason"],
+    registers,
+    collect() {
+      const reads = sources.pgReads?.();
+      if (reads === undefined) return;
+      this.reset();
+      for (const r of reads) this.labels(r.target, r.reason).inc(r.count);
+    },
+  });
 
   // ---- outbox -----------------------------------------------------------------------------
   /** A gauge per outbox target, read from the (shared) database at each scrape. */

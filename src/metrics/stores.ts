@@ -11,7 +11,7 @@ import type { RateLimiter } from "../ports/rate-limiter";
 import type { SearchCache } from "../ports/search-cache";
 import type { VectorIndex } from "../ports/vector-index";
 import { instrumentCalls } from "./instrument";
-import type { EmbedderFigures, Metrics, PoolFigures, RerankerFigures } from "./metrics";
+import type { EmbedderFigures, Metrics, PoolFigures, ReadFigures, RerankerFigures } from "./metrics";
 
 type Timing = Pick<Metrics, "dependency">;
 
@@ -65,7 +65,7 @@ export interface WatchedObjects {
   embedderQueueLimit?: number;
   reranker?: { stats(): RerankerFigures };
   rerankerQueueLimit?: number;
-  postgres?: { poolStats(): PoolFigures; outbox: { backlog(): Promise<Record<string, number>>; deadLetters(): Promise<Record<string, number>> } };
+  postgres?: { poolStats(): PoolFigures; readStats(): ReadFigures[]; outbox: { backlog(): Promise<Record<string, number>>; deadLetters(): Promise<Record<string, number>> } };
   rateLimiter?: { stats: { fallbacks: number } };
 }
 
@@ -77,7 +77,7 @@ export function watch(metrics: Pick<Metrics, "setSources">, objects: WatchedObje
     ...(objects.embedderQueueLimit !== undefined && { embedderQueueLimit: objects.embedderQueueLimit }),
     ...(reranker && { reranker: () => reranker.stats() }),
     ...(objects.rerankerQueueLimit !== undefined && { rerankerQueueLimit: objects.rerankerQueueLimit }),
-    ...(postgres && { pgPool: () => postgres.poolStats(), outboxBacklog: () => postgres.outbox.backlog(), outboxDeadLetters: () => postgres.outbox.deadLetters() }),
+    ...(postgres && { pgPool: () => postgres.poolStats(), pgReads: () => postgres.readStats(), outboxBacklog: () => postgres.outbox.backlog(), outboxDeadLetters: () => postgres.outbox.deadLetters() }),
     ...(rateLimiter && { rateLimitFallbacks: () => rateLimiter.stats.fallbacks }),
   });
 }

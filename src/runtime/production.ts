@@ -64,6 +64,8 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       openPostgresStores({
         url: p.databaseUrl,
         poolSize: p.pgPoolSize,
+        replicaUrls: p.databaseReplicaUrls,
+        replicaPoolSize: p.pgReplicaPoolSize,
         log,
         writers: [timedWriter(metrics, milvus.writer), timedWriter(metrics, neo4j.writer)],
         dimensions: embedder.dimensions,
@@ -75,7 +77,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   );
   const warmed = await postgres.warm(p.pgPoolSize); // the whole pool, before any traffic
   if (warmed < p.pgPoolSize) log.warn("postgres pool only partly warmed: the rest opens on first use", { pg_pool: p.pgPoolSize, open: warmed });
-  log.info("production stores connected and warm", { pg_pool: p.pgPoolSize, open: warmed });
+  log.info("production stores connected and warm", { pg_pool: p.pgPoolSize, open: warmed, pg_replicas: p.databaseReplicaUrls.length });
 
   const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   const embedderCheck = embedderHealth(embedder);

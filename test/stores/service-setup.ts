@@ -2,7 +2,7 @@
  * The set-up the real-service adapter files share (whether they run at all is
  * test/support/services.ts): names of this run's own, so a shared stack is fine and nothing is
  * left behind; PostgreSQL stores feeding derived indexes through the outbox as production
- * composes them; a connected Redis client.
+ * composes them (replicas included, when configured); a connected Redis client.
  */
 import { afterAll, expect } from "bun:test";
 import type Redis from "ioredis";
@@ -59,6 +59,10 @@ export function sharedOutboxStores<I>(options: {
     const derived = await options.openIndexes();
     const stores = await openPostgresStores({
       url: productionConfig.databaseUrl,
+      // with DATABASE_REPLICA_URLS set (the stack's env), the contracts' reads go through the
+      // replica routing: every read-after-write of the contracts checks read-your-writes too
+      replicaUrls: productionConfig.databaseReplicaUrls,
+      replicaPoolSize: 2,
       schema: options.schema,
       poolSize: options.poolSize,
       log: silentLogger,

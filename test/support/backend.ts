@@ -124,6 +124,10 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
   const postgres = await openPostgresStores({
     url: productionConfig.databaseUrl,
     poolSize: 8,
+    // reads that tolerate lag go to the replicas of DATABASE_REPLICA_URLS when they have
+    // replayed the collection's writes, as in production
+    replicaUrls: productionConfig.databaseReplicaUrls,
+    replicaPoolSize: 2,
     log,
     schema,
     writers: [milvus.writer, neo4j.writer],

@@ -5,9 +5,9 @@
  * otherwise (start them with `bun run stack up`). MEMORY_TEST_PRODUCTION=off: skipped.
  */
 import { connect } from "node:net";
-import { loadConfig } from "../../src/config";
+import { DEFAULTS, loadConfig, serviceUrls } from "../../src/config";
 
-export type Service = "postgres" | "redis" | "milvus" | "neo4j" | "redis-cluster" | "redis-sentinel";
+export type Service = "postgres" | "postgres-replica" | "redis" | "milvus" | "neo4j" | "redis-cluster" | "redis-sentinel";
 
 const config = loadConfig({ ...process.env, MEMORY_MODE: "embedded" });
 
@@ -18,6 +18,13 @@ export const redisTopologyEnv = {
   STACK_REDIS_SENTINEL_MASTER: process.env.STACK_REDIS_SENTINEL_MASTER ?? "memory-api",
 };
 
+/**
+ * The hot standby the replica suites read from: the first of DATABASE_REPLICA_URLS (what
+ * `stack env` and the test runner set), else where the stack's postgres-replica listens.
+ */
+export const replicaUrl =
+  config.production.databaseReplicaUrls[0] ?? serviceUrls.postgres(DEFAULTS.host, { ...DEFAULTS.postgres, port: DEFAULTS.postgresReplica.port });
+
 function address(service: Service): { host: string; port: number } {
   const p = config.production;
   const parse = (raw: string, fallbackPort: number) => {
@@ -27,6 +34,8 @@ function address(service: Service): { host: string; port: number } {
   switch (service) {
     case "postgres":
       return parse(p.databaseUrl, 5432);
+    case "postgres-replica":
+      return parse(replicaUrl, 5432);
     case "redis":
       return parse(p.redisUrl, 6379);
     case "milvus":

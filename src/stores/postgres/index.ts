@@ -26,6 +26,7 @@ import { PostgresWebhookStore } from "./webhooks.ts";
 import type { WebhookStore } from "../../ports/webhook-store.ts";
 import type { ChangeFeed } from "../../ports/change-feed.ts";
 import { PostgresChangeFeed } from "./change-feed.ts";
+import { type ReadCount, ReplicaReads } from "./replica-reads.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (config: DATABASE_URL). */
@@ -51,6 +52,14 @@ export interface PostgresStoreOptions {
   now?: Clock;
   /** Documents keyword search reads a query word, best first (0 = all: exact BM25); default 1000. */
   keywordTermDocs?: number;
+  /** Hot standbys for the reads that tolerate lag (config: DATABASE_REPLICA_URLS); none by default. */
+  replicaUrls?: string[];
+  /** Most connections of this process to each replica (config: PG_REPLICA_POOL_SIZE; default 10). */
+  replicaPoolSize?: number;
+  /** Bound on connecting to a replica (default 1000 ms); past it the read runs on the primary. */
+  replicaConnectionTimeoutMs?: number;
+  /** How long a failed replica is left alone (default 5000 ms). */
+  replicaRestMs?: number;
 }
 
 export interface PostgresStores {
@@ -79,6 +88,8 @@ export interface PostgresStores {
    * dispatch now, round(target) for one delivery round, drain(timeoutMs) for tests and shutdown.
    */
   outbox: Pick<Outbox, "backlog" | "deadLetters" | "replay" | "kick" | "round" | "drain" | "targets">;
+  /** Reads of list, keyword search and hydrate so far, by where they ran and why (metrics). */
+  readStats(): ReadCount[];
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */
   warm(n?: number): Promise<number>;
   /** The pool right now (metrics): connections open, idle, callers waiting, and the most it opens. */
@@ -104,10 +115,26 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
     ...(options.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: options.connectionTimeoutMs } : {}),
   });
+  const reads = new ReplicaReads(
+    pool,
+    (options.replicaUrls ?? []).map((url) => ({
+      url,
+      pool: new PgPool({
+        url,
+        log: log.child({ component: "postgres-replica" }),
+        poolSize: options.replicaPoolSize ?? 10,
+        connectionTimeoutMs: options.replicaConnectionTimeoutMs ?? 1000,
+        ...(options.schema !== undefined ? { schema: options.schema } : {}),
+        ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+      }),
+    })),
+    log,
+    options.replicaRestMs !== undefined ? { restMs: options.replicaRestMs } : {},
+  );
   try {
     await migrate(pool, log);
   } catch (error) {
-    await pool.close().catch(() => {});
+    await Promise.all([pool.close(), reads.close()]).catch(() => {});
     throw error;
   }
   const outbox = new Outbox(pool, options.writers, log.child({ component: "outbox" }), {
@@ -117,7 +144,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
   let closing: Promise<void> | undefined;
   return {
     collections: new PostgresCollectionStore(pool, outbox),
-    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, { now: options.now, keywordTermDocs: options.keywordTermDocs }),
+    memories: new PostgresMemoryStore(pool, outbox, options.dimensions, { now: options.now, keywordTermDocs: options.keywordTermDocs, reads }),
     apiKeys: new PostgresApiKeyStore(pool),
     reembed: new PostgresReembedStore(pool, outbox, options.dimensions),
     health: new PostgresHealthCheck(pool),
@@ -132,10 +159,11 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     changeFeed: new PostgresChangeFeed(pool, options.now ?? Date.now),
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),
+    readStats: () => reads.stats(),
     close() {
       closing ??= (async () => {
         await outbox.close();
-        await pool.close();
+        await Promise.all([pool.close(), reads.close()]);
       })();
       return closing;
     },

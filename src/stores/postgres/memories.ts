@@ -66,6 +66,11 @@ export interface PostgresMemoryStoreOptions {
    * common words). Default DEFAULT_KEYWORD_TERM_DOCS.
    */
   keywordTermDocs?: number;
+  /**
+   * Where the reads that tolerate lag (list, keyword search, hydrate) run: a replica when it has
+   * replayed the collection's writes (replica-reads.ts). Default: the primary.
+   */
+  reads?: CollectionReads;
 }
 
 export const DEFAULT_KEYWORD_TERM_DOCS = 1000;
@@ -78,6 +83,7 @@ export const DEFAULT_KEYWORD_TERM_DOCS = 1000;
  * Milvus / Neo4j when they are up).
  */
 import { GroupCommit } from "./group-commit.ts";
+import type { CollectionReads } from "./replica-reads.ts";
 /** One upsert call, validated, in columns (one entry per distinct id). */
 interface PreparedUpsert {
   ids: string[];
@@ -121,6 +127,7 @@ function canJoin(batch: PreparedUpsert[], next: PreparedUpsert): boolean {
 export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, ExpiringMemoryStore {
   private readonly now: Clock;
   private readonly keywordTermDocs: number;
+  private readonly reads: CollectionReads;
   /** Concurrent upserts of a collection, committed together (group-commit.ts). */
   readonly upserts = new GroupCommit<PreparedUpsert, string[]>((collectionId, writes) => this.commitUpserts(collectionId, writes), canJoin);
   private readonly deliveries = new WeakMap<string[], Promise<void>>();
@@ -134,6 +141,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   ) {
     this.now = options.now ?? systemClock;
     this.keywordTermDocs = options.keywordTermDocs ?? DEFAULT_KEYWORD_TERM_DOCS;
+    this.reads = options.reads ?? { query: (_collectionId, sql, values) => pool.query(sql, values) };
   }
 
   private nowIso(): string {
@@ -303,7 +311,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const text = `SELECT ${MEMORY_COLUMNS} FROM memories AS m
                WHERE m.collection_id = $1 AND m.seq > $2::bigint AND ${live("$4")} AND ${where} ORDER BY m.seq LIMIT $3`;
     // unfiltered, the one shape of the common case is a named (prepared) statement
-    const { rows } = await this.pool.query<MemoryRow & Record<string, unknown>>(
+    const { rows } = await this.reads.query<MemoryRow & Record<string, unknown>>(
+      collectionId,
       where === "true" ? { name: "memories.list", text, values: p.values } : { text, values: p.values },
     );
     return pageOfRows(rows, limit, toMemory, encodeCursor);
@@ -553,7 +562,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   ): Promise<{ hits: Hit[]; longest: number; candidates: number }> {
     const p = new SqlParams([collectionId, text, minTerms, limit, perTerm, checked]);
     const where = compileFilter(filter, p, "m");
-    const { rows } = await this.pool.query<{ id: string | null; score: number | null; longest: number | null; candidates: number | null }>(
+    const { rows } = await this.reads.query<{ id: string | null; score: number | null; longest: number | null; candidates: number | null }>(
+      collectionId,
       keywordQuerySql(where, live(p.add(this.nowIso()))),
       p.values,
     );
@@ -588,7 +598,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     if (ids.length === 0 || !isUuid(collectionId)) return [];
     // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
     if (ids.some((id) => id.includes("\u0000"))) ids = ids.filter((id) => !id.includes("\u0000"));
-    const { rows } = await this.pool.query<MemoryRow & Record<string, unknown>>(
+    const { rows } = await this.reads.query<MemoryRow & Record<string, unknown>>(
+      collectionId,
       {
         name: "memories.hydrate",
         text: `SELECT ${MEMORY_COLUMNS}
