@@ -93,4 +93,32 @@ describe("config", () => {
     }
     expect(() => loadConfig({ PG_REPLICA_POOL_SIZE: "0" })).toThrow("PG_REPLICA_POOL_SIZE");
   });
+
+  test("redis topology: one server by default; a cluster or Sentinels by their lists, each item checked", () => {
+    const url = "redis://:pw@10.0.0.1:6379";
+    expect(loadConfig({ REDIS_URL: url }).production.redis).toEqual({ kind: "single", url });
+    expect(loadConfig({ REDIS_URL: url, REDIS_CLUSTER_NODES: "10.0.0.1:7001, redis-b:7002,[::1]:7003" }).production.redis).toEqual({
+      kind: "cluster",
+      url,
+      nodes: [
+        { host: "10.0.0.1", port: 7001 },
+        { host: "redis-b", port: 7002 },
+        { host: "::1", port: 7003 },
+      ],
+    });
+    expect(loadConfig({ REDIS_SENTINELS: "s1:26379,s2:26379", REDIS_SENTINEL_MASTER: "mymaster", REDIS_SENTINEL_PASSWORD: "spw" }).production.redis).toMatchObject({
+      kind: "sentinel",
+      sentinels: [
+        { host: "s1", port: 26379 },
+        { host: "s2", port: 26379 },
+      ],
+      master: "mymaster",
+      sentinelPassword: "spw",
+    });
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_SENTINELS: "b:2", REDIS_SENTINEL_MASTER: "m" })).toThrow("exclude each other");
+    expect(() => loadConfig({ REDIS_SENTINELS: "b:26379" })).toThrow("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER");
+    expect(() => loadConfig({ REDIS_SENTINEL_MASTER: "m" })).toThrow("REDIS_SENTINELS is not");
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "a:7001,b" })).toThrow('REDIS_CLUSTER_NODES: "b" is not host:port');
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "a:70000" })).toThrow('"a:70000" is not host:port');
+  });
 });

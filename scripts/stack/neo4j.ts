@@ -86,4 +86,9 @@ export const neo4j: Service = {
     ),
 };
 
-export const neo4jUri = () => serviceUrls.neo4j(HOST, cfg.port);
+/**
+ * neo4j:// (the routing driver), as a Neo4j cluster is reached: the driver asks the server for
+ * its routing table and sends read transactions to readers (followers in a cluster; this one
+ * server is all roles), so the suite runs the same code path a clustered deployment does.
+ */
+export const neo4jUri = () => serviceUrls.neo4j(HOST, cfg.port).replace(/^bolt:/, "neo4j:");
