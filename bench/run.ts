@@ -221,6 +221,9 @@ async function main(): Promise<void> {
   const HIGH = "100000000";
   const clusterEnv: Record<string, string | undefined> = {
     ...withStackConnections(process.env),
+    // A standby on the same two cores only takes from the primary's box (the mix served 184
+    // req/s with it, 259-286 without: bench/experiments/replica-on-one-box.md); BENCH_PG_REPLICA=1 keeps it.
+    ...(process.env.BENCH_PG_REPLICA === "1" ? {} : { DATABASE_REPLICA_URLS: "" }),
     MEMORY_MODE: "production",
     JWT_SECRET: secret,
     CLUSTER_WORKERS: String(WORKER_PORTS.length),
@@ -352,6 +355,29 @@ async function main(): Promise<void> {
       bodiesDir: join(BENCH_DIR, "bodies"),
       results,
       say,
+      mintToken: (sub, tier) => mintToken(secret, sub, tier),
+      startHostGroup: async (ports, nginxPort) => {
+        const busy = [];
+        for (const p of [...ports, nginxPort]) if (await portInUse(p)) busy.push(p);
+        if (busy.length) throw new Error(`port(s) ${busy.join(", ")} already in use: the second host group needs them`);
+        const url = `http://127.0.0.1:${nginxPort}`;
+        const groupNginx = await startBenchNginx(nginxPort, ports);
+        say(`host b: ${ports.length} workers :${ports.join(", :")} behind their own nginx :${nginxPort}, same settings and secret as host a`);
+        try {
+          const env = { ...clusterEnv, ...clusterOverrides, CLUSTER_WORKERS: String(ports.length), CLUSTER_BASE_PORT: String(ports[0]) };
+          const group = await startCluster({ env, logName: "cluster-host-b", ports, nginxUrl: url, progress: say });
+          return {
+            url,
+            async stop() {
+              await stopChild(group);
+              await stopChild(groupNginx);
+            },
+          };
+        } catch (error) {
+          await stopChild(groupNginx);
+          throw error;
+        }
+      },
     };
 
     const helloScenarios = selected.filter((s) => s.needs === "hello");

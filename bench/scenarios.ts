@@ -12,6 +12,7 @@ import { createOnnxEmbedder } from "../src/ml/embedder";
 import { runLoaderProcess, type LoaderSource } from "./loader";
 import { runOha, type LoadResult, type OhaSpec } from "./oha";
 import { startMeter, type Role } from "./system";
+import { twoHostsClusterEnv, twoHostsScenario } from "./two-hosts";
 
 export interface Ctx {
   quick: boolean;
@@ -30,6 +31,13 @@ export interface Ctx {
   bodiesDir: string;
   /** results so far in this run (isolation reads the cached-search rps) */
   results: ScenarioResult[];
+  /**
+   * Starts a second worker group ("another host") with the running cluster's settings and
+   * secret on `ports`, behind its own nginx on `nginxPort`; stop() stops both.
+   */
+  startHostGroup(ports: number[], nginxPort: number): Promise<{ url: string; stop(): Promise<void> }>;
+  /** a token signed with the run's secret */
+  mintToken(sub: string, tier: string): Promise<string>;
   say: (line: string) => void;
 }
 
@@ -81,9 +89,9 @@ export interface Scenario {
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
-const auth = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
+export const auth = (token: string) => ({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
 
-function toResult(
+export function toResult(
   name: string,
   title: string,
   target: string,
@@ -212,7 +220,7 @@ async function uncachedSearch(
   return result;
 }
 
-async function loaderMeasured(
+export async function loaderMeasured(
   ctx: Ctx,
   sources: LoaderSource[],
   connections: number,
@@ -350,13 +358,8 @@ async function rerankScenario(ctx: Ctx, name: string, title: string, connections
 const MIX_TITLE = "90% searches (200 popular queries) / 10% writes (1-memory upserts), Bun loader";
 const hitRateText = (rate: number | null) => (rate === null ? "n/a" : `${(100 * rate).toFixed(1)}%`);
 
-/**
- * The 90/10 read/write mix: 100 connections of the Bun loader, 90% searches drawn from 200
- * popular queries, 10% one-memory upserts from a bounded pool of ids. The bodies and the
- * loader's seed depend only on the run, so every scenario built on it sends the same requests
- * (mix-90-10 and mix-90-10-no-prewarm differ only in the cluster they run against).
- */
-async function mixScenario(ctx: Ctx, name: string, title: string): Promise<ScenarioResult> {
+/** The 90/10 mix's two request sources against `base` (one nginx); the bodies depend only on the run. */
+export function mixSources(ctx: Ctx, base: string): LoaderSource[] {
   mkdirSync(ctx.bodiesDir, { recursive: true });
   const searches = join(ctx.bodiesDir, "mix-searches.jsonl");
   const writes = join(ctx.bodiesDir, "mix-writes.jsonl");
@@ -370,10 +373,20 @@ async function mixScenario(ctx: Ctx, name: string, title: string): Promise<Scena
   }
   writeFileSync(writes, lines.join("\n") + "\n");
   const headers = auth(ctx.tokens.enterprise);
-  const sources: LoaderSource[] = [
-    { name: "search", weight: 90, method: "POST", url: `${ctx.urls.nginx}/v1/search`, headers, bodiesFile: searches, pick: "random" },
-    { name: "write", weight: 10, method: "POST", url: `${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, headers, bodiesFile: writes, pick: "random" },
+  return [
+    { name: "search", weight: 90, method: "POST", url: `${base}/v1/search`, headers, bodiesFile: searches, pick: "random" },
+    { name: "write", weight: 10, method: "POST", url: `${base}/v1/collections/${ctx.collection.id}/memories`, headers, bodiesFile: writes, pick: "random" },
   ];
+}
+
+/**
+ * The 90/10 read/write mix: 100 connections of the Bun loader, 90% searches drawn from 200
+ * popular queries, 10% one-memory upserts from a bounded pool of ids. The bodies and the
+ * loader's seed depend only on the run, so every scenario built on it sends the same requests
+ * (mix-90-10 and mix-90-10-no-prewarm differ only in the cluster they run against).
+ */
+async function mixScenario(ctx: Ctx, name: string, title: string): Promise<ScenarioResult> {
+  const sources = mixSources(ctx, ctx.urls.nginx);
   const countersBefore = await cacheCounters(ctx);
   const { load, cpu } = await loaderMeasured(ctx, sources, 100);
   const countersAfter = await cacheCounters(ctx);
@@ -474,9 +487,9 @@ async function ingestScenario(ctx: Ctx, name: string, title: string): Promise<Sc
   return result;
 }
 
-const RYW_TYPES = ["semantic", "keyword", "hybrid", "graph"] as const;
+export const RYW_TYPES = ["semantic", "keyword", "hybrid", "graph"] as const;
 type RywType = (typeof RYW_TYPES)[number];
-interface RywCounts {
+export interface RywCounts {
   rounds: number;
   checks: Record<RywType | "semantic-after-delete", number>;
   misses: Record<RywType | "semantic-after-delete", number>;
@@ -503,10 +516,16 @@ function madeUpWord(seed: string): string {
  * every search type (its first hit must be that memory), deletes it and checks a semantic search
  * no longer returns it; until `stop.done`.
  */
-async function rywWriter(ctx: Ctx, writer: number, stop: { done: boolean }, counts: RywCounts): Promise<void> {
+export async function rywWriter(
+  ctx: Ctx,
+  writer: number,
+  stop: { done: boolean },
+  counts: RywCounts,
+  hosts: { write: string; search: string } = { write: ctx.urls.nginx, search: ctx.urls.nginx },
+): Promise<void> {
   const headers = { ...auth(ctx.tokens.enterprise), "content-type": "application/json" };
   const search = async (body: Record<string, unknown>): Promise<string[]> => {
-    const res = await fetch(`${ctx.urls.nginx}/v1/search`, { method: "POST", headers, body: JSON.stringify({ collection_id: ctx.collection.id, top_k: 5, ...body }) });
+    const res = await fetch(`${hosts.search}/v1/search`, { method: "POST", headers, body: JSON.stringify({ collection_id: ctx.collection.id, top_k: 5, ...body }) });
     if (res.status !== 200) throw new Error(`search ${res.status}: ${(await res.text()).slice(0, 200)}`);
     return ((await res.json()) as { results: { id: string }[] }).results.map((r) => r.id);
   };
@@ -522,7 +541,7 @@ async function rywWriter(ctx: Ctx, writer: number, stop: { done: boolean }, coun
     const thing = madeUpWord(`${key}:thing`);
     const content = `${person} left the ${thing} beside the ${madeUpWord(`${key}:place`)} gate.`;
     try {
-      const res = await fetch(`${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories`, { method: "POST", headers, body: JSON.stringify({ memories: [{ id, content }] }) });
+      const res = await fetch(`${hosts.write}/v1/collections/${ctx.collection.id}/memories`, { method: "POST", headers, body: JSON.stringify({ memories: [{ id, content }] }) });
       await res.arrayBuffer();
       if (res.status !== 201) throw new Error(`write ${res.status}`);
       const queries: Record<RywType, Record<string, unknown>> = {
@@ -536,7 +555,7 @@ async function rywWriter(ctx: Ctx, writer: number, stop: { done: boolean }, coun
         counts.checks[type]++;
         if (found[0] !== id) miss(type, id, found);
       }
-      const del = await fetch(`${ctx.urls.nginx}/v1/collections/${ctx.collection.id}/memories/${id}`, { method: "DELETE", headers });
+      const del = await fetch(`${hosts.write}/v1/collections/${ctx.collection.id}/memories/${id}`, { method: "DELETE", headers });
       await del.arrayBuffer();
       if (del.status !== 204) throw new Error(`delete ${del.status}`);
       const after = await search(queries.semantic);
@@ -797,6 +816,16 @@ export const SCENARIOS: Scenario[] = [
     needs: "cluster",
     async run(ctx) {
       return [await readYourWritesScenario(ctx, this.name, this.title)];
+    },
+  },
+  {
+    name: "two-hosts",
+    title: "two hosts: two worker groups, each behind its own nginx, one set of engines, Redis Cluster; the 90/10 mix through both (50 connections each)",
+    needs: "cluster",
+    usesOha: false,
+    clusterEnv: twoHostsClusterEnv,
+    async run(ctx) {
+      return twoHostsScenario(ctx, this.name, this.title);
     },
   },
   {
