@@ -227,7 +227,7 @@ export function markdown(report: RunReport): string {
   lines.push(`# Memory API bench — ${report.started_at}${report.quick ? " (quick)" : ""}`);
   lines.push("");
   lines.push(
-    `${m.cpus} × ${m.cpu_model}, ${m.memory_gib} GiB; Bun ${m.bun}, nginx ${m.nginx}, ${m.oha}. ` +
+    `${m.cpus} × ${m.cpu_model}, ${m.memory_gib} GiB; Bun ${m.bun}, nginx ${m.nginx}, ${m.oha ?? "oha not used"}. ` +
       `Load average at start: ${(m.load_average_at_start as number[]).join(", ")}; background CPU before the run: ${String(m.background_cores ?? "?")} cores. ` +
       `${report.duration_per_scenario_s} s per scenario. Cluster: ${report.cluster.workers} workers, ${report.cluster.mode} mode. ` +
       `Data: ${Number(report.data.memories).toLocaleString("en-US")} memories (${String(report.data.how)}).`,
