@@ -108,6 +108,11 @@ export interface Config {
   };
   /** Requests per minute per user, by tier; null = not limited. */
   rateLimits: Record<"free" | "starter" | "pro" | "enterprise", number> | null;
+  /**
+   * Production: each worker leases up to `maxUnits` of a budget from Redis at once and spends
+   * them locally for up to `leaseMs` (src/stores/shared/leased-rate-limiter.ts); 1 = none.
+   */
+  rateLimitLeases: { maxUnits: number; leaseMs: number };
   /** What requests cost in rate-limit units beyond one (src/http/cost.ts). */
   cost: {
     /** A search_type "graph" search. */
@@ -336,6 +341,10 @@ export function loadConfig(env: Env = process.env): Config {
           enterprise: r.int("RATE_LIMIT_ENTERPRISE", 100_000, 1, 100_000_000),
         }
       : null,
+    rateLimitLeases: {
+      maxUnits: r.int("RATE_LIMIT_LEASE_UNITS", 20, 1, 10_000),
+      leaseMs: r.int("RATE_LIMIT_LEASE_MS", 1000, 10, 60_000),
+    },
     cost: {
       graphSearchUnits: r.int("COST_GRAPH_SEARCH_UNITS", 5, 1, 1000),
       bytesPerUnit: r.int("COST_BYTES_PER_UNIT", 16_384, 1024, 100 * 1024 * 1024),

@@ -7,6 +7,7 @@ import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
 import { openRedisCache } from "../stores/redis";
 import { RedisRateLimiter } from "../stores/redis/rate-limiter";
+import { LeasedRateLimiter } from "../stores/shared/leased-rate-limiter";
 import { RedisPopularity } from "../stores/redis/popularity";
 import { TieredSearchCache } from "../stores/in-process/tiered-cache";
 import { openMilvusIndex } from "../stores/milvus";
@@ -119,7 +120,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       reranker: premiumReranker(config, reranker),
       healthChecks: [postgres.health, milvus.health, optionalDependency(neo4j.health), redis.health, embedderCheck],
       rateLimit: config.rateLimits
-        ? { limiter: timedRateLimiter(metrics, "redis", rateLimiter), perMinute: config.rateLimits }
+        ? { limiter: new LeasedRateLimiter(timedRateLimiter(metrics, "redis", rateLimiter), config.rateLimitLeases), perMinute: config.rateLimits }
         : undefined,
       tierLimits: config.tierLimits ?? undefined,
       usage: postgres.usage,

@@ -3,6 +3,8 @@ import { silentLogger } from "../../src/log";
 import type { RateLimitPolicy } from "../../src/auth/plugin";
 import { InProcessRateLimiter } from "../../src/stores/in-process/rate-limiter";
 import { createRedisClient } from "../../src/stores/redis/client";
+import { LeasedRateLimiter } from "../../src/stores/shared/leased-rate-limiter";
+import type { RateLimiter } from "../../src/ports/rate-limiter";
 import { RedisRateLimiter } from "../../src/stores/redis/rate-limiter";
 import { createTestApp, type TestApp } from "../support/app";
 import { productionConfig, servicesAvailable } from "../support/services";
@@ -87,6 +89,30 @@ describe.if(run)("rate limits shared through Redis", () => {
     expect(replies.filter((r) => r.status === 200)).toHaveLength(8);
     expect(replies.filter((r) => r.status === 429)).toHaveLength(12);
     for (const c of clients) c.disconnect();
+  });
+
+  test("budgets leased by two workers (as production wires them): within [budget - W x L, budget + refill], far fewer round trips", async () => {
+    const clients = [createRedisClient(productionConfig.redis, silentLogger), createRedisClient(productionConfig.redis, silentLogger)];
+    await Promise.all(clients.map((c) => c.connect()));
+    try {
+      let roundTrips = 0;
+      const workers = clients.map((redis) => {
+        const shared = new RedisRateLimiter(redis, silentLogger);
+        const counted: RateLimiter = { consume: (k, l, c) => (roundTrips++, shared.consume(k, l, c)) };
+        return new LeasedRateLimiter(counted, { maxUnits: 20, leaseMs: 1000 });
+      });
+      const budget = 1_000; // a lease is 10 units
+      const key = `leased-${crypto.randomUUID()}`;
+      const started = performance.now();
+      const decisions = await Promise.all(Array.from({ length: 2_000 }, (_, i) => workers[i % 2]!.consume(key, budget)));
+      const seconds = (performance.now() - started) / 1000;
+      const allowed = decisions.filter((d) => d.allowed).length;
+      expect(allowed).toBeLessThanOrEqual(budget + Math.ceil((seconds * budget) / 60)); // GCRA refills meanwhile
+      expect(allowed).toBeGreaterThanOrEqual(budget - 2 * 10);
+      expect(roundTrips).toBeLessThan(2_000 - allowed / 2);
+    } finally {
+      for (const c of clients) c.disconnect();
+    }
   });
 
   test("with Redis unreachable, each worker falls back to its own limiter (counted), never failing open or closed", async () => {
