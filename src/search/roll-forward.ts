@@ -1,3 +1,4 @@
+import { float32FromBytes } from "../domain/vector-bytes";
 import { cosine } from "../domain/dedupe";
 import type { Memory } from "../domain/memory";
 import type { SearchFilter } from "../domain/search";
@@ -37,10 +38,7 @@ export function encodeVector(vector: Float32Array): string {
 }
 
 export function decodeVector(text: string): Float32Array {
-  const bytes = Buffer.from(text, "base64");
-  const out = new Float32Array(bytes.byteLength / 4);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
+  return float32FromBytes(Buffer.from(text, "base64"));
 }
 
 /** A memory as a search result (`path`: how a graph search reached it). */

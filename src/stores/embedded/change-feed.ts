@@ -1,3 +1,4 @@
+import { float32FromBytes } from "../../domain/vector-bytes";
 import type { Database } from "bun:sqlite";
 import type { ChangedMemories, ChangeFeed } from "../../ports/change-feed.ts";
 import { type Clock, systemClock } from "../shared/expiry.ts";
@@ -48,10 +49,7 @@ export class EmbeddedChangeFeed implements ChangeFeed {
       const changes: ChangedMemories = { seq: last!, present: [], gone: [] };
       for (const row of this.changedStmt.all(collectionId, afterSeq, collectionId, new Date(now()).toISOString())) {
         if (row.present && row.embedding !== null) {
-          const bytes = row.embedding;
-          const embedding = new Float32Array(bytes.byteLength / 4);
-          new Uint8Array(embedding.buffer).set(bytes);
-          changes.present.push({ seq: row.changed_seq, memory: toMemory(row), embedding, model: row.embedding_model });
+          changes.present.push({ seq: row.changed_seq, memory: toMemory(row), embedding: float32FromBytes(row.embedding), model: row.embedding_model });
         } else {
           changes.gone.push({ id: row.changed_id, seq: row.changed_seq });
         }

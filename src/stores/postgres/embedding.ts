@@ -1,6 +1,5 @@
 /** Embeddings as stored in `memories.embedding`: Float32, little-endian, no header. */
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+import { LITTLE_ENDIAN, float32FromBytes } from "../../domain/vector-bytes";
 
 /** Writes `vectors` back to back into one buffer (one binary parameter for a whole batch). */
 export function encodeEmbeddings(vectors: Float32Array[]): Buffer {
@@ -20,15 +19,5 @@ export function encodeEmbedding(vector: Float32Array): Buffer {
   return encodeEmbeddings([vector]);
 }
 
-/** The Float32Array a stored embedding holds (a copy: the driver's buffer may be unaligned). */
-export function decodeEmbedding(bytes: Uint8Array): Float32Array {
-  if (bytes.byteLength % 4 !== 0) throw new RangeError(`a stored embedding has ${bytes.byteLength} bytes, not a multiple of 4`);
-  const out = new Float32Array(bytes.byteLength / 4);
-  if (LITTLE_ENDIAN) {
-    new Uint8Array(out.buffer).set(bytes);
-  } else {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
-  }
-  return out;
-}
+/** The Float32Array a stored embedding holds. */
+export const decodeEmbedding = float32FromBytes;
