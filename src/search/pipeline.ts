@@ -238,16 +238,14 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
         : request.top_k;
     let queryVector: Float32Array | undefined;
     let head: number | null = null;
-    const retrieve = rollable
-      ? async (n: number) => {
-          if (queryVector === undefined) {
-            const [vector] = await embedder.embed([request.query], "query");
-            queryVector = vector!;
-            head = await headRead;
-          }
-          return vectors.search(request.collection_id, queryVector, n, filter);
-        }
-      : (n: number) => retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter });
+    // A rollable (semantic) search keeps its query vector for the roll-forward state, embedded once.
+    const retrieve = async (n: number) => {
+      if (rollable && queryVector === undefined) {
+        queryVector = (await embedder.embed([request.query], "query"))[0]!;
+        head = await headRead;
+      }
+      return retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter, queryVector });
+    };
     let requested = k;
     let hits = await retrieve(k);
     let memories = await deps.memories.hydrate(

@@ -6,6 +6,8 @@ export interface Retrieval {
   query: string;
   k: number;
   filter: SearchFilter;
+  /** The query's embedding when the caller has it already (semantic search embeds it otherwise). */
+  queryVector?: Float32Array;
 }
 
 /** One way of finding memories (semantic, keyword, hybrid, graph); higher scores are better. */
