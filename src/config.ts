@@ -342,7 +342,7 @@ export function loadConfig(env: Env = process.env): Config {
         }
       : null,
     rateLimitLeases: {
-      maxUnits: r.int("RATE_LIMIT_LEASE_UNITS", 20, 1, 10_000),
+      maxUnits: r.int("RATE_LIMIT_LEASE_UNITS", 1_000, 1, 100_000),
       leaseMs: r.int("RATE_LIMIT_LEASE_MS", 1000, 10, 60_000),
     },
     cost: {

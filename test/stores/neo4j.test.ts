@@ -41,7 +41,7 @@ describe.if(runContract)("neo4j graph", () => {
     schema: CONTRACT_SCHEMA,
     poolSize: 8,
     dimensions: 384,
-    drainMs: 10_000,
+    drainMs: 30_000, // the first delivery meets a cold Neo4j (JIT, schema) on a busy 2-core box
     openIndexes: async () => {
       const neo4j = await openNeo4jGraph({ uri: URI, ...auth, poolSize: 8, log: silentLogger });
       await neo4j.warm();
