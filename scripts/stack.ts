@@ -12,13 +12,16 @@
 //   bun run scripts/stack.ts reload nginx       re-read nginx.conf and the upstream list (SIGHUP)
 //
 // Services: postgres, postgres-replica (a streaming standby of postgres), redis, redis-sentinel,
-// redis-cluster-1..3, milvus, neo4j, nginx. Ports: STACK_*_PORT (scripts/stack/config.ts).
+// redis-cluster-1..3, kafka (Milvus' message queue), milvus, milvus-querynode (a second query node:
+// two replicas), neo4j, nginx. Ports: STACK_*_PORT (scripts/stack/config.ts).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { ensurePackages } from "./stack/apt.ts";
 import { stackConnections } from "./stack/connections.ts";
 import { config } from "./stack/config.ts";
 import { milvus } from "./stack/milvus.ts";
+import { milvusQueryNode } from "./stack/milvus-querynode.ts";
+import { kafka } from "./stack/kafka.ts";
 import { neo4j } from "./stack/neo4j.ts";
 import { nginx, reloadNginx } from "./stack/nginx.ts";
 import { postgres } from "./stack/postgres.ts";
@@ -27,10 +30,10 @@ import { StackError, dim, green, red, runningPid, say, withLock, yellow } from "
 import { redis } from "./stack/redis.ts";
 import { redisClusterNodesServices } from "./stack/redis-cluster.ts";
 import { redisSentinel } from "./stack/redis-sentinel.ts";
-import { health, startService, stopService, type Service } from "./stack/service.ts";
+import { health, startService, stopService, type Service, type UpResult } from "./stack/service.ts";
 
 /** start order; stopped in reverse (nginx first, the stores last) */
-const ALL: Service[] = [postgres, postgresReplica, redis, redisSentinel, ...redisClusterNodesServices, milvus, neo4j, nginx];
+const ALL: Service[] = [postgres, postgresReplica, redis, redisSentinel, ...redisClusterNodesServices, kafka, milvus, milvusQueryNode, neo4j, nginx];
 const byName = new Map(ALL.map((s) => [s.name, s]));
 
 function pick(names: string[], all: boolean): Service[] {
@@ -67,18 +70,32 @@ async function statusRows(services: Service[]): Promise<Row[]> {
   );
 }
 
+/** `dep` is not being started by this `up`: it must already answer. */
+async function answering(dep: Service, by: Service): Promise<UpResult> {
+  if (!(await dep.probe())) throw new StackError(`${by.name} needs ${dep.name}, which is not answering: start it first (stack up ${dep.name})`);
+  return { pid: runningPid(dep.pidFile, dep.match) ?? 0, state: "already running" };
+}
+
 async function up(services: Service[]): Promise<boolean> {
   const t0 = Date.now();
   const notRunning = services.filter((s) => runningPid(s.pidFile, s.match) === null);
   await ensurePackages(notRunning.flatMap((s) => s.apt()));
   // installs (venv, Maven build, initdb) and starts run side by side: Milvus and Neo4j take
   // the longest to come up, and they do not depend on each other
-  const results = await Promise.allSettled(
-    services.map(async (s) => {
-      if (notRunning.includes(s)) await s.install();
-      return startService(s);
-    }),
-  );
+  const started = new Map<Service, Promise<UpResult>>();
+  const start = (s: Service): Promise<UpResult> => {
+    let promise = started.get(s);
+    if (promise === undefined) {
+      promise = (async () => {
+        const installing = notRunning.includes(s) ? s.install() : Promise.resolve();
+        await Promise.all([installing, ...(s.after ?? []).map((dep) => (services.includes(dep) ? start(dep) : answering(dep, s)))]);
+        return startService(s);
+      })();
+      started.set(s, promise);
+    }
+    return promise;
+  };
+  const results = await Promise.allSettled(services.map(start));
   const rows: Row[] = services.map((s, i) => {
     const r = results[i]!;
     if (r.status === "fulfilled") return { service: s.name, address: s.address, pid: String(r.value.pid), status: `up (${r.value.state})` };

@@ -179,6 +179,14 @@ export interface Config {
     /** Which Redis deployment REDIS_URL's credentials open: one server, a cluster, or a master found through Sentinel. */
     redis: RedisTopology;
     milvusAddress: string;
+    /**
+     * Query-node replicas Milvus loads the collection with; each search is served by one. Above 1,
+     * a delivered write stays in the fresh tail for milvusGracefulTimeMs plus a margin
+     * (postgres/settling.ts), so FRESH_TAIL must be on.
+     */
+    milvusReplicas: number;
+    /** Milvus' `common.gracefulTime`: how far behind a Bounded search may read (Milvus' default 5000 ms). */
+    milvusGracefulTimeMs: number;
     neo4jUri: string;
     neo4jUser: string | undefined;
     neo4jPassword: string | undefined;
@@ -404,6 +412,8 @@ export function loadConfig(env: Env = process.env): Config {
       redisUrl: r.url("REDIS_URL", serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port), ["redis:", "rediss:"]),
       redis: redisTopology(r, r.optional("REDIS_URL") ?? serviceUrls.redis(DEFAULTS.host, DEFAULTS.redis.port)),
       milvusAddress: r.string("MILVUS_ADDRESS", serviceUrls.milvus(DEFAULTS.host, DEFAULTS.milvus.port)),
+      milvusReplicas: r.int("MILVUS_REPLICAS", 1, 1, 64),
+      milvusGracefulTimeMs: r.int("MILVUS_GRACEFUL_TIME_MS", 5000, 0, 3_600_000),
       neo4jUri: r.url("NEO4J_URI", serviceUrls.neo4j(DEFAULTS.host, DEFAULTS.neo4j.port), ["bolt:", "neo4j:", "bolt+s:", "neo4j+s:"]),
       neo4jUser: r.optional("NEO4J_USER"),
       neo4jPassword: r.optional("NEO4J_PASSWORD"),
@@ -413,6 +423,12 @@ export function loadConfig(env: Env = process.env): Config {
       freshTailMaxRows: r.int("FRESH_TAIL_MAX_ROWS", 2000, 1, 100_000),
     },
   };
+  const production = config.production;
+  if (production.milvusReplicas > 1 && !production.freshTail) {
+    r.problems.push(
+      `MILVUS_REPLICAS=${production.milvusReplicas} needs FRESH_TAIL=true: a write confirmed on one replica may be missing on another, and only the fresh tail covers it`,
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -67,6 +67,14 @@ describe("config", () => {
     expect(() => loadConfig({ FRESH_TAIL: "maybe" })).toThrow("FRESH_TAIL");
   });
 
+  test("milvus replicas: one by default; several need the fresh tail, which keeps a delivery for the graceful time", () => {
+    expect(loadConfig({}).production).toMatchObject({ milvusReplicas: 1, milvusGracefulTimeMs: 5000 });
+    expect(loadConfig({ MILVUS_REPLICAS: "3", MILVUS_GRACEFUL_TIME_MS: "2000" }).production).toMatchObject({ milvusReplicas: 3, milvusGracefulTimeMs: 2000 });
+    expect(() => loadConfig({ MILVUS_REPLICAS: "0" })).toThrow("MILVUS_REPLICAS must be between 1 and 64, got 0");
+    expect(() => loadConfig({ MILVUS_REPLICAS: "2", FRESH_TAIL: "false" })).toThrow("MILVUS_REPLICAS=2 needs FRESH_TAIL=true");
+    expect(loadConfig({ MILVUS_REPLICAS: "1", FRESH_TAIL: "false" }).production.freshTail).toBe(false);
+  });
+
   test("cached semantic answers roll forward after writes unless CACHE_ROLL_FORWARD=false", () => {
     expect(loadConfig({}).cachePolicy.rollForward).toEqual({ margin: 10, maxChanges: 1000 });
     expect(loadConfig({ CACHE_ROLL_MARGIN: "3", CACHE_ROLL_MAX_CHANGES: "20" }).cachePolicy.rollForward).toEqual({ margin: 3, maxChanges: 20 });

@@ -71,6 +71,20 @@ export const config = {
     /** knowhere SIMD level; "auto" picks AVX-512 where the CPU has it */
     simd: env.oneOf("STACK_MILVUS_SIMD", "auto", ["auto", "avx512", "avx2", "avx", "sse4_2"] as const),
     logLevel: env.oneOf("STACK_MILVUS_LOG_LEVEL", "warn", ["debug", "info", "warn", "error"] as const),
+    /**
+     * A second query node (scripts/stack/milvus-querynode.ts) beside the standalone's own, so
+     * collections load with two replicas (`stack env` sets MILVUS_REPLICAS=2).
+     */
+    queryNodePort: port("STACK_MILVUS_QUERYNODE_PORT", 21223),
+    queryNodeMetricsPort: port("STACK_MILVUS_QUERYNODE_METRICS_PORT", 9291),
+  },
+  /** Kafka in KRaft mode: Milvus' message queue, which its processes share (RocksMQ is in-process) */
+  kafka: {
+    /** Apache Kafka from Maven Central (scripts/stack/kafka/pom.xml keeps the same version) */
+    version: "3.7.2",
+    port: port("STACK_KAFKA_PORT", 9092),
+    controllerPort: port("STACK_KAFKA_CONTROLLER_PORT", 9093),
+    heapMb: env.int("STACK_KAFKA_HEAP_MB", 512, 128, Number.MAX_SAFE_INTEGER),
   },
   neo4j: {
     port: port("STACK_NEO4J_PORT", DEFAULTS.neo4j.port),

@@ -16,6 +16,8 @@ export function stackConnections(): Record<string, string> {
     DATABASE_REPLICA_URLS: postgresReplicaUrl(),
     REDIS_URL: redisUrl(),
     MILVUS_ADDRESS: milvusAddress(),
+    // the standalone's query node and milvus-querynode: every collection is served by both
+    MILVUS_REPLICAS: "2",
     NEO4J_URI: neo4jUri(),
   };
 }

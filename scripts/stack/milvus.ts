@@ -1,14 +1,18 @@
 // Milvus 2.3 standalone: the real server binary from the `milvus` PyPI package ("embedded
-// Milvus": embedded etcd, local storage, RocksMQ), in a venv at .stack/milvus-venv, data in
-// .stack/milvus/data. The Node SDK @zilliz/milvus2-sdk-node 2.3.5 is the one its
-// compatibility table maps to Milvus 2.3; compose.yaml runs milvusdb/milvus of the same version.
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+// Milvus": embedded etcd, local storage), in a venv at .stack/milvus-venv, data in
+// .stack/milvus/data. Its message queue is the stack's Kafka (kafka.ts) rather than the
+// in-process RocksMQ, so a second query node (milvus-querynode.ts) can consume the same
+// channels and collections load with two replicas. The Node SDK @zilliz/milvus2-sdk-node 2.3.5
+// is the one its compatibility table maps to Milvus 2.3; compose.yaml runs milvusdb/milvus of
+// the same version.
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serviceUrls } from "../../src/config.ts";
 import { HOST, config } from "./config.ts";
 import type { Service } from "./service.ts";
 import { isLoopback, listenAddresses } from "./listeners.ts";
 import { StackError, ensureDir, httpProbe, run, runStreaming, say, startDetached, tcpProbe, which } from "./process.ts";
+import { kafka, kafkaBrokers } from "./kafka.ts";
 
 const cfg = config.milvus;
 const dir = join(config.stackDir, "milvus");
@@ -16,6 +20,24 @@ const base = join(dir, "data");
 const venv = join(config.stackDir, "milvus-venv");
 const py = join(venv, "bin", "python");
 const launcher = join(config.root, "scripts", "stack", "milvus", "launch.py");
+/** which message queue the data under base/data was written with */
+const mqMarker = join(base, "data", "mq-type");
+const MQ = "kafka";
+
+/**
+ * Milvus' metadata (embedded etcd) holds positions in its message queue: data written with
+ * another queue (the stack's RocksMQ before Kafka) cannot be read with this one. It is moved
+ * aside, not deleted; the API's vectors are derived data (PostgreSQL is the source of truth).
+ */
+function setAsideDataOfAnotherQueue(): void {
+  const dataDir = join(base, "data");
+  if (!existsSync(join(dataDir, "etcd.data"))) return;
+  const written = existsSync(mqMarker) ? readFileSync(mqMarker, "utf8").trim() : "rocksmq";
+  if (written === MQ) return;
+  const aside = `${dataDir}.${written}-${Date.now()}`;
+  renameSync(dataDir, aside);
+  say("milvus", `data under ${dataDir} was written with ${written}; the stack's Milvus now uses ${MQ}: moved it to ${aside} and starting empty`);
+}
 
 let simd: string = cfg.simd;
 /** size of milvus.log when the current start began: what this start wrote comes after it */
@@ -65,10 +87,11 @@ export const milvus: Service = {
   // Graceful stop: usually under a second. Now and then (most often soon after a start)
   // Milvus 2.3.5 deadlocks in its shutdown (datanode dataSyncService.close waiting on the
   // msgdispatcher mutex) and never exits; it is then killed. Inserts are durable before a
-  // stop (RocksMQ WAL), so a kill loses nothing that was acknowledged.
+  // stop (in Kafka), so a kill loses nothing that was acknowledged.
   stopSignal: "SIGTERM",
   stopTimeoutMs: 15_000,
   startTimeoutMs: config.startTimeoutS * 1000,
+  after: [kafka],
 
   apt: () => [
     // Debian's own python3 needs python3-venv for `-m venv`; pyenv/upstream builds have it
@@ -91,6 +114,9 @@ export const milvus: Service = {
 
   async launch() {
     ensureDir(base);
+    setAsideDataOfAnotherQueue();
+    ensureDir(join(base, "data"));
+    writeFileSync(mqMarker, `${MQ}\n`);
     launchOffset = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const args = [
       launcher,
@@ -100,6 +126,8 @@ export const milvus: Service = {
       "--etcd-port", String(cfg.etcdPort),
       "--simd", simd,
       "--log-level", cfg.logLevel,
+      "--set", `mq.type=${MQ}`,
+      "--set", `kafka.brokerList=${kafkaBrokers()}`,
     ];
     return startDetached({ cmd: py, args, cwd: dir, logFile: this.logFile, pidFile: this.pidFile });
   },
@@ -154,3 +182,5 @@ export const milvus: Service = {
 };
 
 export const milvusAddress = () => serviceUrls.milvus(HOST, cfg.port);
+/** the standalone's folder: its extracted binaries (bin/) and config (configs/), which the second query node shares */
+export const milvusBase = base;

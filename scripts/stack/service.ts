@@ -30,6 +30,8 @@ export interface Service {
   afterReady?: () => Promise<void>;
   /** how long a start may take before it is reported as failed */
   startTimeoutMs: number;
+  /** services that must answer before this one starts (its install runs meanwhile) */
+  after?: readonly Service[];
   /** retry once with another setting when a start failed (Milvus: SIGILL → avx2) */
   retryAfterFailure?: (err: StackError) => boolean;
 }

@@ -10,7 +10,7 @@ import { RedisRateLimiter } from "../stores/redis/rate-limiter";
 import { LeasedRateLimiter } from "../stores/shared/leased-rate-limiter";
 import { RedisPopularity } from "../stores/redis/popularity";
 import { TieredSearchCache } from "../stores/in-process/tiered-cache";
-import { openMilvusIndex } from "../stores/milvus";
+import { openMilvusIndex, replicaSettleMs } from "../stores/milvus";
 import { FreshTailVectorIndex } from "../search/fresh-tail-index";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";
@@ -47,7 +47,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
     createOnnxEmbedder(embedderOptions(config)),
     // opened AND warmed inside the retry: a Milvus that just restarted answers before it has
     // reloaded its collections, and its first searches time out meanwhile
-    waitFor("milvus", () => opened(openMilvusIndex({ address: p.milvusAddress, dimensions: 384, log })), log, STARTUP_TIMEOUT_MS),
+    waitFor("milvus", () => opened(openMilvusIndex({ address: p.milvusAddress, dimensions: 384, replicas: p.milvusReplicas, log })), log, STARTUP_TIMEOUT_MS),
     waitFor(
       "neo4j",
       () => opened(openNeo4jGraph({ uri: p.neo4jUri, user: p.neo4jUser, password: p.neo4jPassword, poolSize: p.neo4jPoolSize, log })),
@@ -71,7 +71,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         writers: [timedWriter(metrics, milvus.writer), timedWriter(metrics, neo4j.writer)],
         dimensions: embedder.dimensions,
         keywordTermDocs: p.keywordTermDocs,
-        outbox: p.freshTail ? { deferredTargets: [milvus.writer.name] } : {},
+        outbox: p.freshTail ? { deferredTargets: [milvus.writer.name], settleMs: { [milvus.writer.name]: replicaSettleMs(p.milvusReplicas, p.milvusGracefulTimeMs) } } : {},
       }),
     log,
     STARTUP_TIMEOUT_MS,

@@ -57,7 +57,7 @@ export async function openReembedRuntime(config: Config, log: Logger): Promise<R
       import("../stores/redis"),
     ]);
     const p = config.production;
-    const milvus = await openMilvusIndex({ address: p.milvusAddress, dimensions: embedder.dimensions, log }).catch((error) => {
+    const milvus = await openMilvusIndex({ address: p.milvusAddress, dimensions: embedder.dimensions, replicas: p.milvusReplicas, log }).catch((error) => {
       throw dimensionsHint(error, embedder.dimensions);
     });
     try {

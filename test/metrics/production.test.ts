@@ -42,7 +42,7 @@ describe.skipIf(!run)("metrics with the real services", () => {
     const embedder = await sharedEmbedder();
     const metrics = createMetrics();
     const log = silentLogger;
-    const milvus = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: "memories_api_tests", dimensions: embedder.dimensions, log });
+    const milvus = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: "memories_api_tests", dimensions: embedder.dimensions, replicas: productionConfig.milvusReplicas, log });
     await milvus.warm();
     const neo4j = await openNeo4jGraph({ uri: productionConfig.neo4jUri, log });
     await neo4j.warm();

@@ -27,7 +27,7 @@ describe.if(run)("fresh tail over milvus (postgres outbox not dispatched)", () =
   let opened: Promise<{ milvus: MilvusIndex; stores: PostgresStores; vectors: FreshTailVectorIndex }> | undefined;
   const open = () =>
     (opened ??= (async () => {
-      const milvus = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: COLLECTION, dimensions: DIMENSIONS, log: silentLogger });
+      const milvus = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: COLLECTION, dimensions: DIMENSIONS, replicas: productionConfig.milvusReplicas, log: silentLogger });
       await milvus.warm();
       const stores = await openPostgresStores({
         url: productionConfig.databaseUrl,

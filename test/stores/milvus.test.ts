@@ -434,6 +434,7 @@ describe("milvus fail-fast after a timeout (no server)", () => {
       collection: "memories",
       timeoutMs: 200,
       loadTimeoutMs: 1000,
+      replicas: 1,
       log: silentLogger,
     });
 

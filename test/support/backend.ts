@@ -97,7 +97,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions, now: opts.now });
     return embeddedBackend(stores, new MemorySearchCache({ maxEntries: 1000 }));
   }
-  const [{ openPostgresStores }, { openMilvusIndex }, { openNeo4jGraph }, { openRedisCache }] = await Promise.all([
+  const [{ openPostgresStores }, { openMilvusIndex, replicaSettleMs }, { openNeo4jGraph }, { openRedisCache }] = await Promise.all([
     import("../../src/stores/postgres"),
     import("../../src/stores/milvus"),
     import("../../src/stores/neo4j"),
@@ -108,7 +108,13 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
   const milvus = await waitFor(
     "milvus",
     async () => {
-      const index = await openMilvusIndex({ address: productionConfig.milvusAddress, collection: "memories_api_tests", dimensions: embedder.dimensions, log });
+      const index = await openMilvusIndex({
+        address: productionConfig.milvusAddress,
+        collection: "memories_api_tests",
+        dimensions: embedder.dimensions,
+        replicas: productionConfig.milvusReplicas,
+        log,
+      });
       await index.warm().catch(async (error) => {
         await index.close();
         throw error;
@@ -135,7 +141,12 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     now: opts.now,
     keywordTermDocs: productionConfig.keywordTermDocs,
     // as production composes it: writes do not wait for Milvus, searches merge its fresh tail
-    outbox: productionConfig.freshTail ? { deferredTargets: [milvus.writer.name] } : {},
+    outbox: productionConfig.freshTail
+      ? {
+          deferredTargets: [milvus.writer.name],
+          settleMs: { [milvus.writer.name]: replicaSettleMs(productionConfig.milvusReplicas, productionConfig.milvusGracefulTimeMs) },
+        }
+      : {},
   });
   const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   await neo4j.warm();

@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--etcd-port", type=int, default=2379)
     ap.add_argument("--simd", default="auto", choices=["auto", "avx512", "avx2", "avx", "sse4_2"])
     ap.add_argument("--log-level", default="warn", choices=["debug", "info", "warn", "error"])
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="one more milvus.yaml setting by its dotted key (repeatable)")
     args = ap.parse_args()
     base = os.path.abspath(args.base)
 
@@ -82,6 +84,14 @@ def main() -> None:
         "dataCoord.ip": "127.0.0.1",
         "dataNode.ip": "127.0.0.1",
     }
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            sys.exit(f"milvus launcher: --set {item!r} is not KEY=VALUE")
+        extra[key] = value
+        # milvus.yaml keys the package's template lacks (kafka.*) reach Milvus as environment
+        # variables, which it matches by the key without dots or underscores, case-insensitively
+        os.environ[key.upper().replace(".", "_")] = value
     for key, value in extra.items():
         cfg.set(key, value)
     try:

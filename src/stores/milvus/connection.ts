@@ -10,6 +10,8 @@ export interface ConnectionOptions {
   timeoutMs: number;
   /** Bound on loading the collection. */
   loadTimeoutMs: number;
+  /** Query-node replicas the collection is loaded with (MILVUS_REPLICAS). */
+  replicas: number;
   log: Logger;
 }
 
@@ -40,6 +42,7 @@ export class MilvusConnection {
   readonly collection: string;
   readonly timeoutMs: number;
   readonly loadTimeoutMs: number;
+  readonly replicas: number;
   private readonly log: Logger;
   /** This process has loaded the collection (warm() finished). */
   warmed = false;
@@ -56,6 +59,7 @@ export class MilvusConnection {
     this.collection = options.collection;
     this.timeoutMs = options.timeoutMs;
     this.loadTimeoutMs = options.loadTimeoutMs;
+    this.replicas = options.replicas;
     this.log = options.log;
     this.client = new MilvusClient({
       address: options.address,
@@ -167,9 +171,11 @@ export class MilvusConnection {
     const started = Date.now();
     await this.call(
       "loadCollection",
-      (timeout) => this.client.loadCollection({ collection_name: this.collection, replica_number: 1, timeout }),
+      (timeout) => this.client.loadCollection({ collection_name: this.collection, replica_number: this.replicas, timeout }),
       { status: itself },
-    );
+    ).catch((error: unknown) => {
+      throw explainedLoadFailure(error, this.collection, this.replicas);
+    });
     for (;;) {
       const state = await this.loadState();
       if (state === LoadState.LoadStateLoaded) return;
@@ -219,4 +225,24 @@ export class MilvusConnection {
     });
     return this.closing;
   }
+}
+
+/** Milvus' own words for a replica count it cannot serve, with what the operator can do. */
+function explainedLoadFailure(error: unknown, collection: string, replicas: number): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const loadedWith = /can't change the replica number.*expected=(\d+)/.exec(message);
+  if (loadedWith !== null) {
+    return new Error(
+      `milvus collection "${collection}" is loaded with ${loadedWith[1]} replica(s) but MILVUS_REPLICAS=${replicas}: ` +
+        `set MILVUS_REPLICAS=${loadedWith[1]}, or release the collection (every worker stopped) so it loads again with ${replicas}`,
+      { cause: error },
+    );
+  }
+  if (/nodes not enough/.test(message)) {
+    return new Error(
+      `MILVUS_REPLICAS=${replicas} needs at least ${replicas} Milvus query nodes, and Milvus has fewer: add query nodes or lower MILVUS_REPLICAS`,
+      { cause: error },
+    );
+  }
+  return error;
 }

@@ -11,6 +11,7 @@ import { searchConsistency, type Visibility } from "./visibility.ts";
 import { MilvusIndexWriter } from "./writer.ts";
 
 export type { Visibility } from "./visibility.ts";
+export { replicaSettleMs } from "./visibility.ts";
 
 export interface MilvusIndexOptions {
   /** `host:port` of Milvus' gRPC endpoint (config: MILVUS_ADDRESS). */
@@ -28,6 +29,8 @@ export interface MilvusIndexOptions {
   loadTimeoutMs?: number;
   /** HNSW search candidate list size, raised to k when smaller (default 64). */
   ef?: number;
+  /** Query-node replicas to load the collection with (default 1; several need a fresh tail: visibility.ts). */
+  replicas?: number;
 }
 
 export interface MilvusIndex {
@@ -65,12 +68,13 @@ export async function openMilvusIndex(options: MilvusIndexOptions): Promise<Milv
     collection,
     timeoutMs: options.timeoutMs ?? 10_000,
     loadTimeoutMs: options.loadTimeoutMs ?? 120_000,
+    replicas: options.replicas ?? 1,
     log,
   });
   try {
     const version = await conn.connect();
     await ensureCollection(conn, options.dimensions, log);
-    log.info("milvus connected", { address: options.address, version, visibility });
+    log.info("milvus connected", { address: options.address, version, visibility, replicas: conn.replicas });
   } catch (error) {
     conn.close();
     throw error;

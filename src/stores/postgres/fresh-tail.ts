@@ -3,6 +3,7 @@ import type { FreshTail, PendingChanges } from "../../ports/fresh-tail.ts";
 import { decodeEmbedding } from "./embedding.ts";
 import type { PgPool } from "./pool.ts";
 import { isoSql, isUuid } from "./rows.ts";
+import { settlingMemoriesSql } from "./settling.ts";
 
 /** Looks pending rows up by (target, collection): a search reads them on every call. */
 export const FRESH_TAIL_MIGRATION = `CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (target, collection_id, memory_id);`;
@@ -20,7 +21,8 @@ interface PendingRow {
  * The fresh tail of one outbox target (the vector index): the memories with an outbox row for
  * it, which the dispatcher has not delivered and confirmed searchable yet (a row is deleted
  * only after the writer's call returned, and the Milvus writer returns once its write is
- * searchable). Their current state comes from `memories`, as the dispatcher would send it.
+ * searchable), and those delivered but still settling on the index's other replicas
+ * (settling.ts). Their current state comes from `memories`, as the dispatcher would send it.
  */
 export class PostgresFreshTail implements FreshTail {
   constructor(
@@ -38,8 +40,9 @@ export class PostgresFreshTail implements FreshTail {
         text: `SELECT p.memory_id AS id,
                       (m.id IS NOT NULL AND (m.expires_at IS NULL OR m.expires_at > $4::timestamptz)) AS present,
                       m.metadata, ${isoSql("m.created_at")} AS created_at, ${isoSql("m.updated_at")} AS updated_at, m.embedding
-               FROM (SELECT DISTINCT memory_id FROM outbox
-                     WHERE target = $1 AND collection_id = $2 AND memory_id IS NOT NULL LIMIT $3) AS p
+               FROM (SELECT memory_id FROM outbox WHERE target = $1 AND collection_id = $2 AND memory_id IS NOT NULL
+                     UNION ${settlingMemoriesSql("$1", "$2")}
+                     LIMIT $3) AS p
                LEFT JOIN memories AS m ON m.collection_id = $2 AND m.id = p.memory_id`,
       },
       [this.target, collectionId, this.maxRows + 1, new Date(this.now()).toISOString()],

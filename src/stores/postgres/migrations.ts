@@ -6,6 +6,7 @@ import { WEBHOOKS_MIGRATION } from "./webhooks.ts";
 import { KEYWORD_INDEX_MIGRATION } from "./keyword-index.ts";
 import { FRESH_TAIL_MIGRATION } from "./fresh-tail.ts";
 import { DEAD_LETTER_MIGRATION } from "./outbox.ts";
+import { SETTLING_MIGRATION } from "./settling.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -109,6 +110,8 @@ export const MIGRATIONS: readonly string[] = [
   FRESH_TAIL_MIGRATION,
   // 11: dead letters of the outbox (a row whose own delivery kept failing is set aside; outbox.ts).
   DEAD_LETTER_MIGRATION,
+  // 12: delivered memories a replicated index may still miss, kept in the fresh tail (settling.ts).
+  SETTLING_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

@@ -8,6 +8,10 @@ import type { PgPool } from "./pool.ts";
 import { isoSql } from "./rows.ts";
 import { Semaphore } from "../shared/semaphore.ts";
 import { DependencyUnavailableError } from "../../domain/errors.ts";
+import { deleteDelivered, purgeSettled } from "./settling.ts";
+
+/** How often the dispatcher forgets memories that have settled (settling.ts). */
+const SETTLED_PURGE_MS = 5_000;
 
 /**
  * The transactional outbox: every write to `memories` / `collections` inserts, in the same
@@ -64,6 +68,11 @@ export interface OutboxOptions {
   deferredTargets?: readonly string[];
   /** Failed deliveries of a row (other than its writer being unavailable) before it is dead-lettered (default 10). */
   maxAttempts?: number;
+  /**
+   * Per deferred target: how long a delivered memory stays in the fresh tail after its writer
+   * returned, for an index whose replicas may lag behind the one that confirmed it (settling.ts).
+   */
+  settleMs?: Readonly<Record<string, number>>;
 }
 
 export type OutboxOp = "upsert" | "delete" | "delete_collection";
@@ -166,6 +175,8 @@ export class Outbox {
   private readonly slots: Semaphore;
   private readonly deferred: ReadonlySet<string>;
   private readonly maxAttempts: number;
+  private readonly settling: ReadonlyMap<string, number>;
+  private lastSettledPurge = 0;
   private stopped = false;
   private loopDone: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -196,6 +207,13 @@ export class Outbox {
     for (const target of this.deferred) {
       if (!byName.has(target)) throw new Error(`deferred target "${target}" is not one of the index writers (${this.targets.join(", ")})`);
     }
+    const settling = new Map<string, number>();
+    for (const [target, ms] of Object.entries(options.settleMs ?? {})) {
+      if (!this.deferred.has(target)) throw new Error(`settling target "${target}" is not a deferred target: only a fresh tail can hold its memories`);
+      if (!(ms >= 0)) throw new RangeError(`settleMs for "${target}" must be >= 0, got ${ms}`);
+      if (ms > 0) settling.set(target, ms);
+    }
+    this.settling = settling;
     if (options.dispatch !== false && this.targets.length > 0) this.loopDone = this.loop();
   }
 
@@ -351,6 +369,7 @@ export class Outbox {
           if (result.claimed === this.batchSize && result.delivered > 0) again = true;
           if (result.skipped > 0) pause = Math.min(pause, 25);
         }
+        await this.purgeSettledNowAndThen();
         if (this.databaseDown) {
           this.databaseDown = false;
           this.log.info("outbox dispatcher reconnected to postgres");
@@ -363,6 +382,12 @@ export class Outbox {
       }
       if (!again && !this.stopped) await this.pause(pause);
     }
+  }
+
+  private async purgeSettledNowAndThen(): Promise<void> {
+    if (this.settling.size === 0 || Date.now() - this.lastSettledPurge < SETTLED_PURGE_MS) return;
+    this.lastSettledPurge = Date.now();
+    await purgeSettled(this.pool);
   }
 
   private pause(ms: number): Promise<void> {
@@ -485,7 +510,7 @@ export class Outbox {
       }),
     );
 
-    if (done.length > 0) await client.query("DELETE FROM outbox WHERE id = ANY ($1::bigint[])", [done]);
+    if (done.length > 0) await deleteDelivered(client, done, this.settling);
     const failedIds = failures.flatMap((f) => f.ids);
     if (failedIds.length > 0) {
       const { rows: updated } = await client.query<{ target: string; collection_id: string; memory_id: string | null; failures: number; last_error: string; dead: boolean }>(
