@@ -12,7 +12,7 @@
  * cross-host consistency) and what it costs, not how it scales.
  */
 import type { Config } from "../src/config";
-import { stackRedisTopologies } from "../scripts/stack/connections.ts";
+import { redisTopologiesIn } from "../scripts/stack/connections.ts";
 import { auth, loaderMeasured, mixSources, RYW_TYPES, rywWriter, toResult, type Ctx, type RywCounts, type ScenarioResult } from "./scenarios";
 
 const HOST_B_PORTS = [8011, 8012];
@@ -21,7 +21,7 @@ const HOST_B_NGINX_PORT = 8100;
 export const TWO_HOST_STARTER_PER_MINUTE = 600;
 
 export const twoHostsClusterEnv = (_base: Config): Record<string, string> => ({
-  REDIS_CLUSTER_NODES: process.env.STACK_REDIS_CLUSTER_NODES ?? stackRedisTopologies().STACK_REDIS_CLUSTER_NODES!,
+  REDIS_CLUSTER_NODES: redisTopologiesIn(process.env).STACK_REDIS_CLUSTER_NODES,
   RATE_LIMIT_STARTER: String(TWO_HOST_STARTER_PER_MINUTE),
 });
 
