@@ -67,6 +67,57 @@ export function normalize(json: OhaJson, tool: LoadResult["tool"]): LoadResult {
   };
 }
 
+const addCounts = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + n;
+};
+
+/**
+ * Loads run at once over the same window (one per host, say) as one: requests, req/s, status
+ * and error counts and the generators' CPU summed; the window is the longest run; the mean is
+ * weighted by answered requests and the max is the largest; tool-specific `extra` is left out.
+ *
+ * Percentiles cannot be merged from summaries (the raw latencies stay in the generator's
+ * process), and averaging them is wrong. Approximation: every percentile from the load with the
+ * highest p99 (the first on a tie), i.e. what a client of the slowest group saw.
+ */
+export function mergeLoads(loads: LoadResult[]): LoadResult {
+  const first = loads[0];
+  if (first === undefined) throw new RangeError("mergeLoads needs at least one load");
+  if (loads.some((l) => l.tool !== first.tool)) throw new RangeError(`mergeLoads: loads of different tools (${loads.map((l) => l.tool).join(", ")})`);
+  // a load with no answers has NaN latencies: never the slowest, never the max
+  const slowest = loads.reduce((worst, l) => (l.latencyMs.p99 > worst.latencyMs.p99 || Number.isNaN(worst.latencyMs.p99) ? l : worst));
+  const maxes = loads.map((l) => l.latencyMs.max).filter((x) => !Number.isNaN(x));
+  const status: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  let answered = 0;
+  let latencySum = 0;
+  let cpu: number | undefined;
+  for (const l of loads) {
+    addCounts(status, l.status);
+    addCounts(errors, l.errors);
+    const n = Object.values(l.status).reduce((a, b) => a + b, 0);
+    if (n > 0) {
+      answered += n;
+      latencySum += n * l.latencyMs.mean;
+    }
+    if (l.clientCpuSeconds !== undefined) cpu = (cpu ?? 0) + l.clientCpuSeconds;
+  }
+  return {
+    tool: first.tool,
+    seconds: Math.max(...loads.map((l) => l.seconds)),
+    requests: loads.reduce((a, l) => a + l.requests, 0),
+    rps: loads.reduce((a, l) => a + l.rps, 0),
+    latencyMs: {
+      ...slowest.latencyMs,
+      mean: answered > 0 ? Math.round((latencySum / answered) * 1e3) / 1e3 : NaN,
+      max: maxes.length > 0 ? Math.max(...maxes) : NaN,
+    },
+    status,
+    errors,
+    ...(cpu !== undefined ? { clientCpuSeconds: cpu } : {}),
+  };
+}
+
 /** Path of a working oha, installing it (minutes) when there is none. */
 export async function ensureOha(log: (line: string) => void = (l) => console.error(l)): Promise<string> {
   if (existsSync(OHA_BIN)) return OHA_BIN;

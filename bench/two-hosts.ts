@@ -12,7 +12,8 @@
  * cross-host consistency) and what it costs, not how it scales.
  */
 import type { Config } from "../src/config";
-import { stackRedisTopologies } from "../scripts/stack/connections.ts";
+import { redisTopologiesIn } from "../scripts/stack/connections.ts";
+import { mergeLoads } from "./oha";
 import { auth, loaderMeasured, mixSources, RYW_TYPES, rywWriter, toResult, type Ctx, type RywCounts, type ScenarioResult } from "./scenarios";
 
 const HOST_B_PORTS = [8011, 8012];
@@ -21,7 +22,7 @@ const HOST_B_NGINX_PORT = 8100;
 export const TWO_HOST_STARTER_PER_MINUTE = 600;
 
 export const twoHostsClusterEnv = (_base: Config): Record<string, string> => ({
-  REDIS_CLUSTER_NODES: process.env.STACK_REDIS_CLUSTER_NODES ?? stackRedisTopologies().STACK_REDIS_CLUSTER_NODES!,
+  REDIS_CLUSTER_NODES: redisTopologiesIn(process.env).STACK_REDIS_CLUSTER_NODES,
   RATE_LIMIT_STARTER: String(TWO_HOST_STARTER_PER_MINUTE),
 });
 
@@ -79,12 +80,10 @@ export async function twoHostsScenario(ctx: Ctx, name: string, title: string): P
 
     const a = toResult(`${name}-one-host`, "the 90/10 mix through host a alone (baseline of this scenario)", `${hostA}/v1/search + /memories`, 100, alone.load, alone.cpu);
     const [onA, onB] = both;
-    const rps = onA!.load.rps + onB!.load.rps;
-    const together = toResult(name, title, `${hostA} + ${hostB}`, 100, { ...onA!.load, rps, requests: onA!.load.requests + onB!.load.requests }, onA!.cpu);
-    // the slower host's percentiles: a user of either host sees at most these
-    together.latency_ms = onA!.load.latencyMs.p99 >= onB!.load.latencyMs.p99 ? onA!.load.latencyMs : onB!.load.latencyMs;
-    for (const [code, n] of Object.entries(onB!.load.status)) together.status[code] = (together.status[code] ?? 0) + n;
-    together.non_2xx = Object.entries(together.status).reduce((sum, [code, n]) => sum + (code.startsWith("2") ? 0 : n), 0);
+    // percentiles: the slower host's (mergeLoads says why)
+    const merged = mergeLoads([onA!.load, onB!.load]);
+    const rps = merged.rps;
+    const together = toResult(name, title, `${hostA} + ${hostB}`, 100, merged, onA!.cpu);
     together.baseline = a.name;
     together.ratio_to_baseline = a.rps > 0 ? Math.round((rps / a.rps) * 1000) / 1000 : undefined;
     const checks = Object.values(ryw.checks).reduce((x, y) => x + y, 0);

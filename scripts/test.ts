@@ -5,7 +5,7 @@
  * with the stack's Redis Cluster in its place. Extra arguments go to `bun test`.
  */
 import { servicesAvailable } from "../test/support/services";
-import { stackRedisTopologies, withStackConnections } from "./stack/connections.ts";
+import { redisTopologiesIn, withStackConnections } from "./stack/connections.ts";
 
 const API_SUITES = ["test/auth", "test/abuse", "test/http", "test/api", "test/routes", "test/search", "test/clients", "test/mcp", "test/e2e", "test/faults", "test/reembed"];
 /** What the search cache, roll-forward, popularity, rate limits and revocations do through Redis. */
@@ -64,7 +64,7 @@ if (production) {
     const clusterCode = await runBunTest("Redis suites again with REDIS_CLUSTER_NODES (three masters)", [...REDIS_SUITES, ...extra], {
       TEST_BACKEND: "production",
       MEMORY_TEST_PRODUCTION: process.env.MEMORY_TEST_PRODUCTION ?? "auto",
-      REDIS_CLUSTER_NODES: process.env.STACK_REDIS_CLUSTER_NODES ?? stackRedisTopologies().STACK_REDIS_CLUSTER_NODES!,
+      REDIS_CLUSTER_NODES: redisTopologiesIn(process.env).STACK_REDIS_CLUSTER_NODES,
     });
     failed ||= clusterCode !== 0;
   }

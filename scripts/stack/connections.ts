@@ -27,11 +27,23 @@ export function stackConnections(): Record<string, string> {
  * and the two-host bench: a server uses one only when REDIS_CLUSTER_NODES or REDIS_SENTINELS
  * (with REDIS_SENTINEL_MASTER) is set to these values; REDIS_URL still gives the password.
  */
-export function stackRedisTopologies(): Record<string, string> {
+export function stackRedisTopologies(): StackRedisTopologies {
   return {
     STACK_REDIS_CLUSTER_NODES: redisClusterNodes(),
     STACK_REDIS_SENTINELS: redisSentinels(),
     STACK_REDIS_SENTINEL_MASTER: config.redis.sentinelMaster,
+  };
+}
+
+export type StackRedisTopologies = Record<"STACK_REDIS_CLUSTER_NODES" | "STACK_REDIS_SENTINELS" | "STACK_REDIS_SENTINEL_MASTER", string>;
+
+/** The topologies' settings as `env` gives them, each the stack's own where `env` lacks it. */
+export function redisTopologiesIn(env: Record<string, string | undefined>): StackRedisTopologies {
+  const stack = stackRedisTopologies();
+  return {
+    STACK_REDIS_CLUSTER_NODES: env.STACK_REDIS_CLUSTER_NODES ?? stack.STACK_REDIS_CLUSTER_NODES,
+    STACK_REDIS_SENTINELS: env.STACK_REDIS_SENTINELS ?? stack.STACK_REDIS_SENTINELS,
+    STACK_REDIS_SENTINEL_MASTER: env.STACK_REDIS_SENTINEL_MASTER ?? stack.STACK_REDIS_SENTINEL_MASTER,
   };
 }
 

@@ -32,7 +32,11 @@ export interface GoneMemory {
  * log stands, and what changed after a position, with the vectors a search needs to rescore it.
  */
 export interface ChangeFeed {
-  /** The collection's last change-log position (0 before its first write). */
+  /**
+   * The collection's last change-log position (0 before its first write), read from the source
+   * of truth at the call, never from a cache: a caller may hand it to MemoryStore.hydrate as
+   * what that read must reflect.
+   */
   head(collectionId: string): Promise<number>;
   /**
    * The memories changed after `afterSeq`, or null when that cannot be told exactly within

@@ -49,11 +49,20 @@ export interface MemoryStore {
     opts?: KeywordOptions,
   ): Promise<Hit[]>;
   /** The memories with these ids, in the order given; missing ids are skipped. */
-  hydrate(collectionId: string, ids: string[]): Promise<Memory[]>;
+  hydrate(collectionId: string, ids: string[], opts?: HydrateOptions): Promise<Memory[]>;
   /**
    * Of `ids`, those of the collection's memories that pass `filter`, in the order given (missing
    * ids are skipped): the filter applied inside the store, so a caller holding candidates from
    * elsewhere (graph search) never loads memories only to drop them.
    */
   matchingIds(collectionId: string, ids: string[], filter: SearchFilter): Promise<string[]>;
+}
+
+export interface HydrateOptions {
+  /**
+   * The collection's change-log position (ChangeFeed.head), read by the caller after every write
+   * this read must reflect: an adapter that reads from a replica once it has replayed that far
+   * uses it instead of looking the position up again. Absent: the adapter looks it up if it needs it.
+   */
+  changeHead?: number;
 }

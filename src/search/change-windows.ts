@@ -45,6 +45,7 @@ export class ChangeWindows implements ChangeFeed {
     private readonly options: ChangeWindowOptions = CHANGE_WINDOW_DEFAULTS,
   ) {}
 
+  // never from the window: the search hands the head to hydration as what it must reflect
   head(collectionId: string): Promise<number> {
     return this.inner.head(collectionId);
   }

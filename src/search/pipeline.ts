@@ -246,12 +246,12 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
       }
       return retrievers[request.search_type]({ collectionId: request.collection_id, query: request.query, k: n, filter, queryVector });
     };
+    // the head read for roll-forward, on the source of truth after this request arrived: what
+    // hydration must reflect, so a store routing it to a replica need not read the head again
+    const known = () => (head === null ? undefined : { changeHead: head });
     let requested = k;
     let hits = await retrieve(k);
-    let memories = await deps.memories.hydrate(
-      request.collection_id,
-      hits.map((h) => h.id),
-    );
+    let memories = await deps.memories.hydrate(request.collection_id, hits.map((h) => h.id), known());
     // Hydration drops what the source of truth no longer shows: deleted meanwhile, or expired
     // and not yet purged from the index. When that leaves the answer short, ask once for as
     // many more as were dropped.
@@ -259,7 +259,7 @@ export function createSearchPipeline(deps: SearchPipelineDeps) {
     if (dropped > 0 && hits.length >= k && memories.length < request.top_k) {
       requested = k + dropped;
       hits = await retrieve(requested);
-      memories = await deps.memories.hydrate(request.collection_id, hits.map((h) => h.id));
+      memories = await deps.memories.hydrate(request.collection_id, hits.map((h) => h.id), known());
     }
     const paths = new Map(hits.flatMap((h) => (h.path ? [[h.id, h.path] as const] : [])));
     const byId = new Map(memories.map((m) => [m.id, m]));

@@ -30,17 +30,19 @@ const topologies: { name: string; services: ("redis-cluster" | "redis-sentinel")
   {
     name: "Redis Cluster",
     services: ["redis-cluster"],
-    topology: () => topologyOf({ REDIS_CLUSTER_NODES: redisTopologyEnv.STACK_REDIS_CLUSTER_NODES }),
+    topology: () => topologyOf({ REDIS_CLUSTER_NODES: redisTopologyEnv().STACK_REDIS_CLUSTER_NODES }),
   },
   {
     name: "Redis through Sentinel",
     services: ["redis-sentinel"],
-    topology: () =>
-      topologyOf({
-        REDIS_SENTINELS: redisTopologyEnv.STACK_REDIS_SENTINELS,
-        REDIS_SENTINEL_MASTER: redisTopologyEnv.STACK_REDIS_SENTINEL_MASTER,
+    topology: () => {
+      const { STACK_REDIS_SENTINELS, STACK_REDIS_SENTINEL_MASTER } = redisTopologyEnv();
+      return topologyOf({
+        REDIS_SENTINELS: STACK_REDIS_SENTINELS,
+        REDIS_SENTINEL_MASTER: STACK_REDIS_SENTINEL_MASTER,
         ...(sentinelPassword ? { REDIS_SENTINEL_PASSWORD: decodeURIComponent(sentinelPassword) } : {}),
-      }),
+      });
+    },
   },
 ];
 
@@ -113,7 +115,7 @@ describe.if(clusterUp)("Redis Cluster: keys spread over the masters, each script
   });
 
   test("popularity of 30 collections lands on more than one master, and every record and top answers", async () => {
-    const opened = await connected(topologyOf({ REDIS_CLUSTER_NODES: redisTopologyEnv.STACK_REDIS_CLUSTER_NODES }));
+    const opened = await connected(topologyOf({ REDIS_CLUSTER_NODES: redisTopologyEnv().STACK_REDIS_CLUSTER_NODES }));
     expect(opened).toBeInstanceOf(Cluster);
     client = opened as Cluster;
     expect(client.nodes("master").length).toBeGreaterThanOrEqual(3);
@@ -127,7 +129,7 @@ describe.if(clusterUp)("Redis Cluster: keys spread over the masters, each script
   });
 
   test("a script whose keys are on different slots is refused by the cluster: why the keys carry hash tags", async () => {
-    client ??= (await connected(topologyOf({ REDIS_CLUSTER_NODES: redisTopologyEnv.STACK_REDIS_CLUSTER_NODES }))) as Cluster;
+    client ??= (await connected(topologyOf({ REDIS_CLUSTER_NODES: redisTopologyEnv().STACK_REDIS_CLUSTER_NODES }))) as Cluster;
     // two keys without a shared tag, chosen to hash to different slots
     const a = `${prefix}a`;
     let b = `${prefix}b`;
@@ -147,7 +149,7 @@ describe.if(sentinelUp)("Redis through Sentinel: the master is found by name", (
       {
         kind: "sentinel",
         url: productionConfig.redisUrl,
-        sentinels: redisTopologyEnv.STACK_REDIS_SENTINELS.split(",").map((hp) => ({ host: hp.split(":")[0]!, port: Number(hp.split(":")[1]) })),
+        sentinels: redisTopologyEnv().STACK_REDIS_SENTINELS.split(",").map((hp) => ({ host: hp.split(":")[0]!, port: Number(hp.split(":")[1]) })),
         master: "no-such-master",
         sentinelPassword: sentinelPassword ? decodeURIComponent(sentinelPassword) : undefined,
       },

@@ -6,17 +6,17 @@
  */
 import { connect } from "node:net";
 import { DEFAULTS, loadConfig, serviceUrls } from "../../src/config";
+import { redisTopologiesIn, type StackRedisTopologies } from "../../scripts/stack/connections.ts";
 
 export type Service = "postgres" | "postgres-replica" | "redis" | "milvus" | "neo4j" | "redis-cluster" | "redis-sentinel";
 
 const config = loadConfig({ ...process.env, MEMORY_MODE: "embedded" });
 
-/** Where the stack's Redis Cluster and Sentinel are (scripts/stack/connections.ts fills these in for `bun run test`). */
-export const redisTopologyEnv = {
-  STACK_REDIS_CLUSTER_NODES: process.env.STACK_REDIS_CLUSTER_NODES ?? "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003",
-  STACK_REDIS_SENTINELS: process.env.STACK_REDIS_SENTINELS ?? "127.0.0.1:26379",
-  STACK_REDIS_SENTINEL_MASTER: process.env.STACK_REDIS_SENTINEL_MASTER ?? "memory-api",
-};
+/**
+ * Where the stack's Redis Cluster and Sentinel are: the STACK_REDIS_* variables where set (`bun
+ * run test` sets them), else the stack's own settings.
+ */
+export const redisTopologyEnv = (): StackRedisTopologies => redisTopologiesIn(process.env);
 
 /**
  * The hot standby the replica suites read from: the first of DATABASE_REPLICA_URLS (what
@@ -43,9 +43,9 @@ function address(service: Service): { host: string; port: number } {
     case "neo4j":
       return parse(p.neo4jUri, 7687);
     case "redis-cluster":
-      return parse(redisTopologyEnv.STACK_REDIS_CLUSTER_NODES.split(",")[0]!, 7001);
+      return parse(redisTopologyEnv().STACK_REDIS_CLUSTER_NODES.split(",")[0]!, 7001);
     case "redis-sentinel":
-      return parse(redisTopologyEnv.STACK_REDIS_SENTINELS.split(",")[0]!, 26379);
+      return parse(redisTopologyEnv().STACK_REDIS_SENTINELS.split(",")[0]!, 26379);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Memory, MemoryPatch, MemoryWrite, Page } from "../../domain/memory.ts";
 import type { Hit, KeywordOptions, SearchFilter } from "../../domain/search.ts";
-import type { MemoryStore } from "../../ports/memory-store.ts";
+import type { HydrateOptions, MemoryStore } from "../../ports/memory-store.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { pageOfRows } from "../shared/page.ts";
 import { assertEmbedding, clampCount, assertPatchEmbedded } from "../shared/checks.ts";
@@ -594,7 +594,7 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     return candidates.filter((id) => found.has(id));
   }
 
-  async hydrate(collectionId: string, ids: string[]): Promise<Memory[]> {
+  async hydrate(collectionId: string, ids: string[], opts: HydrateOptions = {}): Promise<Memory[]> {
     if (ids.length === 0 || !isUuid(collectionId)) return [];
     // No stored id holds U+0000 (PostgreSQL text cannot), so such an id is simply missing.
     if (ids.some((id) => id.includes("\u0000"))) ids = ids.filter((id) => !id.includes("\u0000"));
@@ -609,6 +609,8 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
                ORDER BY h.ord`,
       },
       [collectionId, ids, this.nowIso()],
+      // 0 is also "no head row", which the router must see as such (no_head): it reads that itself
+      opts.changeHead !== undefined && opts.changeHead > 0 ? { primaryHead: BigInt(opts.changeHead) } : undefined,
     );
     return rows.map(toMemory);
   }

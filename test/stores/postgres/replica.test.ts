@@ -17,8 +17,16 @@ import { createMetrics } from "../../../src/metrics/metrics.ts";
 import type { MemoryWrite } from "../../../src/domain/memory.ts";
 import { MATCH_ALL } from "../../../src/domain/search.ts";
 import { openPostgresStores, type PostgresStores } from "../../../src/stores/postgres/index.ts";
-import { PgPool } from "../../../src/stores/postgres/pool.ts";
+import { PgPool, type Sql } from "../../../src/stores/postgres/pool.ts";
 import { type ReadCount, ReplicaReads } from "../../../src/stores/postgres/replica-reads.ts";
+import { PostgresMemoryStore } from "../../../src/stores/postgres/memories.ts";
+import { PostgresChangeFeed } from "../../../src/stores/postgres/change-feed.ts";
+import { Outbox } from "../../../src/stores/postgres/outbox.ts";
+import { MemorySearchCache } from "../../../src/stores/in-process/cache.ts";
+import { ChangeWindows } from "../../../src/search/change-windows.ts";
+import { createSearchPipeline } from "../../../src/search/pipeline.ts";
+import type { Embedder } from "../../../src/ports/embedder.ts";
+import { modelKeyOf } from "../../../src/domain/embedding-model.ts";
 import { productionConfig, replicaUrl, servicesAvailable } from "../../support/services.ts";
 import { silentServer } from "../../support/silent-server.ts";
 import { dropSchema, RUN_ID } from "../service-setup.ts";
@@ -44,6 +52,24 @@ function gained(before: Record<string, number>, after: Record<string, number>): 
   const out: Record<string, number> = {};
   for (const [key, n] of Object.entries(after)) if (n - (before[key] ?? 0) > 0) out[key] = n - (before[key] ?? 0);
   return out;
+}
+
+/** The pool, counting the statements it runs that read a collection's change-log head. */
+function countingHeadReads(pool: PgPool): { pool: PgPool; headReads: () => number } {
+  let n = 0;
+  const counting = new Proxy(pool, {
+    get(target, prop) {
+      if (prop === "query") {
+        return (sql: Sql, values?: unknown[]) => {
+          if ((typeof sql === "string" ? sql : sql.text).includes("memory_change_heads")) n++;
+          return target.query(sql, values);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { pool: counting, headReads: () => n };
 }
 
 /** A TCP port nothing listens on (bound, then closed). */
@@ -177,6 +203,60 @@ describe.skipIf(!run)("postgres read replicas", () => {
     expect(await reader.memories.hydrate(paused.id, ["new"])).toEqual([]);
     const reads = gained(before, counted(reader));
     expect(reads).toEqual({ "replica/caught_up": 2 });
+  });
+
+  test("a semantic search reads the collection's head on the primary once: its hydration, routed by that head, reads only the replica's", async () => {
+    const owner = `owner_${RUN_ID}`;
+    const embedder: Embedder = { model: "fixed", dimensions: DIMENSIONS, embed: async (texts) => texts.map(() => vector(1)), close: async () => {} };
+    const c = await writer.collections.create(owner, { name: "search-head", description: null, embedding_model: modelKeyOf(embedder) });
+    await writer.memories.upsert(c.id, [memory("a", "the quick brown fox", 1), memory("b", "a lazy dog sleeps", 2)]);
+    await replayed();
+
+    // one worker's search path, as the production runtime wires it, its primary pool counted
+    const primaryPool = new PgPool({ url: PRIMARY, schema: SCHEMA, poolSize: 2, log: silentLogger });
+    const { pool: counted, headReads } = countingHeadReads(primaryPool);
+    const reads = new ReplicaReads(counted, [{ url: replicaUrl, pool: new PgPool({ url: replicaUrl, schema: SCHEMA, poolSize: 1, log: silentLogger }) }], silentLogger);
+    const memories = new PostgresMemoryStore(counted, new Outbox(counted, [], silentLogger), DIMENSIONS, { reads });
+    const cache = new MemorySearchCache();
+    const pipeline = createSearchPipeline({
+      collections: writer.collections,
+      memories,
+      vectors: { search: async () => [{ id: "a", score: 0.9 }, { id: "b", score: 0.8 }] },
+      cache,
+      embedder,
+      log: silentLogger,
+      cacheTtlSeconds: 60,
+      hybridCandidates: 10,
+      changeFeed: new ChangeWindows(new PostgresChangeFeed(counted, Date.now)),
+      rollForward: { margin: 2, maxChanges: 50 },
+    });
+    const search = async (query: string) => {
+      const before = headReads();
+      const { body } = await pipeline.search({ userId: owner, tier: "free", exp: Number.POSITIVE_INFINITY }, { query, collection_id: c.id, top_k: 2, search_type: "semantic", rerank: false });
+      return { contents: (JSON.parse(body) as { results: { content: string }[] }).results.map((r) => r.content), headReads: headReads() - before };
+    };
+    try {
+      // a routed read that knows no head reads the primary's itself (the count sees it)
+      let before = headReads();
+      expect(await memories.hydrate(c.id, ["a"])).toHaveLength(1);
+      expect(headReads() - before).toBe(1);
+
+      expect(await search("fox")).toEqual({ contents: ["the quick brown fox", "a lazy dog sleeps"], headReads: 1 });
+      expect(reads.stats()).toEqual([{ target: "replica", reason: "caught_up", count: 2 }]);
+
+      // replay paused: the head the search read is past the replica's, so hydration still sees the write
+      await pauseReplay();
+      try {
+        await writer.memories.patch(c.id, "a", { content: "the quick brown fox jumped", embedding: vector(1) });
+        expect(await search("fox again")).toEqual({ contents: ["the quick brown fox jumped", "a lazy dog sleeps"], headReads: 1 });
+        expect(reads.stats()).toContainEqual({ target: "primary", reason: "behind", count: 1 });
+      } finally {
+        await resumeReplay();
+      }
+    } finally {
+      cache.close();
+      await Promise.all([reads.close(), primaryPool.close()]);
+    }
   });
 
   test("the choice is counted in memory_api_postgres_reads_total{target,reason}", async () => {
