@@ -25,6 +25,7 @@ import { evaluateFindings, evaluateTargets, RESULTS_DIR, writeReport, type RunRe
 import { SCENARIOS, SCENARIO_NAMES, type Ctx, type Scenario, type ScenarioResult } from "./scenarios";
 import { machine, startMeter } from "./system";
 import { mintToken } from "./tokens";
+import { releaseIfOtherReplicaCount } from "./milvus-replicas";
 import { withStackConnections } from "../scripts/stack/connections.ts";
 
 const say = (line: string) => console.error(line);
@@ -224,6 +225,9 @@ async function main(): Promise<void> {
     // A standby on the same two cores only takes from the primary's box (the mix served 184
     // req/s with it, 259-286 without: bench/experiments/replica-on-one-box.md); BENCH_PG_REPLICA=1 keeps it.
     ...(process.env.BENCH_PG_REPLICA === "1" ? {} : { DATABASE_REPLICA_URLS: "" }),
+    // Likewise the stack's second Milvus query node shares the same cores: one replica unless
+    // BENCH_MILVUS_REPLICAS says otherwise (docs/production.md, "Milvus query-node replicas").
+    MILVUS_REPLICAS: process.env.BENCH_MILVUS_REPLICAS ?? "1",
     MEMORY_MODE: "production",
     JWT_SECRET: secret,
     CLUSTER_WORKERS: String(WORKER_PORTS.length),
@@ -265,12 +269,14 @@ async function main(): Promise<void> {
   const useCluster = async (overrides: Record<string, string>): Promise<Child> => {
     if (cluster && sameOverrides(overrides, clusterOverrides)) return cluster;
     const env = { ...clusterEnv, ...overrides };
-    checkedConfig(env); // a bad override fails here, before the running cluster is stopped
+    const checked = checkedConfig(env); // a bad override fails here, before the running cluster is stopped
     if (cluster) {
       say("cluster: restarting with other settings (SIGTERM, workers drain)");
       await stopChild(cluster);
       cluster = undefined;
     }
+    const released = await releaseIfOtherReplicaCount(checked.production.milvusAddress, "memories", checked.production.milvusReplicas);
+    if (released !== undefined) say(`cluster: released the Milvus collection (loaded with ${released} replicas) to load it with ${checked.production.milvusReplicas}`);
     const logName = clusterLogs.length ? `cluster-${clusterLogs.length + 1}` : "cluster";
     clusterLogs.push(logName);
     const settings = Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(" ");

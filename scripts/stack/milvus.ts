@@ -36,7 +36,11 @@ function setAsideDataOfAnotherQueue(): void {
   if (written === MQ) return;
   const aside = `${dataDir}.${written}-${Date.now()}`;
   renameSync(dataDir, aside);
-  say("milvus", `data under ${dataDir} was written with ${written}; the stack's Milvus now uses ${MQ}: moved it to ${aside} and starting empty`);
+  say(
+    "milvus",
+    `data under ${dataDir} was written with ${written}; the stack's Milvus now uses ${MQ}: moved it to ${aside} and starting empty ` +
+      "(refill it from PostgreSQL with `bun run outbox:replay --reindex --target milvus` once workers run)",
+  );
 }
 
 let simd: string = cfg.simd;

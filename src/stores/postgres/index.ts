@@ -87,7 +87,7 @@ export interface PostgresStores {
    * backlog() and deadLetters() for metrics, replay() to queue dead letters again, kick() to
    * dispatch now, round(target) for one delivery round, drain(timeoutMs) for tests and shutdown.
    */
-  outbox: Pick<Outbox, "backlog" | "deadLetters" | "replay" | "kick" | "round" | "drain" | "targets">;
+  outbox: Pick<Outbox, "backlog" | "deadLetters" | "replay" | "reindex" | "kick" | "round" | "drain" | "targets">;
   /** Reads of list, keyword search and hydrate so far, by where they ran and why (metrics). */
   readStats(): ReadCount[];
   /** Opens up to `n` connections (default: the pool size) before traffic; returns how many are open. */

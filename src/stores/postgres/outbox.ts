@@ -9,6 +9,7 @@ import { isoSql } from "./rows.ts";
 import { Semaphore } from "../shared/semaphore.ts";
 import { DependencyUnavailableError } from "../../domain/errors.ts";
 import { deleteDelivered, purgeSettled } from "./settling.ts";
+import { queueReindex, type ReindexOptions } from "./reindex.ts";
 
 /** How often the dispatcher forgets memories that have settled (settling.ts). */
 const SETTLED_PURGE_MS = 5_000;
@@ -283,6 +284,14 @@ export class Outbox {
   /** Puts dead-lettered rows back in the queue and wakes the dispatcher; returns how many. */
   async replay(filter: { target?: string; collectionId?: string } = {}): Promise<number> {
     const n = await replayDeadLetters(this.pool, filter);
+    if (n > 0) this.kick();
+    return n;
+  }
+
+  /** Queues every memory again for `target` (reindex.ts): rebuilds an index that lost its data. */
+  async reindex(target: string, options: ReindexOptions = {}): Promise<number> {
+    if (!this.writers.has(target)) throw new Error(`no index writer is named "${target}" (${this.targets.join(", ")})`);
+    const n = await queueReindex(this.pool, target, options);
     if (n > 0) this.kick();
     return n;
   }

@@ -239,6 +239,34 @@ describe.if(run)("postgres transactional outbox", () => {
     expect(await stores.outbox.backlog()).toEqual({ recorder: 0 });
   });
 
+  test("reindex: an index that lost its data gets every memory's current state again, in batches, one collection or all", async () => {
+    const writer = new RecordingWriter();
+    const stores = await open(writer, { outbox: { dispatch: false } });
+    const c = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "reindex", description: null });
+    const other = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "reindex other", description: null });
+    await stores.memories.upsert(c.id, Array.from({ length: 23 }, (_, i) => item(`m${i}`, `memory ${i}`, i)));
+    await stores.memories.upsert(other.id, [item("x", "x-ray", 99)]);
+    await stores.memories.upsert(c.id, [item("m3", "memory 3, edited", 3)]);
+    await stores.memories.delete(c.id, "m4");
+    expect(await stores.outbox.drain(10_000)).toBe(true);
+    writer.shared.memories.clear(); // the index lost everything
+
+    const progress: number[] = [];
+    expect(await stores.outbox.reindex("recorder", { collectionId: c.id, batchSize: 5, onProgress: (n) => progress.push(n) })).toBe(22);
+    expect(progress).toEqual([5, 10, 15, 20, 22]);
+    expect(await stores.outbox.backlog()).toEqual({ recorder: 22 });
+    expect(await stores.outbox.drain(10_000)).toBe(true);
+    const rebuilt = writer.collection(c.id);
+    expect([...rebuilt.keys()].sort()).toEqual(Array.from({ length: 23 }, (_, i) => `m${i}`).filter((id) => id !== "m4").sort());
+    expect(rebuilt.get("m3")!.content).toBe("memory 3, edited");
+    expect(writer.collection(other.id).size).toBe(0); // only the collection asked for
+
+    expect(await stores.outbox.reindex("recorder")).toBeGreaterThanOrEqual(23); // every collection (others of this schema too)
+    expect(await stores.outbox.drain(10_000)).toBe(true);
+    expect([...writer.collection(other.id).keys()]).toEqual(["x"]);
+    await expect(stores.outbox.reindex("nonexistent")).rejects.toThrow('no index writer is named "nonexistent"');
+  });
+
   test("a writer that is unavailable never dead-letters anything, however often it fails", async () => {
     const writer = new RecordingWriter();
     const stores = await open(writer, { outbox: { dispatch: false, maxAttempts: 2 } });
