@@ -27,6 +27,14 @@ export interface GraphFacts {
   relations: FactRelation[];
 }
 
+/**
+ * Co-occurrence edges join only the first this-many entities of a memory (its facts' order: the
+ * client's entities, then the text's in order of mention), so one memory adds at most 120
+ * edges, not the 2,016 of 64 entities: a long memory cannot make every write of its collection's
+ * graph slow. Relations are not capped here (MAX_FACT_RELATIONS bounds them).
+ */
+export const MAX_CO_OCCURRING_ENTITIES = 16;
+
 /** What the source of truth stores with a memory: the facts, and what the client supplied. */
 export interface MemoryGraph extends GraphFacts {
   supplied?: GraphInput;

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test } from "bun:test";
 import { graphFacts } from "../../src/graph/extract.ts";
 import { normaliseName } from "../../src/graph/normalise.ts";
-import type { GraphInput, GraphPath } from "../../src/domain/graph.ts";
+import { type GraphInput, type GraphPath, MAX_CO_OCCURRING_ENTITIES } from "../../src/domain/graph.ts";
 import type { MemoryWrite } from "../../src/domain/memory.ts";
 import type { CollectionStore } from "../../src/ports/collection-store.ts";
 import type { GraphStore } from "../../src/ports/graph-store.ts";
@@ -107,6 +107,23 @@ export function runGraphStoreContract(name: string, factory: GraphFactory): void
         "carol LIVES_IN(1)>madrid",
         "carol MOVED_TO(1)>berlin",
       ]);
+    });
+
+    test("co-occurrence joins only a memory's first 16 entities; relations beyond them still count", async () => {
+      const entities = Array.from({ length: 20 }, (_, i) => ({ name: `e${String(i).padStart(2, "0")}`, type: "thing" }));
+      await write(mem("wide", "a memory naming many things", { entities, relations: [{ source: "e00", relation: "NEXT_TO", target: "e19" }] }));
+      const coOccurring = (await f.graph.neighbours(cid, "e00", 100)).filter((n) => n.relation === "CO_OCCURS").map((n) => n.name).sort();
+      expect(coOccurring).toEqual(entities.slice(1, MAX_CO_OCCURRING_ENTITIES).map((e) => e.name));
+      expect(await f.graph.neighbours(cid, "e17", 100)).toEqual([]);
+      expect(await f.graph.neighbours(cid, "e19", 100)).toEqual([
+        { name: "e00", display: "e00", type: "thing", relation: "NEXT_TO", direction: "in", weight: 1 },
+      ]);
+      expect((await f.graph.findEntities(cid, ["e17"]))[0]).toMatchObject({ name: "e17", mentions: 1 }); // still an entity of the memory
+
+      // an update that reorders the entities moves the cap with them
+      await write(mem("wide", "a memory naming many things", { entities: [...entities].reverse() }));
+      expect((await f.graph.neighbours(cid, "e19", 100)).filter((n) => n.relation === "CO_OCCURS")).toHaveLength(MAX_CO_OCCURRING_ENTITIES - 1);
+      expect(await f.graph.neighbours(cid, "e00", 100)).toEqual([]);
     });
 
     test("a delete removes the memory's mentions, edges and orphaned entities", async () => {

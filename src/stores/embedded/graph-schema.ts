@@ -44,3 +44,15 @@ export const graphMigration: Migration = (db) => {
       AND NOT EXISTS (SELECT 1 FROM graph_mentions AS g WHERE g.collection_id = old.collection_id AND g.entity = old.entity);
   END`);
 };
+
+/**
+ * Migration 10: each mention's position among its memory's entities, so co-occurrence joins only
+ * the first MAX_CO_OCCURRING_ENTITIES (domain/graph.ts), as the Neo4j writer does. Existing rows
+ * take their position from the memory's stored facts.
+ */
+export const mentionPositionMigration: Migration = (db) => {
+  db.run(`ALTER TABLE graph_mentions ADD COLUMN position INTEGER NOT NULL DEFAULT 0`);
+  db.run(`UPDATE graph_mentions SET position = coalesce((
+      SELECT min(j.key) FROM memories AS m, json_each(m.graph, '$.entities') AS j
+      WHERE m.seq = graph_mentions.memory_seq AND json_extract(j.value, '$.name') = graph_mentions.entity), 0)`);
+};

@@ -1,7 +1,7 @@
 import type { Database } from "bun:sqlite";
 import { decodeEntityCursor, entityPage } from "../../domain/entity-cursor.ts";
 import { clampCount } from "../shared/checks.ts";
-import { type EntityInfo, GRAPH_CO_OCCURS, type GraphPath, type GraphStep, type Neighbour } from "../../domain/graph.ts";
+import { type EntityInfo, GRAPH_CO_OCCURS, type GraphPath, type GraphStep, MAX_CO_OCCURRING_ENTITIES, type Neighbour } from "../../domain/graph.ts";
 import type { Page } from "../../domain/memory.ts";
 import type { GraphStore } from "../../ports/graph-store.ts";
 
@@ -21,8 +21,9 @@ const EDGES = `
       WHERE r.collection_id = ?1 AND r.target IN (SELECT name FROM near) GROUP BY r.target, r.source, r.relation
     UNION ALL
     SELECT a.entity, b.entity, '${GRAPH_CO_OCCURS}', 0, count(*) FROM graph_mentions AS a
-      JOIN graph_mentions AS b ON b.memory_seq = a.memory_seq AND b.entity <> a.entity
-      WHERE a.collection_id = ?1 AND a.entity IN (SELECT name FROM near) GROUP BY a.entity, b.entity
+      JOIN graph_mentions AS b ON b.memory_seq = a.memory_seq AND b.entity <> a.entity AND b.position < ${MAX_CO_OCCURRING_ENTITIES}
+      WHERE a.collection_id = ?1 AND a.entity IN (SELECT name FROM near) AND a.position < ${MAX_CO_OCCURRING_ENTITIES}
+      GROUP BY a.entity, b.entity
   ),
   ranked AS (
     SELECT src, dst, relation, reverse, weight,

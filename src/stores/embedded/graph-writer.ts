@@ -20,8 +20,9 @@ export class EmbeddedGraphWriter {
     this.dropMentions = db.prepare<null, [number, string]>(
       "DELETE FROM graph_mentions WHERE memory_seq = ? AND entity NOT IN (SELECT value FROM json_each(?))",
     );
-    this.insertMention = db.prepare<null, [number, string, string]>(
-      "INSERT OR IGNORE INTO graph_mentions (memory_seq, collection_id, entity) VALUES (?, ?, ?)",
+    this.insertMention = db.prepare<null, [number, string, string, number]>(
+      `INSERT INTO graph_mentions (memory_seq, collection_id, entity, position) VALUES (?, ?, ?, ?)
+       ON CONFLICT (memory_seq, entity) DO UPDATE SET position = excluded.position`,
     );
     this.dropRelations = db.prepare<null, [number]>("DELETE FROM graph_relations WHERE memory_seq = ?");
     this.insertRelation = db.prepare<null, [number, string, string, string, string]>(
@@ -34,7 +35,9 @@ export class EmbeddedGraphWriter {
     const entities = facts?.entities ?? [];
     for (const e of entities) this.insertEntity.run(collectionId, e.name, e.display, e.type);
     this.dropMentions.run(seq, JSON.stringify(entities.map((e) => e.name)));
-    for (const e of entities) this.insertMention.run(seq, collectionId, e.name);
+    const positions = new Map<string, number>();
+    for (const e of entities) if (!positions.has(e.name)) positions.set(e.name, positions.size);
+    for (const [name, position] of positions) this.insertMention.run(seq, collectionId, name, position);
     this.dropRelations.run(seq);
     for (const r of facts?.relations ?? []) this.insertRelation.run(seq, collectionId, r.source, r.relation, r.target);
   }

@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { graphMigration } from "./graph-schema.ts";
+import { graphMigration, mentionPositionMigration } from "./graph-schema.ts";
 import { apiKeysMigration } from "./api-keys.ts";
 import { changeLogMigration } from "./change-log.ts";
 import { embeddingModelMigration } from "./embedding-model-schema.ts";
@@ -121,4 +121,6 @@ export const MIGRATIONS: readonly Migration[] = [
   webhooksMigration,
   // 9: one keyword (FTS5) index a collection instead of one for all (keyword-index.ts).
   perCollectionKeywordMigration,
+  // 10: a mention's position among its memory's entities: the co-occurrence cap (graph-schema.ts).
+  mentionPositionMigration,
 ];

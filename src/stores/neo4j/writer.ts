@@ -1,5 +1,5 @@
 import neo4j, { type Driver } from "neo4j-driver";
-import type { GraphFacts } from "../../domain/graph.ts";
+import { type GraphFacts, MAX_CO_OCCURRING_ENTITIES } from "../../domain/graph.ts";
 import type { IndexedMemory, IndexWriter } from "../../ports/index-writer.ts";
 import { contentHash } from "./content-hash.ts";
 import { DELETE, DELETE_COLLECTION_BATCHES, DELETE_COLLECTION_NODE, UPSERT } from "./cypher.ts";
@@ -8,12 +8,19 @@ import { translated } from "./errors.ts";
 /** Rows per UNWIND transaction (each may carry up to 64 entities and their pairs). */
 const BATCH = 200;
 
-/** A memory's graph facts as the Cypher rows carry them; co-occurring pairs in name order. */
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * A memory's graph facts as the Cypher rows carry them; co-occurring pairs (among its first
+ * MAX_CO_OCCURRING_ENTITIES entities) in name order.
+ */
 function graphRow(facts: GraphFacts | null | undefined) {
-  const entities = [...new Map((facts?.entities ?? []).map((e) => [e.name, e])).values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const distinct = [...new Map((facts?.entities ?? []).map((e) => [e.name, e])).values()];
+  const entities = [...distinct].sort(byName);
+  const coOccurring = distinct.slice(0, MAX_CO_OCCURRING_ENTITIES).sort(byName);
   const pairs: [string, string][] = [];
-  for (let i = 0; i < entities.length; i++) {
-    for (let j = i + 1; j < entities.length; j++) pairs.push([entities[i]!.name, entities[j]!.name]);
+  for (let i = 0; i < coOccurring.length; i++) {
+    for (let j = i + 1; j < coOccurring.length; j++) pairs.push([coOccurring[i]!.name, coOccurring[j]!.name]);
   }
   const names = new Set(entities.map((e) => e.name));
   // each (source, relation, target) once: a memory counts once toward an edge's weight
