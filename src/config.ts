@@ -200,6 +200,11 @@ export interface Config {
     freshTail: boolean;
     /** Most pending memories one search merges from the fresh tail. */
     freshTailMaxRows: number;
+    /**
+     * Writes are acknowledged without waiting for Neo4j: its rows are delivered in batches, and a
+     * graph read first delivers its collection's pending ones. false = each write waits for Neo4j.
+     */
+    graphDeferred: boolean;
   };
 }
 
@@ -421,6 +426,7 @@ export function loadConfig(env: Env = process.env): Config {
       keywordTermDocs: r.int("KEYWORD_TERM_DOCS", 1000, 0, 10_000_000),
       freshTail: r.bool("FRESH_TAIL", true),
       freshTailMaxRows: r.int("FRESH_TAIL_MAX_ROWS", 2000, 1, 100_000),
+      graphDeferred: r.bool("GRAPH_DEFERRED", true),
     },
   };
   const production = config.production;

@@ -75,6 +75,12 @@ describe("config", () => {
     expect(loadConfig({ MILVUS_REPLICAS: "1", FRESH_TAIL: "false" }).production.freshTail).toBe(false);
   });
 
+  test("graph writes: deferred to graph reads unless GRAPH_DEFERRED=false", () => {
+    expect(loadConfig({}).production.graphDeferred).toBe(true);
+    expect(loadConfig({ GRAPH_DEFERRED: "false" }).production.graphDeferred).toBe(false);
+    expect(() => loadConfig({ GRAPH_DEFERRED: "later" })).toThrow("GRAPH_DEFERRED");
+  });
+
   test("cached semantic answers roll forward after writes unless CACHE_ROLL_FORWARD=false", () => {
     expect(loadConfig({}).cachePolicy.rollForward).toEqual({ margin: 10, maxChanges: 1000 });
     expect(loadConfig({ CACHE_ROLL_MARGIN: "3", CACHE_ROLL_MAX_CHANGES: "20" }).cachePolicy.rollForward).toEqual({ margin: 3, maxChanges: 20 });

@@ -10,7 +10,9 @@ import { RedisRateLimiter } from "../stores/redis/rate-limiter";
 import { LeasedRateLimiter } from "../stores/shared/leased-rate-limiter";
 import { RedisPopularity } from "../stores/redis/popularity";
 import { TieredSearchCache } from "../stores/in-process/tiered-cache";
-import { openMilvusIndex, replicaSettleMs } from "../stores/milvus";
+import { openMilvusIndex } from "../stores/milvus";
+import { outboxPlan } from "./outbox-plan";
+import { SettledGraphStore } from "../search/settled-graph-store";
 import { FreshTailVectorIndex } from "../search/fresh-tail-index";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";
@@ -71,7 +73,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
         writers: [timedWriter(metrics, milvus.writer), timedWriter(metrics, neo4j.writer)],
         dimensions: embedder.dimensions,
         keywordTermDocs: p.keywordTermDocs,
-        outbox: p.freshTail ? { deferredTargets: [milvus.writer.name], settleMs: { [milvus.writer.name]: replicaSettleMs(p.milvusReplicas, p.milvusGracefulTimeMs) } } : {},
+        outbox: outboxPlan(p, { milvus: milvus.writer.name, neo4j: neo4j.writer.name }),
       }),
     log,
     STARTUP_TIMEOUT_MS,
@@ -103,7 +105,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       changeFeed: postgres.changeFeed,
       vectors: timedVectors(metrics, "milvus", p.freshTail ? new FreshTailVectorIndex(milvusVectors, postgres.freshTail(milvus.writer.name, p.freshTailMaxRows), log) : milvusVectors),
       // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
-      graph: neo4j.graph,
+      graph: p.graphDeferred ? new SettledGraphStore(neo4j.graph, postgres.pendingWrites(neo4j.writer.name)) : neo4j.graph,
       cache:
         config.cachePolicy.l1MaxEntries > 0
           ? new TieredSearchCache(redisCache, {

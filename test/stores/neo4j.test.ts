@@ -10,7 +10,9 @@ import { productionConfig, servicesAvailable } from "../support/services.ts";
 import { silentServer } from "../support/silent-server.ts";
 import { dropSchema, RUN_ID, sharedOutboxStores } from "./service-setup.ts";
 import { openPostgresStores } from "../../src/stores/postgres/index.ts";
+import type { OutboxOptions } from "../../src/stores/postgres/outbox.ts";
 import type { MemoryGraph } from "../../src/domain/graph.ts";
+import { SettledGraphStore } from "../../src/search/settled-graph-store.ts";
 
 const URI = productionConfig.neo4jUri;
 const auth = { user: productionConfig.neo4jUser, password: productionConfig.neo4jPassword };
@@ -259,21 +261,19 @@ describe.if(run)("neo4j graph writer", () => {
   });
 });
 
+/** Neo4j fed by a PostgreSQL outbox of its own schema (4-d embeddings), with these outbox options. */
+async function neo4jThroughOutbox(schema: string, outbox: OutboxOptions) {
+  const neo4j = await openNeo4jGraph({ uri: URI, ...auth, poolSize: 4, log: silentLogger });
+  const stores = await openPostgresStores({ url: productionConfig.databaseUrl, schema, poolSize: 4, log: silentLogger, writers: [neo4j.writer], dimensions: 4, outbox });
+  return { neo4j, stores };
+}
+
 describe.if(runContract)("neo4j poison rows (PostgreSQL outbox → Neo4j)", () => {
   const schema = `neo4j_poison_${RUN_ID}`;
   afterAll(() => dropSchema(schema));
 
   test("a row Neo4j refuses is split off its batch, dead-lettered after maxAttempts and replayable; the other rows are delivered", async () => {
-    const neo4j = await openNeo4jGraph({ uri: URI, ...auth, poolSize: 4, log: silentLogger });
-    const stores = await openPostgresStores({
-      url: productionConfig.databaseUrl,
-      schema,
-      poolSize: 4,
-      log: silentLogger,
-      writers: [neo4j.writer],
-      dimensions: 4,
-      outbox: { dispatch: false, maxAttempts: 2 },
-    });
+    const { neo4j, stores } = await neo4jThroughOutbox(schema, { dispatch: false, maxAttempts: 2 });
     const c = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "poison", description: null });
     try {
       const facts = (name: string): MemoryGraph => ({ entities: [{ name, display: name, type: "thing" }], relations: [] });
@@ -302,6 +302,43 @@ describe.if(runContract)("neo4j poison rows (PostgreSQL outbox → Neo4j)", () =
       expect(await stores.outbox.deadLetters()).toEqual({ neo4j: 0 });
     } finally {
       await neo4j.writer.deleteCollection(c.id).catch(() => {});
+      await stores.close();
+      await neo4j.close();
+    }
+  });
+});
+
+describe.if(runContract)("neo4j as a deferred outbox target (GRAPH_DEFERRED)", () => {
+  const schema = `neo4j_deferred_${RUN_ID}`;
+  afterAll(() => dropSchema(schema));
+
+  test("a write does not wait for Neo4j; a graph read delivers the collection's pending rows first, and only that collection's", async () => {
+    // the dispatcher's loop is off: only the read's own delivery can bring the writes to Neo4j
+    const { neo4j, stores } = await neo4jThroughOutbox(schema, { dispatch: false, deferredTargets: ["neo4j"] });
+    const settled = new SettledGraphStore(neo4j.graph, stores.pendingWrites(neo4j.writer.name));
+    const owner = `owner-${crypto.randomUUID()}`;
+    const mine = await stores.collections.create(owner, { name: "deferred", description: null });
+    const other = await stores.collections.create(owner, { name: "deferred other", description: null });
+    const facts = (...names: string[]): MemoryGraph => ({ entities: names.map((name) => ({ name, display: name, type: "thing" })), relations: [] });
+    try {
+      await stores.memories.upsert(mine.id, [{ id: "m1", content: "one", metadata: {}, embedding: new Float32Array([1, 0, 0, 0]), graph: facts("kiwi", "lemon") }]);
+      await stores.memories.upsert(other.id, [{ id: "o1", content: "other", metadata: {}, embedding: new Float32Array([0, 1, 0, 0]), graph: facts("mango") }]);
+      expect(await stores.outbox.backlog()).toEqual({ neo4j: 2 }); // acknowledged, not delivered
+      expect(await neo4j.graph.findEntities(mine.id, ["kiwi"])).toEqual([]);
+
+      expect((await settled.findEntities(mine.id, ["kiwi", "lemon"])).map((e) => e.name)).toEqual(["kiwi", "lemon"]);
+      expect(await stores.outbox.backlog()).toEqual({ neo4j: 1 }); // the other collection's row waits for its own reader
+      expect(await neo4j.graph.findEntities(other.id, ["mango"])).toEqual([]);
+
+      // an update and a delete are equally visible to the next read
+      await stores.memories.patch(mine.id, "m1", { graph: facts("kiwi", "papaya") });
+      expect((await settled.neighbours(mine.id, "kiwi", 10)).map((n) => n.name)).toEqual(["papaya"]);
+      await stores.memories.delete(mine.id, "m1");
+      expect(await settled.listEntities(mine.id, { limit: 10 })).toMatchObject({ items: [] });
+      expect(await stores.outbox.backlog()).toEqual({ neo4j: 1 });
+    } finally {
+      await neo4j.writer.deleteCollection(mine.id).catch(() => {});
+      await neo4j.writer.deleteCollection(other.id).catch(() => {});
       await stores.close();
       await neo4j.close();
     }

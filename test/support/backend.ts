@@ -24,6 +24,7 @@ import type { TenantUsage } from "../../src/ports/tenant-usage";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 import { FreshTailVectorIndex } from "../../src/search/fresh-tail-index";
+import { SettledGraphStore } from "../../src/search/settled-graph-store";
 import type { MemoryHistoryStore } from "../../src/ports/memory-history";
 import type { ExpiringMemoryStore } from "../../src/ports/memory-expiry";
 import type { Clock } from "../../src/stores/shared/expiry";
@@ -97,11 +98,12 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions, now: opts.now });
     return embeddedBackend(stores, new MemorySearchCache({ maxEntries: 1000 }));
   }
-  const [{ openPostgresStores }, { openMilvusIndex, replicaSettleMs }, { openNeo4jGraph }, { openRedisCache }] = await Promise.all([
+  const [{ openPostgresStores }, { openMilvusIndex }, { openNeo4jGraph }, { openRedisCache }, { outboxPlan }] = await Promise.all([
     import("../../src/stores/postgres"),
     import("../../src/stores/milvus"),
     import("../../src/stores/neo4j"),
     import("../../src/stores/redis"),
+    import("../../src/runtime/outbox-plan"),
   ]);
   const log = silentLogger;
   // like production: retried while a service that just restarted is still warming up
@@ -141,12 +143,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     now: opts.now,
     keywordTermDocs: productionConfig.keywordTermDocs,
     // as production composes it: writes do not wait for Milvus, searches merge its fresh tail
-    outbox: productionConfig.freshTail
-      ? {
-          deferredTargets: [milvus.writer.name],
-          settleMs: { [milvus.writer.name]: replicaSettleMs(productionConfig.milvusReplicas, productionConfig.milvusGracefulTimeMs) },
-        }
-      : {},
+    outbox: outboxPlan(productionConfig, { milvus: milvus.writer.name, neo4j: neo4j.writer.name }),
   });
   const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   await neo4j.warm();
@@ -162,7 +159,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
       : milvusVectors,
     apiKeys: postgres.apiKeys,
     reembed: postgres.reembed,
-    graph: neo4j.graph,
+    graph: productionConfig.graphDeferred ? new SettledGraphStore(neo4j.graph, postgres.pendingWrites(neo4j.writer.name)) : neo4j.graph,
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
     popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),

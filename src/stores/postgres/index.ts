@@ -13,6 +13,7 @@ import { PostgresMemoryStore } from "./memories.ts";
 import { migrate } from "./migrations.ts";
 import { Outbox, type OutboxOptions } from "./outbox.ts";
 import { PostgresFreshTail } from "./fresh-tail.ts";
+import type { PendingWrites } from "../../ports/pending-writes.ts";
 import type { FreshTail } from "../../ports/fresh-tail.ts";
 import { PgPool } from "./pool.ts";
 import { PostgresIdempotencyStore } from "./idempotency.ts";
@@ -81,6 +82,8 @@ export interface PostgresStores {
    * at most `maxRows` a read (default 2000).
    */
   freshTail(target: string, maxRows?: number): FreshTail;
+  /** A deferred target's undelivered writes of a collection, delivered on demand (a graph read's barrier). */
+  pendingWrites(target: string): PendingWrites;
   /** The change log read with vectors (the search cache's roll-forward). */
   changeFeed: ChangeFeed;
   /**
@@ -155,6 +158,10 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
     freshTail(target, maxRows = 2000) {
       if (!outbox.targets.includes(target)) throw new Error(`no index writer is named "${target}"`);
       return new PostgresFreshTail(pool, target, maxRows, options.now ?? Date.now);
+    },
+    pendingWrites(target) {
+      if (!outbox.targets.includes(target)) throw new Error(`no index writer is named "${target}"`);
+      return { deliver: (collectionId) => outbox.deliverPending(target, collectionId) };
     },
     changeFeed: new PostgresChangeFeed(pool, options.now ?? Date.now),
     warm: (n) => pool.warm(n),

@@ -5,7 +5,7 @@ import type { IndexedMemory, IndexWriter } from "../../ports/index-writer.ts";
 import { decodeEmbedding } from "./embedding.ts";
 import { describeError } from "./errors.ts";
 import type { PgPool } from "./pool.ts";
-import { isoSql } from "./rows.ts";
+import { isoSql, isUuid } from "./rows.ts";
 import { Semaphore } from "../shared/semaphore.ts";
 import { DependencyUnavailableError } from "../../domain/errors.ts";
 import { deleteDelivered, purgeSettled } from "./settling.ts";
@@ -237,8 +237,30 @@ export class Outbox {
   async deliverNow(rowIds: readonly string[]): Promise<void> {
     if (rowIds.length === 0 || this.stopped) return;
     if (this.deferred.size > 0) this.wakeLoop();
+    await this.deliverRows(rowIds, this.targets.filter((t) => !this.deferred.has(t)));
+  }
+
+  /**
+   * Delivers `target`'s undelivered rows of one collection now (a deferred target's reader that
+   * needs every acknowledged write: graph reads, settled-graph-store.ts), bounded by
+   * `deliveryTimeoutMs` like an immediate delivery; never throws. Waits for a delivery of the
+   * same rows already under way. A target whose writer is failing is skipped (its reads fail too).
+   */
+  async deliverPending(target: string, collectionId: string): Promise<void> {
+    if (this.stopped || !this.writers.has(target) || !isUuid(collectionId)) return;
+    const { rows } = await this.pool.query<{ id: string }>(
+      {
+        name: "outbox.pending-of-collection",
+        text: `SELECT id::text AS id FROM outbox WHERE target = $1 AND collection_id = $2::uuid AND dead_at IS NULL ORDER BY id LIMIT $3`,
+      },
+      [target, collectionId, this.batchSize],
+    );
+    if (rows.length > 0) await this.deliverRows(rows.map((r) => r.id), [target]);
+  }
+
+  private async deliverRows(rowIds: readonly string[], wanted: readonly string[]): Promise<void> {
     const now = Date.now();
-    const targets = this.targets.filter((t) => !this.deferred.has(t) && (this.failing.get(t)?.skipUntil ?? 0) <= now);
+    const targets = wanted.filter((t) => (this.failing.get(t)?.skipUntil ?? 0) <= now);
     if (targets.length === 0) return;
     // At most half the pool delivers at once, so slow writers cannot starve the writes of
     // connections; a write that finds no slot within its bound leaves delivery to the dispatcher.
