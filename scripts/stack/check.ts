@@ -4,8 +4,11 @@ import { MilvusClient, DataType } from "@zilliz/milvus2-sdk-node";
 import Redis from "ioredis";
 import neo4jDriver from "neo4j-driver";
 import pg from "pg";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { HOST, config } from "./config.ts";
 import { milvusAddress } from "./milvus.ts";
+import { kafka, kafkaBrokers } from "./kafka.ts";
 import { neo4jUri } from "./neo4j.ts";
 import { postgresUrl } from "./postgres.ts";
 import { postgresReplicaUrl } from "./postgres-replica.ts";
@@ -117,6 +120,42 @@ const checks: Record<string, Check> = {
       const count = Number(q.data[0]?.["count(*)"]);
       if (count !== 9) throw new Error(`count(*) after delete = ${count}, expected 9`);
       return `Milvus ${version}: partition key, JSON filter, HNSW/COSINE search, delete, count(*) ok`;
+    } finally {
+      await c.dropCollection({ collection_name: name }).catch(() => {});
+      await c.closeConnection();
+    }
+  },
+
+  /** Kafka answers as a broker and holds the topics of Milvus' channels */
+  async kafka() {
+    if (!(await kafka.probe())) throw new Error(`no Kafka ApiVersions answer on ${kafkaBrokers()}`);
+    const topics = new Set(
+      readdirSync(join(config.stackDir, "kafka", "data"))
+        .map((d) => /^(.+)-\d+$/.exec(d)?.[1])
+        .filter((t): t is string => t !== undefined && !t.startsWith("__")),
+    );
+    return `Kafka ${config.kafka.version} (KRaft) at ${kafkaBrokers()}: ${topics.size} topics`;
+  },
+
+  /** a collection loads with two replicas, one on the standalone's query node and one on this */
+  async "milvus-querynode"() {
+    const c = new MilvusClient({ address: milvusAddress() });
+    const name = `stack_check_replicas_${Date.now()}`;
+    try {
+      await c.createCollection({
+        collection_name: name,
+        fields: [
+          { name: "id", data_type: DataType.Int64, is_primary_key: true },
+          { name: "v", data_type: DataType.FloatVector, dim: 2 },
+        ],
+      });
+      await c.createIndex({ collection_name: name, field_name: "v", index_type: "FLAT", metric_type: "L2" });
+      const load = await c.loadCollectionSync({ collection_name: name, replica_number: 2 });
+      if (load.error_code !== "Success") throw new Error(`load with 2 replicas: ${load.reason}`);
+      const { collectionID } = await c.describeCollection({ collection_name: name });
+      const nodes = (await c.getReplicas({ collectionID })).replicas.map((r) => r.node_ids.join(","));
+      if (nodes.length !== 2 || nodes[0] === nodes[1]) throw new Error(`replicas on query nodes ${JSON.stringify(nodes)}`);
+      return `two replicas on query nodes ${nodes.join(" and ")}`;
     } finally {
       await c.dropCollection({ collection_name: name }).catch(() => {});
       await c.closeConnection();
