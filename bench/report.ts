@@ -229,7 +229,8 @@ export function markdown(report: RunReport): string {
   lines.push(
     `${m.cpus} × ${m.cpu_model}, ${m.memory_gib} GiB; Bun ${m.bun}, nginx ${m.nginx}, ${m.oha ?? "oha not used"}. ` +
       `Load average at start: ${(m.load_average_at_start as number[]).join(", ")}; background CPU before the run: ${String(m.background_cores ?? "?")} cores. ` +
-      `${report.duration_per_scenario_s} s per scenario. Cluster: ${report.cluster.workers} workers, ${report.cluster.mode} mode. ` +
+      `${report.duration_per_scenario_s} s per scenario. Cluster: ${report.cluster.workers} workers, ${report.cluster.mode} mode` +
+      `${report.cluster.milvus_replicas === undefined ? "" : `, Milvus replicas ${String(report.cluster.milvus_replicas)}`}. ` +
       `Data: ${Number(report.data.memories).toLocaleString("en-US")} memories (${String(report.data.how)}).`,
   );
   lines.push("");
