@@ -239,6 +239,14 @@ async function main(): Promise<void> {
     RATE_LIMIT_ENTERPRISE: HIGH,
     RERANK_CANDIDATES: "50",
   };
+  // The stack's own replica count (what the suite and `bun run cluster` load with): a run that
+  // loaded the collection with another one releases it at the end, so the next server does not
+  // find it loaded with a count it refuses.
+  const leaveReplicasAsFound = async () => {
+    const stackReplicas = Number(withStackConnections(process.env).MILVUS_REPLICAS);
+    const released = await releaseIfOtherReplicaCount(String(clusterEnv.MILVUS_ADDRESS), "memories", stackReplicas).catch(() => undefined);
+    if (released !== undefined) say(`bench: released the Milvus collection (loaded with ${released} replicas): the stack's servers load it with ${stackReplicas}`);
+  };
   const checkedConfig = (env: Record<string, string | undefined>) => {
     try {
       return loadConfig(env);
@@ -431,6 +439,7 @@ async function main(): Promise<void> {
     if (cluster) say("cluster: stopping (SIGTERM, workers drain)");
     await cleanup();
     rmSync(join(BENCH_DIR, "bodies"), { recursive: true, force: true }); // per-run query files (tens of MB)
+    if (needCluster) await leaveReplicasAsFound();
   }
 
   notes.push(
