@@ -43,7 +43,8 @@ function pick(names: string[], all: boolean): Service[] {
   }
   const unknown = names.filter((n) => !byName.has(n));
   if (unknown.length) throw new StackError(`unknown service ${unknown.join(", ")}; services: ${ALL.map((s) => s.name).join(", ")}`);
-  return ALL.filter((s) => names.includes(s.name));
+  // a named service brings the services that are part of it (stop, start and restart together)
+  return ALL.filter((s) => names.includes(s.name) || (s.partOf !== undefined && names.includes(s.partOf.name)));
 }
 
 type Row = { service: string; address: string; pid: string; status: string };

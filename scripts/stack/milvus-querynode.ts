@@ -28,6 +28,7 @@ export const milvusQueryNode: Service = {
   startTimeoutMs: config.startTimeoutS * 1000,
   // joins through the standalone's etcd and reads what its coordinators assign
   after: [milvus],
+  partOf: milvus,
   apt: () => [],
 
   async install() {

@@ -32,6 +32,12 @@ export interface Service {
   startTimeoutMs: number;
   /** services that must answer before this one starts (its install runs meanwhile) */
   after?: readonly Service[];
+  /**
+   * The service this one cannot outlive: stopping, starting or restarting that one does the same
+   * to this one (Milvus' second query node registers through the standalone's embedded etcd and
+   * does not come back by itself once that is gone).
+   */
+  partOf?: Service;
   /** retry once with another setting when a start failed (Milvus: SIGILL → avx2) */
   retryAfterFailure?: (err: StackError) => boolean;
 }
