@@ -248,14 +248,26 @@ export class Outbox {
    */
   async deliverPending(target: string, collectionId: string): Promise<void> {
     if (this.stopped || !this.writers.has(target) || !isUuid(collectionId)) return;
-    const { rows } = await this.pool.query<{ id: string }>(
-      {
-        name: "outbox.pending-of-collection",
-        text: `SELECT id::text AS id FROM outbox WHERE target = $1 AND collection_id = $2::uuid AND dead_at IS NULL ORDER BY id LIMIT $3`,
-      },
-      [target, collectionId, this.batchSize],
-    );
-    if (rows.length > 0) await this.deliverRows(rows.map((r) => r.id), [target]);
+    const deadline = Date.now() + this.deliveryTimeoutMs;
+    let after = "0";
+    // a batch at a time, up to the bound: a backlog larger than one batch (after an outage) is
+    // delivered as far as the bound allows, the rest by the dispatcher
+    while (Date.now() < deadline) {
+      // a writer being backed off is not called (its reads fail or answer as they can)
+      if ((this.failing.get(target)?.skipUntil ?? 0) > Date.now()) return;
+      const { rows } = await this.pool.query<{ id: string }>(
+        {
+          name: "outbox.pending-of-collection",
+          text: `SELECT id::text AS id FROM outbox
+                 WHERE target = $1 AND collection_id = $2::uuid AND dead_at IS NULL AND id > $3::bigint ORDER BY id LIMIT $4`,
+        },
+        [target, collectionId, after, this.batchSize],
+      );
+      if (rows.length === 0) return;
+      await this.deliverRows(rows.map((r) => r.id), [target]);
+      if (rows.length < this.batchSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
   }
 
   private async deliverRows(rowIds: readonly string[], wanted: readonly string[]): Promise<void> {

@@ -267,6 +267,29 @@ describe.if(run)("postgres transactional outbox", () => {
     await expect(stores.outbox.reindex("nonexistent")).rejects.toThrow('no index writer is named "nonexistent"');
   });
 
+  test("a deferred target's pending rows of one collection are delivered on demand, batch after batch, and only that collection's", async () => {
+    const writer = new RecordingWriter();
+    const stores = await open(writer, { outbox: { dispatch: false, deferredTargets: ["recorder"], batchSize: 5 } });
+    const c = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "on demand", description: null });
+    const other = await stores.collections.create(`owner-${crypto.randomUUID()}`, { name: "on demand other", description: null });
+    await stores.memories.upsert(c.id, Array.from({ length: 12 }, (_, i) => item(`m${i}`, `memory ${i}`, i)));
+    await stores.memories.upsert(other.id, [item("x", "x-ray", 99)]);
+    expect(writer.collection(c.id).size).toBe(0); // the write did not wait for it
+    await stores.pendingWrites("recorder").deliver(c.id);
+    expect(writer.collection(c.id).size).toBe(12);
+    expect(writer.collection(other.id).size).toBe(0);
+    expect(await stores.outbox.backlog()).toEqual({ recorder: 1 });
+
+    writer.failing = true; // a writer that fails is backed off: the reader is not held by it
+    await stores.memories.upsert(c.id, [item("late", "late", 100)]);
+    await stores.pendingWrites("recorder").deliver(c.id);
+    await stores.pendingWrites("recorder").deliver(c.id);
+    expect(writer.failedCalls).toBe(1);
+    expect(writer.collection(c.id).has("late")).toBe(false);
+    writer.failing = false;
+    expect(await stores.outbox.drain(10_000)).toBe(true); // nothing left for the tests after this one
+  });
+
   test("a writer that is unavailable never dead-letters anything, however often it fails", async () => {
     const writer = new RecordingWriter();
     const stores = await open(writer, { outbox: { dispatch: false, maxAttempts: 2 } });
