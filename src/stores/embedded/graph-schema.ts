@@ -51,7 +51,8 @@ export const graphMigration: Migration = (db) => {
  * take their position from the memory's stored facts.
  */
 export const mentionPositionMigration: Migration = (db) => {
-  db.run(`ALTER TABLE graph_mentions ADD COLUMN position INTEGER NOT NULL DEFAULT 0`);
+  const columns = db.query<{ name: string }, []>("PRAGMA table_info(graph_mentions)").all();
+  if (!columns.some((c) => c.name === "position")) db.run(`ALTER TABLE graph_mentions ADD COLUMN position INTEGER NOT NULL DEFAULT 0`);
   db.run(`UPDATE graph_mentions SET position = coalesce((
       SELECT min(j.key) FROM memories AS m, json_each(m.graph, '$.entities') AS j
       WHERE m.seq = graph_mentions.memory_seq AND json_extract(j.value, '$.name') = graph_mentions.entity), 0)`);
