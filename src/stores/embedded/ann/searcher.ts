@@ -99,7 +99,7 @@ export class AnnSearcher {
 
   async search(collectionId: string, vector: Float32Array, k: number, filter: SearchFilter): Promise<Hit[]> {
     const index = k <= MAX_ANN_K ? this.ready(collectionId) : undefined;
-    const hits = index === undefined ? null : this.searchGraph(collectionId, index, vector, k, filter);
+    const hits = index === undefined ? null : this.tryGraph(collectionId, index, vector, k, filter);
     if (hits !== null) {
       this.answered.ann++;
       return hits;
@@ -178,6 +178,18 @@ export class AnnSearcher {
       return undefined;
     }
     return index;
+  }
+
+  /** The graph's answer; a graph that fails is dropped (rebuilt later) and the scan answers. */
+  private tryGraph(collectionId: string, index: CollectionIndex, vector: Float32Array, k: number, filter: SearchFilter): Hit[] | null {
+    try {
+      return this.searchGraph(collectionId, index, vector, k, filter);
+    } catch (error) {
+      this.indexes.delete(collectionId);
+      this.failed.set(collectionId, Date.now());
+      this.log("warn", "an ANN index failed a search; the collection is scanned exactly meanwhile", { collection_id: collectionId, error: (error as Error).message });
+      return null;
+    }
   }
 
   private searchGraph(collectionId: string, index: CollectionIndex, vector: Float32Array, k: number, filter: SearchFilter): Hit[] | null {
