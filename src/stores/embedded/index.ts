@@ -32,7 +32,7 @@ import type { Logger } from "../../log.ts";
 import { AnnSearcher, type AnnSettings, type AnnStats } from "./ann/searcher.ts";
 
 /** HNSW parameters of the ANN indexes (measured: bench/experiments/embedded-ann.md). */
-export const ANN_DEFAULTS = { connectivity: 16, expansionAdd: 64, expansionSearch: 128 } as const;
+export const ANN_DEFAULTS = { connectivity: 32, expansionAdd: 128, expansionSearch: 256 } as const;
 
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
