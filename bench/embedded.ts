@@ -1,23 +1,30 @@
 /**
  * `bun run bench:embedded`: the embedded default (one `bun run start` process on SQLite, what a
- * new user runs) under oha, as it was (vector searches on the event loop, one embedding worker:
- * EMBEDDED_SEARCH_THREADS=0 EMBED_WORKERS=1) and as it is (the defaults: search threads and an
- * embedding worker per core), on the same data in the same run. The cache is off
- * (CACHE_TTL_SECONDS=0), so every answer is computed.
+ * new user runs) under oha, before and after one change, on the same data in the same run. The
+ * cache is off (CACHE_TTL_SECONDS=0), so every answer is computed.
+ *
+ * - `--compare threads` (default): as it was (vector searches on the event loop, one embedding
+ *   worker: EMBEDDED_SEARCH_THREADS=0 EMBED_WORKERS=1) against the defaults (search threads and
+ *   an embedding worker per core).
+ * - `--compare ann`: exact scans only (EMBEDDED_ANN_MIN_ROWS=off) against the defaults (the
+ *   collection searched through its ANN index). The after-server is measured once its index is
+ *   ready (loaded from `memory.db.ann/`, or built: `--rebuild-ann` deletes it first, to time the
+ *   build); the report adds the build or load time, the index's file size and each server's RSS.
  *
  *   bun run bench:embedded [--memories 20000] [--duration 15] [--connections 32]
+ *                          [--compare threads|ann] [--types semantic,keyword,hybrid] [--rebuild-ann]
  *
  * The data (generated memories, ingested through the API with progress) is kept under
  * `.stack/bench-embedded/<memories>/` and reused; an interrupted ingest resumes. Results:
  * `bench/results/embedded-<timestamp>.json` and `bench/results/embedded-latest.md`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_SEED, ensureCollection, generateQueries, ingest } from "./generate";
 import { ensureOha, ROOT, runOha, type LoadResult } from "./oha";
-import { portInUse, spawnLogged, stopAll, stopChild, waitHttp, type Child } from "./processes";
+import { BENCH_DIR, portInUse, spawnLogged, stopAll, stopChild, waitHttp, type Child } from "./processes";
 import { mintToken } from "./tokens";
 
 const { values: args } = parseArgs({
@@ -25,6 +32,9 @@ const { values: args } = parseArgs({
     memories: { type: "string", default: "20000" },
     duration: { type: "string", default: "15" },
     connections: { type: "string", default: "32" },
+    compare: { type: "string", default: "threads" },
+    types: { type: "string", default: "semantic,keyword,hybrid" },
+    "rebuild-ann": { type: "boolean", default: false },
   },
 });
 const positive = (name: string, value: string): number => {
@@ -39,11 +49,40 @@ const CONNECTIONS = positive("connections", args.connections!);
 interface Setup {
   name: "before" | "after";
   env: Record<string, string>;
+  /** Measured once the ANN index is ready. */
+  ann?: boolean;
 }
-const SETUPS: Setup[] = [
-  { name: "before", env: { EMBEDDED_SEARCH_THREADS: "0", EMBED_WORKERS: "1" } },
-  { name: "after", env: {} },
-];
+const COMPARISONS: Record<string, { setups: Setup[]; describe: string }> = {
+  threads: {
+    setups: [
+      { name: "before", env: { EMBEDDED_SEARCH_THREADS: "0", EMBED_WORKERS: "1" } },
+      { name: "after", env: {}, ann: true },
+    ],
+    describe:
+      "Before: vector searches on the event loop and one embedding worker (`EMBEDDED_SEARCH_THREADS=0 EMBED_WORKERS=1`);\n" +
+      `after: the defaults (on this machine ${Math.min(availableParallelism(), 8)} search threads, ${Math.min(availableParallelism(), 4)} embedding workers). Same data, same run.`,
+  },
+  ann: {
+    setups: [
+      { name: "before", env: { EMBEDDED_ANN_MIN_ROWS: "off" } },
+      { name: "after", env: {}, ann: true },
+    ],
+    describe:
+      "Before: exact scans only (`EMBEDDED_ANN_MIN_ROWS=off`); after: the defaults, the collection searched through its ANN\n" +
+      `(HNSW) index, measured once it is ready. Both with ${Math.min(availableParallelism(), 8)} search threads and ${Math.min(availableParallelism(), 4)} embedding workers. Same data, same run.`,
+  },
+};
+const COMPARISON = ((name: string) => {
+  const found = COMPARISONS[name];
+  if (found === undefined) throw new Error(`--compare must be one of ${Object.keys(COMPARISONS).join(" | ")}, got "${name}"`);
+  return found;
+})(args.compare!);
+const SETUPS = COMPARISON.setups;
+const ALL_TYPES = ["semantic", "keyword", "hybrid"] as const;
+const SEARCH_TYPES = args.types!.split(",").map((t) => t.trim());
+for (const type of SEARCH_TYPES) {
+  if (!(ALL_TYPES as readonly string[]).includes(type)) throw new Error(`--types takes ${ALL_TYPES.join(",")}, got "${type}"`);
+}
 const PORT = 8190;
 const URL_BASE = `http://127.0.0.1:${PORT}`;
 const HIGH = "100000000";
@@ -74,7 +113,7 @@ async function startServer(setup: Setup): Promise<Child> {
       DATA_DIR: join(home, "data"),
       PORT: String(PORT),
       JWT_SECRET: state.secret,
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: "info", // the ANN index's progress (no access log: ACCESS_LOG is off)
       CACHE_TTL_SECONDS: "0",
       REQUEST_TIMEOUT_MS: "600000", // the ingest's batches, not what is measured
       EMBED_MAX_QUEUE: "100000",
@@ -119,8 +158,6 @@ async function ensureData(token: string): Promise<void> {
   state.complete = true;
   saveState();
 }
-
-const SEARCH_TYPES = ["semantic", "keyword", "hybrid"] as const;
 
 const bodiesFiles = new Map<string, string>();
 
@@ -185,8 +222,9 @@ function report(rows: Row[], startedAt: string): string {
     "",
     `One \`bun run start\` process (embedded: SQLite, sqlite-vec, FTS5), ${MEMORIES.toLocaleString("en-US")} generated memories,`,
     `unique uncached searches (cache off), top_k 10, oha for ${DURATION} s per row; machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? "?"}.`,
-    "Before: vector searches on the event loop and one embedding worker (`EMBEDDED_SEARCH_THREADS=0 EMBED_WORKERS=1`);",
-    `after: the defaults (on this machine ${Math.min(availableParallelism(), 8)} search threads, ${Math.min(availableParallelism(), 4)} embedding workers). Same data, same run.`,
+    COMPARISON.describe,
+    "",
+    ...annLines(),
     "",
     `| search | 1 conn p50 / p95 before | 1 conn p50 / p95 after | ${CONNECTIONS} conn req/s before | ${CONNECTIONS} conn req/s after | ratio | ${CONNECTIONS} conn p95 before / after |`,
     "| --- | --- | --- | --- | --- | --- | --- |",
@@ -201,8 +239,59 @@ function report(rows: Row[], startedAt: string): string {
       `| ${type} | ${ms(b1.p50_ms)} / ${ms(b1.p95_ms)} ms | ${ms(a1.p50_ms)} / ${ms(a1.p95_ms)} ms | ${bn.rps} | ${an.rps} | ${(an.rps / bn.rps).toFixed(2)}× | ${ms(bn.p95_ms)} / ${ms(an.p95_ms)} ms |`,
     );
   }
-  lines.push("", "Command: `bun run bench:embedded --memories " + MEMORIES + " --duration " + DURATION + " --connections " + CONNECTIONS + "`", "");
+  const flags = `--memories ${MEMORIES} --duration ${DURATION} --connections ${CONNECTIONS} --compare ${args.compare} --types ${SEARCH_TYPES.join(",")}${args["rebuild-ann"] ? " --rebuild-ann" : ""}`;
+  lines.push("", "Command: `bun run bench:embedded " + flags + "`", "");
   return lines.join("\n");
+}
+
+const ANN_DIR = join(home, "data", "memory.db.ann");
+/** What the after-server's ANN index took: how it became ready, and its files. */
+const ann: { ready_s?: number; how?: string; build_s?: number; file_bytes?: number } = {};
+const rss: Record<string, number> = {};
+
+/** Resident memory of the server (the process oha loads), from /proc. */
+function rssOf(child: Child): number {
+  try {
+    const status = readFileSync(`/proc/${child.proc.pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits for the server's "ANN indexes ready" line (it loads or builds the index after it is ready for HTTP). */
+async function waitForAnn(child: Child): Promise<void> {
+  const logPath = join(BENCH_DIR, `${child.name}.log`);
+  const started = performance.now();
+  let shown = 0;
+  for (;;) {
+    const lines = existsSync(logPath) ? readFileSync(logPath, "utf8").split("\n") : [];
+    for (const line of lines.slice(shown)) if (line.includes("ANN index")) say(`  ${line}`);
+    shown = Math.max(shown, lines.length - 1);
+    const built = lines.find((line) => line.includes('"ANN index built"'));
+    if (built !== undefined) ann.build_s = (JSON.parse(built) as { seconds: number }).seconds;
+    if (lines.some((line) => line.includes('"ANN indexes ready"'))) {
+      ann.ready_s = Math.round((performance.now() - started) / 100) / 10;
+      ann.how = built !== undefined ? "built" : lines.some((line) => line.includes('"ANN index loaded"')) ? "loaded" : "none";
+      ann.file_bytes = existsSync(ANN_DIR)
+        ? readdirSync(ANN_DIR).filter((f) => f.endsWith(".usearch")).reduce((n, f) => n + statSync(join(ANN_DIR, f)).size, 0)
+        : 0;
+      return;
+    }
+    if (child.proc.exitCode !== null) throw new Error(`the server exited before its ANN index was ready (see ${logPath})`);
+    if (performance.now() - started > 3_600_000) throw new Error("the ANN index was not ready within an hour");
+    await Bun.sleep(500);
+  }
+}
+
+function annLines(): string[] {
+  if (ann.how === undefined) return [];
+  const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
+  const lines = [
+    `ANN index: ${ann.how}${ann.build_s !== undefined ? ` in ${ann.build_s} s` : ""} (ready ${ann.ready_s} s after the server answered /ready), file ${mib(ann.file_bytes ?? 0)}.`,
+  ];
+  if (rss.before !== undefined && rss.after !== undefined) lines.push(`Server RSS (highest seen): before ${mib(rss.before)}, after ${mib(rss.after)}.`);
+  return lines;
 }
 
 const startedAt = new Date().toISOString();
@@ -225,9 +314,13 @@ try {
   }
   for (const setup of SETUPS) {
     say(`server: embedded, ${setup.name} (${Object.entries(setup.env).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults"})`);
+    if (setup.ann === true && args["rebuild-ann"]) rmSync(ANN_DIR, { recursive: true, force: true });
     const server = await startServer(setup);
     if (setup === SETUPS[0]) await ensureData(token);
+    if (setup.ann === true) await waitForAnn(server);
+    rss[setup.name] = rssOf(server);
     rows.push(...(await measure(oha, token, setup)));
+    rss[setup.name] = Math.max(rss[setup.name] ?? 0, rssOf(server));
     await stopChild(server);
   }
   const stamp = startedAt.replace(/[:.]/g, "-");
@@ -235,7 +328,7 @@ try {
   mkdirSync(results, { recursive: true });
   writeFileSync(
     join(results, `embedded-${stamp}.json`),
-    JSON.stringify({ started_at: startedAt, memories: MEMORIES, duration_s: DURATION, connections: CONNECTIONS, setups: SETUPS, machine: { cores: availableParallelism(), memory_bytes: totalmem() }, rows }, null, 2),
+    JSON.stringify({ started_at: startedAt, memories: MEMORIES, duration_s: DURATION, connections: CONNECTIONS, setups: SETUPS, machine: { cores: availableParallelism(), memory_bytes: totalmem() }, ann, rss_bytes: rss, rows }, null, 2),
   );
   const md = report(rows, startedAt);
   writeFileSync(join(results, "embedded-latest.md"), md);

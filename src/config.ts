@@ -36,6 +36,8 @@ export interface Config {
   cacheMaxEntryBytes: number;
   /** Embedded mode: threads running vector searches off the event loop (0 = on it). */
   embeddedSearchThreads: number;
+  /** Embedded mode: the smallest collection searched through an ANN (HNSW) index; null = never (exact scans only). */
+  embeddedAnnMinRows: number | null;
   cachePolicy: {
     /** TTL of a cached answer to a popular search. */
     hotTtlSeconds: number;
@@ -268,6 +270,16 @@ export const DEFAULT_TIER_LIMITS: Record<"free" | "starter" | "pro" | "enterpris
 };
 
 
+/** Where the exact scan and the ANN index cost the same per search (bench/experiments/embedded-ann.md). */
+export const DEFAULT_ANN_MIN_ROWS = 5_000;
+
+/** EMBEDDED_ANN_MIN_ROWS: a count of memories, or `off` / `0` for exact scans only. */
+function annMinRows(r: EnvReader): number | null {
+  const raw = r.optional("EMBEDDED_ANN_MIN_ROWS");
+  if (raw !== undefined && ["off", "0"].includes(raw.trim().toLowerCase())) return null;
+  return r.int("EMBEDDED_ANN_MIN_ROWS", DEFAULT_ANN_MIN_ROWS, 1, 1_000_000_000);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new EnvReader(env);
   const mode = r.oneOf<Mode>("MEMORY_MODE", "embedded", ["embedded", "production"]);
@@ -296,6 +308,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheMaxBytes: r.int("CACHE_MAX_BYTES", 64 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024 * 1024),
     cacheMaxEntryBytes: r.int("CACHE_MAX_ENTRY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     embeddedSearchThreads: r.int("EMBEDDED_SEARCH_THREADS", Math.min(availableParallelism(), 8), 0, 64),
+    embeddedAnnMinRows: annMinRows(r),
     cachePolicy: {
       hotTtlSeconds: r.int("CACHE_HOT_TTL_SECONDS", 900, 0, 86_400),
       hotThreshold: r.int("CACHE_HOT_THRESHOLD", 5, 1, 1_000_000),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
-import { ConfigError, loadConfig } from "../src/config";
+import { ConfigError, DEFAULT_ANN_MIN_ROWS, loadConfig } from "../src/config";
 
 describe("config", () => {
   test("defaults", () => {
@@ -58,6 +58,16 @@ describe("config", () => {
     expect(loadConfig({ EMBED_WORKERS: "3", EMBEDDED_SEARCH_THREADS: "0" })).toMatchObject({ embeddedSearchThreads: 0, embedding: { workers: 3 } });
     expect(() => loadConfig({ EMBED_WORKERS: "0" })).toThrow("EMBED_WORKERS must be between 1 and 64, got 0");
     expect(() => loadConfig({ EMBEDDED_SEARCH_THREADS: "many" })).toThrow("EMBEDDED_SEARCH_THREADS");
+  });
+
+  test("embedded ANN: collections of EMBEDDED_ANN_MIN_ROWS memories or more get an index; off or 0 turns it off", () => {
+    expect(loadConfig({}).embeddedAnnMinRows).toBe(DEFAULT_ANN_MIN_ROWS);
+    expect(loadConfig({ EMBEDDED_ANN_MIN_ROWS: "20000" }).embeddedAnnMinRows).toBe(20_000);
+    expect(loadConfig({ EMBEDDED_ANN_MIN_ROWS: "off" }).embeddedAnnMinRows).toBeNull();
+    expect(loadConfig({ EMBEDDED_ANN_MIN_ROWS: "OFF" }).embeddedAnnMinRows).toBeNull();
+    expect(loadConfig({ EMBEDDED_ANN_MIN_ROWS: "0" }).embeddedAnnMinRows).toBeNull();
+    expect(() => loadConfig({ EMBEDDED_ANN_MIN_ROWS: "-5" })).toThrow("EMBEDDED_ANN_MIN_ROWS must be between 1 and 1000000000, got -5");
+    expect(() => loadConfig({ EMBEDDED_ANN_MIN_ROWS: "lots" })).toThrow('EMBEDDED_ANN_MIN_ROWS must be an integer, got "lots"');
   });
 
   test("production: writes do not wait for Milvus (the fresh tail) unless FRESH_TAIL=false", () => {

@@ -36,7 +36,16 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     cacheMaxBytes: config.cacheMaxBytes,
     cacheMaxEntryBytes: config.cacheMaxEntryBytes,
     searchThreads: config.embeddedSearchThreads,
+    ann: config.embeddedAnnMinRows === null ? undefined : { minRows: config.embeddedAnnMinRows },
+    log,
   });
+  // the ANN indexes of big collections loaded (or built) in the background: searches scan exactly until then
+  stores.warmAnn().then(
+    (searchers) => {
+      if (searchers.length > 0) log.info("ANN indexes ready", { collections: searchers.reduce((n, s) => n + Object.keys(s.indexed).length, 0) });
+    },
+    (error) => log.debug("ANN warm-up stopped", { error: (error as Error).message }),
+  );
   const embedderCheck = embedderHealth(embedder);
   const revocationStore = await openRevocationStore(config, log);
   const revocations = await startRevocationList(revocationStore.store, config, log);

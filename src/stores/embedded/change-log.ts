@@ -69,11 +69,11 @@ export class EmbeddedChangeLog {
     );
     this.insertStmt = db.prepare<
       null,
-      [string, number, string, string, string, string | null, string | null, string | null, string | null, string | null, string | null, string | null]
+      [string, number, string, number, string, string, string | null, string | null, string | null, string | null, string | null, string | null, string | null]
     >(
-      `INSERT INTO memory_changes (collection_id, seq, memory_id, op, at, by,
+      `INSERT INTO memory_changes (collection_id, seq, memory_id, memory_seq, op, at, by,
          old_content, old_metadata, old_expires_at, new_content, new_metadata, new_expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.historyStmt = db.prepare<ChangeRow, [string, string, number, number]>(
       `SELECT ${CHANGE_COLUMNS} FROM memory_changes
@@ -91,10 +91,11 @@ export class EmbeddedChangeLog {
     );
   }
 
-  /** Appends one entry; call inside the transaction that makes the change. */
+  /** Appends one entry (`memorySeq`: the row it touched); call inside the transaction that makes the change. */
   record(
     collectionId: string,
     memoryId: string,
+    memorySeq: number,
     op: ChangeOp,
     at: string,
     by: string | null,
@@ -106,6 +107,7 @@ export class EmbeddedChangeLog {
       collectionId,
       seq,
       memoryId,
+      memorySeq,
       op,
       at,
       by,

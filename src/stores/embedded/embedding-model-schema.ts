@@ -2,7 +2,7 @@ import type { Database } from "bun:sqlite";
 import { legacyModelKey } from "../../domain/embedding-model.ts";
 import type { Migration } from "./schema.ts";
 
-function hasColumn(db: Database, table: string, column: string): boolean {
+export function hasColumn(db: Database, table: string, column: string): boolean {
   return (db.query(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
 }
 

@@ -28,6 +28,12 @@ import type { Clock } from "../shared/expiry.ts";
 
 import type { ChangeFeed } from "../../ports/change-feed.ts";
 import { EmbeddedChangeFeed } from "./change-feed.ts";
+import type { Logger } from "../../log.ts";
+import { AnnSearcher, type AnnSettings, type AnnStats } from "./ann/searcher.ts";
+
+/** HNSW parameters of the ANN indexes (measured: bench/experiments/embedded-ann.md). */
+export const ANN_DEFAULTS = { connectivity: 32, expansionAdd: 128, expansionSearch: 256 } as const;
+
 export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
   /** Bound on the search cache's in-process entries; default 10,000. */
   cacheMaxEntries?: number;
@@ -41,6 +47,13 @@ export interface EmbeddedStoreOptions extends OpenDatabaseOptions {
    * Default 0 (searches run on the main connection); ignored for `:memory:`.
    */
   searchThreads?: number;
+  /**
+   * Semantic search through an ANN (HNSW) index in collections of at least `minRows` memories
+   * (EMBEDDED_ANN_MIN_ROWS); absent: exact scans only. `module` names the HNSW library (tests).
+   */
+  ann?: Pick<AnnSettings, "minRows" | "module"> & Partial<Pick<AnnSettings, "connectivity" | "expansionAdd" | "expansionSearch">>;
+  /** Where the stores log (index builds, a library that cannot load); default silent. */
+  log?: Logger;
 }
 
 export interface EmbeddedStores {
@@ -66,6 +79,12 @@ export interface EmbeddedStores {
   webhooks: WebhookStore;
   /** The search threads' counters; undefined when searches run on the main connection. */
   searchThreads(): ReturnType<SearchThreads["stats"]> | undefined;
+  /**
+   * Opens (loads or builds) the ANN index of every collection big enough and resolves when they
+   * are ready, with each searcher's state (one a search thread, or the main connection's); []
+   * when ANN is off. Searches meanwhile scan exactly.
+   */
+  warmAnn(): Promise<AnnStats[]>;
   /** Closes the database; the stores must not be used afterwards. Idempotent. */
   close(): void;
 }
@@ -75,6 +94,12 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
   const db = openDatabase(options);
   const statements = new StatementCache(db);
   const keywords = new EmbeddedKeywordIndex(db, statements);
+  const ann: AnnSettings | undefined =
+    options.ann === undefined
+      ? undefined
+      : { ...ANN_DEFAULTS, ...options.ann, dir: isMemoryPath(options.path) ? undefined : `${options.path}.ann` };
+  const log = options.log?.child({ component: "embedded-ann" });
+  const annLog = (level: "info" | "warn", msg: string, fields?: Record<string, unknown>) => log?.[level](msg, fields);
   const threads =
     (options.searchThreads ?? 0) > 0 && !isMemoryPath(options.path)
       ? new SearchThreads({
@@ -83,12 +108,16 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
           cacheSizeKiB: options.cacheSizeKiB,
           mmapSizeBytes: options.mmapSizeBytes,
           busyTimeoutMs: options.busyTimeoutMs,
+          ann,
+          dimensions: options.dimensions,
+          log: annLog,
         })
       : undefined;
+  const searcher = ann !== undefined && threads === undefined ? new AnnSearcher(db, statements, options.dimensions, ann, annLog) : undefined;
   return {
     collections: new EmbeddedCollectionStore(db, keywords),
     memories: new EmbeddedMemoryStore(db, statements, options.dimensions, keywords, { now: options.now, searchThreads: threads }),
-    vectors: new EmbeddedVectorIndex(statements, options.dimensions, threads),
+    vectors: new EmbeddedVectorIndex(statements, options.dimensions, threads, searcher),
     graph: new EmbeddedGraphStore(db),
     apiKeys: new EmbeddedApiKeyStore(db),
     reembed: new EmbeddedReembedStore(db, options.dimensions),
@@ -103,7 +132,14 @@ export function openEmbeddedStores(options: EmbeddedStoreOptions): EmbeddedStore
     usage: new EmbeddedTenantUsage(db),
     webhooks: new EmbeddedWebhookStore(db, options.now),
     searchThreads: () => threads?.stats(),
+    async warmAnn() {
+      if (threads?.ann === true) return threads.warm();
+      if (searcher === undefined) return [];
+      await searcher.warm();
+      return [searcher.stats()];
+    },
     close() {
+      searcher?.close();
       threads?.close();
       statements.clear();
       db.close(true);

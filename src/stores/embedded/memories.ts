@@ -173,7 +173,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
             // Expired but not yet purged: it is gone, and this write creates the id anew.
             this.deleteBySeqStmt.run(existing.seq);
             this.keywords.remove(collectionId, existing.seq);
-            log.record(collectionId, item.id, "expire", now, null, stored(existing), null);
+            log.record(collectionId, item.id, existing.seq, "expire", now, null, stored(existing), null);
             existing = null;
           }
           const graphJson = item.graph === undefined ? null : JSON.stringify(item.graph);
@@ -185,14 +185,14 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
             this.upsertEmbeddingStmt.run(existing.seq, item.embedding);
             this.setModelStmt.run(item.embeddingModel ?? null, existing.seq);
             graph.replace(collectionId, existing.seq, item.graph);
-            log.record(collectionId, item.id, "replace", now, by, stored(existing), next);
+            log.record(collectionId, item.id, existing.seq, "replace", now, by, stored(existing), next);
           } else {
             const { seq } = this.insertStmt.get(collectionId, item.id, item.content, metadata, now, now, graphJson, expiresAt, item.embeddingModel ?? null)!;
             this.insertVectorStmt.run(seq, item.embedding, collectionId);
             this.keywords.put(collectionId, seq, item.content);
             this.upsertEmbeddingStmt.run(seq, item.embedding);
             graph.replace(collectionId, seq, item.graph);
-            log.record(collectionId, item.id, "create", now, by, null, next);
+            log.record(collectionId, item.id, seq, "create", now, by, null, next);
           }
         }
       },
@@ -214,7 +214,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
           this.upsertEmbeddingStmt.run(row.seq, patch.embedding);
           this.setModelStmt.run(patch.embeddingModel ?? null, row.seq);
         }
-        log.record(collectionId, id, "patch", now, by, stored(row), stored(updated));
+        log.record(collectionId, id, row.seq, "patch", now, by, stored(row), stored(updated));
         return toMemory(updated);
       },
     );
@@ -224,7 +224,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       if (row === null) return false;
       this.deleteBySeqStmt.run(row.seq);
       this.keywords.remove(collectionId, row.seq);
-      log.record(collectionId, id, "delete", now, by, stored(row), null);
+      log.record(collectionId, id, row.seq, "delete", now, by, stored(row), null);
       return true;
     });
 
@@ -235,7 +235,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
         for (const row of rows) {
           this.deleteBySeqStmt.run(row.seq);
           this.keywords.remove(collectionId, row.seq);
-          log.record(collectionId, row.id, "delete", now, by, stored(row), null);
+          log.record(collectionId, row.id, row.seq, "delete", now, by, stored(row), null);
         }
         return { ids: rows.map((row) => row.id), more: picked.length > limit };
       },
@@ -246,7 +246,7 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
       for (const row of due) {
         this.deleteBySeqStmt.run(row.seq);
         this.keywords.remove(row.collection_id, row.seq);
-        log.record(row.collection_id, row.id, "expire", now, null, stored(row), null);
+        log.record(row.collection_id, row.id, row.seq, "expire", now, null, stored(row), null);
       }
       return due.length;
     });

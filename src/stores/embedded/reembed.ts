@@ -46,6 +46,8 @@ export class EmbeddedReembedStore implements ReembedStore {
     const checkpoint = db.prepare<{ id: string }, [number, string, string]>(
       `UPDATE collections SET reembed_checkpoint = max(reembed_checkpoint, ?) WHERE id = ? AND reembed_target = ? RETURNING id`,
     );
+    // vectors written outside the change log: the ANN indexes (ann/) see the epoch move
+    const bumpEpoch = db.prepare<null, [string]>("UPDATE collections SET vectors_epoch = vectors_epoch + 1 WHERE id = ?");
     this.writeTx = db.transaction(
       (id: string, target: string, items: ReadonlyArray<PendingMemory & { embedding: Float32Array }>, upTo: number): number => {
         // Another run took the collection elsewhere (or it is gone): write nothing.
@@ -57,6 +59,7 @@ export class EmbeddedReembedStore implements ReembedStore {
           scanned.run(item.seq, item.embedding);
           written++;
         }
+        if (written > 0) bumpEpoch.run(id);
         return written;
       },
     );

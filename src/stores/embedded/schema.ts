@@ -6,6 +6,7 @@ import { embeddingModelMigration } from "./embedding-model-schema.ts";
 import { dedupeMigration } from "./dedupe-schema.ts";
 import { webhooksMigration } from "./webhooks.ts";
 import { FTS_TOKENIZER, perCollectionKeywordMigration } from "./keyword-index.ts";
+import { annMigration } from "./ann-schema.ts";
 
 /**
  * The embedded store's schema, as an ordered list of migrations. Migration `i` (0-based)
@@ -123,4 +124,6 @@ export const MIGRATIONS: readonly Migration[] = [
   perCollectionKeywordMigration,
   // 10: a mention's position among its memory's entities: the co-occurrence cap (graph-schema.ts).
   mentionPositionMigration,
+  // 11: the memory row of each change-log entry and each collection's vectors epoch, for the ANN indexes (ann-schema.ts).
+  annMigration,
 ];

@@ -1,6 +1,7 @@
 import type { SQLQueryBindings } from "bun:sqlite";
-import type { Hit } from "../../domain/search.ts";
+import type { Hit, SearchFilter } from "../../domain/search.ts";
 import type { StatementCache } from "./database.ts";
+import type { AnnLog, AnnSettings, AnnStats } from "./ann/searcher.ts";
 import type { SearchThreadReply, SearchThreadRequest } from "./search-thread-protocol.ts";
 
 /** A search (vector or keyword) as SQL and its parameters: run on a search thread or the main connection alike. */
@@ -16,13 +17,26 @@ export interface SearchThreadsOptions {
   cacheSizeKiB?: number;
   mmapSizeBytes?: number;
   busyTimeoutMs?: number;
+  /** ANN indexes on the threads (each collection's on one thread); absent: exact scans. */
+  ann?: AnnSettings;
+  dimensions?: number;
+  /** Where the threads' log lines go. */
+  log?: AnnLog;
+}
+
+/** A vector search as the threads take it. */
+export interface VectorSearch {
+  collectionId: string;
+  vector: Float32Array;
+  k: number;
+  filter: SearchFilter;
 }
 
 /** The threads cannot answer this query (not started, stopped, or died): run it elsewhere. */
 export class SearchThreadsUnavailable extends Error {}
 
 interface Pending {
-  resolve(hits: Hit[]): void;
+  resolve(value: Hit[] | AnnStats): void;
   reject(error: Error): void;
 }
 
@@ -37,6 +51,13 @@ interface Thread {
 
 const THREAD_ENTRY = new URL("./search-thread.ts", import.meta.url).href;
 
+/** FNV-1a of a collection id: which thread keeps its ANN index. */
+export function ownerOf(collectionId: string, threads: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < collectionId.length; i++) h = Math.imul(h ^ collectionId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % threads;
+}
+
 /**
  * Search queries (vector and keyword) on a few worker threads, each with its own read-only
  * connection, sent to the thread with the fewest queries in flight. A thread that dies is
@@ -50,6 +71,7 @@ export class SearchThreads {
   private closed = false;
   private served = 0;
   private replaced = 0;
+  private readonly logged = new Set<string>();
 
   constructor(private readonly options: SearchThreadsOptions) {
     if (!Number.isSafeInteger(options.threads) || options.threads < 1) {
@@ -61,6 +83,7 @@ export class SearchThreads {
   private spawn(): Thread {
     const worker = new Worker(THREAD_ENTRY);
     const thread: Thread = { worker, pending: new Map() };
+    const index = this.threads.length;
     worker.onmessage = (event: MessageEvent<SearchThreadReply>) => this.receive(thread, event.data);
     worker.addEventListener("close", () => this.lost(thread, "the search thread exited"));
     worker.addEventListener("error", (event) => {
@@ -74,12 +97,21 @@ export class SearchThreads {
       cacheSizeKiB: this.options.cacheSizeKiB ?? 65_536,
       mmapSizeBytes: this.options.mmapSizeBytes ?? 256 * 1024 * 1024,
       busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
+      ann: this.options.ann ?? null,
+      dimensions: this.options.dimensions ?? 0,
+      owner: { index, of: this.options.threads },
     };
     worker.postMessage(open);
     return thread;
   }
 
   private receive(thread: Thread, message: SearchThreadReply): void {
+    if (message.kind === "log") {
+      if (message.once === true && this.logged.has(message.msg)) return;
+      if (message.once === true) this.logged.add(message.msg);
+      this.options.log?.(message.level, message.msg, message.fields);
+      return;
+    }
     if (message.kind === "unusable") {
       thread.down = message.message;
       thread.unusable = true;
@@ -94,6 +126,8 @@ export class SearchThreads {
     if (message.kind === "hits") {
       this.served++;
       pending.resolve(message.hits);
+    } else if (message.kind === "warmed") {
+      pending.resolve(message.stats);
     } else {
       pending.reject(new Error(message.message));
     }
@@ -121,16 +155,41 @@ export class SearchThreads {
       if (thread.down !== undefined) continue;
       if (best === undefined || thread.pending.size < best.pending.size) best = thread;
     }
-    if (this.closed || best === undefined) {
+    return this.send<Hit[]>(best, (id) => ({ kind: "query", id, sql: query.sql, params: query.params }));
+  }
+
+  /** Whether vector searches go through ANN indexes on the threads (else they are plain queries). */
+  get ann(): boolean {
+    return this.options.ann !== undefined;
+  }
+
+  /**
+   * Runs a vector search on the thread that keeps the collection's ANN index: one copy of each
+   * index (memory, build work), searched where its log catch-up runs. The index answers in well
+   * under a millisecond, so one thread per collection is far from the bound (the embedder is).
+   */
+  searchVectors(search: VectorSearch): Promise<Hit[]> {
+    const owner = this.threads[ownerOf(search.collectionId, this.threads.length)];
+    return this.send<Hit[]>(owner?.down === undefined ? owner : undefined, (id) => ({ kind: "vector", id, ...search }));
+  }
+
+  /**
+   * Has each thread open (load, or build) the ANN index of every collection it keeps that is big
+   * enough, and resolves when they are ready, with each thread's state.
+   */
+  warm(): Promise<AnnStats[]> {
+    return Promise.all(this.threads.map((thread) => this.send<AnnStats>(thread.down === undefined ? thread : undefined, (id) => ({ kind: "warm", id }))));
+  }
+
+  private send<T extends Hit[] | AnnStats>(thread: Thread | undefined, request: (id: number) => SearchThreadRequest): Promise<T> {
+    if (this.closed || thread === undefined) {
       return Promise.reject(new SearchThreadsUnavailable(this.closed ? "the search threads are stopped" : this.threads[0]?.down));
     }
     const id = this.nextId++;
-    const thread = best;
-    return new Promise<Hit[]>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       if (thread.pending.size === 0) thread.worker.ref();
-      thread.pending.set(id, { resolve, reject });
-      const request: SearchThreadRequest = { kind: "query", id, sql: query.sql, params: query.params };
-      thread.worker.postMessage(request);
+      thread.pending.set(id, { resolve: resolve as (value: Hit[] | AnnStats) => void, reject });
+      thread.worker.postMessage(request(id));
     });
   }
 
