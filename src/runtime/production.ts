@@ -11,8 +11,7 @@ import { LeasedRateLimiter } from "../stores/shared/leased-rate-limiter";
 import { RedisPopularity } from "../stores/redis/popularity";
 import { TieredSearchCache } from "../stores/in-process/tiered-cache";
 import { openMilvusIndex } from "../stores/milvus";
-import { outboxPlan } from "./outbox-plan";
-import { SettledGraphStore } from "../search/settled-graph-store";
+import { outboxPlan, plannedGraph } from "./outbox-plan";
 import { FreshTailVectorIndex } from "../search/fresh-tail-index";
 import { openNeo4jGraph } from "../stores/neo4j";
 import type { Runtime } from "./embedded";
@@ -105,7 +104,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       changeFeed: postgres.changeFeed,
       vectors: timedVectors(metrics, "milvus", p.freshTail ? new FreshTailVectorIndex(milvusVectors, postgres.freshTail(milvus.writer.name, p.freshTailMaxRows), log) : milvusVectors),
       // graph search and /entities read Neo4j; when it is down they answer 503, the rest works
-      graph: p.graphDeferred ? new SettledGraphStore(neo4j.graph, postgres.pendingWrites(neo4j.writer.name)) : neo4j.graph,
+      graph: plannedGraph(p, neo4j.graph, postgres.pendingWrites(neo4j.writer.name)),
       cache:
         config.cachePolicy.l1MaxEntries > 0
           ? new TieredSearchCache(redisCache, {

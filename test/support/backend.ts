@@ -24,7 +24,6 @@ import type { TenantUsage } from "../../src/ports/tenant-usage";
 import { productionConfig } from "./services";
 import { waitFor } from "../../src/runtime/retry";
 import { FreshTailVectorIndex } from "../../src/search/fresh-tail-index";
-import { SettledGraphStore } from "../../src/search/settled-graph-store";
 import type { MemoryHistoryStore } from "../../src/ports/memory-history";
 import type { ExpiringMemoryStore } from "../../src/ports/memory-expiry";
 import type { Clock } from "../../src/stores/shared/expiry";
@@ -98,7 +97,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions, now: opts.now });
     return embeddedBackend(stores, new MemorySearchCache({ maxEntries: 1000 }));
   }
-  const [{ openPostgresStores }, { openMilvusIndex }, { openNeo4jGraph }, { openRedisCache }, { outboxPlan }] = await Promise.all([
+  const [{ openPostgresStores }, { openMilvusIndex }, { openNeo4jGraph }, { openRedisCache }, { outboxPlan, plannedGraph }] = await Promise.all([
     import("../../src/stores/postgres"),
     import("../../src/stores/milvus"),
     import("../../src/stores/neo4j"),
@@ -159,7 +158,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
       : milvusVectors,
     apiKeys: postgres.apiKeys,
     reembed: postgres.reembed,
-    graph: productionConfig.graphDeferred ? new SettledGraphStore(neo4j.graph, postgres.pendingWrites(neo4j.writer.name)) : neo4j.graph,
+    graph: plannedGraph(productionConfig, neo4j.graph, postgres.pendingWrites(neo4j.writer.name)),
     // as production composes it: a worker-local first level in front of Redis
     cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
     popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),
