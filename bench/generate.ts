@@ -196,10 +196,28 @@ export function defaultProgress(p: IngestProgress): void {
   );
 }
 
+/** How long one batch is retried (its first request included) before the ingest gives up. */
+export const RETRY_WINDOW_MS = 10 * 60_000;
+
+/** The same batch body to the same collection always gets the same key (sha-256, hex). */
+function batchKey(path: string, body: string): string {
+  return `ingest-${new Bun.CryptoHasher("sha256").update(path).update("\n").update(body).digest("hex")}`;
+}
+
+/** Overload and "the same batch is still running" (a 409 that carries Retry-After) pass with time. */
+function isRetryable(res: Response): boolean {
+  if (res.status === 409) return res.headers.has("retry-after");
+  return res.status === 429 || res.status === 502 || res.status === 503;
+}
+
 /**
  * Sends memories [start, start + count) in batches through POST /v1/collections/:id/memories.
- * 429/503 answers are retried after their Retry-After (at most 10 times a batch); anything else
- * that is not a 201 throws. Resolves with the measured ingest rate.
+ * Each batch carries an Idempotency-Key derived from its body, so a retry never writes twice: a
+ * batch answered 503 by the request timeout keeps running on its worker (and holds the tenant's
+ * write slots), and its retry waits for that answer (409 + Retry-After) instead of embedding the
+ * batch again. 409 in progress, 429, 502 and 503 are retried after their Retry-After until
+ * RETRY_WINDOW_MS has passed for the batch; anything else that is not a 201 throws. Resolves
+ * with the measured ingest rate.
  */
 export async function ingest(opts: IngestOptions): Promise<IngestReport> {
   const count = opts.count ?? FULL_COUNT;
@@ -227,15 +245,16 @@ export async function ingest(opts: IngestOptions): Promise<IngestReport> {
       memories.push(opts.transform ? opts.transform(m) : m);
     }
     const body = JSON.stringify({ memories });
-    for (let attempt = 0; ; attempt++) {
-      const t0 = performance.now();
-      const res = await fetch(`${opts.baseUrl}${path}`, { method: "POST", headers: headers(opts.token), body });
+    const requestHeaders = { ...headers(opts.token), "idempotency-key": batchKey(path, body) };
+    const t0 = performance.now();
+    for (;;) {
+      const res = await fetch(`${opts.baseUrl}${path}`, { method: "POST", headers: requestHeaders, body });
       const text = await res.text();
       if (res.status === 201) {
         latencies.push(performance.now() - t0);
         return n;
       }
-      if ((res.status === 429 || res.status === 503 || res.status === 502) && attempt < 10) {
+      if (isRetryable(res) && performance.now() - t0 < RETRY_WINDOW_MS) {
         retries++;
         const wait = Number(res.headers.get("retry-after") ?? "1");
         await Bun.sleep(Math.min(30, Number.isFinite(wait) ? wait : 1) * 1000);
