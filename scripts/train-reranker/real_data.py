@@ -6,7 +6,7 @@ Provenance and checksums: data/README.md.
 
 A group is a question, its paragraph (the positive) and 7 negative paragraphs: the 3 best
 BM25 matches, 2 other paragraphs of the same article, 2 random ones. A paragraph that contains
-one of the question's answers is never a negative. Paragraphs are cut to 200 words; questions
+one of the question's answers is never a negative. Paragraphs are cut to 80 words; questions
 whose answer falls past the cut are dropped. Whole articles are held out (500 groups) for
 train.py's sanity metric. Articles that are also in the quality eval's Climate-FEVER set
 (bench/data) are left out. Seeded: the same source gives a byte-identical output.
@@ -36,7 +36,9 @@ from data import terms  # noqa: E402  (the generator's BM25 tokeniser)
 SOURCE_SHA256 = "95aa6a52d5d6a735563366753ca50492a658031da74f301ac5238b03966972c9"  # dev-v1.1.json
 CLIMATE_FEVER = HERE.parent.parent / "bench" / "data" / "climate-fever.json.gz"
 OUT = HERE / "data" / "squad.json.gz"
-MAX_WORDS = 200
+# The service and bench:quality cut query + passage at 128 tokens (RERANK_MAX_LENGTH); 80 words
+# (~105 tokens) plus a question fit, so no positive is trained on with its answer cut off.
+MAX_WORDS = 80
 HELDOUT = 500
 NEGATIVES = {"bm25": 3, "article": 2, "random": 2}
 
