@@ -8,17 +8,18 @@ export const RERANKER_NAMES = ["cross-encoder", "interpolated"];
 /** What premium ships with the default configuration (src/runtime/reranker.ts premiumReranker). */
 export const DEFAULT_PREMIUM_RERANKER = "interpolated";
 
+/** The cross-encoder folder and pair length come from RERANKER_MODEL_DIR and RERANK_MAX_LENGTH, as the server reads them. */
 export async function openRerankerByName(name: string): Promise<Reranker> {
+  const { modelDir, maxLength } = loadConfig(process.env).reranker;
   // the eval asks one search at a time: no CPU yielding, normal priority (a loaded machine would
   // starve a niced thread), and no time limit that would answer unreranked
-  const crossEncoder = () =>
-    createOnnxReranker({ modelDir: "models/reranker", idleScheduling: false, nice: 0, maxWaitMs: 600_000 });
+  const crossEncoder = () => createOnnxReranker({ modelDir, maxLength, idleScheduling: false, nice: 0, maxWaitMs: 600_000 });
   switch (name) {
     case "cross-encoder":
       return crossEncoder();
     case "interpolated": {
       // the default RERANK_INTERPOLATION_* settings, as the runtimes wire them
-      const config = loadConfig({});
+      const config = loadConfig(process.env);
       return premiumReranker(config, await crossEncoder())!;
     }
     default:

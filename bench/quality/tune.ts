@@ -12,6 +12,7 @@ import { evaluateMode, ingest, type Ingested, type Mode } from "./eval";
 import { openQualityApp } from "./app";
 import { openRerankerByName } from "./rerankers";
 import { interpolatedReranker } from "../../src/ml/interpolated-reranker";
+import { loadConfig } from "../../src/config";
 import type { Reranker } from "../../src/ports/reranker";
 import type { HybridFusion } from "../../src/search/pipeline";
 import type { RankingScores } from "./metrics";
@@ -56,7 +57,12 @@ async function main() {
     Promise.all(sets.map(async ({ set, ingested }) => (await evaluateMode(call, set, ingested, mode, opts)).scores));
   const report: Record<string, unknown>[] = [];
 
-  let best: { hybrid: HybridFusion; candidates: number } = { hybrid: { rrfK: 60, semanticWeight: 1, keywordWeight: 1 }, candidates: 50 };
+  // without the hybrid stage, the rerank stage starts from the fusion the server ships
+  const shipped = loadConfig({}).search;
+  let best: { hybrid: HybridFusion; candidates: number } = {
+    hybrid: { rrfK: shipped.hybridRrfK, semanticWeight: shipped.hybridSemanticWeight, keywordWeight: shipped.hybridKeywordWeight },
+    candidates: shipped.hybridCandidates,
+  };
   if (stage === "hybrid" || stage === "all") {
     let bestScore = -1;
     // a small grid: the box this ran on had 2 shared cores (widen it where CPU allows)
