@@ -96,7 +96,7 @@ export interface AppDeps {
     requestTimeoutMs?: number;
     /** How long a completed request's answer is kept for retries with its Idempotency-Key; default 24 h. */
     idempotencyRetentionSeconds?: number;
-    /** Fixed number of candidates to rerank; default max(5 × top_k, 50). */
+    /** Candidates a premium search reranks, at least top_k; default DEFAULT_RERANK_CANDIDATES (10). */
     rerankCandidates?: number;
     /** One log line per request (ACCESS_LOG); default off. */
     accessLog?: boolean;

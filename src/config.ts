@@ -6,6 +6,7 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, EnvReader, redactCredentials, type Env } from "./env-reader";
+import { DEFAULT_RERANK_CANDIDATES } from "./search/pipeline";
 
 export { ConfigError, redactCredentials };
 
@@ -76,8 +77,12 @@ export interface Config {
   reranker: {
     /** The cross-encoder folder; reranking is off (answers say why) when it is absent. */
     modelDir: string;
-    /** Candidates reranked per search; unset = max(5 × top_k, 50). */
-    candidates: number | undefined;
+    /**
+     * Candidates reranked per search: the pool is max(top_k, this). The default (10) reorders
+     * the answer's own top 10: on the public eval a wider pool only let the cross-encoder pull in
+     * worse candidates (docs/quality.md), and it costs inference linearly.
+     */
+    candidates: number;
     maxQueue: number;
     maxBatchPairs: number;
     /** Token budget of one (query, memory) pair. */
@@ -345,7 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     reranker: {
       modelDir: r.string("RERANKER_MODEL_DIR", "models/reranker"),
-      candidates: r.optional("RERANK_CANDIDATES") === undefined ? undefined : r.int("RERANK_CANDIDATES", 50, 1, 1000),
+      candidates: r.int("RERANK_CANDIDATES", DEFAULT_RERANK_CANDIDATES, 1, 1000),
       maxQueue: r.int("RERANK_MAX_QUEUE", 64, 1, 100_000),
       maxBatchPairs: r.int("RERANK_MAX_BATCH_PAIRS", 32, 1, 4096),
       maxLength: r.int("RERANK_MAX_LENGTH", 128, 8, 512),
@@ -356,8 +361,8 @@ export function loadConfig(env: Env = process.env): Config {
       cpuSlots: r.int("RERANK_CPU_SLOTS", Math.max(1, availableParallelism() - 1), 0, 1024),
       cpuSlotsDir: r.string("RERANK_CPU_SLOTS_DIR", join(tmpdir(), "memory-api-cpu-slots")),
       contendedDuty: r.number("RERANK_CONTENDED_DUTY", 0.1, 0.01, 1),
-      interpolationWeight: r.number("RERANK_INTERPOLATION_WEIGHT", 0.2, 0, 1),
-      interpolationRankK: r.number("RERANK_INTERPOLATION_K", 60, 0, 10_000),
+      interpolationWeight: r.number("RERANK_INTERPOLATION_WEIGHT", 0.1, 0, 1),
+      interpolationRankK: r.number("RERANK_INTERPOLATION_K", 20, 0, 10_000),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
       ? {

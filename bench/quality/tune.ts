@@ -85,28 +85,35 @@ async function main() {
   }
 
   if (stage === "rerank" || stage === "all") {
-    const crossEncoder = cached(await openRerankerByName("cross-encoder"));
+    // pair lengths to compare (each one is its own scoring pass); the first is the shipped one
+    const lengths = (option("rerank-lengths") ?? String(loadConfig(process.env).reranker.maxLength)).split(",").map(Number);
+    const crossEncoders = new Map<number, Reranker>();
+    for (const maxLength of lengths) crossEncoders.set(maxLength, cached(await openRerankerByName("cross-encoder", { maxLength })));
+    const crossEncoder = crossEncoders.get(lengths[0]!)!;
     const base = { hybrid: best.hybrid, hybridCandidates: best.candidates };
     const plain = await run(app.variant(base), "hybrid");
     log(`hybrid (no rerank): ${objective(plain).toFixed(4)} ${fmt(plain)}`);
     report.push({ stage: "rerank", reranker: "none", objective: objective(plain), per: plain });
-    for (const rerankCandidates of [50]) {
-      const alone = await run(app.variant({ ...base, reranker: crossEncoder, rerankCandidates }), "hybrid+rerank");
-      report.push({ stage: "rerank", reranker: "cross-encoder", rerankCandidates, objective: objective(alone), per: alone });
-      log(`cross-encoder alone, ${rerankCandidates} candidates: ${objective(alone).toFixed(4)} ${fmt(alone)}`);
-      for (const rankK of [60]) {
-        for (const weight of [0.2, 0.35, 0.5, 0.65]) {
-          const reranker = interpolatedReranker(crossEncoder, { weight, rankK });
-          const per = await run(app.variant({ ...base, reranker, rerankCandidates }), "hybrid+rerank");
-          report.push({ stage: "rerank", reranker: "interpolated", rerankCandidates, weight, rankK, objective: objective(per), per });
-          log(`interpolated w ${weight} k ${rankK}, ${rerankCandidates} candidates: ${objective(per).toFixed(4)} ${fmt(per)}`);
+    // the largest pool first: the smaller pools' pairs are then already scored
+    for (const [maxLength, scorer] of crossEncoders) {
+      for (const rerankCandidates of [50, 20, 10]) {
+        const alone = await run(app.variant({ ...base, reranker: scorer, rerankCandidates }), "hybrid+rerank");
+        report.push({ stage: "rerank", reranker: "cross-encoder", maxLength, rerankCandidates, objective: objective(alone), per: alone });
+        log(`cross-encoder alone, length ${maxLength}, ${rerankCandidates} candidates: ${objective(alone).toFixed(4)} ${fmt(alone)}`);
+        for (const rankK of [20, 60]) {
+          for (const weight of [0.05, 0.1, 0.2, 0.35, 0.5]) {
+            const reranker = interpolatedReranker(scorer, { weight, rankK });
+            const per = await run(app.variant({ ...base, reranker, rerankCandidates }), "hybrid+rerank");
+            report.push({ stage: "rerank", reranker: "interpolated", maxLength, rerankCandidates, weight, rankK, objective: objective(per), per });
+            log(`interpolated w ${weight} k ${rankK}, length ${maxLength}, ${rerankCandidates} candidates: ${objective(per).toFixed(4)} ${fmt(per)}`);
+          }
         }
       }
     }
     // the best interpolation on dev, then everything on TEST with the defaults and the tuned settings
     const bestRerank = report
       .filter((r) => r.stage === "rerank" && r.reranker === "interpolated")
-      .sort((a, b) => (b.objective as number) - (a.objective as number))[0] as { weight: number; rankK: number } | undefined;
+      .sort((a, b) => (b.objective as number) - (a.objective as number))[0] as { weight: number; rankK: number; maxLength: number; rerankCandidates: number } | undefined;
     log(`best interpolation on dev: ${JSON.stringify(bestRerank)}`);
     if (process.argv.includes("--report-test") && bestRerank) {
       const test = { split: "test" as const, modes: [] };
@@ -117,7 +124,11 @@ async function main() {
         ["hybrid (k 60, 1/1, pool 50)", app.variant({}), "hybrid"],
         [`hybrid tuned (${JSON.stringify(best)})`, app.variant(base), "hybrid"],
         ["hybrid+rerank: cross-encoder alone", app.variant({ ...base, reranker: crossEncoder }), "hybrid+rerank"],
-        [`hybrid+rerank: interpolated w ${bestRerank.weight} k ${bestRerank.rankK}`, app.variant({ ...base, reranker: interpolatedReranker(crossEncoder, bestRerank) }), "hybrid+rerank"],
+        [
+          `hybrid+rerank: interpolated w ${bestRerank.weight} k ${bestRerank.rankK}, length ${bestRerank.maxLength}, ${bestRerank.rerankCandidates} candidates`,
+          app.variant({ ...base, reranker: interpolatedReranker(crossEncoders.get(bestRerank.maxLength)!, bestRerank), rerankCandidates: bestRerank.rerankCandidates }),
+          "hybrid+rerank",
+        ],
         ["graph", app.variant({}), "graph"],
       ];
       for (const [label, call, mode] of variants) {
@@ -131,7 +142,7 @@ async function main() {
       }
       console.log(["| data set | mode | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...lines].join("\n"));
     }
-    await crossEncoder.close();
+    for (const scorer of crossEncoders.values()) await scorer.close();
   }
   const out = join(import.meta.dir, "..", "results", `quality-tune-${model}-${stage}.json`);
   writeFileSync(out, JSON.stringify({ command: `bun run bench/quality/tune.ts ${process.argv.slice(2).join(" ")}`, when: new Date().toISOString(), model, report }, null, 2) + "\n");

@@ -44,7 +44,7 @@ export interface SearchPipelineDeps {
   hybridCandidates: number;
   /** Hybrid fusion: RRF constant and the weight of each side (see config.ts `search`); default k 60, weights 1. */
   hybrid?: HybridFusion;
-  /** Candidates a premium search reranks; unset = max(5 × top_k, 50). */
+  /** Candidates a premium search reranks, at least top_k; default DEFAULT_RERANK_CANDIDATES. */
   rerankCandidates?: number;
   /** Popularity-based TTLs (instead of `cacheTtlSeconds` for every answer) and pre-warming. */
   popularity?: PopularityTracker;
@@ -108,10 +108,13 @@ export function aboveMinScore(results: SearchResult[], minScore: number | undefi
   return { kept, below: results.length - kept.length };
 }
 
+/** A premium search reorders max(top_k, this many) candidates (RERANK_CANDIDATES; see config.ts for why 10). */
+export const DEFAULT_RERANK_CANDIDATES = 10;
+
 export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<SearchOutcome>();
   const stats: SearchStats = { hits: 0, misses: 0, sharedMisses: 0, cacheErrors: 0, reranked: 0, rerankFallbacks: 0, rolledForward: 0, rollRecomputed: 0 };
-  const rerankPool = (topK: number) => deps.rerankCandidates ?? Math.max(5 * topK, 50);
+  const rerankPool = (topK: number) => deps.rerankCandidates ?? DEFAULT_RERANK_CANDIDATES;
   const { embedder, vectors, memories } = deps;
   const now = deps.now ?? Date.now;
   const embeddingModel = modelKeyOf(embedder);

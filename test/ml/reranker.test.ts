@@ -5,6 +5,12 @@ import { join } from "node:path";
 import { checkModelDir, createOnnxReranker, type OnnxReranker } from "../../src/ml/reranker.ts";
 import { QueueFullError } from "../../src/domain/errors.ts";
 import { CpuSlots } from "../../src/ml/cpu-slots.ts";
+import { heldoutGroups } from "../support/squad-heldout.ts";
+
+/** Share of held-out groups whose answer must score first: 34/40 (0.85) measured here on 2026-12-07, less a margin for int8 kernels elsewhere. */
+const FIRST_FLOOR = 0.7;
+/** A pair any working model orders the same way, by a wide margin: the answer, then an unrelated memory. */
+const CLEAR = { query: "Which instrument can Kofi play?", documents: ["Kofi plays the cello.", "The printer is out of toner."] };
 
 const MODEL_DIR = new URL("../../models/reranker", import.meta.url).pathname;
 const HAVE_MODEL = existsSync(join(MODEL_DIR, "onnx", "model_quantized.onnx"));
@@ -75,32 +81,20 @@ describe.skipIf(!HAVE_MODEL)("ONNX cross-encoder (models/reranker)", () => {
     for (let i = 0; i < 3; i++) expect(Math.abs(reversed[2 - i]! - scores[i]!)).toBeLessThan(0.1);
   });
 
-  // Sentences in the style of the held-out evaluation: relations, templates and names the
-  // model was not trained on (see scripts/train-reranker/data.py, EVAL_RELATIONS).
-  // The fourth entry, where there is one, is a decoy the int8 model scores within a hair of the
-  // answer: "How old is Rania?" gives "Rania has an old laptop." 5.87 and the answer 5.82 on an
-  // AVX2-only EPYC (int8 kernels without VNNI), the answer a little above it elsewhere. There the
-  // answer must beat every other decoy and stay within 0.25 of the top score.
-  const cases: Array<[string, string, string[], string?]> = [
-    ["What scares Farah?", "Farah has a phobia of spiders.",
-      ["Farah is not afraid to speak up in meetings.", "Gustav has a phobia of spiders.", "Farah painted the bedroom teal."]],
-    ["Who is Idris's mentor?", "Idris is mentored by Olga.",
-      ["Idris mentors Olga.", "Olga gets career advice from Idris.", "Idris coaches the junior football team."]],
-    ["What is the code to Nils's locker?", "Nils's gym locker opens with 4471.",
-      ["Nils locked the door after the meeting.", "Nils changed the code review process.", "Quinn's gym locker opens with 1902."]],
-    ["How old is Rania?", "Rania turned 41 this spring.",
-      ["Rania has an old laptop.", "Rania wants to retire early.", "Vesna turned 29 this spring."], "Rania has an old laptop."],
-  ];
-  for (const [query, relevant, decoys, closeDecoy] of cases) {
-    test(`ranks the answer first${closeDecoy ? ` (or within a hair of "${closeDecoy}")` : ""}: ${query}`, async () => {
-      const scores = await reranker.score(query, [...decoys, relevant]);
-      const answer = scores[decoys.length]!;
-      decoys.forEach((decoy, i) => {
-        if (decoy === closeDecoy) expect(answer).toBeGreaterThan(scores[i]! - 0.25);
-        else expect(answer).toBeGreaterThan(scores[i]!);
-      });
-    });
-  }
+  // Real questions the model never saw in training (SQuAD's held-out articles, see
+  // test/support/squad-heldout.ts): each with the paragraph that answers it and 7 judged not to
+  // (the most similar paragraphs by BM25 among them). Training's own held-out check (fp32 torch,
+  // 500 groups) ranked the answer first in 80.6%; chance is 12.5%.
+  test("ranks the answering paragraph first for most held-out questions (40 groups of 8)", async () => {
+    const groups = heldoutGroups(40);
+    let first = 0;
+    for (const { question, answer, negatives } of groups) {
+      const scores = await reranker.score(question, [answer, ...negatives]);
+      if (scores.slice(1).every((s) => s < scores[0]!)) first++;
+    }
+    console.log(`reranker: answer first in ${first}/${groups.length} held-out groups`);
+    expect(first / groups.length).toBeGreaterThanOrEqual(FIRST_FLOOR);
+  }, 300_000);
 
   test("concurrent requests are coalesced into batches and split at maxBatchPairs, same scores", async () => {
     const query = "What pills is Edwin on?";
@@ -116,8 +110,9 @@ describe.skipIf(!HAVE_MODEL)("ONNX cross-encoder (models/reranker)", () => {
     const after = reranker.stats();
     const together = [...a!, ...b!, ...c!];
     // Dynamic int8 quantisation scales activations per batch, so a pair's score moves a
-    // little with its batch-mates (observed ~0.03 on logits of ~6); order-level equality.
-    for (let i = 0; i < docs.length; i++) expect(Math.abs(together[i]! - alone[i]!)).toBeLessThan(0.1);
+    // little with its batch-mates (observed up to 0.14 on logits of about ±3 with the SQuAD-trained
+    // model; 0.03 on ±6 with the earlier one); near-equality, not identity.
+    for (let i = 0; i < docs.length; i++) expect(Math.abs(together[i]! - alone[i]!)).toBeLessThan(0.25);
     expect(after.batches - before.batches).toBe(2); // 13 pairs, batches of at most 8
     expect(after.pairsScored - before.pairsScored).toBe(13);
     expect(after.lastBatchPairs).toBe(5);
@@ -194,7 +189,7 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
     const reranker = await createOnnxReranker({ modelDir: MODEL_DIR });
     try {
       expect(reranker.scheduling).toBe("idle");
-      const scores = await reranker.score("where is the key", ["the key is under the mat", "bananas are yellow"]);
+      const scores = await reranker.score(CLEAR.query, CLEAR.documents);
       expect(scores[0]!).toBeGreaterThan(scores[1]!);
       expect([...idleThreads()].filter((tid) => !before.has(tid)).length).toBeGreaterThan(0);
       expect(policyOf(`/proc/${process.pid}/stat`)).toBe(0); // SCHED_OTHER
@@ -240,7 +235,7 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
       const slot = other.acquire(); // as another worker's reranker would
       reranker.noteForegroundWork(); // a free-tier search started
       let settled = false;
-      const scoring = reranker.score("where is the key", ["the key is under the mat", "bananas are yellow"]).finally(() => {
+      const scoring = reranker.score(CLEAR.query, CLEAR.documents).finally(() => {
         settled = true;
       });
       await Bun.sleep(300); // ample for two pairs on an idle slot
@@ -279,7 +274,7 @@ describe.if(process.platform === "linux" && existsSync(join(MODEL_DIR, "onnx")))
     await withSharedSlot(60_000, async (reranker, other) => {
       const slot = other.acquire();
       // would hang (and time the test out) if it waited for the held slot
-      const scores = await reranker.score("where is the key", ["the key is under the mat", "bananas are yellow"]);
+      const scores = await reranker.score(CLEAR.query, CLEAR.documents);
       expect(scores[0]!).toBeGreaterThan(scores[1]!);
       other.release(slot);
     });

@@ -1,61 +1,77 @@
 /**
- * Reranking quality on labelled data the model never saw in training (the training generator's
- * held-out split: other names, relations and wordings), through the public API: the premium
- * rerank must raise MRR@10 and recall@5 over plain hybrid search.
+ * Premium reranking on real, human-written questions the model never saw, through the public
+ * API: the held-out articles of the reranker's training data (SQuAD v1.1 questions about four
+ * Wikipedia articles kept out of training, scripts/train-reranker/data/README.md). Every paragraph
+ * of those articles is a memory; each question has one relevant paragraph.
+ *
+ * The cross-encoder's own kind of data, where its signal is strongest: blended with a larger
+ * weight (0.5) it must raise MRR@10 and R@1 over plain hybrid search, and at the shipped default
+ * (0.1, chosen on the public eval's dev split, where claims rather than questions are asked and
+ * any larger weight costs R@1: docs/quality.md) premium must not rank below hybrid.
  */
 import { afterAll, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config";
+import { interpolatedReranker } from "../../src/ml/interpolated-reranker";
 import { createOnnxReranker } from "../../src/ml/reranker";
+import type { Reranker } from "../../src/ports/reranker";
+import { premiumReranker } from "../../src/runtime/reranker";
 import { createTestApp, newCollection } from "../support/app";
-import heldout from "../fixtures/rerank-heldout.json";
+import { heldoutQuestions } from "../support/squad-heldout";
+
+const QUESTIONS = 150;
+const QUESTION_WEIGHT = 0.5;
 
 // This test measures answers, not latency: a generous wait keeps a busy CI box (the real
 // services share its two cores) from answering some queries unreranked (the degrade path,
 // tested in the reranker's own tests).
-const reranker = await createOnnxReranker({ modelDir: process.env.RERANKER_MODEL_DIR ?? "models/reranker", maxWaitMs: 60_000 });
-const t = await createTestApp({ reranker });
+const config = loadConfig({});
+const crossEncoder = await createOnnxReranker({ modelDir: config.reranker.modelDir, maxLength: config.reranker.maxLength, maxWaitMs: 120_000 });
+const blends: Record<"default" | "questions", Reranker> = {
+  default: premiumReranker(config, crossEncoder)!,
+  questions: interpolatedReranker(crossEncoder, { weight: QUESTION_WEIGHT, rankK: config.reranker.interpolationRankK }),
+};
+let blend: keyof typeof blends = "default";
+// the premium reranker the app calls: the blend under measurement (answers are not cached)
+const switching: Reranker = { model: "switching", score: (query, documents) => blends[blend].score(query, documents), close: async () => {} };
+const t = await createTestApp({ reranker: switching, cacheTtlSeconds: 0 });
 afterAll(async () => {
   await t.close();
-  await reranker.close();
+  await crossEncoder.close();
 });
 
-interface Metrics {
-  mrr10: number;
-  recall5: number;
-}
+const mrr10 = (ranks: number[]) => ranks.reduce((sum, r) => sum + (r > 0 && r <= 10 ? 1 / r : 0), 0) / ranks.length;
+const recallAt = (k: number, ranks: number[]) => ranks.filter((r) => r > 0 && r <= k).length / ranks.length;
 
-function score(ranks: number[]): Metrics {
-  return {
-    mrr10: ranks.reduce((sum, r) => sum + (r > 0 && r <= 10 ? 1 / r : 0), 0) / ranks.length,
-    recall5: ranks.filter((r) => r > 0 && r <= 5).length / ranks.length,
-  };
-}
-
-test("rerank raises MRR@10 and recall@5 over hybrid on held-out data", async () => {
+test(`on ${QUESTIONS} held-out SQuAD questions, the cross-encoder blended at ${QUESTION_WEIGHT} beats hybrid and the default blend never ranks below it`, async () => {
+  const { passages, questions } = heldoutQuestions(QUESTIONS);
   const token = await t.token("rerank-quality", "enterprise");
-  const ranks = { hybrid: [] as number[], reranked: [] as number[] };
-  for (const collection of heldout.collections) {
-    const cid = await newCollection(t, token);
-    const added = await t.call("POST", `/v1/collections/${cid}/memories`, { token, body: { memories: collection.memories } });
+  const cid = await newCollection(t, token);
+  const idOf = new Map<number, string>();
+  for (let i = 0; i < passages.length; i += 100) {
+    const batch = passages.slice(i, i + 100);
+    const added = await t.call("POST", `/v1/collections/${cid}/memories`, { token, body: { memories: batch.map((p) => ({ content: p.text })) } });
     expect(added.status).toBe(201);
-    for (const { query, relevant } of collection.queries) {
-      for (const rerank of [false, true]) {
-        const reply = await t.call("POST", "/v1/search", {
-          token,
-          body: { query, collection_id: cid, search_type: "hybrid", top_k: 10, rerank },
-        });
-        expect(reply.status).toBe(200);
-        expect(reply.body.reranked).toBe(rerank);
-        const ids: string[] = reply.body.results.map((r: { id: string }) => r.id);
-        (rerank ? ranks.reranked : ranks.hybrid).push(ids.indexOf(relevant) + 1);
-      }
+    (added.body.ids as string[]).forEach((id, j) => idOf.set(batch[j]!.index, id));
+  }
+  const ranks = { hybrid: [] as number[], default: [] as number[], questions: [] as number[] };
+  for (const { question, passage } of questions) {
+    for (const ranking of ["hybrid", "default", "questions"] as const) {
+      const rerank = ranking !== "hybrid";
+      if (rerank) blend = ranking;
+      const reply = await t.call("POST", "/v1/search", { token, body: { query: question, collection_id: cid, search_type: "hybrid", top_k: 10, rerank } });
+      expect(reply.status).toBe(200);
+      expect(reply.body.reranked).toBe(rerank);
+      const ids: string[] = reply.body.results.map((r: { id: string }) => r.id);
+      ranks[ranking].push(ids.indexOf(idOf.get(passage)!) + 1);
     }
   }
-  const hybrid = score(ranks.hybrid);
-  const reranked = score(ranks.reranked);
+  const line = (r: number[]) => `MRR@10 ${mrr10(r).toFixed(3)} R@1 ${recallAt(1, r).toFixed(3)} R@5 ${recallAt(5, r).toFixed(3)}`;
   console.log(
-    `rerank quality on ${ranks.hybrid.length} held-out queries: hybrid MRR@10 ${hybrid.mrr10.toFixed(3)} R@5 ${hybrid.recall5.toFixed(3)}; ` +
-      `hybrid+rerank MRR@10 ${reranked.mrr10.toFixed(3)} R@5 ${reranked.recall5.toFixed(3)}`,
+    `rerank on ${questions.length} held-out SQuAD questions over ${passages.length} paragraphs: hybrid ${line(ranks.hybrid)}; ` +
+      `premium default ${line(ranks.default)}; premium w ${QUESTION_WEIGHT} ${line(ranks.questions)}`,
   );
-  expect(reranked.mrr10).toBeGreaterThan(hybrid.mrr10);
-  expect(reranked.recall5).toBeGreaterThan(hybrid.recall5);
-}, 300_000);
+  expect(mrr10(ranks.questions)).toBeGreaterThan(mrr10(ranks.hybrid));
+  expect(recallAt(1, ranks.questions)).toBeGreaterThan(recallAt(1, ranks.hybrid));
+  expect(mrr10(ranks.default)).toBeGreaterThanOrEqual(mrr10(ranks.hybrid));
+  expect(recallAt(1, ranks.default)).toBeGreaterThanOrEqual(recallAt(1, ranks.hybrid));
+}, 600_000);

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { createOnnxReranker, type OnnxReranker } from "../../src/ml/reranker";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
 import { MEMORIES } from "../fixtures/retrieval-set";
+import { DEFAULT_RERANK_CANDIDATES } from "../../src/search/pipeline";
 
 const MODEL_DIR = process.env.RERANKER_MODEL_DIR ?? "models/reranker";
 const rerankers: OnnxReranker[] = [];
@@ -40,8 +41,9 @@ describe("premium reranking through the API", () => {
     expect(reply.body.reranked).toBe(true);
     expect(reply.body.rerank_reason).toBeUndefined();
     expect(reply.body.results).toHaveLength(3);
-    // the pool is max(5 × 3, 50) candidates, capped by the collection's 32 memories
-    expect(reranker.stats().pairsScored - before).toBe(MEMORIES.length);
+    // the pool is max(top_k 3, DEFAULT_RERANK_CANDIDATES) candidates
+    expect(MEMORIES.length).toBeGreaterThan(DEFAULT_RERANK_CANDIDATES);
+    expect(reranker.stats().pairsScored - before).toBe(DEFAULT_RERANK_CANDIDATES);
     const scores = reply.body.results.map((r: { score: number }) => r.score);
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     const plain = await t.call("POST", "/v1/search", {
@@ -50,6 +52,20 @@ describe("premium reranking through the API", () => {
     });
     expect(plain.body.reranked).toBe(false);
     expect(plain.body.results[0].score).not.toBe(reply.body.results[0].score);
+  });
+
+  test("a top_k above the rerank pool widens the pool to top_k: every answered memory was scored", async () => {
+    const { t, pro, cid, reranker } = ctx;
+    const before = reranker.stats().pairsScored;
+    const topK = DEFAULT_RERANK_CANDIDATES + 5;
+    const reply = await t.call("POST", "/v1/search", {
+      token: pro,
+      body: { query: "which allergy medicine do I take", collection_id: cid, search_type: "semantic", top_k: topK, rerank: true },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.body.reranked).toBe(true);
+    expect(reply.body.results).toHaveLength(topK);
+    expect(reranker.stats().pairsScored - before).toBe(topK);
   });
 
   test("reranked answers are cached under their own key", async () => {
