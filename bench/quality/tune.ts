@@ -1,6 +1,7 @@
 /**
- * `bun run bench/quality/tune.ts [--model NAME] [--stage hybrid|rerank|all]`: grid search of the
- * hybrid fusion settings and of the premium reranker's interpolation, on the DEV split only
+ * `bun run bench/quality/tune.ts [--model NAME] [--stage hybrid|rerank|graph|all, or several: hybrid,graph]
+ * [--rerank-lengths 128,64] [--report-test]`: grid search of the hybrid fusion settings, of the
+ * premium reranker's interpolation and of a graph term fused into hybrid, on the DEV split only
  * (the test split stays untouched for reporting). One ingest per data set; each setting is
  * another app over the same stores. Cross-encoder scores are cached per (query, document)
  * pair, so the rerank grid costs one scoring pass.
@@ -15,7 +16,7 @@ import { interpolatedReranker } from "../../src/ml/interpolated-reranker";
 import { loadConfig } from "../../src/config";
 import type { Reranker } from "../../src/ports/reranker";
 import type { HybridFusion } from "../../src/search/pipeline";
-import type { RankingScores } from "./metrics";
+import { meanScores, scoreRanking, type RankingScores } from "./metrics";
 
 const log = (line: string) => console.log(`[tune] ${line}`);
 const option = (name: string) => {
@@ -46,6 +47,8 @@ const fmt = (per: RankingScores[]) => per.map((s) => `R@1 ${s["R@1"].toFixed(3)}
 async function main() {
   const model = option("model") ?? "all-minilm-l6-v2";
   const stage = option("stage") ?? "all";
+  const stages = new Set(stage.split(","));
+  const runs = (name: string) => stages.has(name) || stages.has("all");
   const app = await openQualityApp({ embeddingModelDir: join("models", model) });
   const sets: { set: QualityDataset; ingested: Ingested }[] = [];
   for (const name of DATASET_NAMES) {
@@ -63,12 +66,11 @@ async function main() {
     hybrid: { rrfK: shipped.hybridRrfK, semanticWeight: shipped.hybridSemanticWeight, keywordWeight: shipped.hybridKeywordWeight },
     candidates: shipped.hybridCandidates,
   };
-  if (stage === "hybrid" || stage === "all") {
+  if (runs("hybrid")) {
     let bestScore = -1;
-    // a small grid: the box this ran on had 2 shared cores (widen it where CPU allows)
-    for (const candidates of [50]) {
-      for (const rrfK of [20, 60]) {
-        for (const [semanticWeight, keywordWeight] of [[1, 1], [1, 0.5], [0.5, 1]] as const) {
+    for (const candidates of [50, 100]) {
+      for (const rrfK of [10, 20, 40, 60]) {
+        for (const [semanticWeight, keywordWeight] of [[1, 1], [1, 0.75], [1, 0.5], [1, 0.35], [0.75, 1]] as const) {
           const hybrid = { rrfK, semanticWeight, keywordWeight };
           const per = await run(app.variant({ hybrid, hybridCandidates: candidates }), "hybrid");
           const score = objective(per);
@@ -82,9 +84,25 @@ async function main() {
       }
     }
     log(`best hybrid on dev: ${JSON.stringify(best)} (${bestScore.toFixed(4)})`);
+    if (process.argv.includes("--report-test") && !runs("rerank")) {
+      const test = { split: "test" as const, modes: [] };
+      const shippedFusion = { hybrid: { rrfK: shipped.hybridRrfK, semanticWeight: shipped.hybridSemanticWeight, keywordWeight: shipped.hybridKeywordWeight }, hybridCandidates: shipped.hybridCandidates };
+      for (const [label, settings, mode] of [
+        ["semantic", {}, "semantic"],
+        ["keyword", {}, "keyword"],
+        ["hybrid, shipped", shippedFusion, "hybrid"],
+        [`hybrid, best on dev`, { hybrid: best.hybrid, hybridCandidates: best.candidates }, "hybrid"],
+      ] as const) {
+        for (const { set, ingested } of sets) {
+          const r = await evaluateMode(app.variant(settings), set, ingested, mode, test);
+          report.push({ stage: "hybrid-test", label, dataset: set.name, result: r });
+          log(`TEST | ${set.name} | ${label} | ${(["R@1", "R@5", "R@10", "MRR@10", "nDCG@10"] as const).map((m) => r.scores[m].toFixed(3)).join(" | ")} | ${r.latencyMs.p50.toFixed(1)} | ${r.latencyMs.p95.toFixed(1)} |`);
+        }
+      }
+    }
   }
 
-  if (stage === "rerank" || stage === "all") {
+  if (runs("rerank")) {
     // pair lengths to compare (each one is its own scoring pass); the first is the shipped one
     const lengths = (option("rerank-lengths") ?? String(loadConfig(process.env).reranker.maxLength)).split(",").map(Number);
     const crossEncoders = new Map<number, Reranker>();
@@ -144,7 +162,55 @@ async function main() {
     }
     for (const scorer of crossEncoders.values()) await scorer.close();
   }
-  const out = join(import.meta.dir, "..", "results", `quality-tune-${model}-${stage}.json`);
+  if (runs("graph")) {
+    // Does graph search add to hybrid? Both answer top 50 through the API; the graph's rank is
+    // then fused into the hybrid order (weighted RRF), the fusion a server-side graph term would do.
+    const base = { hybrid: best.hybrid, hybridCandidates: best.candidates };
+    const lists = async (split: "dev" | "test") =>
+      Promise.all(
+        sets.map(async ({ set, ingested }) => {
+          const opts = { split, modes: [], topK: 50, keepRankings: true };
+          const hybrid = (await evaluateMode(app.variant(base), set, ingested, "hybrid", opts)).rankings!;
+          const graph = (await evaluateMode(app.variant(base), set, ingested, "graph", opts)).rankings!;
+          return { set, hybrid, graph };
+        }),
+      );
+    const fused = (per: Awaited<ReturnType<typeof lists>>, graphWeight: number, k: number, split: "dev" | "test") =>
+      per.map(({ set, hybrid, graph }) =>
+        meanScores(
+          set.queries
+            .filter((q) => q.split === split)
+            .map((q) => {
+              const score = new Map<string, number>();
+              (hybrid[q.id] ?? []).forEach((d, i) => score.set(d, (score.get(d) ?? 0) + 1 / (k + i + 1)));
+              (graph[q.id] ?? []).forEach((d, i) => score.set(d, (score.get(d) ?? 0) + graphWeight / (k + i + 1)));
+              const ranked = [...score.entries()].sort((a, b) => b[1] - a[1]).map(([d]) => d);
+              return scoreRanking(ranked, new Set(q.relevant));
+            }),
+        ),
+      );
+    const dev = await lists("dev");
+    let bestGraph = { graphWeight: 0, k: 20, objective: objective(fused(dev, 0, 20, "dev")) };
+    log(`hybrid alone (top 50 re-fused): ${bestGraph.objective.toFixed(4)} ${fmt(fused(dev, 0, 20, "dev"))}`);
+    for (const k of [20, 60]) {
+      for (const graphWeight of [0.1, 0.25, 0.5, 1]) {
+        const per = fused(dev, graphWeight, k, "dev");
+        report.push({ stage: "graph", graphWeight, k, objective: objective(per), per });
+        log(`hybrid + graph w ${graphWeight} k ${k}: ${objective(per).toFixed(4)} ${fmt(per)}`);
+        if (objective(per) > bestGraph.objective) bestGraph = { graphWeight, k, objective: objective(per) };
+      }
+    }
+    log(`best graph fusion on dev: ${JSON.stringify(bestGraph)}`);
+    if (process.argv.includes("--report-test")) {
+      const test = await lists("test");
+      for (const [label, w, k] of [["hybrid", 0, 20], [`hybrid + graph w ${bestGraph.graphWeight} k ${bestGraph.k}`, bestGraph.graphWeight, bestGraph.k]] as const) {
+        const per = fused(test, w, k, "test");
+        report.push({ stage: "graph-test", label, per });
+        log(`TEST ${label}: ${fmt(per)}`);
+      }
+    }
+  }
+  const out = join(import.meta.dir, "..", "results", `quality-tune-${model}-${stage.replaceAll(",", "-")}.json`);
   writeFileSync(out, JSON.stringify({ command: `bun run bench/quality/tune.ts ${process.argv.slice(2).join(" ")}`, when: new Date().toISOString(), model, report }, null, 2) + "\n");
   log(`wrote ${out}`);
   await app.close();
