@@ -6,7 +6,7 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, EnvReader, redactCredentials, type Env } from "./env-reader";
-import { DEFAULT_RERANK_CANDIDATES } from "./search/pipeline";
+import { DEFAULT_RERANK_CANDIDATES } from "./domain/search";
 
 export { ConfigError, redactCredentials };
 

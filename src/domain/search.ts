@@ -65,3 +65,6 @@ export interface Hit {
 export interface KeywordOptions {
   minTermsMatched?: 1 | 2;
 }
+
+/** A premium search reorders max(top_k, this many) candidates (RERANK_CANDIDATES; see config.ts for why 10). */
+export const DEFAULT_RERANK_CANDIDATES = 10;

@@ -1,7 +1,7 @@
 import { EmbeddingModelMismatchError, NotFoundError, InvalidInputError, PremiumRequiredError, QueueFullError } from "../domain/errors";
 import { assertCanSearchByMeaning, modelKeyOf } from "../domain/embedding-model";
 import type { Memory } from "../domain/memory";
-import type { Hit, SearchFilter } from "../domain/search";
+import { DEFAULT_RERANK_CANDIDATES, type Hit, type SearchFilter } from "../domain/search";
 import type { CollectionStore } from "../ports/collection-store";
 import type { Embedder } from "../ports/embedder";
 import type { GraphStore } from "../ports/graph-store";
@@ -107,9 +107,6 @@ export function aboveMinScore(results: SearchResult[], minScore: number | undefi
   const kept = results.filter((r) => r.score >= minScore);
   return { kept, below: results.length - kept.length };
 }
-
-/** A premium search reorders max(top_k, this many) candidates (RERANK_CANDIDATES; see config.ts for why 10). */
-export const DEFAULT_RERANK_CANDIDATES = 10;
 
 export function createSearchPipeline(deps: SearchPipelineDeps) {
   const flights = new SingleFlight<SearchOutcome>();

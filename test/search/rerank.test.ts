@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { createOnnxReranker, type OnnxReranker } from "../../src/ml/reranker";
 import { createTestApp, newCollection, type TestApp } from "../support/app";
 import { MEMORIES } from "../fixtures/retrieval-set";
-import { DEFAULT_RERANK_CANDIDATES } from "../../src/search/pipeline";
+import { DEFAULT_RERANK_CANDIDATES } from "../../src/domain/search";
 
 const MODEL_DIR = process.env.RERANKER_MODEL_DIR ?? "models/reranker";
 const rerankers: OnnxReranker[] = [];
