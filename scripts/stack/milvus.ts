@@ -174,11 +174,21 @@ export const milvus: Service = {
     if (waited > 2000) say("milvus", `accepts DDL ${(waited / 1000).toFixed(1)} s after /healthz turned OK`);
   },
 
-  // Some AMD EPYC + AVX-512 combinations crash knowhere with SIGILL: retry once with AVX2.
+  // Retried once: after an internal port was taken under it, or (some AMD EPYC + AVX-512
+  // combinations crash knowhere with SIGILL) with AVX2.
   retryAfterFailure(err) {
-    if (simd !== "auto") return false;
     // a Go crash prints the signal first, then every goroutine: search all this start wrote
-    if (!/SIGILL|illegal instruction/i.test(`${err.message}\n${logSince(this.logFile, launchOffset)}`)) return false;
+    const output = `${err.message}\n${logSince(this.logFile, launchOffset)}`;
+    // The launcher picks Milvus' internal gRPC ports (rootCoord 53100, …) free, but they lie in
+    // the kernel's ephemeral range: another service's outgoing connection can take one before
+    // Milvus binds it (seen once in CI while Kafka and Neo4j started). A new launch picks again.
+    const taken = /listen tcp :(\d+): bind: address already in use/.exec(output);
+    if (taken) {
+      say("milvus", `internal port ${taken[1]} was taken before Milvus bound it; starting it once more`);
+      return true;
+    }
+    if (simd !== "auto") return false;
+    if (!/SIGILL|illegal instruction/i.test(output)) return false;
     say("milvus", "crashed with SIGILL under simdType=auto; retrying with STACK_MILVUS_SIMD=avx2");
     simd = "avx2";
     return true;
