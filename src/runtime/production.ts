@@ -83,7 +83,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
 
   const milvusVectors = milvus.vectorsCheckingWith(postgres.memories);
   const embedderCheck = embedderHealth(embedder);
-  const redisCache = timedCache(metrics, "redis", redis.cache);
+  const redisCache = timedCache(metrics, "redis", redis.searchCache(postgres.cacheGenerations));
   const rateLimiter = new RedisRateLimiter(redis.redis, log);
   const revocations = await startRevocationList((await openRevocationStore(config, log, redis.redis)).store, config, log);
   watch(metrics, {

@@ -73,7 +73,7 @@ export async function openReembedRuntime(config: Config, log: Logger): Promise<R
       return {
         store: postgres.reembed,
         embedder,
-        cache: redis.cache,
+        cache: redis.searchCache(postgres.cacheGenerations),
         where: "postgres + milvus",
         async close() {
           await postgres.close();

@@ -72,7 +72,7 @@ describe.skipIf(!run)("metrics with the real services", () => {
       collections: timedCollections(metrics, "postgres", postgres.collections),
       memories: timedMemories(metrics, "postgres", postgres.memories),
       vectors: timedVectors(metrics, "milvus", milvus.vectorsCheckingWith(postgres.memories)),
-      cache: timedCache(metrics, "redis", redis.cache),
+      cache: timedCache(metrics, "redis", redis.searchCache(postgres.cacheGenerations)),
       embedder,
       healthChecks: [postgres.health],
       rateLimit: { limiter: timedRateLimiter(metrics, "redis", rateLimiter), perMinute: { free: 1000, starter: 1000, pro: 1000, enterprise: 1000 } },

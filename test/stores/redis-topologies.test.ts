@@ -19,6 +19,7 @@ import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
 import { runSearchPopularityContract } from "../ports/search-popularity.contract.ts";
 import { deleteKeysEverywhere } from "../support/redis-keys.ts";
 import { productionConfig, redisTopologyEnv, servicesAvailable } from "../support/services.ts";
+import { RUN_ID, sharedGenerationLedger } from "./service-setup.ts";
 
 const topologyOf = (env: Record<string, string>): RedisTopology =>
   loadConfig({ MEMORY_MODE: "embedded", REDIS_URL: productionConfig.redisUrl, ...env }).production.redis;
@@ -53,17 +54,20 @@ async function connected(topology: RedisTopology): Promise<RedisClient> {
 }
 
 for (const { name, services, topology } of topologies) {
-  const run = await servicesAvailable(`${name} contracts`, services);
+  const run = await servicesAvailable(`${name} contracts`, [...services, "postgres"]);
 
   describe.if(run)(name, () => {
-    runSearchCacheContract(`${name}: SearchCache`, async () => {
-      const opened = await openRedisCache({ redis: topology(), log: silentLogger });
-      return { cache: opened.cache, cleanup: opened.close };
-    });
+    const ledger = sharedGenerationLedger(`redis_topology_${name.replaceAll(/\W/g, "").toLowerCase()}_${RUN_ID}`);
+    const searchCache = async () => {
+      const [opened, { ledger: generations, newCollection }] = await Promise.all([openRedisCache({ redis: topology(), log: silentLogger }), ledger()]);
+      return { cache: opened.searchCache(generations), newCollection, cleanup: opened.close };
+    };
+
+    runSearchCacheContract(`${name}: SearchCache`, searchCache);
 
     runSearchCacheContract(`${name}: tiered SearchCache`, async () => {
-      const opened = await openRedisCache({ redis: topology(), log: silentLogger });
-      return { cache: new TieredSearchCache(opened.cache, { maxEntries: 1000, maxTtlSeconds: 900 }), cleanup: opened.close };
+      const { cache, ...rest } = await searchCache();
+      return { cache: new TieredSearchCache(cache, { maxEntries: 1000, maxTtlSeconds: 900 }), ...rest };
     });
 
     runSearchPopularityContract(`${name}: SearchPopularity`, async (options) => {

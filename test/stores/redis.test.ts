@@ -8,22 +8,27 @@ import { runRateLimiterContract } from "../ports/rate-limiter.contract.ts";
 import { runSearchCacheContract } from "../ports/search-cache.contract.ts";
 import { runSearchPopularityContract } from "../ports/search-popularity.contract.ts";
 import { productionConfig, servicesAvailable } from "../support/services.ts";
-import { openRedisClient } from "./service-setup.ts";
+import { openRedisClient, RUN_ID, sharedGenerationLedger } from "./service-setup.ts";
 
-const run = await servicesAvailable("redis contracts", ["redis"]);
-
-const redisCache = async () => {
-  const opened = await openRedisCache({ redis: productionConfig.redisUrl, log: silentLogger });
-  return { cache: opened.cache, cleanup: opened.close };
-};
+const run = await servicesAvailable("redis contracts", ["redis", "postgres"]);
 
 describe.if(run)("real Redis", () => {
+  // generations are checked against PostgreSQL's ledger, as production composes it
+  const ledger = sharedGenerationLedger(`redis_contract_${RUN_ID}`);
+  const redisCache = async () => {
+    const [opened, { ledger: generations, newCollection }] = await Promise.all([
+      openRedisCache({ redis: productionConfig.redisUrl, log: silentLogger }),
+      ledger(),
+    ]);
+    return { cache: opened.searchCache(generations), newCollection, cleanup: opened.close };
+  };
+
   runSearchCacheContract("redis SearchCache", redisCache);
 
   // As production composes it (src/runtime/production.ts): a worker-local first level in front of Redis.
   runSearchCacheContract("tiered SearchCache over Redis", async () => {
-    const { cache, cleanup } = await redisCache();
-    return { cache: new TieredSearchCache(cache, { maxEntries: 1000, maxTtlSeconds: 900 }), cleanup };
+    const { cache, ...rest } = await redisCache();
+    return { cache: new TieredSearchCache(cache, { maxEntries: 1000, maxTtlSeconds: 900 }), ...rest };
   });
 
   runSearchPopularityContract("redis SearchPopularity", async (options) => {

@@ -9,6 +9,7 @@ import type Redis from "ioredis";
 import pg from "pg";
 import { silentLogger } from "../../src/log.ts";
 import type { IndexWriter } from "../../src/ports/index-writer.ts";
+import type { GenerationLedger } from "../../src/ports/generation-ledger.ts";
 import { openPostgresStores, type PostgresStores } from "../../src/stores/postgres/index.ts";
 import { createRedisClient } from "../../src/stores/redis/client.ts";
 import { productionConfig } from "../support/services.ts";
@@ -92,6 +93,32 @@ export function sharedOutboxStores<I>(options: {
         expect(await stores.outbox.drain(options.drainMs)).toBe(true);
       },
       cleanup: async () => {},
+    };
+  };
+}
+
+/**
+ * PostgreSQL's cache-generation ledger in `schema` (no derived indexes), with a way to make the
+ * collections it knows: opened by the first test that asks, closed and dropped after the file.
+ */
+export function sharedGenerationLedger(schema: string): () => Promise<{
+  ledger: GenerationLedger;
+  newCollection(): Promise<string>;
+  stores: PostgresStores;
+}> {
+  let shared: Promise<PostgresStores> | undefined;
+  afterAll(async () => {
+    const stores = await shared?.catch(() => undefined);
+    await stores?.close();
+    await dropSchema(schema);
+  });
+  return async () => {
+    shared ??= openPostgresStores({ url: productionConfig.databaseUrl, schema, poolSize: 4, log: silentLogger, writers: [] });
+    const stores = await shared;
+    return {
+      stores,
+      ledger: stores.cacheGenerations,
+      newCollection: async () => (await stores.collections.create(`ledger-${RUN_ID}`, { name: crypto.randomUUID(), description: null })).id,
     };
   };
 }

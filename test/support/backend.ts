@@ -160,7 +160,7 @@ export async function openBackend(embedder: Embedder, opts: { now?: Clock } = {}
     reembed: postgres.reembed,
     graph: plannedGraph(productionConfig, neo4j.graph, postgres.pendingWrites(neo4j.writer.name)),
     // as production composes it: a worker-local first level in front of Redis
-    cache: new TieredSearchCache(redis.cache, { maxEntries: 1000, maxTtlSeconds: 900 }),
+    cache: new TieredSearchCache(redis.searchCache(postgres.cacheGenerations), { maxEntries: 1000, maxTtlSeconds: 900 }),
     popularity: new RedisPopularity(redis.redis, { halfLifeMs: 600_000, prefix: "memory-api-test:pop:" }),
     idempotency: postgres.idempotency,
     health: [postgres.health, milvus.health, neo4j.health, redis.health],

@@ -27,6 +27,8 @@ import { PostgresWebhookStore } from "./webhooks.ts";
 import type { WebhookStore } from "../../ports/webhook-store.ts";
 import type { ChangeFeed } from "../../ports/change-feed.ts";
 import { PostgresChangeFeed } from "./change-feed.ts";
+import { PostgresGenerationLedger } from "./cache-generations.ts";
+import type { GenerationLedger } from "../../ports/generation-ledger.ts";
 import { type ReadCount, ReplicaReads } from "./replica-reads.ts";
 
 export interface PostgresStoreOptions {
@@ -86,6 +88,8 @@ export interface PostgresStores {
   pendingWrites(target: string): PendingWrites;
   /** The change log read with vectors (the search cache's roll-forward). */
   changeFeed: ChangeFeed;
+  /** Search-cache generations, durable: what Redis's copy is checked against and re-seeded from. */
+  cacheGenerations: GenerationLedger;
   /**
    * backlog() and deadLetters() for metrics, replay() to queue dead letters again, kick() to
    * dispatch now, round(target) for one delivery round, drain(timeoutMs) for tests and shutdown.
@@ -164,6 +168,7 @@ export async function openPostgresStores(options: PostgresStoreOptions): Promise
       return { deliver: (collectionId) => outbox.deliverPending(target, collectionId) };
     },
     changeFeed: new PostgresChangeFeed(pool, options.now ?? Date.now),
+    cacheGenerations: new PostgresGenerationLedger(pool),
     warm: (n) => pool.warm(n),
     poolStats: () => ({ ...pool.stats(), max: pool.size }),
     readStats: () => reads.stats(),

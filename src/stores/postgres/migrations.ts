@@ -7,6 +7,7 @@ import { KEYWORD_INDEX_MIGRATION } from "./keyword-index.ts";
 import { FRESH_TAIL_MIGRATION } from "./fresh-tail.ts";
 import { DEAD_LETTER_MIGRATION } from "./outbox.ts";
 import { SETTLING_MIGRATION } from "./settling.ts";
+import { CACHE_GENERATIONS_MIGRATION } from "./cache-generations.ts";
 
 /**
  * The Postgres adapter's schema as an ordered list of migrations; version `i + 1` is
@@ -112,6 +113,8 @@ export const MIGRATIONS: readonly string[] = [
   DEAD_LETTER_MIGRATION,
   // 12: delivered memories a replicated index may still miss, kept in the fresh tail (settling.ts).
   SETTLING_MIGRATION,
+  // 13: search-cache generations kept durably, so Redis's copy can be re-seeded (cache-generations.ts).
+  CACHE_GENERATIONS_MIGRATION,
 ];
 
 /** A stable advisory-lock key per schema: workers migrating other schemas do not wait. */

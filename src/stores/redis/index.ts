@@ -1,6 +1,7 @@
 import type { RedisTopology } from "../../config";
 import type { Logger } from "../../log";
 import { RedisSearchCache } from "./cache";
+import type { GenerationLedger } from "../../ports/generation-ledger";
 import { createRedisClient } from "./client";
 import { RedisHealthCheck } from "./health";
 
@@ -15,7 +16,8 @@ export async function openRedisCache(opts: { redis: RedisTopology | string; log:
   }
   return {
     redis,
-    cache: new RedisSearchCache(redis),
+    /** The search cache on this client, its generations checked against `ledger` (cache.ts). */
+    searchCache: (ledger: GenerationLedger) => new RedisSearchCache(redis, ledger),
     health: new RedisHealthCheck(redis),
     async close() {
       redis.disconnect();
