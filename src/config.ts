@@ -6,7 +6,7 @@
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, EnvReader, redactCredentials, type Env } from "./env-reader";
-import { DEFAULT_RERANK_CANDIDATES } from "./domain/search";
+import { DEFAULT_HYBRID_FUSION, DEFAULT_RERANK_CANDIDATES } from "./domain/search";
 
 export { ConfigError, redactCredentials };
 
@@ -400,9 +400,9 @@ export function loadConfig(env: Env = process.env): Config {
     search: {
       hybridCandidates: r.int("HYBRID_CANDIDATES", 50, 1, 1000),
       // tuned on the dev split of bench/data (docs/quality.md)
-      hybridRrfK: r.number("HYBRID_RRF_K", 20, 0, 10_000),
-      hybridSemanticWeight: r.number("HYBRID_SEMANTIC_WEIGHT", 1, 0, 100),
-      hybridKeywordWeight: r.number("HYBRID_KEYWORD_WEIGHT", 0.5, 0, 100),
+      hybridRrfK: r.number("HYBRID_RRF_K", DEFAULT_HYBRID_FUSION.rrfK, 0, 10_000),
+      hybridSemanticWeight: r.number("HYBRID_SEMANTIC_WEIGHT", DEFAULT_HYBRID_FUSION.semanticWeight, 0, 100),
+      hybridKeywordWeight: r.number("HYBRID_KEYWORD_WEIGHT", DEFAULT_HYBRID_FUSION.keywordWeight, 0, 100),
     },
     graphExtraction: r.oneOf("GRAPH_EXTRACTION", "auto", ["auto", "off"] as const),
     history: {

@@ -66,5 +66,12 @@ export interface KeywordOptions {
   minTermsMatched?: 1 | 2;
 }
 
+/**
+ * Hybrid fusion when not configured otherwise (HYBRID_RRF_K, HYBRID_SEMANTIC_WEIGHT,
+ * HYBRID_KEYWORD_WEIGHT): tuned on the dev split of bench/data (docs/quality.md). One place, so
+ * an app built without the config (tests, the eval) fuses as the server ships.
+ */
+export const DEFAULT_HYBRID_FUSION = { rrfK: 20, semanticWeight: 1, keywordWeight: 0.5 } as const;
+
 /** A premium search reorders max(top_k, this many) candidates (RERANK_CANDIDATES; see config.ts for why 10). */
 export const DEFAULT_RERANK_CANDIDATES = 10;

@@ -3,6 +3,7 @@ import type { MemoryStore } from "../../ports/memory-store";
 import type { VectorIndex } from "../../ports/vector-index";
 import { reciprocalRankFusion } from "../fusion";
 import type { Retriever } from "./retriever";
+import { DEFAULT_HYBRID_FUSION } from "../../domain/search";
 
 export interface HybridFusion {
   rrfK: number;
@@ -21,7 +22,7 @@ export function hybridRetriever(deps: {
   vectors: VectorIndex;
   memories: MemoryStore;
   candidates: number;
-  /** RRF constant and per-side weights (config.ts `search`); default k 60, weights 1. */
+  /** RRF constant and per-side weights (config.ts `search`); default DEFAULT_HYBRID_FUSION. */
   fusion?: HybridFusion;
 }): Retriever {
   return async ({ collectionId, query, k, filter }) => {
@@ -31,7 +32,7 @@ export function hybridRetriever(deps: {
       deps.embedder.embed([query], "query").then(([vector]) => deps.vectors.search(collectionId, vector!, pool, filter)),
       deps.memories.keywordSearch(collectionId, query, pool, filter, { minTermsMatched: 2 }),
     ]);
-    const { fusion } = deps;
-    return reciprocalRankFusion([semantic, keyword], k, fusion?.rrfK, [fusion?.semanticWeight ?? 1, fusion?.keywordWeight ?? 1]);
+    const fusion = deps.fusion ?? DEFAULT_HYBRID_FUSION;
+    return reciprocalRankFusion([semantic, keyword], k, fusion.rrfK, [fusion.semanticWeight, fusion.keywordWeight]);
   };
 }
