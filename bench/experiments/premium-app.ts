@@ -8,7 +8,7 @@ import { createTokenService } from "../../src/auth/tokens";
 import type { Config } from "../../src/config";
 import { silentLogger } from "../../src/log";
 import { createOnnxEmbedder } from "../../src/ml/embedder";
-import { openReranker, premiumReranker } from "../../src/runtime/reranker";
+import { openPremiumScorer, premiumReranker } from "../../src/runtime/reranker";
 import { openEmbeddedStores } from "../../src/stores/embedded";
 
 export interface PremiumApp {
@@ -19,8 +19,8 @@ export interface PremiumApp {
 
 export async function openPremiumApp(config: Config): Promise<PremiumApp> {
   const embedder = await createOnnxEmbedder({ modelDir: config.embedding.modelDir });
-  const crossEncoder = await openReranker(config, silentLogger);
-  if (!crossEncoder) throw new Error(`no reranker model in ${config.reranker.modelDir}`);
+  const { scorer } = await openPremiumScorer(config, silentLogger);
+  if (!scorer) throw new Error(`no ${config.reranker.kind} model in ${config.reranker.kind === "bi-encoder" ? config.reranker.biEncoderDir : config.reranker.modelDir}`);
   const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
   const tokens = createTokenService("premium-experiment-secret-of-32-characters!!");
   const token = await tokens.sign({ sub: "bench", tier: "enterprise", ttlSeconds: 24 * 3600 });
@@ -36,7 +36,7 @@ export async function openPremiumApp(config: Config): Promise<PremiumApp> {
           vectors: stores.vectors,
           cache: stores.cache,
           embedder,
-          reranker: premiumReranker(config, crossEncoder),
+          reranker: premiumReranker(config, scorer),
           healthChecks: [],
           log: silentLogger,
           settings: {
@@ -64,7 +64,7 @@ export async function openPremiumApp(config: Config): Promise<PremiumApp> {
       return (await response.json()) as Record<string, any>;
     },
     async close() {
-      await Promise.all([embedder.close(), crossEncoder.close()]);
+      await Promise.all([embedder.close(), scorer.close()]);
       stores.close();
     },
   };

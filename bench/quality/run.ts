@@ -100,6 +100,7 @@ async function main() {
       production,
       hybridCandidates: hybrid.candidates,
       hybrid,
+      rerankCandidates: config.reranker.candidates,
     });
     const run: ModelRun = { model, reranker: rerankerName, production, hybrid, results: [] };
     for (const name of datasets) {

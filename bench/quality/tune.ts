@@ -1,6 +1,6 @@
 /**
  * `bun run bench/quality/tune.ts [--model NAME] [--stage hybrid|rerank|graph|all, or several: hybrid,graph]
- * [--rerank-lengths 128,64] [--report-test]`: grid search of the hybrid fusion settings, of the
+ * [--rerank-lengths 128,64] [--rerank-scorer cross-encoder|bi-encoder:FOLDER] [--report-test]`: grid search of the hybrid fusion settings, of the
  * premium reranker's interpolation and of a graph term fused into hybrid, on the DEV split only
  * (the test split stays untouched for reporting). One ingest per data set; each setting is
  * another app over the same stores. Cross-encoder scores are cached per (query, document)
@@ -104,9 +104,11 @@ async function main() {
 
   if (runs("rerank")) {
     // pair lengths to compare (each one is its own scoring pass); the first is the shipped one
-    const lengths = (option("rerank-lengths") ?? String(loadConfig(process.env).reranker.maxLength)).split(",").map(Number);
+    // (a bi-encoder, `--rerank-scorer bi-encoder:e5-small-v2`, has one: its model's own cut)
+    const scorerName = option("rerank-scorer") ?? "cross-encoder";
+    const lengths = scorerName === "cross-encoder" ? (option("rerank-lengths") ?? String(loadConfig(process.env).reranker.maxLength)).split(",").map(Number) : [0];
     const crossEncoders = new Map<number, Reranker>();
-    for (const maxLength of lengths) crossEncoders.set(maxLength, cached(await openRerankerByName("cross-encoder", { maxLength })));
+    for (const maxLength of lengths) crossEncoders.set(maxLength, cached(await openRerankerByName(scorerName, maxLength > 0 ? { maxLength } : {})));
     const crossEncoder = crossEncoders.get(lengths[0]!)!;
     const base = { hybrid: best.hybrid, hybridCandidates: best.candidates };
     const plain = await run(app.variant(base), "hybrid");
@@ -116,13 +118,13 @@ async function main() {
     for (const [maxLength, scorer] of crossEncoders) {
       for (const rerankCandidates of [50, 20, 10]) {
         const alone = await run(app.variant({ ...base, reranker: scorer, rerankCandidates }), "hybrid+rerank");
-        report.push({ stage: "rerank", reranker: "cross-encoder", maxLength, rerankCandidates, objective: objective(alone), per: alone });
-        log(`cross-encoder alone, length ${maxLength}, ${rerankCandidates} candidates: ${objective(alone).toFixed(4)} ${fmt(alone)}`);
+        report.push({ stage: "rerank", reranker: scorerName, maxLength, rerankCandidates, objective: objective(alone), per: alone });
+        log(`${scorerName} alone, length ${maxLength}, ${rerankCandidates} candidates: ${objective(alone).toFixed(4)} ${fmt(alone)}`);
         for (const rankK of [20, 60]) {
-          for (const weight of [0.05, 0.1, 0.2, 0.35, 0.5]) {
+          for (const weight of [0.05, 0.1, 0.2, 0.35, 0.5, 0.65, 0.8]) {
             const reranker = interpolatedReranker(scorer, { weight, rankK });
             const per = await run(app.variant({ ...base, reranker, rerankCandidates }), "hybrid+rerank");
-            report.push({ stage: "rerank", reranker: "interpolated", maxLength, rerankCandidates, weight, rankK, objective: objective(per), per });
+            report.push({ stage: "rerank", reranker: "interpolated", scorer: scorerName, maxLength, rerankCandidates, weight, rankK, objective: objective(per), per });
             log(`interpolated w ${weight} k ${rankK}, length ${maxLength}, ${rerankCandidates} candidates: ${objective(per).toFixed(4)} ${fmt(per)}`);
           }
         }
@@ -139,11 +141,11 @@ async function main() {
       const variants: [string, ReturnType<typeof app.variant>, Mode][] = [
         ["semantic", app.variant({}), "semantic"],
         ["keyword", app.variant({}), "keyword"],
-        ["hybrid (k 60, 1/1, pool 50)", app.variant({}), "hybrid"],
+        ["hybrid (k 60, 1/1, pool 50)", app.variant({ hybrid: { rrfK: 60, semanticWeight: 1, keywordWeight: 1 }, hybridCandidates: 50 }), "hybrid"],
         [`hybrid tuned (${JSON.stringify(best)})`, app.variant(base), "hybrid"],
-        ["hybrid+rerank: cross-encoder alone", app.variant({ ...base, reranker: crossEncoder }), "hybrid+rerank"],
+        [`hybrid+rerank: ${scorerName} alone`, app.variant({ ...base, reranker: crossEncoder }), "hybrid+rerank"],
         [
-          `hybrid+rerank: interpolated w ${bestRerank.weight} k ${bestRerank.rankK}, length ${bestRerank.maxLength}, ${bestRerank.rerankCandidates} candidates`,
+          `hybrid+rerank: ${scorerName} interpolated w ${bestRerank.weight} k ${bestRerank.rankK}, length ${bestRerank.maxLength}, ${bestRerank.rerankCandidates} candidates`,
           app.variant({ ...base, reranker: interpolatedReranker(crossEncoders.get(bestRerank.maxLength)!, bestRerank), rerankCandidates: bestRerank.rerankCandidates }),
           "hybrid+rerank",
         ],
@@ -210,7 +212,8 @@ async function main() {
       }
     }
   }
-  const out = join(import.meta.dir, "..", "results", `quality-tune-${model}-${stage.replaceAll(",", "-")}.json`);
+  const scorerTag = option("rerank-scorer")?.startsWith("bi-encoder:") ? `-${option("rerank-scorer")!.replace(":", "-")}` : "";
+  const out = join(import.meta.dir, "..", "results", `quality-tune-${model}-${stage.replaceAll(",", "-")}${scorerTag}.json`);
   writeFileSync(out, JSON.stringify({ command: `bun run bench/quality/tune.ts ${process.argv.slice(2).join(" ")}`, when: new Date().toISOString(), model, report }, null, 2) + "\n");
   log(`wrote ${out}`);
   await app.close();

@@ -129,7 +129,7 @@ const searchMemories = defineTool({
     "- hybrid: both, fused; a robust choice when unsure, and for queries mixing a rare word with a meaning.",
     "- graph: multi-hop questions about how named people, places, projects relate (\"where does Alice's manager live?\"): follows the collection's knowledge graph 1-2 hops from the entities the query names; each result has the entity path that led to it. Finds nothing when the query names no entity the collection knows: then use semantic or hybrid.",
     'filters narrow the candidates before ranking (so top_k results still come back when that many match): {"metadata": {"kind": "travel", "year": {"$gte": 2020, "$lt": 2026}, "lang": {"$in": ["en", "de"]}, "tags": {"$contains": "work"}}, "created_at": {"$gt": "2026-01-01"}, "$or": [{"metadata": {"pinned": true}}, {"$not": {"metadata": {"archived": {"$exists": true}}}}]}. Operators: $eq $ne $in $nin $gt $gte $lt $lte $exists $contains (substring of a string, or element of an array), on metadata keys and on created_at / updated_at; $and / $or / $not nest. Values match with their JSON type (true, 1 and "1" differ); a missing key fails every condition but $ne, $nin and $exists: false; no other operators exist.',
-    "rerank: true re-scores the candidates with a cross-encoder for better precision; pro and enterprise plans only (other plans get an error, so leave it off unless you know the plan). When the reranker is busy the answer comes back unreranked, with rerank_reason.",
+    "rerank: true re-scores the candidates with a larger model for better precision; pro and enterprise plans only (other plans get an error, so leave it off unless you know the plan). When the reranker is busy the answer comes back unreranked, with rerank_reason.",
   ].join("\n"),
   input: Type.Object(
     {
@@ -143,7 +143,7 @@ const searchMemories = defineTool({
       ),
       top_k: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.topK, default: 10, description: `how many results, 1-${LIMITS.topK} (default 10)` })),
       filters: Type.Optional(SearchFiltersInline),
-      rerank: Type.Optional(Type.Boolean({ default: false, description: "re-score with the cross-encoder (pro and enterprise plans only)" })),
+      rerank: Type.Optional(Type.Boolean({ default: false, description: "re-score the candidates with a larger model (pro and enterprise plans only)" })),
     },
     strict,
   ),

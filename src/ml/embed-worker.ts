@@ -20,6 +20,7 @@
  */
 import { env, pipeline, type FeatureExtractionPipeline } from "@huggingface/transformers";
 import type { ModelDtype, Pooling } from "./model-folder.ts";
+import { lowerThreadPriority, useIdleScheduling } from "./thread-priority.ts";
 
 declare var self: Worker;
 
@@ -34,6 +35,8 @@ export interface InitMessage {
   threads: number;
   /** Run every text of a batch on its own (see OnnxEmbedderOptions.batchInvariant). */
   batchInvariant: boolean;
+  /** Lower this worker's inference thread (OnnxEmbedderOptions.background). */
+  background?: { idleScheduling: boolean; nice: number };
 }
 export interface EmbedRequest {
   type: "embed";
@@ -73,6 +76,8 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 async function init(msg: InitMessage): Promise<void> {
   try {
+    // intra-op threads 1: inference runs on this thread, so its priority is the inference's
+    if (msg.background && !(msg.background.idleScheduling && useIdleScheduling())) lowerThreadPriority(msg.background.nice);
     env.allowRemoteModels = false;
     env.allowLocalModels = true;
     env.useFSCache = false;

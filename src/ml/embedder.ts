@@ -36,6 +36,11 @@ export interface OnnxEmbedderOptions {
    * makes them exactly reproducible at ~30–40% less throughput. Default false.
    */
   batchInvariant?: boolean;
+  /**
+   * Work that must yield to requests (the premium bi-encoder): each worker's thread runs in
+   * Linux's SCHED_IDLE class, or at this nice value where that is refused. Default: normal.
+   */
+  background?: { idleScheduling: boolean; nice: number };
 }
 
 export interface EmbedderStats {
@@ -354,6 +359,7 @@ export async function createOnnxEmbedder(opts: OnnxEmbedderOptions): Promise<Onn
       normalize: folder.spec.normalize,
       threads,
       batchInvariant: opts.batchInvariant ?? false,
+      ...(opts.background ? { background: opts.background } : {}),
     };
     await Promise.all(
       workers.map((worker) => {

@@ -6,7 +6,7 @@ import type { Logger } from "../log";
 import { openEmbeddedStores } from "../stores/embedded";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { createTokenService } from "../auth/tokens";
-import { openReranker, premiumReranker } from "./reranker";
+import { openPremiumScorer, premiumReranker } from "./reranker";
 import { appSettings, embedderHealth, embedderOptions, webhookDeps } from "./shared";
 import { InProcessRateLimiter } from "../stores/in-process/rate-limiter";
 import { createMetrics } from "../metrics/metrics";
@@ -27,7 +27,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
   if (!ensurePrivateDir(config.dataDir)) {
     log.warn("DATA_DIR is accessible by other users and is not ours to change; keep the database in a folder of its own", { path: config.dataDir });
   }
-  const reranker = await openReranker(config, log);
+  const { scorer, crossEncoder: reranker } = await openPremiumScorer(config, log);
   const embedder = await createOnnxEmbedder(embedderOptions(config));
   const stores = openEmbeddedStores({
     path: join(config.dataDir, "memory.db"),
@@ -66,7 +66,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
       webhooks: webhookDeps(config, stores.webhooks),
       popularity: new InProcessPopularity({ halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
-      reranker: premiumReranker(config, reranker),
+      reranker: premiumReranker(config, scorer),
       healthChecks: [stores.health, embedderCheck],
       rateLimit: config.rateLimits ? { limiter: new InProcessRateLimiter(), perMinute: config.rateLimits } : undefined,
       tierLimits: config.tierLimits ?? undefined,
@@ -78,7 +78,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
     expiry: stores.memories,
     async close() {
       await embedder.close();
-      await reranker?.close();
+      await scorer?.close();
       await revocations.close();
       await revocationStore.close();
       stores.close();

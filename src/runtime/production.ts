@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createTokenService } from "../auth/tokens";
-import { openReranker, premiumReranker } from "./reranker";
+import { openPremiumScorer, premiumReranker } from "./reranker";
 import { appSettings, embedderHealth, embedderOptions, webhookDeps, optionalDependency } from "./shared";
 import { createOnnxEmbedder } from "../ml/embedder";
 import { openPostgresStores } from "../stores/postgres";
@@ -43,7 +43,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   const p = config.production;
   // store calls are timed where the adapters are wired (the app sees only the ports)
   const metrics = createMetrics({ processMetrics: true });
-  const reranker = await openReranker(config, log);
+  const { scorer, crossEncoder: reranker } = await openPremiumScorer(config, log);
   const [embedder, milvus, neo4j, redis] = await Promise.all([
     createOnnxEmbedder(embedderOptions(config)),
     // opened AND warmed inside the retry: a Milvus that just restarted answers before it has
@@ -118,7 +118,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
       webhooks: webhookDeps(config, postgres.webhooks),
       popularity: new RedisPopularity(redis.redis, { halfLifeMs: config.cachePolicy.popularityHalfLifeSeconds * 1000 }),
       embedder,
-      reranker: premiumReranker(config, reranker),
+      reranker: premiumReranker(config, scorer),
       healthChecks: [postgres.health, milvus.health, optionalDependency(neo4j.health), redis.health, embedderCheck],
       rateLimit: config.rateLimits
         ? { limiter: new LeasedRateLimiter(timedRateLimiter(metrics, "redis", rateLimiter), config.rateLimitLeases), perMinute: config.rateLimits }
@@ -133,7 +133,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
     async close() {
       await revocations.close();
       await postgres.close();
-      await Promise.all([milvus.close(), neo4j.close(), redis.close(), embedder.close(), reranker?.close()]);
+      await Promise.all([milvus.close(), neo4j.close(), redis.close(), embedder.close(), scorer?.close()]);
     },
   };
 }

@@ -3,6 +3,8 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createOnnxReranker, type OnnxReranker } from "../ml/reranker";
 import { interpolatedReranker } from "../ml/interpolated-reranker";
+import { biEncoderReranker } from "../ml/bi-encoder-reranker";
+import { createOnnxEmbedder } from "../ml/embedder";
 import type { Reranker } from "../ports/reranker";
 
 /**
@@ -47,8 +49,44 @@ export async function openReranker(config: Config, log: Logger): Promise<OnnxRer
   }
 }
 
-/** What premium searches rerank with: the cross-encoder blended with the hybrid order (RERANK_INTERPOLATION_*). */
-export function premiumReranker(config: Config, reranker: OnnxReranker | undefined): Reranker | undefined {
+/**
+ * The premium bi-encoder (RERANKER_KIND=bi-encoder): a larger embedding model than the
+ * collection's, on one worker thread of its own that yields to requests as the cross-encoder's
+ * does (idle class, else RERANK_NICE), with RERANK_MAX_QUEUE texts at most waiting and
+ * RERANK_MAX_WAIT_MS the longest a search waits (past either it answers unreranked:
+ * reranker_busy). Absent folder or failed load: reranking is off.
+ */
+export async function openBiEncoder(config: Config, log: Logger): Promise<Reranker | undefined> {
+  const dir = config.reranker.biEncoderDir;
+  if (!existsSync(dir)) {
+    log.warn("no bi-encoder folder: reranking is off (bun run fetch-models -- --model e5-small-v2)", { dir });
+    return undefined;
+  }
+  try {
+    const embedder = await createOnnxEmbedder({
+      modelDir: dir,
+      workers: 1,
+      threads: 1,
+      maxQueue: config.reranker.maxQueue,
+      background: { idleScheduling: config.reranker.idleScheduling, nice: config.reranker.nice },
+    });
+    log.info("premium bi-encoder loaded", { model: embedder.model });
+    return biEncoderReranker(embedder, { maxWaitMs: config.reranker.maxWaitMs });
+  } catch (error) {
+    log.error("the premium bi-encoder could not load: reranking is off", { dir, error: String(error) });
+    return undefined;
+  }
+}
+
+/** The scorer of RERANKER_KIND; `crossEncoder` is set when it is the cross-encoder (its stats feed metrics). */
+export async function openPremiumScorer(config: Config, log: Logger): Promise<{ scorer: Reranker | undefined; crossEncoder: OnnxReranker | undefined }> {
+  if (config.reranker.kind === "bi-encoder") return { scorer: await openBiEncoder(config, log), crossEncoder: undefined };
+  const crossEncoder = await openReranker(config, log);
+  return { scorer: crossEncoder, crossEncoder };
+}
+
+/** What premium searches rerank with: the scorer blended with the hybrid order (RERANK_INTERPOLATION_*). */
+export function premiumReranker(config: Config, reranker: Reranker | undefined): Reranker | undefined {
   if (!reranker || config.reranker.interpolationWeight >= 1) return reranker;
   return interpolatedReranker(reranker, {
     weight: config.reranker.interpolationWeight,

@@ -34,7 +34,7 @@ export const SearchBody = t.Object(
           "only results scoring at least this are returned (of the top_k best); the answer's below_min_score counts those left out. " +
           "Scales differ by search type: semantic = cosine similarity in [-1, 1]; keyword = full-text relevance, unbounded above " +
           "(BM25 over the collection's statistics, one formula on both backends); hybrid = weighted reciprocal-rank fusion, in (0, 1.5/21 ≈ 0.0714] with the default settings; " +
-          "graph = 0.7 × graph-path weight + 0.3 × max(0, cosine), in [0, 1]; reranked: the cross-encoder's logit (unbounded), which replaces them.",
+          "graph = 0.7 × graph-path weight + 0.3 × max(0, cosine), in [0, 1]; reranked: the premium blend of the rescoring model's score and the first-stage rank, in [0, 1], which replaces them.",
       }),
     ),
   },

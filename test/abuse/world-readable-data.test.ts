@@ -22,7 +22,7 @@ let previousUmask: number;
 beforeAll(async () => {
   previousUmask = process.umask(0o022);
   mkdirSync(dataDir, { mode: 0o755 }); // an operator's existing, too open folder
-  const config = loadConfig({ DATA_DIR: dataDir, RERANKER_MODEL_DIR: join(root, "no-reranker"), LOG_LEVEL: "silent" });
+  const config = loadConfig({ DATA_DIR: dataDir, RERANKER_KIND: "cross-encoder", RERANKER_MODEL_DIR: join(root, "no-reranker"), LOG_LEVEL: "silent" });
   const { secret } = resolveJwtSecret({ configured: undefined, dataDir });
   runtime = await openEmbeddedRuntime(config, silentLogger, secret);
   const app = buildApp(runtime.deps);

@@ -31,6 +31,7 @@ describe.skipIf(!floorsForModel)(`retrieval quality floors (${modelName})`, () =
       embeddingModelDir: TEST_MODEL_DIR,
       embedder: await sharedEmbedder(),
       reranker,
+      rerankCandidates: config.reranker.candidates,
       hybridCandidates: config.search.hybridCandidates,
       hybrid: {
         rrfK: config.search.hybridRrfK,

@@ -51,6 +51,8 @@ export async function createTestApp(
     cache?: SearchCache;
     rateLimit?: RateLimitPolicy;
     reranker?: Reranker;
+    /** Candidates a premium search rescores (default: the pipeline's, DEFAULT_RERANK_CANDIDATES). */
+    rerankCandidates?: number;
     /** Default: silent. */
     log?: Logger;
     /** TTL by popularity and pre-warming, with the backend's popularity counters; default off. */
@@ -126,6 +128,7 @@ export async function createTestApp(
       idempotencyRetentionSeconds: opts.idempotencyRetentionSeconds,
       cacheTtlSeconds: opts.cacheTtlSeconds ?? 300,
       hybridCandidates: 50,
+      rerankCandidates: opts.rerankCandidates,
       maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024,
       cacheHot: opts.popularity,
       prewarmTop: opts.popularity?.prewarmTop,

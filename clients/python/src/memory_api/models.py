@@ -379,7 +379,7 @@ class SearchResult:
     content: str
     metadata: Metadata
     #: cosine similarity (semantic), BM25 (keyword), RRF (hybrid), graph score, or the
-    #: cross-encoder's score when reranked.
+    #: premium blend (in [0, 1]) when reranked.
     score: float
     created_at: datetime
     #: graph search: entity, RELATION, entity, ... that led to this memory.
