@@ -162,7 +162,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   counterFrom(name("search_cache_misses_total"), "Searches not in the cache (computed, or joined to an identical one in flight).", () => search()?.misses);
   counterFrom(name("search_shared_misses_total"), "Cache misses that joined an identical computation already in flight (single-flight).", () => search()?.sharedMisses);
   counterFrom(name("search_cache_errors_total"), "Search-cache calls that failed (the search went on uncached).", () => search()?.cacheErrors);
-  counterFrom(name("search_reranked_total"), "Premium searches reranked by the cross-encoder.", () => search()?.reranked);
+  counterFrom(name("search_reranked_total"), "Premium searches reranked (RERANKER_KIND).", () => search()?.reranked);
   counterFrom(name("search_rerank_fallbacks_total"), "Rerank requests answered unreranked (reranker busy, absent or failing).", () => search()?.rerankFallbacks);
   counterFrom(
     name("search_cache_rolled_forward_total"),
@@ -261,21 +261,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   counterFrom(name("embedder_query_cache_misses_total"), "Query embeddings computed.", () => embedder()?.queryCacheMisses);
 
   const reranker = () => sources.reranker?.() ?? undefined;
-  gaugeFrom(name("reranker_queue_depth"), "Rerank requests waiting for the cross-encoder worker.", () => reranker()?.queueDepth);
+  gaugeFrom(name("reranker_queue_depth"), "Rerank requests waiting for the premium scorer (cross-encoder requests, or the bi-encoder's texts).", () => reranker()?.queueDepth);
   gaugeFrom(name("reranker_queue_limit"), "Most rerank requests that may wait (RERANK_MAX_QUEUE).", () => sources.rerankerQueueLimit);
   gaugeFrom(name("reranker_queued_pairs"), "(query, memory) pairs of the waiting rerank requests.", () => reranker()?.queuedPairs);
-  gaugeFrom(name("reranker_in_flight_pairs"), "Pairs in the batch the cross-encoder is scoring now.", () => reranker()?.inFlightPairs);
+  gaugeFrom(name("reranker_in_flight_pairs"), "Pairs (texts, for the bi-encoder) being scored now.", () => reranker()?.inFlightPairs);
   gaugeFrom(name("reranker_last_batch_pairs"), "Pairs in the most recent rerank batch.", () => reranker()?.lastBatchPairs);
   gaugeFrom(name("reranker_last_inference_seconds"), "Inference time of the most recent rerank batch.", () => {
     const ms = reranker()?.lastInferenceMs;
     return ms === undefined ? undefined : ms / 1000;
   });
   counterFrom(name("reranker_batches_total"), "Rerank batches run (pairs_total / batches_total = mean batch size).", () => reranker()?.batches);
-  counterFrom(name("reranker_pairs_total"), "Pairs scored by the cross-encoder.", () => reranker()?.pairsScored);
+  counterFrom(name("reranker_pairs_total"), "Pairs (query, candidate) scored by the premium scorer.", () => reranker()?.pairsScored);
   counterFrom(name("reranker_rejections_total"), "Rerank requests refused because the queue was full.", () => reranker()?.rejected);
   counterFrom(name("reranker_shed_total"), "Rerank requests answered unreranked at once: the work ahead would outlast RERANK_MAX_WAIT_MS.", () => reranker()?.shed);
   counterFrom(name("reranker_timeouts_total"), "Rerank requests answered unreranked after waiting RERANK_MAX_WAIT_MS.", () => reranker()?.timedOut);
-  gaugeFrom(name("reranker_pair_seconds"), "Recent cross-encoder cost per pair (moving average).", () => {
+  gaugeFrom(name("reranker_pair_seconds"), "Recent cost per pair (bi-encoder: per candidate it had to embed; moving average).", () => {
     const ms = reranker()?.msPerPair;
     return ms === undefined ? undefined : ms / 1000;
   });

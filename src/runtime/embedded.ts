@@ -27,7 +27,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
   if (!ensurePrivateDir(config.dataDir)) {
     log.warn("DATA_DIR is accessible by other users and is not ours to change; keep the database in a folder of its own", { path: config.dataDir });
   }
-  const { scorer, crossEncoder: reranker } = await openPremiumScorer(config, log);
+  const { scorer } = await openPremiumScorer(config, log);
   const embedder = await createOnnxEmbedder(embedderOptions(config));
   const stores = openEmbeddedStores({
     path: join(config.dataDir, "memory.db"),
@@ -50,7 +50,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
   const revocationStore = await openRevocationStore(config, log);
   const revocations = await startRevocationList(revocationStore.store, config, log);
   const metrics = createMetrics({ processMetrics: true });
-  watch(metrics, { embedder, embedderQueueLimit: config.embedding.maxQueue, reranker, rerankerQueueLimit: config.reranker.maxQueue });
+  watch(metrics, { embedder, embedderQueueLimit: config.embedding.maxQueue, reranker: scorer, rerankerQueueLimit: config.reranker.maxQueue });
   return {
     deps: {
       tokens: createTokenService(jwtSecret, { policy: tokenPolicy(config), revocations }),

@@ -3,9 +3,10 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import { createOnnxReranker, type OnnxReranker } from "../ml/reranker";
 import { interpolatedReranker } from "../ml/interpolated-reranker";
-import { biEncoderReranker } from "../ml/bi-encoder-reranker";
+import { biEncoderReranker, type BiEncoderReranker } from "../ml/bi-encoder-reranker";
 import { createOnnxEmbedder } from "../ml/embedder";
 import type { Reranker } from "../ports/reranker";
+import type { RerankerFigures } from "../metrics/metrics";
 
 /**
  * The premium cross-encoder, when its folder is there. Without it the service still runs:
@@ -56,7 +57,7 @@ export async function openReranker(config: Config, log: Logger): Promise<OnnxRer
  * RERANK_MAX_WAIT_MS the longest a search waits (past either it answers unreranked:
  * reranker_busy). Absent folder or failed load: reranking is off.
  */
-export async function openBiEncoder(config: Config, log: Logger): Promise<Reranker | undefined> {
+export async function openBiEncoder(config: Config, log: Logger): Promise<BiEncoderReranker | undefined> {
   const dir = config.reranker.biEncoderDir;
   if (!existsSync(dir)) {
     log.warn("no bi-encoder folder: reranking is off (bun run fetch-models -- --model e5-small-v2)", { dir });
@@ -78,11 +79,9 @@ export async function openBiEncoder(config: Config, log: Logger): Promise<Rerank
   }
 }
 
-/** The scorer of RERANKER_KIND; `crossEncoder` is set when it is the cross-encoder (its stats feed metrics). */
-export async function openPremiumScorer(config: Config, log: Logger): Promise<{ scorer: Reranker | undefined; crossEncoder: OnnxReranker | undefined }> {
-  if (config.reranker.kind === "bi-encoder") return { scorer: await openBiEncoder(config, log), crossEncoder: undefined };
-  const crossEncoder = await openReranker(config, log);
-  return { scorer: crossEncoder, crossEncoder };
+/** The scorer of RERANKER_KIND, with the figures /metrics reads of it. */
+export async function openPremiumScorer(config: Config, log: Logger): Promise<{ scorer: (Reranker & { stats(): RerankerFigures }) | undefined }> {
+  return { scorer: config.reranker.kind === "bi-encoder" ? await openBiEncoder(config, log) : await openReranker(config, log) };
 }
 
 /** What premium searches rerank with: the scorer blended with the hybrid order (RERANK_INTERPOLATION_*). */

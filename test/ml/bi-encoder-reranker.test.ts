@@ -56,6 +56,8 @@ describe("bi-encoder reranker", () => {
     expect(again).toHaveLength(2);
     expect(embedded.document).toEqual([documents[0]!, documents[1]!, documents[2]!]);
     expect(embedded.query).toEqual(["first question", "second question"]);
+    // what /metrics reads: a search's rescoring is a batch, each candidate a pair
+    expect(reranker.stats()).toMatchObject({ batches: 2, pairsScored: 5, lastBatchPairs: 2, rejected: 0, timedOut: 0 });
   });
 
   test("beyond its bound the least recently used candidate is embedded again", async () => {
@@ -74,6 +76,7 @@ describe("bi-encoder reranker", () => {
     const slow: Embedder = { ...embedder, embed: async (texts, kind) => (kind === "document" ? held.then(() => embedder.embed(texts, kind)) : embedder.embed(texts, kind)) };
     const reranker = biEncoderReranker(slow, { maxWaitMs: 50 });
     await expect(reranker.score("when does the ferry leave", documents)).rejects.toBeInstanceOf(QueueFullError);
+    expect(reranker.stats().timedOut).toBe(1);
     release();
     for (let i = 0; i < 100 && embedded.document.length < documents.length; i++) await Bun.sleep(20);
     const before = embedded.document.length;

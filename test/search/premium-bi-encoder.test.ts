@@ -48,12 +48,13 @@ async function premiumApp(env: Record<string, string>) {
   expect((await call(`/v1/collections/${created.body.id}/memories`, { memories: memories.map((content) => ({ content })) })).status).toBe(201);
   const search = (rerank: boolean, topK = 5) =>
     call("/v1/search", { query: "when does the morning ferry to the island leave", collection_id: created.body.id, search_type: "hybrid", top_k: topK, rerank });
-  return { config, search };
+  const metrics = async () => (await app.handle(new Request("http://localhost/metrics"))).text();
+  return { config, search, metrics };
 }
 
 describe("premium ranking by a bi-encoder (RERANKER_KIND=bi-encoder)", () => {
   test("premium searches are rescored from the hybrid candidates, with the bi-encoder's own blend and pool", async () => {
-    const { config, search } = await premiumApp({ RERANKER_BI_ENCODER_DIR: TEST_MODEL_DIR });
+    const { config, search, metrics } = await premiumApp({ RERANKER_BI_ENCODER_DIR: TEST_MODEL_DIR });
     expect(config.reranker).toMatchObject({ candidates: 20, interpolationWeight: 0.5 });
     const premium = await search(true);
     expect(premium.status).toBe(200);
@@ -65,6 +66,10 @@ describe("premium ranking by a bi-encoder (RERANKER_KIND=bi-encoder)", () => {
     const pool = new Set(ids((await search(false, 20)).body));
     for (const id of ids(premium.body)) expect(pool.has(id)).toBe(true);
     expect(premium.body.results[0].content).toContain("ferry");
+    // /metrics reads the bi-encoder as it reads the cross-encoder: one rescoring, its candidates
+    const scraped = await metrics();
+    expect(scraped).toMatch(/^memory_api_reranker_batches_total 1$/m);
+    expect(scraped).toMatch(/^memory_api_reranker_pairs_total [1-9]\d*$/m);
   });
 
   test("no bi-encoder folder: the service runs, premium searches answer unreranked and say why", async () => {
