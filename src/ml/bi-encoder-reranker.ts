@@ -9,6 +9,7 @@ import type { Embedder } from "../ports/embedder";
 import type { Reranker } from "../ports/reranker";
 import { QueueFullError } from "../domain/errors";
 import { embedderStats } from "./embedder";
+import type { RerankerStats } from "./reranker";
 
 export interface BiEncoderRerankerOptions {
   /** Candidate vectors kept (by text); default 10,000 (15 MB at 384 dimensions). */
@@ -23,24 +24,11 @@ export interface BiEncoderRerankerOptions {
 }
 
 /**
- * What /metrics reads, in the cross-encoder's terms (src/metrics/metrics.ts RerankerFigures):
- * a "pair" is a candidate scored, a "batch" a search's rescoring; the queue is the embedder's
- * texts waiting.
+ * What /metrics reads, in the cross-encoder's terms (its RerankerStats less the foreground
+ * count): a "pair" is a candidate scored, a "batch" a search's rescoring, the queue the
+ * embedder's texts waiting; msPerPair is the recent cost of a candidate it had to embed.
  */
-export interface BiEncoderStats {
-  queueDepth: number;
-  queuedPairs: number;
-  inFlightPairs: number;
-  lastBatchPairs: number;
-  lastInferenceMs: number;
-  batches: number;
-  pairsScored: number;
-  rejected: number;
-  timedOut: number;
-  shed: number;
-  /** Recent cost of a candidate that had to be embedded (moving average), ms. */
-  msPerPair: number;
-}
+export type BiEncoderStats = Omit<RerankerStats, "foregroundNoted">;
 
 export type BiEncoderReranker = Reranker & { stats(): BiEncoderStats };
 
