@@ -19,7 +19,7 @@ export interface PremiumApp {
 
 export async function openPremiumApp(config: Config): Promise<PremiumApp> {
   const embedder = await createOnnxEmbedder({ modelDir: config.embedding.modelDir });
-  const { scorer } = await openPremiumScorer(config, silentLogger);
+  const scorer = await openPremiumScorer(config, silentLogger);
   if (!scorer) throw new Error(`no ${config.reranker.kind} model in ${config.reranker.kind === "bi-encoder" ? config.reranker.biEncoderDir : config.reranker.modelDir}`);
   const stores = openEmbeddedStores({ path: ":memory:", dimensions: embedder.dimensions });
   const tokens = createTokenService("premium-experiment-secret-of-32-characters!!");

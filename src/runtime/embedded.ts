@@ -27,7 +27,7 @@ export async function openEmbeddedRuntime(config: Config, log: Logger, jwtSecret
   if (!ensurePrivateDir(config.dataDir)) {
     log.warn("DATA_DIR is accessible by other users and is not ours to change; keep the database in a folder of its own", { path: config.dataDir });
   }
-  const { scorer } = await openPremiumScorer(config, log);
+  const scorer = await openPremiumScorer(config, log);
   const embedder = await createOnnxEmbedder(embedderOptions(config));
   const stores = openEmbeddedStores({
     path: join(config.dataDir, "memory.db"),

@@ -43,7 +43,7 @@ export async function openProductionRuntime(config: Config, log: Logger, jwtSecr
   const p = config.production;
   // store calls are timed where the adapters are wired (the app sees only the ports)
   const metrics = createMetrics({ processMetrics: true });
-  const { scorer } = await openPremiumScorer(config, log);
+  const scorer = await openPremiumScorer(config, log);
   const [embedder, milvus, neo4j, redis] = await Promise.all([
     createOnnxEmbedder(embedderOptions(config)),
     // opened AND warmed inside the retry: a Milvus that just restarted answers before it has

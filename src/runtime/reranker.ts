@@ -80,8 +80,8 @@ export async function openBiEncoder(config: Config, log: Logger): Promise<BiEnco
 }
 
 /** The scorer of RERANKER_KIND, with the figures /metrics reads of it. */
-export async function openPremiumScorer(config: Config, log: Logger): Promise<{ scorer: (Reranker & { stats(): RerankerFigures }) | undefined }> {
-  return { scorer: config.reranker.kind === "bi-encoder" ? await openBiEncoder(config, log) : await openReranker(config, log) };
+export function openPremiumScorer(config: Config, log: Logger): Promise<(Reranker & { stats(): RerankerFigures }) | undefined> {
+  return config.reranker.kind === "bi-encoder" ? openBiEncoder(config, log) : openReranker(config, log);
 }
 
 /** What premium searches rerank with: the scorer blended with the hybrid order (RERANK_INTERPOLATION_*). */
