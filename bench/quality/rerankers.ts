@@ -10,16 +10,19 @@ export const RERANKER_NAMES = ["cross-encoder", "interpolated", "bi-encoder:e5-s
 /** What premium ships with the default configuration (src/runtime/reranker.ts premiumReranker). */
 export const DEFAULT_PREMIUM_RERANKER = "interpolated";
 
+/** A bi-encoder over the model folder `dir`, without the server's wait bound (the eval waits). */
+const biEncoderIn = async (dir: string) => biEncoderReranker(await createOnnxEmbedder({ modelDir: dir }));
+
 /**
  * `interpolated` is what premium ships with the environment's configuration (RERANKER_KIND and
- * RERANK_INTERPOLATION_*: the cross-encoder by default, `RERANKER_KIND=bi-encoder` for the
- * bi-encoder of RERANKER_BI_ENCODER_DIR). The cross-encoder folder and pair length come from RERANKER_MODEL_DIR and RERANK_MAX_LENGTH, as
+ * RERANK_INTERPOLATION_*: the bi-encoder of RERANKER_BI_ENCODER_DIR by default,
+ * `RERANKER_KIND=cross-encoder` for the cross-encoder). The cross-encoder folder and pair length come from RERANKER_MODEL_DIR and RERANK_MAX_LENGTH, as
  * the server reads them; `override.maxLength` compares another pair length in one run.
  */
 export async function openRerankerByName(name: string, override: { maxLength?: number } = {}): Promise<Reranker> {
   // `bi-encoder:<folder under models/>`: a larger embedding model rescoring the candidates
   if (name.startsWith("bi-encoder:")) {
-    return biEncoderReranker(await createOnnxEmbedder({ modelDir: `models/${name.slice("bi-encoder:".length)}` }));
+    return biEncoderIn(`models/${name.slice("bi-encoder:".length)}`);
   }
   const config = loadConfig(process.env);
   const configured = config.reranker;
@@ -33,7 +36,7 @@ export async function openRerankerByName(name: string, override: { maxLength?: n
       return crossEncoder();
     case "interpolated": {
       // the configured RERANK_INTERPOLATION_* settings, as the runtimes wire them
-      const scorer = configured.kind === "bi-encoder" ? biEncoderReranker(await createOnnxEmbedder({ modelDir: configured.biEncoderDir })) : await crossEncoder();
+      const scorer = configured.kind === "bi-encoder" ? await biEncoderIn(configured.biEncoderDir) : await crossEncoder();
       return premiumReranker(config, scorer)!;
     }
     default:

@@ -107,15 +107,15 @@ async function main() {
     // (a bi-encoder, `--rerank-scorer bi-encoder:e5-small-v2`, has one: its model's own cut)
     const scorerName = option("rerank-scorer") ?? "cross-encoder";
     const lengths = scorerName === "cross-encoder" ? (option("rerank-lengths") ?? String(loadConfig(process.env).reranker.maxLength)).split(",").map(Number) : [0];
-    const crossEncoders = new Map<number, Reranker>();
-    for (const maxLength of lengths) crossEncoders.set(maxLength, cached(await openRerankerByName(scorerName, maxLength > 0 ? { maxLength } : {})));
-    const crossEncoder = crossEncoders.get(lengths[0]!)!;
+    const scorers = new Map<number, Reranker>();
+    for (const maxLength of lengths) scorers.set(maxLength, cached(await openRerankerByName(scorerName, maxLength > 0 ? { maxLength } : {})));
+    const shippedLengthScorer = scorers.get(lengths[0]!)!;
     const base = { hybrid: best.hybrid, hybridCandidates: best.candidates };
     const plain = await run(app.variant(base), "hybrid");
     log(`hybrid (no rerank): ${objective(plain).toFixed(4)} ${fmt(plain)}`);
     report.push({ stage: "rerank", reranker: "none", objective: objective(plain), per: plain });
     // the largest pool first: the smaller pools' pairs are then already scored
-    for (const [maxLength, scorer] of crossEncoders) {
+    for (const [maxLength, scorer] of scorers) {
       for (const rerankCandidates of [50, 20, 10]) {
         const alone = await run(app.variant({ ...base, reranker: scorer, rerankCandidates }), "hybrid+rerank");
         report.push({ stage: "rerank", reranker: scorerName, maxLength, rerankCandidates, objective: objective(alone), per: alone });
@@ -143,10 +143,10 @@ async function main() {
         ["keyword", app.variant({}), "keyword"],
         ["hybrid (k 60, 1/1, pool 50)", app.variant({ hybrid: { rrfK: 60, semanticWeight: 1, keywordWeight: 1 }, hybridCandidates: 50 }), "hybrid"],
         [`hybrid tuned (${JSON.stringify(best)})`, app.variant(base), "hybrid"],
-        [`hybrid+rerank: ${scorerName} alone`, app.variant({ ...base, reranker: crossEncoder }), "hybrid+rerank"],
+        [`hybrid+rerank: ${scorerName} alone`, app.variant({ ...base, reranker: shippedLengthScorer }), "hybrid+rerank"],
         [
           `hybrid+rerank: ${scorerName} interpolated w ${bestRerank.weight} k ${bestRerank.rankK}, length ${bestRerank.maxLength}, ${bestRerank.rerankCandidates} candidates`,
-          app.variant({ ...base, reranker: interpolatedReranker(crossEncoders.get(bestRerank.maxLength)!, bestRerank), rerankCandidates: bestRerank.rerankCandidates }),
+          app.variant({ ...base, reranker: interpolatedReranker(scorers.get(bestRerank.maxLength)!, bestRerank), rerankCandidates: bestRerank.rerankCandidates }),
           "hybrid+rerank",
         ],
         ["graph", app.variant({}), "graph"],
@@ -162,7 +162,7 @@ async function main() {
       }
       console.log(["| data set | mode | R@1 | R@5 | R@10 | MRR@10 | nDCG@10 | p50 ms | p95 ms |", "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", ...lines].join("\n"));
     }
-    for (const scorer of crossEncoders.values()) await scorer.close();
+    for (const scorer of scorers.values()) await scorer.close();
   }
   if (runs("graph")) {
     // Does graph search add to hybrid? Both answer top 50 through the API; the graph's rank is
