@@ -3,7 +3,7 @@
  * public API on real held-out questions: SQuAD v1.1 questions about the four Wikipedia articles
  * the reranker never saw in training (test/support/squad-heldout.ts), every paragraph of those
  * articles a memory. Prints MRR@10, R@1 and R@5 of hybrid search with and without the premium
- * rerank, wired as the server wires it (RERANKER_MODEL_DIR, RERANK_* from the environment).
+ * rerank, wired as the server wires it (RERANKER_KIND, its model folder, RERANK_* from the environment).
  * Embedded stores, the real models, in-process. The cross-domain figures that decide the
  * defaults are bench:quality's (docs/quality.md).
  */
@@ -39,7 +39,7 @@ process.stderr.write("\n");
 const at = (rs: number[], n: number) => rs.filter((r) => r > 0 && r <= n).length / rs.length;
 const mrr = (rs: number[]) => rs.reduce((sum, r) => sum + (r > 0 ? 1 / r : 0), 0) / rs.length;
 const { candidates, interpolationWeight, interpolationRankK } = config.reranker;
-console.log(`premium: ${config.reranker.modelDir}, pool max(top_k, ${candidates}), interpolation w ${interpolationWeight} k ${interpolationRankK}`);
+console.log(`premium: ${config.reranker.kind} ${config.reranker.kind === "bi-encoder" ? config.reranker.biEncoderDir : config.reranker.modelDir}, pool max(top_k, ${candidates}), interpolation w ${interpolationWeight} k ${interpolationRankK}`);
 console.log(`| ranking (${questions.length} held-out SQuAD questions, ${passages.length} paragraphs) | MRR@10 | R@1 | R@5 |\n| --- | --- | --- | --- |`);
 for (const [name, rs] of [["hybrid", ranks.hybrid], ["hybrid + premium rerank", ranks.reranked]] as const) {
   console.log(`| ${name} | ${mrr(rs).toFixed(3)} | ${at(rs, 1).toFixed(3)} | ${at(rs, 5).toFixed(3)} |`);
