@@ -117,3 +117,41 @@ test("keyword scores are the collection's BM25, after creates, replaces and dele
   expectSameRanking(after, bm25(docs, ["kiwi", "lime"]), 15);
   expect(after[0]!.id).toBe("doc-1");
 }, 180_000);
+
+test("a filter that passes none of the best-scored matches still gets its top_k, ranked by the collection's BM25", async () => {
+  const token = await t.token(`bm25-filter-${crypto.randomUUID()}`);
+  const cid = await newCollection(t, token);
+  const docs = new Map<string, string[]>();
+  const kindOf = new Map<string, string>();
+  // 300 short documents full of "kiwi" outscore 30 long ones that hold it once, so the best few
+  // hundred matches of "kiwi" are all "dense": a store that reads a bounded candidate set first
+  // must notice that the filter left it short
+  const memories = Array.from({ length: 330 }, (_, i) => {
+    const sparse = i % 11 === 0;
+    const words = sparse ? ["kiwi", ...documentWords(i).filter((w) => w !== "kiwi"), "mango", "pear", "plum", "fig"] : ["kiwi", "kiwi", "kiwi", VOCABULARY[i % VOCABULARY.length]!];
+    const id = `doc-${i}`;
+    docs.set(id, words);
+    kindOf.set(id, sparse ? "sparse" : "dense");
+    return { id, content: words.join(" "), metadata: { kind: sparse ? "sparse" : "dense" } };
+  });
+  for (let i = 0; i < memories.length; i += 110) {
+    const reply = await t.call("POST", `/v1/collections/${cid}/memories`, { token, body: { memories: memories.slice(i, i + 110) } });
+    expect(reply.status).toBe(201);
+  }
+  await t.backend.settle();
+
+  const reference = bm25(docs, ["kiwi"]);
+  const sparse = reference.filter((hit) => kindOf.get(hit.id) === "sparse");
+  expect(reference.slice(0, 300).every((hit) => kindOf.get(hit.id) === "dense")).toBe(true);
+
+  const filtered = await t.call("POST", "/v1/search", {
+    token,
+    body: { query: "kiwi", collection_id: cid, search_type: "keyword", top_k: 10, filters: { metadata: { kind: "sparse" } } },
+  });
+  expect(filtered.status).toBe(200);
+  const hits = filtered.body.results as { id: string; score: number }[];
+  expectSameRanking(hits, sparse, 10);
+  expect(hits.every((hit) => kindOf.get(hit.id) === "sparse")).toBe(true);
+
+  expectSameRanking(await keyword(token, cid, "kiwi", 10), reference, 10);
+}, 120_000);

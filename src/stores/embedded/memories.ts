@@ -36,6 +36,10 @@ export interface MemoryRow {
 
 export const COLUMNS = "seq, id, collection_id, content, metadata, created_at, updated_at, graph, expires_at";
 
+/** Keyword candidates read from the index a hit asked for, and at least (memories.ts keywordSearch). */
+const KEYWORD_CANDIDATES_PER_HIT = 4;
+const MIN_KEYWORD_CANDIDATES = 100;
+
 /** The SQL condition "not expired at ?" on a memories row (alias optional). */
 const live = (alias = "") => `(${alias}expires_at IS NULL OR ${alias}expires_at > ?)`;
 
@@ -372,15 +376,29 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const table = keywordTableOf(collectionId);
     if (table === null) return [];
     const where = compileFilter(filter, "m");
+    const now = this.nowIso();
+    // The collection's own index: BM25 statistics of its memories only. FTS5 scores every match
+    // either way; joining each match to `memories` (liveness, filter) cost twice the scoring, so
+    // the best `candidates` matches are taken from the index alone and only they are joined.
+    // Any hit that passes ranks above every match outside them, so when `limit` of them pass
+    // the answer is exact; else the unbounded join answers.
+    const candidates = Math.max(limit * KEYWORD_CANDIDATES_PER_HIT, MIN_KEYWORD_CANDIDATES);
+    const joinedSql = (matches: string) => `SELECT m.id AS id, c.score AS score
+         FROM ${matches} AS c CROSS JOIN memories AS m ON m.seq = c.seq
+         WHERE m.collection_id = ? AND ${live("m.")} AND ${where.sql}
+         ORDER BY c.score DESC, m.seq
+         LIMIT ?`;
+    const joinParams = [collectionId, now, ...where.params, limit];
+    const allMatches = `(SELECT rowid AS seq, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?)`;
     try {
-      // the collection's own index: BM25 statistics of its memories only
       return await runSearch(this.searchThreads, this.statements, {
-        sql: `SELECT m.id AS id, -bm25(${table}) AS score
-         FROM ${table} JOIN memories AS m ON m.seq = ${table}.rowid
-         WHERE ${table} MATCH ? AND m.collection_id = ? AND ${live("m.")} AND ${where.sql}
-         ORDER BY score DESC, m.seq
-         LIMIT ?`,
-        params: [match, collectionId, this.nowIso(), ...where.params, limit],
+        // MATERIALIZED and CROSS JOIN keep SQLite from driving the join from `memories`
+        sql: `WITH best AS MATERIALIZED (
+           SELECT rowid AS seq, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?
+           ORDER BY bm25(${table}), rowid LIMIT ?
+         ) ${joinedSql("best")}`,
+        params: [match, candidates, ...joinParams],
+        orElse: { below: limit, sql: joinedSql(allMatches), params: [match, ...joinParams] },
       });
     } catch (error) {
       if (/no such table/.test(String(error))) return []; // no such collection (deleted, or never made)

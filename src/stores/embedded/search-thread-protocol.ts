@@ -1,6 +1,6 @@
-import type { SQLQueryBindings } from "bun:sqlite";
 import type { Hit, SearchFilter } from "../../domain/search.ts";
 import type { AnnSettings, AnnStats } from "./ann/searcher.ts";
+import type { ReadQuery } from "./search-threads.ts";
 
 /** What a search thread needs to open its own read-only connection to the database file. */
 export interface SearchThreadOpen {
@@ -35,8 +35,7 @@ export interface SearchThreadVectorQuery {
 export interface SearchThreadQuery {
   kind: "query";
   id: number;
-  sql: string;
-  params: SQLQueryBindings[];
+  query: ReadQuery;
 }
 
 export type SearchThreadRequest = SearchThreadOpen | SearchThreadQuery | SearchThreadVectorQuery | SearchThreadWarm;

@@ -11,7 +11,7 @@ import type { Hit } from "../../domain/search.ts";
 import { StatementCache } from "./database.ts";
 import { AnnSearcher, type AnnStats } from "./ann/searcher.ts";
 import { vectorQuery } from "./vector-queries.ts";
-import { ownerOf } from "./search-threads.ts";
+import { ownerOf, readHits } from "./search-threads.ts";
 import type { SearchThreadReply, SearchThreadRequest } from "./search-thread-protocol.ts";
 
 declare const self: Worker;
@@ -48,7 +48,7 @@ function reply(message: SearchThreadReply): void {
 }
 
 async function answer(request: Exclude<SearchThreadRequest, { kind: "open" | "warm" }>, on: StatementCache): Promise<Hit[]> {
-  if (request.kind === "query") return on.get<Hit>(request.sql).all(...request.params);
+  if (request.kind === "query") return readHits(on, request.query);
   if (searcher !== undefined) return searcher.search(request.collectionId, request.vector, request.k, request.filter);
   const query = vectorQuery(request.collectionId, request.vector, request.k, request.filter);
   return on.get<Hit>(query.sql).all(...query.params);

@@ -8,6 +8,18 @@ import type { SearchThreadReply, SearchThreadRequest } from "./search-thread-pro
 export interface ReadQuery {
   sql: string;
   params: SQLQueryBindings[];
+  /**
+   * For a statement that reads a bounded candidate set: when it returns fewer than `below` hits,
+   * its answer may be short, and this statement's (unbounded) answer is the search's.
+   */
+  orElse?: { below: number; sql: string; params: SQLQueryBindings[] };
+}
+
+/** Runs a read query (and its fallback where the first answer may be short) on one connection. */
+export function readHits(statements: StatementCache, query: ReadQuery): Hit[] {
+  const hits = statements.get<Hit>(query.sql).all(...query.params);
+  if (query.orElse === undefined || hits.length >= query.orElse.below) return hits;
+  return statements.get<Hit>(query.orElse.sql).all(...query.orElse.params);
 }
 
 export interface SearchThreadsOptions {
@@ -155,7 +167,7 @@ export class SearchThreads {
       if (thread.down !== undefined) continue;
       if (best === undefined || thread.pending.size < best.pending.size) best = thread;
     }
-    return this.send<Hit[]>(best, (id) => ({ kind: "query", id, sql: query.sql, params: query.params }));
+    return this.send<Hit[]>(best, (id) => ({ kind: "query", id, query }));
   }
 
   /** Whether vector searches go through ANN indexes on the threads (else they are plain queries). */
@@ -227,5 +239,5 @@ export async function runSearch(threads: SearchThreads | undefined, statements: 
       if (!(error instanceof SearchThreadsUnavailable)) throw error;
     }
   }
-  return statements.get<Hit>(query.sql).all(...query.params);
+  return readHits(statements, query);
 }
