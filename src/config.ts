@@ -91,6 +91,11 @@ export interface Config {
     maxBatchPairs: number;
     /** Token budget of one (query, memory) pair. */
     maxLength: number;
+    /**
+     * The bi-encoder's worker threads (one model copy each): a rescoring's texts are shared
+     * between them, and two premium searches do not wait for each other.
+     */
+    biEncoderWorkers: number;
     /** Most milliseconds a search waits for its scores before answering unreranked. */
     maxWaitMs: number;
     /** SCHED_IDLE for the inference thread: it only gets CPU time no request thread wants. */
@@ -377,6 +382,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueue: r.int("RERANK_MAX_QUEUE", 64, 1, 100_000),
       maxBatchPairs: r.int("RERANK_MAX_BATCH_PAIRS", 32, 1, 4096),
       maxLength: r.int("RERANK_MAX_LENGTH", 128, 8, 512),
+      // as the embedder: one process alone uses two cores, a cluster runs one process per core
+      biEncoderWorkers: r.int("RERANK_BI_ENCODER_WORKERS", mode === "embedded" && env.WORKER_INDEX === undefined ? Math.min(availableParallelism(), 2) : 1, 1, 64),
       maxWaitMs: r.int("RERANK_MAX_WAIT_MS", 1000, 1, 600_000),
       idleScheduling: r.bool("RERANK_IDLE_SCHEDULING", true),
       nice: r.int("RERANK_NICE", 10, 0, 19),

@@ -62,6 +62,10 @@ describe("config", () => {
       candidates: 30,
       interpolationWeight: 0.4,
     });
+    expect(loadConfig({}).reranker.biEncoderWorkers).toBe(Math.min(availableParallelism(), 2));
+    expect(loadConfig({ WORKER_INDEX: "1" }).reranker.biEncoderWorkers).toBe(1);
+    expect(loadConfig({ RERANK_BI_ENCODER_WORKERS: "3" }).reranker.biEncoderWorkers).toBe(3);
+    expect(() => loadConfig({ RERANK_BI_ENCODER_WORKERS: "0" })).toThrow("RERANK_BI_ENCODER_WORKERS must be between 1 and 64, got 0");
     expect(() => loadConfig({ RERANKER_KIND: "colbert" })).toThrow('RERANKER_KIND must be one of cross-encoder | bi-encoder, got "colbert"');
   });
 

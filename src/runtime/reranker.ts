@@ -66,7 +66,7 @@ export async function openBiEncoder(config: Config, log: Logger): Promise<BiEnco
   try {
     const embedder = await createOnnxEmbedder({
       modelDir: dir,
-      workers: 1,
+      workers: config.reranker.biEncoderWorkers,
       threads: 1,
       maxQueue: config.reranker.maxQueue,
       background: { idleScheduling: config.reranker.idleScheduling, nice: config.reranker.nice },
