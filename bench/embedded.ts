@@ -6,13 +6,16 @@
  * - `--compare threads` (default): as it was (vector searches on the event loop, one embedding
  *   worker: EMBEDDED_SEARCH_THREADS=0 EMBED_WORKERS=1) against the defaults (search threads and
  *   an embedding worker per core).
+ * - `--compare none`: the defaults alone (the ANN index ready), for a figure at one size (`bun run
+ *   bench:curve` runs it at several).
  * - `--compare ann`: exact scans only (EMBEDDED_ANN_MIN_ROWS=off) against the defaults (the
  *   collection searched through its ANN index). The after-server is measured once its index is
  *   ready (loaded from `memory.db.ann/`, or built: `--rebuild-ann` deletes it first, to time the
  *   build); the report adds the build or load time, the index's file size and each server's RSS.
  *
  *   bun run bench:embedded [--memories 20000] [--duration 15] [--connections 32]
- *                          [--compare threads|ann] [--types semantic,keyword,hybrid] [--rebuild-ann]
+ *                          [--compare threads|ann|none] [--types semantic,keyword,hybrid] [--rebuild-ann]
+ *                          [--out FILE]   (the results' JSON, also written there)
  *
  * The data (generated memories, ingested through the API with progress) is kept under
  * `.stack/bench-embedded/<memories>/` and reused; an interrupted ingest resumes. Results:
@@ -35,6 +38,7 @@ const { values: args } = parseArgs({
     compare: { type: "string", default: "threads" },
     types: { type: "string", default: "semantic,keyword,hybrid" },
     "rebuild-ann": { type: "boolean", default: false },
+    out: { type: "string" },
   },
 });
 const positive = (name: string, value: string): number => {
@@ -47,7 +51,7 @@ const DURATION = positive("duration", args.duration!);
 const CONNECTIONS = positive("connections", args.connections!);
 
 interface Setup {
-  name: "before" | "after";
+  name: "before" | "after" | "defaults";
   env: Record<string, string>;
   /** Measured once the ANN index is ready. */
   ann?: boolean;
@@ -70,6 +74,10 @@ const COMPARISONS: Record<string, { setups: Setup[]; describe: string }> = {
     describe:
       "Before: exact scans only (`EMBEDDED_ANN_MIN_ROWS=off`); after: the defaults, the collection searched through its ANN\n" +
       `(HNSW) index, measured once it is ready. Both with ${Math.min(availableParallelism(), 8)} search threads and ${Math.min(availableParallelism(), 4)} embedding workers. Same data, same run.`,
+  },
+  none: {
+    setups: [{ name: "defaults", env: {}, ann: true }],
+    describe: `The defaults: ${Math.min(availableParallelism(), 8)} search threads, ${Math.min(availableParallelism(), 4)} embedding workers, the collection searched through its ANN (HNSW) index once it is ready.`,
   },
 };
 const COMPARISON = ((name: string) => {
@@ -229,7 +237,15 @@ function report(rows: Row[], startedAt: string): string {
     `| search | 1 conn p50 / p95 before | 1 conn p50 / p95 after | ${CONNECTIONS} conn req/s before | ${CONNECTIONS} conn req/s after | ratio | ${CONNECTIONS} conn p95 before / after |`,
     "| --- | --- | --- | --- | --- | --- | --- |",
   ];
-  for (const type of SEARCH_TYPES) {
+  if (SETUPS.length === 1) {
+    lines.splice(-2, 2, `| search | 1 conn p50 / p95 | ${CONNECTIONS} conn req/s | ${CONNECTIONS} conn p50 / p95 |`, "| --- | --- | --- | --- |");
+    for (const type of SEARCH_TYPES) {
+      const one = find(type, "defaults", 1);
+      const many = find(type, "defaults", CONNECTIONS);
+      lines.push(`| ${type} | ${one.p50_ms.toFixed(1)} / ${one.p95_ms.toFixed(1)} ms | ${many.rps} | ${many.p50_ms.toFixed(1)} / ${many.p95_ms.toFixed(1)} ms |`);
+    }
+  }
+  for (const type of SETUPS.length === 1 ? [] : SEARCH_TYPES) {
     const b1 = find(type, "before", 1);
     const a1 = find(type, "after", 1);
     const bn = find(type, "before", CONNECTIONS);
@@ -272,10 +288,11 @@ async function waitForAnn(child: Child): Promise<void> {
     if (built !== undefined) ann.build_s = (JSON.parse(built) as { seconds: number }).seconds;
     if (lines.some((line) => line.includes('"ANN indexes ready"'))) {
       ann.ready_s = Math.round((performance.now() - started) / 100) / 10;
-      ann.how = built !== undefined ? "built" : lines.some((line) => line.includes('"ANN index loaded"')) ? "loaded" : "none";
       ann.file_bytes = existsSync(ANN_DIR)
         ? readdirSync(ANN_DIR).filter((f) => f.endsWith(".usearch")).reduce((n, f) => n + statSync(join(ANN_DIR, f)).size, 0)
         : 0;
+      // small collections' loads are not logged: a saved file the server did not build was loaded
+      ann.how = built !== undefined ? "built" : lines.some((line) => line.includes('"ANN index loaded"')) || ann.file_bytes > 0 ? "loaded" : "none";
       return;
     }
     if (child.proc.exitCode !== null) throw new Error(`the server exited before its ANN index was ready (see ${logPath})`);
@@ -291,6 +308,7 @@ function annLines(): string[] {
     `ANN index: ${ann.how}${ann.build_s !== undefined ? ` in ${ann.build_s} s` : ""} (ready ${ann.ready_s} s after the server answered /ready), file ${mib(ann.file_bytes ?? 0)}.`,
   ];
   if (rss.before !== undefined && rss.after !== undefined) lines.push(`Server RSS (highest seen): before ${mib(rss.before)}, after ${mib(rss.after)}.`);
+  if (rss.defaults !== undefined) lines.push(`Server RSS (highest seen): ${mib(rss.defaults)}.`);
   return lines;
 }
 
@@ -308,7 +326,7 @@ try {
   const rows: Row[] = [];
   if (!state.complete) {
     say("server: embedded, defaults (for the ingest)");
-    const server = await startServer(SETUPS[1]!);
+    const server = await startServer(SETUPS.at(-1)!);
     await ensureData(token);
     await stopChild(server);
   }
@@ -326,10 +344,9 @@ try {
   const stamp = startedAt.replace(/[:.]/g, "-");
   const results = join(ROOT, "bench", "results");
   mkdirSync(results, { recursive: true });
-  writeFileSync(
-    join(results, `embedded-${stamp}.json`),
-    JSON.stringify({ started_at: startedAt, memories: MEMORIES, duration_s: DURATION, connections: CONNECTIONS, setups: SETUPS, machine: { cores: availableParallelism(), memory_bytes: totalmem() }, ann, rss_bytes: rss, rows }, null, 2),
-  );
+  const json = JSON.stringify({ started_at: startedAt, memories: MEMORIES, duration_s: DURATION, connections: CONNECTIONS, setups: SETUPS, machine: { cores: availableParallelism(), memory_bytes: totalmem() }, ann, rss_bytes: rss, rows }, null, 2);
+  writeFileSync(join(results, `embedded-${stamp}.json`), json);
+  if (args.out !== undefined) writeFileSync(args.out, json);
   const md = report(rows, startedAt);
   writeFileSync(join(results, "embedded-latest.md"), md);
   console.log(md);
