@@ -16,6 +16,12 @@
  *   bun run bench:embedded [--memories 20000] [--duration 15] [--connections 32]
  *                          [--compare threads|ann|none] [--types semantic,keyword,hybrid] [--rebuild-ann]
  *                          [--out FILE]   (the results' JSON, also written there)
+ *                          [--peer mem0]  (then mem0 self-hosted on the same data and model, semantic)
+ *
+ * `--peer mem0` runs bench/peers/mem0 (mem0ai 2.2.1's `Memory`, FAISS flat index, one uvicorn
+ * process, our all-MiniLM-L6-v2 int8 folder through onnxruntime) after the Memory API's setups:
+ * the same generated memories (ingested once into `.stack/bench-embedded/<memories>/mem0/`, kept)
+ * and the same semantic queries, at 1 connection and at `--connections`.
  *
  * The data (generated memories, ingested through the API with progress) is kept under
  * `.stack/bench-embedded/<memories>/` and reused; an interrupted ingest resumes. Results:
@@ -25,10 +31,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { availableParallelism, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_SEED, ensureCollection, generateQueries, ingest } from "./generate";
+import { DEFAULT_SEED, ensureCollection, generateMemories, generateQueries, ingest } from "./generate";
 import { ensureOha, ROOT, runOha, type LoadResult } from "./oha";
 import { BENCH_DIR, portInUse, spawnLogged, stopAll, stopChild, waitHttp, type Child } from "./processes";
 import { mintToken } from "./tokens";
+import { startMem0Peer } from "./peers/mem0/peer";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,6 +46,7 @@ const { values: args } = parseArgs({
     types: { type: "string", default: "semantic,keyword,hybrid" },
     "rebuild-ann": { type: "boolean", default: false },
     out: { type: "string" },
+    peer: { type: "string" },
   },
 });
 const positive = (name: string, value: string): number => {
@@ -50,8 +58,10 @@ const MEMORIES = positive("memories", args.memories!);
 const DURATION = positive("duration", args.duration!);
 const CONNECTIONS = positive("connections", args.connections!);
 
+if (args.peer !== undefined && args.peer !== "mem0") throw new Error(`--peer takes mem0, got "${args.peer}"`);
+
 interface Setup {
-  name: "before" | "after" | "defaults";
+  name: "before" | "after" | "defaults" | "mem0";
   env: Record<string, string>;
   /** Measured once the ANN index is ready. */
   ann?: boolean;
@@ -223,6 +233,73 @@ async function measure(oha: string, token: string, setup: Setup): Promise<Row[]>
   return rows;
 }
 
+const PEER_PORT = 8790;
+const PEER_BATCH = 1000;
+
+/** mem0 self-hosted on the same memories and semantic queries (bench/peers/mem0). */
+async function measureMem0(oha: string): Promise<Row[]> {
+  say("peer: mem0 self-hosted (bench/peers/mem0: FAISS flat index, one uvicorn process, the same model folder)");
+  if (await portInUse(PEER_PORT)) throw new Error(`port ${PEER_PORT} is in use: stop what listens there and retry`);
+  const peer = await startMem0Peer({ port: PEER_PORT, dataDir: join(home, "mem0"), timeoutMs: 600_000 });
+  try {
+    const health = async () => (await (await fetch(`${peer.url}/health`)).json()) as { memories: number; mem0ai: string };
+    let stored = (await health()).memories;
+    if (stored < MEMORIES) say(`  mem0 ingest: ${stored.toLocaleString("en-US")} stored, adding ${(MEMORIES - stored).toLocaleString("en-US")}`);
+    const started = performance.now();
+    const first = stored;
+    // memories are added in order, so the count says where an interrupted ingest resumes
+    const all = [...generateMemories(MEMORIES - stored, { seed: DEFAULT_SEED, start: stored })];
+    for (let i = 0; i < all.length; i += PEER_BATCH) {
+      const batch = all.slice(i, i + PEER_BATCH).map(({ id, content, metadata }) => ({ id, content, metadata }));
+      const reply = await fetch(`${peer.url}/memories`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ memories: batch, user_id: "bench" }) });
+      if (!reply.ok) throw new Error(`mem0 peer: POST /memories answered ${reply.status}: ${await reply.text()}`);
+      await reply.arrayBuffer();
+      stored += batch.length;
+      const rate = (stored - first) / ((performance.now() - started) / 1000);
+      say(`  mem0 ingest ${stored.toLocaleString("en-US")}/${MEMORIES.toLocaleString("en-US")}  ${Math.round(rate)} memories/s`);
+    }
+    const { memories: count, mem0ai } = await health();
+    if (count !== MEMORIES) throw new Error(`mem0 peer holds ${count} memories, expected ${MEMORIES} (delete ${join(home, "mem0")} and rerun)`);
+    say(`  mem0ai ${mem0ai}, ${count.toLocaleString("en-US")} memories`);
+    const path = join(home, "bodies-mem0.jsonl");
+    const lines = generateQueries(50_000, "embedded-bench:semantic").map((query) => JSON.stringify({ query, user_id: "bench", limit: 10 }));
+    writeFileSync(path, lines.join("\n") + "\n");
+    const rows: Row[] = [];
+    for (const connections of [1, CONNECTIONS]) {
+      const load = await runOha(oha, { url: `${peer.url}/search`, method: "POST", headers: { "content-type": "application/json" }, bodyLinesFile: path, connections, durationSeconds: DURATION });
+      const ok = load.status["200"] ?? 0;
+      const row: Row = { search_type: "semantic", setup: "mem0", connections, rps: Math.round(load.rps * 10) / 10, p50_ms: load.latencyMs.p50, p95_ms: load.latencyMs.p95, p99_ms: load.latencyMs.p99, ok, not_ok: load.requests - ok };
+      say(`  semantic mem0    c=${String(connections).padEnd(3)} ${row.rps} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms${row.not_ok ? `  (${row.not_ok} not 200)` : ""}`);
+      rows.push(row);
+    }
+    rss.mem0 = rssOfPid(peer.pid);
+    return rows;
+  } finally {
+    await peer.stop();
+  }
+}
+
+function peerLines(rows: Row[]): string[] {
+  const peer = (c: number) => rows.find((r) => r.setup === "mem0" && r.connections === c);
+  const ours = (c: number) => rows.find((r) => r.setup === SETUPS.at(-1)!.name && r.search_type === "semantic" && r.connections === c);
+  const p1 = peer(1);
+  const pn = peer(CONNECTIONS);
+  const o1 = ours(1);
+  const on = ours(CONNECTIONS);
+  if (p1 === undefined || pn === undefined || o1 === undefined || on === undefined) return [];
+  const ms = (x: number) => x.toFixed(1);
+  return [
+    "",
+    `mem0 self-hosted on the same ${MEMORIES.toLocaleString("en-US")} memories and model, the same semantic queries (\`--peer mem0\`: mem0ai's \`Memory\`, FAISS flat index, one uvicorn process; bench/peers/mem0):`,
+    "",
+    `| semantic search | 1 conn p50 / p95 | ${CONNECTIONS} conn req/s | ${CONNECTIONS} conn p95 |`,
+    "| --- | --- | --- | --- |",
+    `| Memory API (${SETUPS.at(-1)!.name}) | ${ms(o1.p50_ms)} / ${ms(o1.p95_ms)} ms | ${on.rps} | ${ms(on.p95_ms)} ms |`,
+    `| mem0 | ${ms(p1.p50_ms)} / ${ms(p1.p95_ms)} ms | ${pn.rps} | ${ms(pn.p95_ms)} ms |`,
+    `| ratio | | **${(on.rps / pn.rps).toFixed(2)}×** | |`,
+  ];
+}
+
 function report(rows: Row[], startedAt: string): string {
   const find = (type: string, setup: Setup["name"], c: number) => rows.find((r) => r.search_type === type && r.setup === setup && r.connections === c)!;
   const lines = [
@@ -255,7 +332,8 @@ function report(rows: Row[], startedAt: string): string {
       `| ${type} | ${ms(b1.p50_ms)} / ${ms(b1.p95_ms)} ms | ${ms(a1.p50_ms)} / ${ms(a1.p95_ms)} ms | ${bn.rps} | ${an.rps} | ${(an.rps / bn.rps).toFixed(2)}× | ${ms(bn.p95_ms)} / ${ms(an.p95_ms)} ms |`,
     );
   }
-  const flags = `--memories ${MEMORIES} --duration ${DURATION} --connections ${CONNECTIONS} --compare ${args.compare} --types ${SEARCH_TYPES.join(",")}${args["rebuild-ann"] ? " --rebuild-ann" : ""}`;
+  lines.push(...peerLines(rows));
+  const flags = `--memories ${MEMORIES} --duration ${DURATION} --connections ${CONNECTIONS} --compare ${args.compare} --types ${SEARCH_TYPES.join(",")}${args["rebuild-ann"] ? " --rebuild-ann" : ""}${args.peer ? ` --peer ${args.peer}` : ""}`;
   lines.push("", "Command: `bun run bench:embedded " + flags + "`", "");
   return lines.join("\n");
 }
@@ -267,8 +345,12 @@ const rss: Record<string, number> = {};
 
 /** Resident memory of the server (the process oha loads), from /proc. */
 function rssOf(child: Child): number {
+  return rssOfPid(child.proc.pid);
+}
+
+function rssOfPid(pid: number): number {
   try {
-    const status = readFileSync(`/proc/${child.proc.pid}/status`, "utf8");
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
   } catch {
     return 0;
@@ -309,6 +391,7 @@ function annLines(): string[] {
   ];
   if (rss.before !== undefined && rss.after !== undefined) lines.push(`Server RSS (highest seen): before ${mib(rss.before)}, after ${mib(rss.after)}.`);
   if (rss.defaults !== undefined) lines.push(`Server RSS (highest seen): ${mib(rss.defaults)}.`);
+  if (rss.mem0 !== undefined) lines.push(`mem0 peer RSS after its runs: ${mib(rss.mem0)}.`);
   return lines;
 }
 
@@ -341,6 +424,7 @@ try {
     rss[setup.name] = Math.max(rss[setup.name] ?? 0, rssOf(server));
     await stopChild(server);
   }
+  if (args.peer === "mem0") rows.push(...(await measureMem0(oha)));
   const stamp = startedAt.replace(/[:.]/g, "-");
   const results = join(ROOT, "bench", "results");
   mkdirSync(results, { recursive: true });

@@ -22,7 +22,8 @@ export type VenvName = keyof typeof PYTHON_VENVS;
 
 const ROOT = resolve(import.meta.dir, "..");
 
-async function run(cmd: string[], log: (line: string) => void): Promise<void> {
+/** Runs a command, passing each line of its output to `log`; throws when it fails. */
+export async function runLogged(cmd: string[], log: (line: string) => void): Promise<void> {
   log(`$ ${cmd.join(" ")}`);
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -56,8 +57,8 @@ export async function ensurePythonVenv(
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(ROOT, ".cache"), { recursive: true });
   const started = Date.now();
-  await run(["python3", "-m", "venv", dir], log);
-  await run([python, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", ...PYTHON_VENVS[name]], log);
+  await runLogged(["python3", "-m", "venv", dir], log);
+  await runLogged([python, "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", ...PYTHON_VENVS[name]], log);
   writeFileSync(marker, wanted);
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return python;
