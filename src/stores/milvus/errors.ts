@@ -47,8 +47,8 @@ export function translateError(error: unknown, what: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   // gRPC 1 CANCELLED (the call was cut when Milvus went away, e.g. while it restarts),
   // 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE (the SDK sometimes wraps the gRPC
-  // error in a plain Error, keeping only its message).
-  if (code === 1 || code === 4 || code === 8 || code === 14 || UNAVAILABLE_TEXT.test(message) || /^1 CANCELLED/.test(message)) {
+  // error in a plain Error, keeping only its message, even twice: "Error: 1 CANCELLED: …").
+  if (code === 1 || code === 4 || code === 8 || code === 14 || UNAVAILABLE_TEXT.test(message) || /^(Error: )*1 CANCELLED\b/.test(message)) {
     return new DependencyUnavailableError("milvus", 2, error);
   }
   return error instanceof Error ? error : new Error(`milvus ${what}: ${message}`);
