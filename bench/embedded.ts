@@ -15,7 +15,7 @@
  *
  *   bun run bench:embedded [--memories 20000] [--duration 15] [--connections 32]
  *                          [--compare threads|ann|none] [--types semantic,keyword,hybrid] [--rebuild-ann]
- *                          [--out FILE]   (the results' JSON, also written there)
+ *                          [--out FILE]   (the results' JSON goes there instead of bench/results/)
  *                          [--peer mem0]  (then mem0 self-hosted on the same data and model, semantic)
  *
  * `--peer mem0` runs bench/peers/mem0 (mem0ai 2.2.1's `Memory`, FAISS flat index, one uvicorn
@@ -429,10 +429,13 @@ try {
   const results = join(ROOT, "bench", "results");
   mkdirSync(results, { recursive: true });
   const json = JSON.stringify({ started_at: startedAt, memories: MEMORIES, duration_s: DURATION, connections: CONNECTIONS, setups: SETUPS, machine: { cores: availableParallelism(), memory_bytes: totalmem() }, ann, rss_bytes: rss, rows }, null, 2);
-  writeFileSync(join(results, `embedded-${stamp}.json`), json);
-  if (args.out !== undefined) writeFileSync(args.out, json);
   const md = report(rows, startedAt);
-  writeFileSync(join(results, "embedded-latest.md"), md);
+  if (args.out !== undefined) {
+    writeFileSync(args.out, json); // a part of a larger run (bench:curve), which reports it
+  } else {
+    writeFileSync(join(results, `embedded-${stamp}.json`), json);
+    writeFileSync(join(results, "embedded-latest.md"), md);
+  }
   console.log(md);
 } finally {
   await stopAll();
