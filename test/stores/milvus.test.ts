@@ -406,24 +406,28 @@ describe.if(runLive)("milvus index (live)", () => {
 });
 
 describe("milvus unreachable", () => {
-  test("nothing listening: DependencyUnavailableError quickly", async () => {
-    const started = performance.now();
+  // What failed is read from the error's cause, not from elapsed time (tests assert no wall-clock
+  // times); a call that hung instead would run into the test's own timeout.
+  const causeOf = (error: unknown) => String((error as Error & { cause?: unknown }).cause);
+
+  test("nothing listening: DependencyUnavailableError from the refused connection, not from a timeout", async () => {
     const error = await openMilvusIndex({ address: "127.0.0.1:1", dimensions: 8, log: silentLogger }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyUnavailableError);
     expect((error as DependencyUnavailableError).dependency).toBe("milvus");
-    expect(performance.now() - started).toBeLessThan(3000);
-  });
+    expect(causeOf(error)).toMatch(/UNAVAILABLE|ECONNREFUSED|No connection established/);
+    expect(causeOf(error)).not.toContain("took longer than");
+  }, 10_000);
 
-  test("a server that accepts but never answers: DependencyUnavailableError after the timeout", async () => {
+  test("a server that accepts but never answers: DependencyUnavailableError from the configured timeout", async () => {
     const silent = await silentServer();
-    const started = performance.now();
-    const error = await openMilvusIndex({ address: `127.0.0.1:${silent.port}`, dimensions: 8, log: silentLogger, timeoutMs: 500 }).catch((e: unknown) => e);
-    const elapsed = performance.now() - started;
-    silent.close();
-    expect(error).toBeInstanceOf(DependencyUnavailableError);
-    expect(elapsed).toBeGreaterThanOrEqual(450);
-    expect(elapsed).toBeLessThan(3000);
-  });
+    try {
+      const error = await openMilvusIndex({ address: `127.0.0.1:${silent.port}`, dimensions: 8, log: silentLogger, timeoutMs: 500 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DependencyUnavailableError);
+      expect(causeOf(error)).toMatch(/took longer than 500 ms|DEADLINE_EXCEEDED/);
+    } finally {
+      silent.close();
+    }
+  }, 10_000);
 });
 
 describe("milvus fail-fast after a timeout (no server)", () => {
