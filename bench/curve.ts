@@ -18,6 +18,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./oha";
+import { positiveArg as positive } from "./cli-args";
 
 const { values: args } = parseArgs({
   options: {
@@ -28,11 +29,6 @@ const { values: args } = parseArgs({
   },
 });
 
-const positive = (name: string, value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} takes positive integers, got "${value}"`);
-  return n;
-};
 const SIZES = args.sizes!.split(",").map((size) => positive("sizes", size.trim()));
 const TYPES = args.types!.split(",").map((type) => type.trim());
 const CONNECTIONS = positive("connections", args.connections!);

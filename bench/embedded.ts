@@ -35,6 +35,7 @@ import { DEFAULT_SEED, ensureCollection, generateMemories, generateQueries, inge
 import { ensureOha, ROOT, runOha, type LoadResult } from "./oha";
 import { BENCH_DIR, portInUse, spawnLogged, stopAll, stopChild, waitHttp, type Child } from "./processes";
 import { mintToken } from "./tokens";
+import { positiveArg as positive } from "./cli-args";
 import { startMem0Peer } from "./peers/mem0/peer";
 
 const { values: args } = parseArgs({
@@ -49,11 +50,6 @@ const { values: args } = parseArgs({
     peer: { type: "string" },
   },
 });
-const positive = (name: string, value: string): number => {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
-  return n;
-};
 const MEMORIES = positive("memories", args.memories!);
 const DURATION = positive("duration", args.duration!);
 const CONNECTIONS = positive("connections", args.connections!);
@@ -202,6 +198,24 @@ interface Row {
   not_ok: number;
 }
 
+/** One oha run as a row of the report, printed as it is measured. */
+function rowOf(load: LoadResult, type: string, setup: Setup["name"], connections: number): Row {
+  const ok = load.status["200"] ?? 0;
+  const row: Row = {
+    search_type: type,
+    setup,
+    connections,
+    rps: Math.round(load.rps * 10) / 10,
+    p50_ms: load.latencyMs.p50,
+    p95_ms: load.latencyMs.p95,
+    p99_ms: load.latencyMs.p99,
+    ok,
+    not_ok: load.requests - ok,
+  };
+  say(`  ${type.padEnd(8)} ${setup.padEnd(6)}  c=${String(connections).padEnd(3)} ${row.rps} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms${row.not_ok ? `  (${row.not_ok} not 200)` : ""}`);
+  return row;
+}
+
 async function measure(oha: string, token: string, setup: Setup): Promise<Row[]> {
   const rows: Row[] = [];
   for (const type of SEARCH_TYPES) {
@@ -214,19 +228,7 @@ async function measure(oha: string, token: string, setup: Setup): Promise<Row[]>
         connections,
         durationSeconds: DURATION,
       });
-      const ok = load.status["200"] ?? 0;
-      const row: Row = {
-        search_type: type,
-        setup: setup.name,
-        connections,
-        rps: Math.round(load.rps * 10) / 10,
-        p50_ms: load.latencyMs.p50,
-        p95_ms: load.latencyMs.p95,
-        p99_ms: load.latencyMs.p99,
-        ok,
-        not_ok: load.requests - ok,
-      };
-      say(`  ${type.padEnd(8)} ${setup.name.padEnd(6)}  c=${String(connections).padEnd(3)} ${row.rps} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms${row.not_ok ? `  (${row.not_ok} not 200)` : ""}`);
+      const row = rowOf(load, type, setup.name, connections);
       rows.push(row);
     }
   }
@@ -267,10 +269,7 @@ async function measureMem0(oha: string): Promise<Row[]> {
     const rows: Row[] = [];
     for (const connections of [1, CONNECTIONS]) {
       const load = await runOha(oha, { url: `${peer.url}/search`, method: "POST", headers: { "content-type": "application/json" }, bodyLinesFile: path, connections, durationSeconds: DURATION });
-      const ok = load.status["200"] ?? 0;
-      const row: Row = { search_type: "semantic", setup: "mem0", connections, rps: Math.round(load.rps * 10) / 10, p50_ms: load.latencyMs.p50, p95_ms: load.latencyMs.p95, p99_ms: load.latencyMs.p99, ok, not_ok: load.requests - ok };
-      say(`  semantic mem0    c=${String(connections).padEnd(3)} ${row.rps} req/s  p50 ${row.p50_ms} ms  p95 ${row.p95_ms} ms  p99 ${row.p99_ms} ms${row.not_ok ? `  (${row.not_ok} not 200)` : ""}`);
-      rows.push(row);
+      rows.push(rowOf(load, "semantic", "mem0", connections));
     }
     rss.mem0 = rssOfPid(peer.pid);
     return rows;

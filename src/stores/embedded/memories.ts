@@ -389,16 +389,13 @@ export class EmbeddedMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
          ORDER BY c.score DESC, m.seq
          LIMIT ?`;
     const joinParams = [collectionId, now, ...where.params, limit];
-    const allMatches = `(SELECT rowid AS seq, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?)`;
+    const matches = `SELECT rowid AS seq, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?`;
     try {
       return await runSearch(this.searchThreads, this.statements, {
         // MATERIALIZED and CROSS JOIN keep SQLite from driving the join from `memories`
-        sql: `WITH best AS MATERIALIZED (
-           SELECT rowid AS seq, -bm25(${table}) AS score FROM ${table} WHERE ${table} MATCH ?
-           ORDER BY bm25(${table}), rowid LIMIT ?
-         ) ${joinedSql("best")}`,
+        sql: `WITH best AS MATERIALIZED (${matches} ORDER BY bm25(${table}), rowid LIMIT ?) ${joinedSql("best")}`,
         params: [match, candidates, ...joinParams],
-        orElse: { below: limit, sql: joinedSql(allMatches), params: [match, ...joinParams] },
+        orElse: { below: limit, sql: joinedSql(`(${matches})`), params: [match, ...joinParams] },
       });
     } catch (error) {
       if (/no such table/.test(String(error))) return []; // no such collection (deleted, or never made)
