@@ -349,13 +349,19 @@ export function svg(report: RunReport): string {
 }
 
 /** Writes <stamp>.json, latest.md, latest.svg (each via a temp file + rename); returns their paths. */
-export function writeReport(report: RunReport): { json: string; md: string; svg: string } {
+/**
+ * Writes the run's JSON, and its markdown and chart: as `latest.*` for a run of every scenario,
+ * beside the JSON (`<timestamp>.md/.svg`) for a run of some, so that a partial run never
+ * replaces the full table the README quotes.
+ */
+export function writeReport(report: RunReport, opts: { latest: boolean }): { json: string; md: string; svg: string } {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = report.started_at.replace(/[:.]/g, "-");
+  const base = opts.latest ? "latest" : stamp;
   const paths = {
     json: join(RESULTS_DIR, `${stamp}.json`),
-    md: join(RESULTS_DIR, "latest.md"),
-    svg: join(RESULTS_DIR, "latest.svg"),
+    md: join(RESULTS_DIR, `${base}.md`),
+    svg: join(RESULTS_DIR, `${base}.svg`),
   };
   const write = (path: string, text: string) => {
     writeFileSync(`${path}.tmp`, text);

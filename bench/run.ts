@@ -8,7 +8,8 @@
  *   3. generates the data once (100,000 memories; --quick 5,000) through the public API and
  *      remembers the collection in bench/results/.state.json, reusing it next time;
  *   4. runs the scenarios (bounded oha / Bun-loader runs on 127.0.0.1; 20 s each, --quick 5 s);
- *   5. writes bench/results/<timestamp>.json, latest.md, latest.svg; stops what it started.
+ *   5. writes bench/results/<timestamp>.json and, for a run of every scenario, latest.md and latest.svg
+ *      (a run of some writes <timestamp>.md/.svg beside its JSON); stops what it started.
  *
  * Options: --quick, --duration SECONDS, --memories N, --list, --no-baselines (ratio scenarios
  * otherwise pull in their baseline so the ceiling is measured in the same run).
@@ -503,7 +504,7 @@ async function main(): Promise<void> {
   report.machine.load_average_at_start = m.load_average_at_start;
   report.machine.background_cores = backgroundCores;
   report.machine.background_by_role = background.cores;
-  const paths = writeReport(report);
+  const paths = writeReport(report, { latest: selected.length === SCENARIOS.length });
   say("");
   say(readFileSync(paths.md, "utf8"));
   say(`bench: wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
