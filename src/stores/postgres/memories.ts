@@ -562,10 +562,12 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   ): Promise<{ hits: Hit[]; longest: number; candidates: number }> {
     const p = new SqlParams([collectionId, text, minTerms, limit, perTerm, checked]);
     const where = compileFilter(filter, p, "m");
+    const sql = keywordQuerySql(where, live(p.add(this.nowIso())));
+    // Unfiltered, its one text is a named (prepared) statement: planning this query cost about a
+    // millisecond of PostgreSQL's CPU each time, a quarter of its execution.
     const { rows } = await this.reads.query<{ id: string | null; score: number | null; longest: number | null; candidates: number | null }>(
       collectionId,
-      keywordQuerySql(where, live(p.add(this.nowIso()))),
-      p.values,
+      where === "true" ? { name: "memories.keyword", text: sql, values: p.values } : { text: sql, values: p.values },
     );
     const hits: Hit[] = [];
     let longest = 0;
