@@ -3,7 +3,7 @@
  * targets met or missed, the method) and latest.svg (rps and p99 per scenario, hand-written SVG).
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { ScenarioResult } from "./scenarios";
 
 export const RESULTS_DIR = join(import.meta.dir, "results");
@@ -221,7 +221,7 @@ function statusText(r: ScenarioResult): string {
   return parts.join(" ");
 }
 
-export function markdown(report: RunReport): string {
+export function markdown(report: RunReport, chart = "latest.svg"): string {
   const lines: string[] = [];
   const m = report.machine;
   lines.push(`# Memory API bench — ${report.started_at}${report.quick ? " (quick)" : ""}`);
@@ -292,7 +292,7 @@ export function markdown(report: RunReport): string {
     for (const n of report.notes) lines.push(`- ${n}`);
   }
   lines.push("");
-  lines.push("![rps and p99 per scenario](latest.svg)");
+  lines.push(`![rps and p99 per scenario](${chart})`);
   lines.push("");
   return lines.join("\n");
 }
@@ -348,7 +348,6 @@ export function svg(report: RunReport): string {
   return out.join("\n") + "\n";
 }
 
-/** Writes <stamp>.json, latest.md, latest.svg (each via a temp file + rename); returns their paths. */
 /**
  * Writes the run's JSON, and its markdown and chart: as `latest.*` for a run of every scenario,
  * beside the JSON (`<timestamp>.md/.svg`) for a run of some, so that a partial run never
@@ -368,7 +367,7 @@ export function writeReport(report: RunReport, opts: { latest: boolean }): { jso
     renameSync(`${path}.tmp`, path);
   };
   write(paths.json, JSON.stringify(report, null, 2) + "\n");
-  write(paths.md, markdown(report));
+  write(paths.md, markdown(report, basename(paths.svg)));
   write(paths.svg, svg(report));
   return paths;
 }

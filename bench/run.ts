@@ -46,12 +46,18 @@ const { values, positionals } = parseArgs({
     memories: { type: "string" },
     list: { type: "boolean", default: false },
     "no-baselines": { type: "boolean", default: false },
+    curve: { type: "boolean", default: false },
+    "curve-sizes": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
 
 if (values.help || values.list) {
-  console.log(`usage: bun run bench [scenario…] [--quick] [--duration S] [--memories N] [--no-baselines]\n\nscenarios:`);
+  console.log(
+    "usage: bun run bench [scenario…] [--quick] [--duration S] [--memories N] [--no-baselines] [--curve [--curve-sizes N,N,…]]\n\n" +
+      "  --curve  after the scenarios, the embedded default's cost against collection size (bench/curve.ts:\n" +
+      "           10k, 100k and 1M memories unless --curve-sizes; results in bench/results/curve-latest.md)\n\nscenarios:",
+  );
   for (const s of SCENARIOS) console.log(`  ${s.name.padEnd(26)} ${s.title}`);
   process.exit(0);
 }
@@ -508,6 +514,16 @@ async function main(): Promise<void> {
   say("");
   say(readFileSync(paths.md, "utf8"));
   say(`bench: wrote ${paths.json}, ${paths.md}, ${paths.svg}`);
+  if (values.curve) await runCurve(values["curve-sizes"]);
+}
+
+/** The cost curve (bench/curve.ts), after the scenarios: its own processes, its own results. */
+async function runCurve(sizes: string | undefined): Promise<void> {
+  const args = ["run", join(import.meta.dir, "curve.ts"), "--duration", String(durationSeconds), ...(sizes ? ["--sizes", sizes] : [])];
+  say(`bench: the cost curve: bun ${args.join(" ")}`);
+  const child = Bun.spawn([process.execPath, ...args], { stdio: ["ignore", "inherit", "inherit"] });
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`the cost curve (bench/curve.ts) exited with ${code}`);
 }
 
 try {
