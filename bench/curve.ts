@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./oha";
 import { positiveArg as positive } from "./cli-args";
+import { fileStamp, RESULTS_DIR } from "./report";
 
 const DEFAULT_SIZES = "10000,100000,1000000";
 
@@ -127,11 +128,10 @@ function report(): string {
 }
 
 const md = report();
-const dir = join(ROOT, "bench", "results");
-mkdirSync(dir, { recursive: true });
-const stamp = startedAt.replace(/[:.]/g, "-");
-writeFileSync(join(dir, `curve-${stamp}.json`), JSON.stringify({ started_at: startedAt, connections: CONNECTIONS, results }, null, 2));
+mkdirSync(RESULTS_DIR, { recursive: true });
+const stamp = fileStamp(startedAt);
+writeFileSync(join(RESULTS_DIR, `curve-${stamp}.json`), JSON.stringify({ started_at: startedAt, connections: CONNECTIONS, results }, null, 2));
 // only the default sizes make the curve the README quotes; a run of others keeps its own table
-const mdName = args.sizes === DEFAULT_SIZES ? "curve-latest.md" : `curve-${stamp}.md`;
-writeFileSync(join(dir, mdName), md);
+const mdName = SIZES.join(",") === DEFAULT_SIZES ? "curve-latest.md" : `curve-${stamp}.md`;
+writeFileSync(join(RESULTS_DIR, mdName), md);
 console.log(md);

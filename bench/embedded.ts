@@ -36,6 +36,7 @@ import { ensureOha, ROOT, runOha, type LoadResult } from "./oha";
 import { BENCH_DIR, portInUse, spawnLogged, stopAll, stopChild, waitHttp, type Child } from "./processes";
 import { mintToken } from "./tokens";
 import { positiveArg as positive } from "./cli-args";
+import { fileStamp, RESULTS_DIR } from "./report";
 import { startMem0Peer } from "./peers/mem0/peer";
 
 const { values: args } = parseArgs({
@@ -424,16 +425,14 @@ try {
     await stopChild(server);
   }
   if (args.peer === "mem0") rows.push(...(await measureMem0(oha)));
-  const stamp = startedAt.replace(/[:.]/g, "-");
-  const results = join(ROOT, "bench", "results");
-  mkdirSync(results, { recursive: true });
+  mkdirSync(RESULTS_DIR, { recursive: true });
   const json = JSON.stringify({ started_at: startedAt, memories: MEMORIES, duration_s: DURATION, connections: CONNECTIONS, setups: SETUPS, machine: { cores: availableParallelism(), memory_bytes: totalmem() }, ann, rss_bytes: rss, rows }, null, 2);
   const md = report(rows, startedAt);
   if (args.out !== undefined) {
     writeFileSync(args.out, json); // a part of a larger run (bench:curve), which reports it
   } else {
-    writeFileSync(join(results, `embedded-${stamp}.json`), json);
-    writeFileSync(join(results, "embedded-latest.md"), md);
+    writeFileSync(join(RESULTS_DIR, `embedded-${fileStamp(startedAt)}.json`), json);
+    writeFileSync(join(RESULTS_DIR, "embedded-latest.md"), md);
   }
   console.log(md);
 } finally {

@@ -8,6 +8,9 @@ import type { ScenarioResult } from "./scenarios";
 
 export const RESULTS_DIR = join(import.meta.dir, "results");
 
+/** An ISO-8601 time as a file-name part (`2026-12-07T22-38-59-115Z`). */
+export const fileStamp = (iso: string) => iso.replace(/[:.]/g, "-");
+
 export interface Target {
   name: string;
   goal: string;
@@ -355,7 +358,7 @@ export function svg(report: RunReport): string {
  */
 export function writeReport(report: RunReport, opts: { latest: boolean }): { json: string; md: string; svg: string } {
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const stamp = report.started_at.replace(/[:.]/g, "-");
+  const stamp = fileStamp(report.started_at);
   const base = opts.latest ? "latest" : stamp;
   const paths = {
     json: join(RESULTS_DIR, `${stamp}.json`),

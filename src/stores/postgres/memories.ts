@@ -9,7 +9,7 @@ import { compileFilter, SqlParams } from "./filters.ts";
 import { keywordText } from "./keyword.ts";
 import { keywordQuerySql } from "./keyword-index.ts";
 import { type Outbox, queueSql } from "./outbox.ts";
-import type { PgPool } from "./pool.ts";
+import type { PgPool, Sql } from "./pool.ts";
 import { assertNoNul, isoSql, isUuid, MEMORY_COLUMNS, type MemoryRow, NOW_MS, toMemory } from "./rows.ts";
 import { CollectionNotFoundError, StaleUpdateError } from "../../domain/errors.ts";
 import { isForeignKeyViolation } from "./errors.ts";
@@ -38,6 +38,13 @@ function metadataJson(metadata: unknown, what: string): string {
 type Returned = MemoryRow & { queued: string[] | null };
 
 /** "Not expired at $n" on the memories row aliased `m`. */
+/**
+ * A query whose text varies only with its compiled filter: unfiltered (the common case, one text)
+ * it is a named statement, prepared once a connection; filtered, its texts are too many to keep.
+ */
+const namedWhenUnfiltered = (name: string, where: string, text: string, values: unknown[]): Sql =>
+  where === "true" ? { name, text, values } : { text, values };
+
 const live = (param: string) => `(m.expires_at IS NULL OR m.expires_at > ${param}::timestamptz)`;
 
 /** A memory's current state as the change log records it (metadata as exact JSON text). */
@@ -310,10 +317,9 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
     const where = compileFilter(opts.filter, p, "m");
     const text = `SELECT ${MEMORY_COLUMNS} FROM memories AS m
                WHERE m.collection_id = $1 AND m.seq > $2::bigint AND ${live("$4")} AND ${where} ORDER BY m.seq LIMIT $3`;
-    // unfiltered, the one shape of the common case is a named (prepared) statement
     const { rows } = await this.reads.query<MemoryRow & Record<string, unknown>>(
       collectionId,
-      where === "true" ? { name: "memories.list", text, values: p.values } : { text, values: p.values },
+      namedWhenUnfiltered("memories.list", where, text, p.values),
     );
     return pageOfRows(rows, limit, toMemory, encodeCursor);
   }
@@ -562,12 +568,10 @@ export class PostgresMemoryStore implements MemoryStore, MemoryHistoryStore, Exp
   ): Promise<{ hits: Hit[]; longest: number; candidates: number }> {
     const p = new SqlParams([collectionId, text, minTerms, limit, perTerm, checked]);
     const where = compileFilter(filter, p, "m");
-    const sql = keywordQuerySql(where, live(p.add(this.nowIso())));
-    // Unfiltered, its one text is a named (prepared) statement: planning this query cost about a
-    // millisecond of PostgreSQL's CPU each time, a quarter of its execution.
+    // planning this query cost about a millisecond of PostgreSQL's CPU, a quarter of its execution
     const { rows } = await this.reads.query<{ id: string | null; score: number | null; longest: number | null; candidates: number | null }>(
       collectionId,
-      where === "true" ? { name: "memories.keyword", text: sql, values: p.values } : { text: sql, values: p.values },
+      namedWhenUnfiltered("memories.keyword", where, keywordQuerySql(where, live(p.add(this.nowIso()))), p.values),
     );
     const hits: Hit[] = [];
     let longest = 0;
